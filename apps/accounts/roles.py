@@ -1,0 +1,31 @@
+"""The groups behind the three tenant roles, kept in step with the installed models.
+
+Roles are what the API and portal check (``User.has_role``); the groups give the same users the
+matching permissions in the tenant's Django admin.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+from apps.accounts.models import Role
+
+# App labels whose models tenant users work with, and which actions each role gets on them.
+VIEW_APPS = ("certificates", "storage")
+OPERATE_APPS = ("certificates",)
+
+
+def role_permissions(role: Role):
+    perms = Permission.objects.filter(content_type__app_label__in=VIEW_APPS, codename__startswith="view_")
+    if role in (Role.OPERATOR, Role.ADMIN):
+        perms = perms | Permission.objects.filter(content_type__app_label__in=OPERATE_APPS)
+    if role == Role.ADMIN:
+        perms = perms | Permission.objects.filter(content_type__app_label__in=("accounts", "auth"))
+    return perms.exclude(content_type__model__in=("tenant", "domain"))
+
+
+def roles_sync() -> None:
+    """Create the role groups in the current schema and give each its permissions (idempotent)."""
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        group.permissions.set(role_permissions(role))

@@ -1,0 +1,1 @@
+"""Writes for accounts: tenants, the template schema, users, secrets. Keyword-only, atomic."""

@@ -1,0 +1,37 @@
+"""Users of the current schema (a tenant's users, or platform operators in public)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from apps.accounts.models import Role, User
+
+
+def user_apply_role(*, user: User) -> None:
+    """Make the user's flags and group match its role."""
+    user.is_staff = True
+    user.is_superuser = user.role == Role.ADMIN
+    user.save(update_fields=["is_staff", "is_superuser"])
+    user.groups.set(Group.objects.filter(name=user.role))
+
+
+@transaction.atomic
+def user_create(*, email: str, password: str, role: Role | str = Role.VIEWER, full_name: str = "") -> User:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(f"{email!r} is not a valid e-mail address", code="invalid_email") from None
+    if role not in Role.values:
+        raise ValidationError(f"role {role!r} is unknown: use one of {', '.join(Role.values)}", code="invalid_role")
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(f"a user with e-mail {email} already exists", code="user_exists")
+    candidate = User(email=email, full_name=full_name, role=role)
+    validate_password(password, user=candidate)
+    user = User.objects.create_user(email, password, full_name=full_name, role=role)
+    user_apply_role(user=user)
+    return user

@@ -1,0 +1,17 @@
+"""The tenant's own Django admin, served on the tenant's host. The platform admin is admin.site."""
+
+from django.contrib.admin import AdminSite
+
+
+class TenantAdminSite(AdminSite):
+    site_title = "certmate"
+    index_title = "Certificates, accounts and users"
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        tenant = getattr(request, "tenant", None)
+        context["site_header"] = f"certmate · {tenant.name}" if tenant is not None else "certmate"
+        return context
+
+
+tenant_admin_site = TenantAdminSite(name="tenant_admin")

@@ -1,0 +1,1 @@
+"""Settings per environment: base (shared), dev, prod, test. Select with DJANGO_SETTINGS_MODULE."""

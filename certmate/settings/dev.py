@@ -1,0 +1,25 @@
+"""Local development: `make run`. Embedded PostgreSQL unless DATABASE_URL is set; secrets under var/."""
+
+import secrets
+
+from cryptography.fernet import Fernet
+
+from certmate.database import database_settings, embedded_database_url
+from certmate.encryption import parse_keys
+from certmate.env import env_bool, env_int, env_str, local_secret
+
+from .base import *  # noqa: F403
+from .base import CERTMATE_ENCRYPTION_KEYS, VAR_DIR
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or local_secret(VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(50))
+if not CERTMATE_ENCRYPTION_KEYS:
+    CERTMATE_ENCRYPTION_KEYS = [local_secret(VAR_DIR / "encryption_key", lambda: Fernet.generate_key().decode())]
+parse_keys(CERTMATE_ENCRYPTION_KEYS)
+
+DATABASES = {
+    "default": database_settings(
+        env_str("DATABASE_URL") or embedded_database_url(VAR_DIR / "postgres"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+    )
+}

@@ -1,0 +1,28 @@
+"""Tests: `make test`. Embedded PostgreSQL unless DATABASE_URL is set; fixed keys; fast hashing."""
+
+from certmate.database import database_settings, embedded_database_url
+from certmate.env import env_str
+
+from .base import *  # noqa: F403
+from .base import CELERY_BROKER_URL, SHARED_APPS, TENANT_APPS, VAR_DIR, filesystem_broker_options
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789"
+# Test-only keys. The second one exists so rotation can be tested by reordering them.
+CERTMATE_ENCRYPTION_KEYS = [
+    "dGVzdC1vbmx5LWtleS1udW1iZXItb25lLS0tLS0tLS0=",
+    "dGVzdC1vbmx5LWtleS1udW1iZXItdHdvLS0tLS0tLS0=",
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = [".test", "localhost", ".localhost", "127.0.0.1", "testserver"]
+
+# A tenant app used only by the tests: a model with a secret, and a task that records its schema.
+TENANT_APPS = [*TENANT_APPS, "tests.testapp"]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+DATABASES = {"default": database_settings(env_str("DATABASE_URL") or embedded_database_url(VAR_DIR / "postgres"))}
+
+# Tests and the worker processes they start share this folder (or CELERY_BROKER_URL's server).
+CERTMATE_BROKER_DIR = VAR_DIR / "broker-test"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(CERTMATE_BROKER_DIR)

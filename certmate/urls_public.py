@@ -1,0 +1,15 @@
+"""URLs of the public host (localhost in development): the platform operators' console."""
+
+from django.contrib import admin
+from django.urls import path
+
+from certmate.health import health
+
+admin.site.site_header = "certmate platform"
+admin.site.site_title = "certmate platform"
+admin.site.index_title = "Tenants and platform operators"
+
+urlpatterns = [
+    path("api/health", health, name="health"),
+    path("admin/", admin.site.urls),
+]
