@@ -30,7 +30,9 @@ class EncryptedTextField(models.TextField):
 
     def get_lookup(self, lookup_name):
         if lookup_name != "isnull":
-            raise FieldError(f"{self.model.__name__}.{self.name} is encrypted and cannot be filtered with {lookup_name!r}")
+            raise FieldError(
+                f"{self.model.__name__}.{self.name} is encrypted and cannot be filtered with {lookup_name!r}"
+            )
         return super().get_lookup(lookup_name)
 
 

@@ -33,7 +33,9 @@ def check_broker() -> str | None:
 @never_cache
 @require_GET
 def health(request):
-    problems = {name: reason for name, check in (("database", check_database), ("broker", check_broker)) if (reason := check())}
+    problems = {
+        name: reason for name, check in (("database", check_database), ("broker", check_broker)) if (reason := check())
+    }
     checks = {name: ("down: " + problems[name]) if name in problems else "ok" for name in ("database", "broker")}
     body = {"status": "ok" if not problems else "unavailable", "checks": checks, "tenant": request.tenant.schema_name}
     if problems:

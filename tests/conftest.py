@@ -13,18 +13,28 @@ PUBLIC_HOST = "localhost"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Two committed tenants (and the public tenant) shared by the whole session.
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """The test database, with two committed tenants (and the public tenant) for the whole session.
 
-    Tests run in transactions inside them; tests that need committed rows (a worker process, pg_dump)
-    clean up after themselves instead of flushing, which would truncate the tenant table.
+    pytest-django would only create the test database when a selected test asks for ``db``; tests
+    that need committed rows (a worker process, pg_dump) do not, and must never reach the
+    development database instead, so it is always created here.
+
+    Tests run in transactions inside the tenants; tests that commit rows clean up after themselves
+    instead of flushing, which would truncate the tenant table.
     """
+    from django.test.utils import setup_databases, teardown_databases
+
     from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
 
     with django_db_blocker.unblock():
+        db_config = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"})
         tenant_ensure_public(domains=[PUBLIC_HOST, "testserver"])
         for spec in (TENANT_A, TENANT_B):
             tenant_create(**spec, name=spec["slug"].title(), admin_password=PASSWORD)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_config, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture

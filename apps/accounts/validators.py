@@ -22,7 +22,9 @@ def validate_tenant_slug(slug: str) -> None:
     if slug in RESERVED_SLUGS or slug == settings.TENANT_BASE_SCHEMA:
         raise ValidationError(f"tenant slug {slug!r} is reserved", code="reserved_slug")
     if slug.startswith("pg_"):
-        raise ValidationError(f"tenant slug {slug!r} is reserved: names starting with pg_ belong to PostgreSQL", code="reserved_slug")
+        raise ValidationError(
+            f"tenant slug {slug!r} is reserved: names starting with pg_ belong to PostgreSQL", code="reserved_slug"
+        )
 
 
 def validate_hostname(hostname: str) -> None:

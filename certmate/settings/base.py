@@ -103,7 +103,9 @@ _cache_url = env_str("CACHE_URL")
 CACHES = {
     "default": {
         "BACKEND": (
-            "django.core.cache.backends.redis.RedisCache" if _cache_url else "django.core.cache.backends.locmem.LocMemCache"
+            "django.core.cache.backends.redis.RedisCache"
+            if _cache_url
+            else "django.core.cache.backends.locmem.LocMemCache"
         ),
         "LOCATION": _cache_url or "certmate",
         "KEY_FUNCTION": "django_tenants.cache.make_key",

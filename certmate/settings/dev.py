@@ -23,3 +23,7 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+
+# Static files straight from the apps (no collectstatic needed outside production).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -26,3 +26,7 @@ DATABASES = {"default": database_settings(env_str("DATABASE_URL") or embedded_da
 CERTMATE_BROKER_DIR = VAR_DIR / "broker-test"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(CERTMATE_BROKER_DIR)
+
+# Static files straight from the apps (no collectstatic needed outside production).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -46,10 +46,14 @@ def test_tenant_and_domain_tables_exist_only_in_public(tenant_a):
     assert "accounts_tenant" in connection.introspection.table_names()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT table_schema FROM information_schema.tables WHERE table_name IN ('accounts_tenant', 'accounts_domain')"
+            "SELECT table_schema FROM information_schema.tables "
+            "WHERE table_name IN ('accounts_tenant', 'accounts_domain')"
         )
         schemas = {row[0] for row in cursor.fetchall()}
     assert schemas == {"public"}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = 'accounts_user'", [tenant_a.schema_name])
+        cursor.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = 'accounts_user'",
+            [tenant_a.schema_name],
+        )
         assert cursor.fetchone()[0] == 1

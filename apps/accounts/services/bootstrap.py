@@ -49,13 +49,21 @@ def platform_bootstrap(
         tenant = Tenant.objects.filter(schema_name=demo_slug).first()
         if tenant is None:
             password = _password()
-            tenant_create(slug=demo_slug, domain=demo_domain, name="Demo", admin_email=demo_admin_email, admin_password=password)
-            created.append(NewLogin(f"tenant {demo_slug}", f"http://{demo_domain}:{port}/admin/", demo_admin_email, password))
+            tenant_create(
+                slug=demo_slug, domain=demo_domain, name="Demo", admin_email=demo_admin_email, admin_password=password
+            )
+            created.append(
+                NewLogin(f"tenant {demo_slug}", f"http://{demo_domain}:{port}/admin/", demo_admin_email, password)
+            )
         else:
             with tenant_context(tenant):
                 has_admin = User.objects.filter(role=Role.ADMIN, is_active=True).exists()
                 if not has_admin:
                     password = _password()
                     user_create(email=demo_admin_email, password=password, role=Role.ADMIN)
-                    created.append(NewLogin(f"tenant {demo_slug}", f"http://{demo_domain}:{port}/admin/", demo_admin_email, password))
+                    created.append(
+                        NewLogin(
+                            f"tenant {demo_slug}", f"http://{demo_domain}:{port}/admin/", demo_admin_email, password
+                        )
+                    )
     return created

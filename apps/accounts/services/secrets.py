@@ -26,7 +26,10 @@ class RotationReport:
 
 def _schemas() -> list[str]:
     connection.set_schema_to_public()
-    names = [get_public_schema_name(), *Tenant.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)]
+    names = [
+        get_public_schema_name(),
+        *Tenant.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True),
+    ]
     if schema_exists(settings.TENANT_BASE_SCHEMA):
         names.append(settings.TENANT_BASE_SCHEMA)
     return names

@@ -76,7 +76,9 @@ def tenant_ensure_public(*, domains: list[str]) -> Tenant:
             if owner is None:
                 Domain.objects.create(domain=host, tenant=tenant, is_primary=position == 0)
             elif owner.tenant_id != tenant.pk:
-                raise ValidationError(f"domain {host} already serves tenant {owner.tenant.schema_name}", code="domain_taken")
+                raise ValidationError(
+                    f"domain {host} already serves tenant {owner.tenant.schema_name}", code="domain_taken"
+                )
     return tenant
 
 

@@ -9,7 +9,12 @@ class Command(BaseCommand):
     help = "Ensure the public tenant, a platform operator and the demo tenant exist (safe to repeat)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--public-domain", action="append", dest="public_domains", help="repeatable; default localhost and 127.0.0.1")
+        parser.add_argument(
+            "--public-domain",
+            action="append",
+            dest="public_domains",
+            help="repeatable; default localhost and 127.0.0.1",
+        )
         parser.add_argument("--operator-email", default="admin@localhost")
         parser.add_argument("--demo", default="demo", help="slug of the demo tenant; empty for none")
         parser.add_argument("--demo-domain", default="demo.localhost")
@@ -29,6 +34,8 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise command_error(exc) from None
         for login in logins:
-            self.stdout.write(f"New {login.where} login (shown once): {login.url}  e-mail {login.email}  password {login.password}")
+            self.stdout.write(
+                f"New {login.where} login (shown once): {login.url}  e-mail {login.email}  password {login.password}"
+            )
         if not logins:
             self.stdout.write("Platform and demo tenant already set up; logins were printed when they were created.")

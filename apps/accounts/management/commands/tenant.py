@@ -29,11 +29,18 @@ class Command(BaseCommand):
             raise command_error(exc) from None
 
     def _create(self, *, slug, domain, name, admin_email, admin_password, **_):
-        tenant = tenant_create(slug=slug, domain=domain, name=name, admin_email=admin_email, admin_password=admin_password)
-        self.stdout.write(f"created tenant {tenant.slug} at {domain}" + (f" with admin {admin_email}" if admin_email else ""))
+        tenant = tenant_create(
+            slug=slug, domain=domain, name=name, admin_email=admin_email, admin_password=admin_password
+        )
+        self.stdout.write(
+            f"created tenant {tenant.slug} at {domain}" + (f" with admin {admin_email}" if admin_email else "")
+        )
 
     def _list(self, **_):
-        rows = [(t.slug, t.name, "active" if t.is_active else "inactive", ",".join(d.domain for d in t.domains.all())) for t in tenant_list()]
+        rows = [
+            (t.slug, t.name, "active" if t.is_active else "inactive", ",".join(d.domain for d in t.domains.all()))
+            for t in tenant_list()
+        ]
         widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(("SLUG", "NAME", "STATE", "DOMAINS"))]
         for row in [("SLUG", "NAME", "STATE", "DOMAINS"), *rows]:
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -1,0 +1,119 @@
+"""Secrets are encrypted at rest, readable with any configured key, and rotated to the newest."""
+
+import re
+import subprocess
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.core.exceptions import FieldError
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django_tenants.utils import tenant_context
+
+from apps.accounts.models import Tenant
+from certmate.database import embedded_bin_dir
+from certmate.encryption import PREFIX, DecryptionError
+from tests.conftest import TENANT_A
+from tests.testapp.models import Vault
+from tests.tools import find_program, missing_tool
+
+TOKEN = "cf-api-token-Zq8rT3vNw1"
+
+
+def stored_column(pk: int, column: str = "secret") -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM testapp_vault WHERE id = %s", [pk])  # noqa: S608 - fixed column names
+        return cursor.fetchone()[0]
+
+
+def test_secret_is_stored_encrypted_and_read_back_in_clear(tenant_a):
+    with tenant_context(tenant_a):
+        vault = Vault.objects.create(name="dns", secret=TOKEN)
+        raw = stored_column(vault.pk)
+        assert raw.startswith(PREFIX)
+        assert TOKEN not in raw
+        assert Vault.objects.get(pk=vault.pk).secret == TOKEN
+        # Randomised encryption: the same secret never gives the same ciphertext twice.
+        other = Vault.objects.create(name="dns2", secret=TOKEN)
+        assert stored_column(other.pk) != raw
+
+
+def test_encrypted_columns_refuse_lookups_instead_of_matching_nothing(tenant_a):
+    with tenant_context(tenant_a), pytest.raises(FieldError, match="is encrypted and cannot be filtered"):
+        list(Vault.objects.filter(secret=TOKEN))
+
+
+def test_unknown_key_gives_an_actionable_error(tenant_a):
+    with tenant_context(tenant_a):
+        vault = Vault.objects.create(name="dns", secret=TOKEN)
+        unknown_key = Fernet.generate_key().decode()
+        with (
+            override_settings(CERTMATE_ENCRYPTION_KEYS=[unknown_key]),
+            pytest.raises(DecryptionError, match="add the key it was encrypted with back to the list"),
+        ):
+            Vault.objects.get(pk=vault.pk)
+
+
+def test_rotation_re_encrypts_every_tenant_with_the_newest_key(tenant_a, tenant_b):
+    old_keys = list(settings.CERTMATE_ENCRYPTION_KEYS)
+    new_key = Fernet.generate_key().decode()
+    rows = {}
+    for tenant in (tenant_a, tenant_b):
+        with tenant_context(tenant):
+            rows[tenant.schema_name] = Vault.objects.create(
+                name="dns", secret=f"{TOKEN}-{tenant.schema_name}", other_secret=None
+            ).pk
+    with override_settings(CERTMATE_ENCRYPTION_KEYS=[new_key, *old_keys]):
+        from io import StringIO
+
+        out = StringIO()
+        call_command("secrets", "rotate", stdout=out)
+        assert "re-encrypted 2" in out.getvalue().splitlines()[-1]
+        out = StringIO()
+        call_command("secrets", "rotate", stdout=out)
+        assert out.getvalue().splitlines()[-1].endswith("re-encrypted 0"), "a second run must find nothing to do"
+    # The old keys can now be dropped: every secret opens with the new key alone.
+    with override_settings(CERTMATE_ENCRYPTION_KEYS=[new_key]):
+        for tenant in (tenant_a, tenant_b):
+            with tenant_context(tenant):
+                vault = Vault.objects.get(pk=rows[tenant.schema_name])
+                assert vault.secret == f"{TOKEN}-{tenant.schema_name}"
+                assert vault.other_secret is None
+
+
+def _pg_dump() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        server_major = int(cursor.fetchone()[0]) // 10000
+    candidates = [find_program("pg_dump", extra_dirs=[embedded_bin_dir()] if embedded_bin_dir() else [])]
+    candidates += [find_program("pg_dump", extra_dirs=[f"/usr/lib/postgresql/{server_major}/bin"])]
+    for program in filter(None, candidates):
+        version = subprocess.run([program, "--version"], capture_output=True, text=True, check=True).stdout
+        if int(re.search(r"(\d+)\.", version).group(1)) >= server_major:
+            return program
+    missing_tool(f"no pg_dump of PostgreSQL {server_major} or newer (install postgresql-client-{server_major})")
+
+
+def test_a_database_dump_holds_no_plaintext_secret(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        pg_dump = _pg_dump()
+        db = connection.settings_dict
+        tenant = Tenant.objects.get(schema_name=TENANT_A["slug"])
+        with tenant_context(tenant):
+            vault = Vault.objects.create(name="dumped", secret=TOKEN)  # committed: pg_dump sees it
+            ciphertext = stored_column(vault.pk)
+        try:
+            argv = [pg_dump, "--no-password", "--dbname", db["NAME"], "--username", db["USER"] or "postgres"]
+            if db["HOST"]:
+                argv += ["--host", db["HOST"]]
+            if db["PORT"]:
+                argv += ["--port", str(db["PORT"])]
+            env = {"PGPASSWORD": db["PASSWORD"] or "", "PATH": "/usr/bin:/bin"}
+            dump = subprocess.run(argv, capture_output=True, text=True, env=env, check=True, timeout=120).stdout
+        finally:
+            with tenant_context(tenant):
+                Vault.objects.filter(pk=vault.pk).delete()
+    assert ciphertext in dump, "the dump must contain the row, or it proves nothing"
+    assert TOKEN not in dump
