@@ -9,7 +9,7 @@ from django_tenants.utils import get_public_schema_name, schema_exists, tenant_c
 
 from apps.accounts.models import Domain, Role, Tenant, User
 from apps.accounts.services.template import template_schema_ensure_current
-from apps.accounts.services.users import user_create
+from apps.accounts.services.users import user_create, user_email_clean
 from apps.accounts.validators import validate_hostname, validate_tenant_slug
 
 
@@ -30,7 +30,7 @@ def tenant_create(
     if bool(admin_email) != bool(admin_password):
         raise ValidationError("give the first admin's e-mail and password together", code="admin_incomplete")
     if admin_password:
-        validate_password(admin_password, user=User(email=admin_email))
+        validate_password(admin_password, user=User(email=user_email_clean(admin_email)))
     _check_free(slug=slug, domain=domain)
 
     connection.set_schema_to_public()

@@ -19,13 +19,19 @@ def user_apply_role(*, user: User) -> None:
     user.groups.set(Group.objects.filter(name=user.role))
 
 
-@transaction.atomic
-def user_create(*, email: str, password: str, role: Role | str = Role.VIEWER, full_name: str = "") -> User:
+def user_email_clean(email: str | None) -> str:
+    """The e-mail address as stored (trimmed, lowercase), or a ValidationError saying why not."""
     email = (email or "").strip().lower()
     try:
         validate_email(email)
     except ValidationError:
         raise ValidationError(f"{email!r} is not a valid e-mail address", code="invalid_email") from None
+    return email
+
+
+@transaction.atomic
+def user_create(*, email: str, password: str, role: Role | str = Role.VIEWER, full_name: str = "") -> User:
+    email = user_email_clean(email)
     if role not in Role.values:
         raise ValidationError(f"role {role!r} is unknown: use one of {', '.join(Role.values)}", code="invalid_role")
     if User.objects.filter(email__iexact=email).exists():
