@@ -35,7 +35,8 @@ RUN DJANGO_SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret \
     && mkdir -p /app/var \
     && chown certmate:certmate /app/var
 
-USER certmate
+# The certmate account, by number so that runtimes checking for non-root need not resolve a name.
+USER 10001:10001
 
 EXPOSE 8000
 
