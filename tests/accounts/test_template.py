@@ -11,7 +11,7 @@ from apps.accounts.services.tenants import tenant_create
 def test_a_missing_template_is_rebuilt_before_the_next_clone(db, monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute(f'DROP SCHEMA "{settings.TENANT_BASE_SCHEMA}" CASCADE')
-    monkeypatch.setattr(template, "_known_current", set())
+    monkeypatch.setattr(template, "_scripts", {})
     tenant_create(slug="lambda_1", domain="lambda.test")
     assert schema_exists(settings.TENANT_BASE_SCHEMA)
     assert template.template_schema_pending_migrations(settings.TENANT_BASE_SCHEMA) == []
@@ -19,7 +19,7 @@ def test_a_missing_template_is_rebuilt_before_the_next_clone(db, monkeypatch):
 
 
 def test_a_current_template_is_left_alone(db, monkeypatch):
-    monkeypatch.setattr(template, "_known_current", set())
+    monkeypatch.setattr(template, "_scripts", {})
     assert template.template_schema_ensure_current() is False
 
 

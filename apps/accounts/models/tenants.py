@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.postgresql_backend.base import _check_schema_name
 from django_tenants.utils import schema_exists
@@ -34,21 +33,21 @@ class Tenant(TenantMixin):
         return self.schema_name
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
-        """Clone the template schema, which certmate keeps migrated, instead of replaying migrations.
+        """Copy the template schema, which certmate keeps migrated, instead of replaying migrations.
 
-        django-tenants would clone and then run a faked ``migrate_schemas`` on the copy; since the
-        template is brought up to date first and its django_migrations rows are cloned along with it,
-        that second pass has nothing to do and is skipped.
+        django-tenants would run its generic clone and then a faked ``migrate_schemas`` on the copy;
+        certmate replays a script read from the current template instead (see services.cloning), and
+        since the django_migrations rows come along, the faked pass has nothing to do.
         """
-        from apps.accounts.services.template import template_schema_ensure_current
+        from apps.accounts.services.cloning import schema_clone
+        from apps.accounts.services.template import template_schema_script
 
         if not (sync_schema and settings.TENANT_CREATION_FAKES_MIGRATIONS and self.get_base_schema()):
             return super().create_schema(check_if_exists, sync_schema, verbosity)
         _check_schema_name(self.schema_name)
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        template_schema_ensure_current()
-        CloneSchema().clone_schema(self.get_base_schema(), self.schema_name, self.clone_mode, set_connection=True)
+        schema_clone(template_schema_script(), self.schema_name)
         return True
 
 

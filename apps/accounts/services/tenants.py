@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -34,7 +35,9 @@ def tenant_create(
     _check_free(slug=slug, domain=domain)
 
     connection.set_schema_to_public()
-    template_schema_ensure_current()
+    if settings.TENANT_CREATION_FAKES_MIGRATIONS and settings.TENANT_BASE_SCHEMA:
+        # Outside the tenant's transaction: a failure below must not undo the template's migration.
+        template_schema_ensure_current()
     try:
         with transaction.atomic():
             tenant = Tenant(schema_name=slug, name=(name or slug).strip())
