@@ -17,8 +17,9 @@ def catalogue(schema: str) -> dict:
         try:
             cursor.execute(
                 # Position among live columns: a clone has no dropped columns, so raw attnums may differ.
-                """SELECT c.relname, row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                          a.attidentity, pg_get_expr(d.adbin, d.adrelid)
+                """SELECT c.relname, row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), a.attname,
+                          format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
+                          pg_get_expr(d.adbin, d.adrelid)
                    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
                    JOIN pg_namespace n ON n.oid = c.relnamespace
                    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum

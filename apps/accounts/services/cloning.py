@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-_TEMPLATE_TOKEN = "\x00schema\x00"  # stands for the target schema in the cached script
+_TARGET_MARK = "\x00schema\x00"  # stands for the target schema in the cached script
 
 
 class TemplateNotClonable(Exception):
@@ -26,11 +26,15 @@ class SchemaScript:
     sql: str
 
     def for_schema(self, schema: str) -> str:
-        return self.sql.replace(_TEMPLATE_TOKEN, connection.ops.quote_name(schema))
+        return self.sql.replace(_TARGET_MARK, connection.ops.quote_name(schema))
 
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def schema_script_build(template: str) -> SchemaScript:
@@ -73,7 +77,7 @@ def _script_statements(cursor, template: str) -> list[str]:
         raise TemplateNotClonable(f"schema {template} has sequences outside identity columns: {free_sequences}")
 
     src = _q(template)
-    target = _TEMPLATE_TOKEN
+    target = _TARGET_MARK
     statements = [f"CREATE SCHEMA {target}"]
     for _oid, name in tables:
         # Indexes (and the PRIMARY KEY / UNIQUE constraints behind them) are added after the data,
@@ -82,7 +86,8 @@ def _script_statements(cursor, template: str) -> list[str]:
     for oid, name in tables:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM " + f"{src}.{_q(name)})")  # noqa: S608 - quoted catalogue names
         if cursor.fetchone()[0]:
-            statements.append(f"INSERT INTO {target}.{_q(name)} OVERRIDING SYSTEM VALUE SELECT * FROM {src}.{_q(name)}")
+            copy = f"INSERT INTO {target}.{_q(name)} OVERRIDING SYSTEM VALUE SELECT * FROM {src}.{_q(name)}"  # noqa: S608
+            statements.append(copy)
             statements += _identity_resets(cursor, oid, name)
     qualified_template = f"{template}."
     cursor.execute(
@@ -116,11 +121,9 @@ def _identity_resets(cursor, oid: int, table: str) -> list[str]:
     )
     resets = []
     for (column,) in cursor.fetchall():
-        col = _q(column)
-        resets.append(
-            f"SELECT setval(pg_get_serial_sequence('{_TEMPLATE_TOKEN}.{_q(table)}', '{column}'), "
-            f"(SELECT coalesce(max({col}), 0) + 1 FROM {_TEMPLATE_TOKEN}.{_q(table)}), false)"
-        )
+        qualified = f"{_TARGET_MARK}.{_q(table)}"
+        sequence = f"pg_get_serial_sequence({_literal(qualified)}, {_literal(column)})"
+        resets.append(f"SELECT setval({sequence}, (SELECT coalesce(max({_q(column)}), 0) + 1 FROM {qualified}), false)")  # noqa: S608
     return resets
 
 
