@@ -8,6 +8,13 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+HEALTH_PATH = "/api/health"
+
+
+def failure_reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else 'no answer'}"
+
 
 def check_database() -> str | None:
     """None when the database answers, else why not."""
@@ -15,7 +22,7 @@ def check_database() -> str | None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # any driver error means "down"; the reason is reported
-        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no answer'}"
+        return failure_reason(exc)
     return None
 
 
@@ -26,20 +33,32 @@ def check_broker() -> str | None:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.CERTMATE_HEALTH_BROKER_TIMEOUT)
     except Exception as exc:  # kombu raises transport-specific errors
-        return f"{type(exc).__name__}: {exc}"
+        return failure_reason(exc)
     return None
+
+
+CHECKS = {"database": check_database, "broker": check_broker}
+
+
+def health_report(*, known: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Why each dependency is down, or None when it answers. ``known`` problems are not re-checked."""
+    known = known or {}
+    return {name: known[name] if name in known else check() for name, check in CHECKS.items()}
+
+
+def health_response(report: dict[str, str | None], *, tenant: str | None) -> JsonResponse:
+    down = [name for name, reason in report.items() if reason]
+    body = {
+        "status": "unavailable" if down else "ok",
+        "checks": {name: f"down: {reason}" if reason else "ok" for name, reason in report.items()},
+        "tenant": tenant,
+    }
+    if down:
+        body.update(error="unreachable: " + ", ".join(down), code="dependency_down")
+    return JsonResponse(body, status=503 if down else 200)
 
 
 @never_cache
 @require_GET
 def health(request):
-    problems = {
-        name: reason for name, check in (("database", check_database), ("broker", check_broker)) if (reason := check())
-    }
-    checks = {name: ("down: " + problems[name]) if name in problems else "ok" for name in ("database", "broker")}
-    body = {"status": "ok" if not problems else "unavailable", "checks": checks, "tenant": request.tenant.schema_name}
-    if problems:
-        body["error"] = "unreachable: " + ", ".join(problems)
-        body["code"] = "dependency_down"
-        return JsonResponse(body, status=503)
-    return JsonResponse(body)
+    return health_response(health_report(), tenant=request.tenant.schema_name)

@@ -3,13 +3,13 @@
 from django.contrib import admin
 from django.urls import path
 
-from certmate.health import health
+from certmate.health import HEALTH_PATH, health
 
 admin.site.site_header = "certmate platform"
 admin.site.site_title = "certmate platform"
 admin.site.index_title = "Tenants and platform operators"
 
 urlpatterns = [
-    path("api/health", health, name="health"),
+    path(HEALTH_PATH.lstrip("/"), health, name="health"),
     path("admin/", admin.site.urls),
 ]

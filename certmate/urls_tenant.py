@@ -3,9 +3,9 @@
 from django.urls import path
 
 from apps.accounts.sites import tenant_admin_site
-from certmate.health import health
+from certmate.health import HEALTH_PATH, health
 
 urlpatterns = [
-    path("api/health", health, name="health"),
+    path(HEALTH_PATH.lstrip("/"), health, name="health"),
     path("admin/", tenant_admin_site.urls),
 ]
