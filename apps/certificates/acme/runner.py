@@ -1,0 +1,200 @@
+"""Running certbot: one fresh, private directory per run, an argument list, a timeout, and nothing
+left behind. Knows nothing of Django models: it takes plain values and returns plain values."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KEY_TYPE_ARGS = {
+    "rsa2048": ["--key-type", "rsa", "--rsa-key-size", "2048"],
+    "rsa3072": ["--key-type", "rsa", "--rsa-key-size", "3072"],
+    "rsa4096": ["--key-type", "rsa", "--rsa-key-size", "4096"],
+    "ec256": ["--key-type", "ecdsa", "--elliptic-curve", "secp256r1"],
+    "ec384": ["--key-type", "ecdsa", "--elliptic-curve", "secp384r1"],
+}
+CERT_NAME = "certmate"
+# certbot from this interpreter's environment, whatever the folder of console scripts is called
+CERTBOT = [sys.executable, "-c", "import sys; from certbot.main import main; sys.exit(main())"]
+REDACTED = "[redacted]"
+
+
+class CertbotError(Exception):
+    """certbot did not produce what was asked; ``reason`` is one readable line, ``output`` the log."""
+
+    def __init__(self, reason: str, output: str = "", *, timed_out: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.output = output
+        self.timed_out = timed_out
+
+    @property
+    def bad_nonce(self) -> bool:
+        """The CA refused a replay nonce: a protocol hiccup that a new attempt gets past."""
+        return bool(re.search(r"badNonce|anti-replay nonce", self.output + self.reason))
+
+
+@dataclass(frozen=True)
+class AcmeAccount:
+    directory_url: str
+    email: str
+    eab_kid: str = ""
+    eab_hmac_key: str = ""
+    trust_bundle: str = ""
+    # certbot's account files, keyed by their path under the config folder; empty before registration
+    files: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Order:
+    account: AcmeAccount
+    domains: list[str]
+    key_type: str
+    # (folder) -> (extra certbot args, extra environment): writes the DNS credentials into the folder
+    dns_setup: Callable[[Path], tuple[list[str], dict[str, str]]]
+    secrets: tuple[str, ...] = ()  # values to redact from the output
+    timeout_seconds: int = 1800
+
+
+@dataclass(frozen=True)
+class Issued:
+    cert_pem: str
+    chain_pem: str
+    fullchain_pem: str
+    key_pem: str
+    output: str
+
+
+def redact(text: str, secrets) -> str:
+    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, str]:
+    """Create the ACME account at the CA; returns certbot's account files to keep."""
+    with _Workspace() as work:
+        argv = [*_base_args(account, work), "register"]
+        if account.eab_kid and account.eab_hmac_key:
+            argv += ["--eab-kid", account.eab_kid, "--eab-hmac-key", account.eab_hmac_key]
+        _run(argv, work, account, env={}, timeout=timeout_seconds, secrets=(account.eab_hmac_key,))
+        return _read_tree(work / "config" / "accounts", prefix="accounts")
+
+
+def obtain(order: Order) -> Issued:
+    """Run one certbot order with the account's files written in. Raises CertbotError on failure."""
+    account = order.account
+    with _Workspace() as work:
+        _write_tree(work / "config", account.files)
+        dns_args, dns_env = order.dns_setup(work / "dns")
+        argv = [*_base_args(account, work), "certonly", "--cert-name", CERT_NAME, *KEY_TYPE_ARGS[order.key_type]]
+        for domain in order.domains:
+            argv += ["-d", domain]
+        argv += dns_args
+        secrets = (*order.secrets, account.eab_hmac_key)
+        output = _run(argv, work, account, env=dns_env, timeout=order.timeout_seconds, secrets=secrets)
+        live = work / "config" / "live" / CERT_NAME
+        try:
+            files = {name: (live / f"{name}.pem").read_text() for name in ("cert", "chain", "fullchain", "privkey")}
+        except FileNotFoundError:
+            raise CertbotError("certbot reported success but wrote no certificate", output) from None
+        return Issued(files["cert"], files["chain"], files["fullchain"], files["privkey"], output)
+
+
+class _Workspace:
+    """A private temporary folder (0700) removed afterwards, whatever happens."""
+
+    def __enter__(self) -> Path:
+        self.path = Path(tempfile.mkdtemp(prefix="certmate-certbot-"))
+        for sub in ("config", "work", "logs", "dns"):
+            (self.path / sub).mkdir(mode=0o700)
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _base_args(account: AcmeAccount, work: Path) -> list[str]:
+    return [
+        *CERTBOT,
+        "--non-interactive", "--agree-tos", "--no-eff-email",
+        "--email", account.email,
+        "--server", account.directory_url,
+        "--config-dir", str(work / "config"),
+        "--work-dir", str(work / "work"),
+        "--logs-dir", str(work / "logs"),
+    ]  # fmt: skip
+
+
+def _run(argv: list[str], work: Path, account: AcmeAccount, *, env: dict, timeout: int, secrets) -> str:
+    # A clean environment: the worker's own secrets (database, encryption keys) never reach certbot.
+    run_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "TMPDIR": str(work)}
+    run_env["LANG"] = "C.UTF-8"
+    if account.trust_bundle:
+        bundle = work / "trust.pem"
+        bundle.write_text(account.trust_bundle)
+        run_env["REQUESTS_CA_BUNDLE"] = str(bundle)
+    run_env.update(env)
+    process = subprocess.Popen(
+        argv, cwd=work, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        output = redact(output or "", secrets)
+        raise CertbotError(
+            f"certbot did not finish within {timeout} s and was stopped", output, timed_out=True
+        ) from None
+    except BaseException:
+        # The worker is going away (shutdown, a kill): take certbot with it.
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    output = redact(output or "", secrets)
+    if process.returncode != 0:
+        raise CertbotError(failure_reason(output), output)
+    return output
+
+
+def failure_reason(output: str) -> str:
+    """The CA's or the DNS's own words, in one line, from certbot's output."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    details = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Detail:")]
+    if details:
+        domains = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Domain:")]
+        prefix = f"{domains[0]}: " if len(domains) == 1 else ""
+        return prefix + details[0]
+    for marker in ("An unexpected error occurred:", "Error while running", "Encountered error"):
+        for index, line in enumerate(lines):
+            if line.startswith(marker):
+                rest = line[len(marker) :].strip(" :")
+                return rest or (lines[index + 1] if index + 1 < len(lines) else marker)
+    skip = ("Saving debug log", "Ask for help", "See the logfile")
+    meaningful = [line for line in lines if not line.startswith(skip)]
+    return meaningful[-1] if meaningful else "certbot failed without saying why"
+
+
+def _read_tree(root: Path, *, prefix: str) -> dict[str, str]:
+    return {
+        f"{prefix}/{path.relative_to(root)}": path.read_text() for path in sorted(root.rglob("*")) if path.is_file()
+    }
+
+
+def _write_tree(root: Path, files: dict[str, str]) -> None:
+    for relative, content in files.items():
+        target = (root / relative).resolve()
+        if root.resolve() not in target.parents:
+            raise CertbotError(f"account file path {relative!r} leaves the config folder")
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)

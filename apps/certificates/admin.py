@@ -1,0 +1,89 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from apps.accounts.sites import tenant_admin_site
+from apps.certificates.models import Certificate, CertificateVersion, Job, JobOperation
+from apps.certificates.services import certificate_request
+
+
+class VersionInline(admin.TabularInline):
+    model = CertificateVersion
+    fields = ("number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "revoked_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class JobInline(admin.TabularInline):
+    model = Job
+    fields = ("operation", "status", "created_at", "started_at", "finished_at", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+
+@admin.register(Certificate, site=tenant_admin_site)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ("identifier", "kind", "status", "expires", "auto_renew", "ca_account", "dns_account")
+    list_filter = ("kind", "status", "auto_renew")
+    search_fields = ("identifier", "san_domains")
+    list_select_related = ("current_version", "ca_account", "dns_account")
+    readonly_fields = ("status", "current_version", "last_error", "created_at", "updated_at")
+    inlines = [VersionInline, JobInline]
+    actions = ["renew_now"]
+
+    @admin.display(description="expires", ordering="current_version__not_after")
+    def expires(self, obj):
+        return obj.current_version.not_after if obj.current_version else "—"
+
+    @admin.action(description="Renew now")
+    def renew_now(self, request, queryset):
+        for certificate in queryset:
+            try:
+                job = certificate_request(
+                    identifier=certificate.identifier,
+                    san_domains=certificate.san_domains,
+                    key_type=certificate.key_type,
+                    ca_account=certificate.ca_account,
+                    dns_account=certificate.dns_account,
+                    operation=JobOperation.RENEW,
+                    requested_by=request.user,
+                )
+            except ValidationError as exc:
+                self.message_user(request, f"{certificate}: {'; '.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{certificate}: renewal job {job.pk} {job.status}")
+
+
+@admin.register(CertificateVersion, site=tenant_admin_site)
+class CertificateVersionAdmin(admin.ModelAdmin):
+    list_display = ("certificate", "number", "serial", "not_after", "fingerprint_sha256")
+    exclude = ("private_key",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "private_key"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Job, site=tenant_admin_site)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ("certificate", "operation", "status", "created_at", "duration", "error")
+    list_filter = ("status", "operation")
+    list_select_related = ("certificate",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="seconds")
+    def duration(self, obj):
+        return f"{obj.duration_seconds:.1f}" if obj.duration_seconds is not None else "—"

@@ -1,0 +1,102 @@
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.accounts.management.commands._errors import command_error
+from apps.accounts.management.commands._tenant import in_tenant
+from apps.accounts.models import CaAccount, DnsAccount, KeyType
+from apps.certificates.models import Certificate, Job, JobStatus
+from apps.certificates.services import certificate_request
+
+
+class Command(BaseCommand):
+    help = "Issue and list a tenant's certificates."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        issue = sub.add_parser("issue", help="order a server certificate from the tenant's ACME CA")
+        issue.add_argument("--tenant", required=True)
+        issue.add_argument("domain")
+        issue.add_argument("--san", action="append", default=[], help="another name on the certificate (repeatable)")
+        issue.add_argument("--ca-account", help="CA account name (default: the tenant's default)")
+        issue.add_argument("--dns-account", help="DNS account name, or provider:name (default: the default)")
+        issue.add_argument("--key-type", choices=KeyType.values)
+        issue.add_argument("--wait", action="store_true", help="wait for a worker to finish the job")
+        issue.add_argument("--timeout", type=int, default=1800, help="seconds --wait waits (default 1800)")
+        listing = sub.add_parser("list", help="list the tenant's certificates")
+        listing.add_argument("--tenant", required=True)
+
+    def handle(self, *args, action, tenant, **options):
+        with in_tenant(tenant):
+            try:
+                getattr(self, f"_{action}")(**options)
+            except ValidationError as exc:
+                raise command_error(exc) from None
+
+    def _issue(self, *, domain, san, ca_account, dns_account, key_type, wait, timeout, **_):
+        job = certificate_request(
+            identifier=domain,
+            san_domains=san,
+            key_type=key_type,
+            ca_account=_by_name(CaAccount, ca_account),
+            dns_account=_dns_account(dns_account),
+        )
+        self.stdout.write(f"job {job.pk}: {job.operation} {job.certificate.identifier} {job.status}")
+        if wait:
+            job = self._wait(job, timeout)
+            if job.status == JobStatus.FAILED:
+                raise CommandError(f"job {job.pk} failed: {job.error}")
+            version = job.version
+            self.stdout.write(
+                f"job {job.pk}: succeeded in {job.duration_seconds:.1f} s; version {version.number}, serial "
+                f"{version.serial}, valid until {version.not_after:%Y-%m-%d %H:%M} UTC"
+            )
+
+    def _wait(self, job: Job, timeout: int) -> Job:
+        deadline = time.monotonic() + timeout
+        while job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            if time.monotonic() > deadline:
+                hint = " (is a worker running? `make run` starts one)" if job.status == JobStatus.QUEUED else ""
+                raise CommandError(f"job {job.pk} is still {job.status} after {timeout} s{hint}")
+            time.sleep(0.5)
+            job.refresh_from_db()
+        return job
+
+    def _list(self, **_):
+        rows = [("DOMAIN", "SANS", "STATUS", "VERSION", "EXPIRES", "AUTO-RENEW")]
+        for cert in Certificate.objects.select_related("current_version").order_by("identifier"):
+            version = cert.current_version
+            rows.append(
+                (
+                    cert.identifier,
+                    ",".join(cert.san_domains) or "-",
+                    cert.status,
+                    str(version.number) if version else "-",
+                    f"{version.not_after:%Y-%m-%d}" if version else "-",
+                    "yes" if cert.auto_renew else "no",
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _by_name(model, name):
+    if not name:
+        return None
+    found = model.objects.filter(name=name).first()
+    if found is None:
+        raise CommandError(f"no {model._meta.verbose_name} named {name!r}")
+    return found
+
+
+def _dns_account(value):
+    if not value:
+        return None
+    provider, _, name = value.rpartition(":")
+    matches = DnsAccount.objects.filter(name=name, **({"provider": provider} if provider else {}))
+    if matches.count() != 1:
+        hint = "; name it as provider:name" if matches.count() > 1 else ""
+        raise CommandError(f"no single DNS account named {value!r}{hint}")
+    return matches.get()

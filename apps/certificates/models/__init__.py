@@ -1,0 +1,12 @@
+from apps.certificates.models.certificates import Certificate, CertificateKind, CertificateStatus, CertificateVersion
+from apps.certificates.models.jobs import Job, JobOperation, JobStatus
+
+__all__ = [
+    "Certificate",
+    "CertificateKind",
+    "CertificateStatus",
+    "CertificateVersion",
+    "Job",
+    "JobOperation",
+    "JobStatus",
+]

@@ -1,0 +1,91 @@
+"""Certificates and their versions (one per issuance). Tenant schema."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from apps.accounts.models import CaAccount, DnsAccount, KeyType
+from certmate.fields import EncryptedTextField
+
+
+class CertificateKind(models.TextChoices):
+    SERVER = "server", "Server"
+    CLIENT = "client", "Client"
+
+
+class CertificateStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # asked for, no version yet
+    ACTIVE = "active", "Active"  # has a current version
+    FAILED = "failed", "Failed"  # the last job failed (a current version, if any, is still served)
+
+
+class Certificate(models.Model):
+    kind = models.CharField(max_length=10, choices=CertificateKind.choices, default=CertificateKind.SERVER)
+    identifier = models.CharField(max_length=253, help_text="the primary domain (A-label) for server certificates")
+    san_domains = ArrayField(models.CharField(max_length=253), default=list, blank=True)
+    key_type = models.CharField(max_length=10, choices=KeyType.choices, default=KeyType.EC256)
+    ca_account = models.ForeignKey(
+        CaAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    dns_account = models.ForeignKey(
+        DnsAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    challenge = models.CharField(max_length=10, default="dns-01", editable=False)
+    auto_renew = models.BooleanField(default=True)
+    renew_before_days = models.PositiveIntegerField(null=True, blank=True, help_text="empty: the tenant's threshold")
+    status = models.CharField(max_length=10, choices=CertificateStatus.choices, default=CertificateStatus.PENDING)
+    current_version = models.OneToOneField(
+        "CertificateVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    last_error = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["identifier"]
+        constraints = [models.UniqueConstraint(fields=["kind", "identifier"], name="certificate_identifier_per_kind")]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+    @property
+    def names(self) -> list[str]:
+        """Every name the certificate covers, the identifier first."""
+        return [self.identifier, *self.san_domains]
+
+
+class CertificateVersion(models.Model):
+    """One issuance: what the certificate itself says, parsed, plus its material."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    serial = models.CharField(max_length=64)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    subject = models.TextField()
+    issuer = models.TextField()
+    san = ArrayField(models.CharField(max_length=253), default=list)
+    key_algorithm = models.CharField(max_length=10)
+    key_size = models.PositiveIntegerField()
+    key_usage = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    extended_key_usage = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    fingerprint_sha256 = models.CharField(max_length=64)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=40, blank=True)
+    certificate_pem = models.TextField()
+    chain_pem = models.TextField()
+    fullchain_pem = models.TextField()
+    private_key = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["certificate", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "number"], name="version_number_per_certificate"),
+            models.UniqueConstraint(fields=["fingerprint_sha256"], name="version_fingerprint_unique"),
+        ]
+        indexes = [models.Index(fields=["not_after"])]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.identifier} v{self.number}"

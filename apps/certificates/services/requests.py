@@ -1,0 +1,87 @@
+"""Asking for a certificate: validate everything, record a job, hand it to a worker."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.accounts.models import CaAccount, DnsAccount, KeyType, TenantSettings, User
+from apps.certificates.acme.providers import DnsPluginMissing, get_provider
+from apps.certificates.domains import domains_clean
+from apps.certificates.models import Certificate, CertificateKind, Job, JobOperation, JobStatus
+
+
+class CertificateRequestError(ValidationError):
+    """A request that cannot be turned into an order; the message says what to do."""
+
+
+def _ca_account(settings: TenantSettings, chosen: CaAccount | None) -> CaAccount:
+    account = chosen or settings.default_ca_account or CaAccount.objects.filter(is_default=True).first()
+    if account is None:
+        raise CertificateRequestError(
+            "no CA account given and none is the default: create one or name one", code="no_ca"
+        )
+    return account
+
+
+def _dns_account(settings: TenantSettings, chosen: DnsAccount | None) -> DnsAccount:
+    account = chosen or settings.default_dns_account
+    if account is None:
+        defaults = list(DnsAccount.objects.filter(is_default=True)[:2])
+        account = defaults[0] if len(defaults) == 1 else None
+    if account is None:
+        raise CertificateRequestError(
+            "no DNS account given and no single default: name the DNS account to validate with", code="no_dns"
+        )
+    return account
+
+
+def certificate_request(
+    *,
+    identifier: str,
+    san_domains: list[str] | None = None,
+    key_type: str | None = None,
+    ca_account: CaAccount | None = None,
+    dns_account: DnsAccount | None = None,
+    auto_renew: bool | None = None,
+    renew_before_days: int | None = None,
+    operation: str = JobOperation.ISSUE,
+    requested_by: User | None = None,
+) -> Job:
+    """Record the certificate as asked for and queue a job for it; safe to repeat: while a job for the
+    certificate is queued or running, that job is returned instead of a second one."""
+    names = domains_clean(identifier, san_domains)
+    settings = TenantSettings.load()
+    ca = _ca_account(settings, ca_account)
+    dns = _dns_account(settings, dns_account)
+    try:
+        get_provider(dns.provider).require_plugin()
+    except DnsPluginMissing as exc:
+        raise CertificateRequestError(str(exc), code="dns_plugin_missing") from None
+    key_type = key_type or settings.default_key_type
+    if key_type not in KeyType.values:
+        raise CertificateRequestError(f"key type {key_type!r} is unknown: use one of {', '.join(KeyType.values)}")
+
+    from apps.certificates.tasks import certificate_issue_task
+
+    with transaction.atomic():
+        certificate, _ = Certificate.objects.select_for_update().get_or_create(
+            kind=CertificateKind.SERVER,
+            identifier=names[0],
+            defaults={"auto_renew": settings.auto_renew_default if auto_renew is None else auto_renew},
+        )
+        open_job = certificate.jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).first()
+        if open_job is not None:
+            return open_job
+        certificate.san_domains = names[1:]
+        certificate.key_type = key_type
+        certificate.ca_account = ca
+        certificate.dns_account = dns
+        if auto_renew is not None:
+            certificate.auto_renew = auto_renew
+        if renew_before_days is not None:
+            certificate.renew_before_days = renew_before_days
+        certificate.save()
+        job = Job.objects.create(certificate=certificate, operation=operation, requested_by=requested_by)
+        transaction.on_commit(lambda: certificate_issue_task.delay(job.pk))
+    return job

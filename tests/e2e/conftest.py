@@ -1,0 +1,54 @@
+"""Real BIND9 and Pebble for end-to-end tests, started once per session on free loopback ports.
+
+Without named or pebble the tests skip with the reason (fail under CI=true, see tests.tools).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.servers import Bind9, Pebble, PebbleFactory
+from tests.tools import missing_tool
+
+
+@pytest.fixture(scope="session")
+def bind9() -> Iterator[Bind9]:
+    reason = Bind9.missing_reason()
+    if reason:
+        missing_tool(reason)
+    with Bind9() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pebble(bind9: Bind9) -> Iterator[Pebble]:
+    """Pebble as shipped: it rejects 5% of good nonces, as real CAs now and then answer badNonce."""
+    reason = Pebble.missing_reason()
+    if reason:
+        missing_tool(reason)
+    with Pebble(dns_port=bind9.port, nonce_reject_percent=None) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pebble_factory(bind9: Bind9) -> Iterator[PebbleFactory]:
+    """Starts more Pebbles with their own options (eab_keys=..., nonce_reject_percent=30, ...).
+
+    Like `pebble`, each keeps Pebble's own 5% nonce rejection unless nonce_reject_percent is given, and
+    resolves through the session's BIND9 unless dns_port is given. All stop at session end.
+    """
+    reason = Pebble.missing_reason()
+    if reason:
+        missing_tool(reason)
+    with contextlib.ExitStack() as started:
+
+        def start(**options: Any) -> Pebble:
+            options.setdefault("dns_port", bind9.port)
+            options.setdefault("nonce_reject_percent", None)
+            return started.enter_context(Pebble(**options))
+
+        yield start

@@ -1,0 +1,58 @@
+"""Helpers for issuance tests: a tenant's CA and DNS accounts pointing at the test Pebble and BIND9."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from django_tenants.utils import tenant_context
+
+from apps.accounts.models import CaAccount, DnsAccount
+from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.certificates.models import Job, JobStatus
+from tests.e2e.servers import Bind9, Pebble
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def rfc2136_credentials(bind9: Bind9, *, secret: str | None = None) -> dict[str, str]:
+    return {
+        "nameserver": "127.0.0.1",
+        "port": str(bind9.port),
+        "tsig_key": bind9.tsig_name,
+        "tsig_secret": secret or bind9.tsig_secret,
+        "tsig_algorithm": "HMAC-SHA256",
+    }
+
+
+def accounts_for(
+    tenant, pebble: Pebble, bind9: Bind9, *, eab: tuple[str, str] | None = None, tsig_secret: str | None = None
+) -> tuple[CaAccount, DnsAccount]:
+    with tenant_context(tenant):
+        ca = ca_account_create(
+            name=unique("pebble-"),
+            directory=pebble.directory_url,
+            email="admin@certmate.test",
+            trust_bundle=pebble.ca_bundle.read_text(),
+            eab_kid=eab[0] if eab else "",
+            eab_hmac_key=eab[1] if eab else "",
+        )
+        dns = dns_account_create(
+            name=unique("bind-"),
+            provider="rfc2136",
+            credentials=rfc2136_credentials(bind9, secret=tsig_secret),
+            propagation_seconds=1,
+        )
+    return ca, dns
+
+
+def wait_for_job(tenant, job_id: int, *, timeout: float = 180) -> Job:
+    deadline = time.monotonic() + timeout
+    while True:
+        with tenant_context(tenant):
+            job = Job.objects.select_related("version", "certificate").get(pk=job_id)
+        if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) or time.monotonic() > deadline:
+            return job
+        time.sleep(0.25)
