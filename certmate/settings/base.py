@@ -133,6 +133,8 @@ def filesystem_broker_options(folder: Path) -> dict:
         "control_folder": str(folder / "control"),
         "processed_folder": str(folder / "processed"),
         "store_processed": False,
+        # kombu's default is a poll a second: a second of queue latency per task on a laptop.
+        "polling_interval": 0.1,
     }
 
 

@@ -1,5 +1,9 @@
 """The parts of the certbot runner that need no CA: reading failures, redaction, confinement."""
 
+import json
+import sys
+import time
+
 import pytest
 
 from apps.certificates.acme.runner import CertbotError, _write_tree, failure_reason, redact
@@ -49,3 +53,32 @@ def test_account_files_cannot_escape_the_config_folder(tmp_path):
     assert (tmp_path / "accounts/ca/dir/1/regr.json").stat().st_mode & 0o777 == 0o600
     with pytest.raises(CertbotError, match="leaves the config folder"):
         _write_tree(tmp_path, {"../evil": "x"})
+
+
+def test_certbot_gets_a_clean_environment_without_the_workers_secrets(tmp_path, monkeypatch):
+    from apps.certificates.acme.runner import AcmeAccount, _run
+
+    monkeypatch.setenv("CERTMATE_ENCRYPTION_KEYS", "worker-secret-key")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://secret@db/certmate")
+    account = AcmeAccount(directory_url="https://ca.test/dir", email="a@b.test", trust_bundle="PEM")
+    show_env = [sys.executable, "-c", "import os, json; print(json.dumps(dict(os.environ)))"]
+    output = _run(show_env, tmp_path, account, env={"EXTRA": "from-the-provider"}, timeout=30, secrets=())
+    env = json.loads(output.strip().splitlines()[-1])
+    assert "CERTMATE_ENCRYPTION_KEYS" not in env and "DATABASE_URL" not in env
+    assert env["EXTRA"] == "from-the-provider"
+    assert env["HOME"] == str(tmp_path)
+    assert env["REQUESTS_CA_BUNDLE"] == str(tmp_path / "trust.pem")
+
+
+def test_a_run_past_its_timeout_is_killed_with_a_clear_reason(tmp_path):
+    from apps.certificates.acme.runner import AcmeAccount, _run
+
+    account = AcmeAccount(directory_url="https://ca.test/dir", email="a@b.test")
+    sleeper = [sys.executable, "-c", "import time; print('started', flush=True); time.sleep(60)"]
+    started = time.monotonic()
+    with pytest.raises(CertbotError) as exc:
+        _run(sleeper, tmp_path, account, env={}, timeout=1, secrets=())
+    assert time.monotonic() - started < 15
+    assert exc.value.timed_out
+    assert exc.value.reason == "certbot did not finish within 1 s and was stopped"
+    assert "started" in exc.value.output

@@ -49,6 +49,7 @@ class CaAccount(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = "CA account"
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_ca_account")
         ]
@@ -73,6 +74,7 @@ class DnsAccount(models.Model):
 
     class Meta:
         ordering = ["provider", "name"]
+        verbose_name = "DNS account"
         constraints = [
             models.UniqueConstraint(fields=["provider", "name"], name="dns_account_name_per_provider"),
             models.UniqueConstraint(
