@@ -55,6 +55,7 @@ def main() -> int:
     print("Applying migrations to the public schema, the template and every tenant…")
     _run([*manage, "migrate_schemas", "--noinput", "-v", "0"], env)
     _run([*manage, "bootstrap", "--port", port], env)
+    _run([*manage, "renewals", "install-schedule"], env)
 
     commands = {
         "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],

@@ -69,6 +69,18 @@ def decrypt(stored: str) -> str:
         ) from None
 
 
+def rotate(stored: str) -> str:
+    """The same secret encrypted with the first key (decrypted with whichever key opens it)."""
+    multi, _ = _keyring()
+    try:
+        return PREFIX + multi.rotate(_token(stored)).decode()
+    except InvalidToken:
+        raise DecryptionError(
+            "a stored secret cannot be decrypted with any key in CERTMATE_ENCRYPTION_KEYS: "
+            "add the key it was encrypted with back to the list"
+        ) from None
+
+
 def is_current(stored: str) -> bool:
     """True when ``stored`` is already encrypted with the first (newest) key."""
     _, primary = _keyring()

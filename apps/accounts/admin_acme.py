@@ -25,11 +25,29 @@ class CaAccountForm(forms.ModelForm):
         return self.cleaned_data["eab_hmac_key"] or (self.instance.eab_hmac_key if self.instance.pk else "")
 
 
+class RegisteredCaAccountForm(forms.ModelForm):
+    class Meta:
+        model = CaAccount
+        fields = ["name", "trust_bundle", "is_default"]
+
+
 @admin.register(CaAccount, site=tenant_admin_site)
 class CaAccountAdmin(admin.ModelAdmin):
     form = CaAccountForm
     list_display = ("name", "directory_url", "email", "is_default", "registered_at")
     readonly_fields = ("acme_account_uri", "registered_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The ACME account belongs to this directory, e-mail and EAB key: once registered they are fixed
+        # (a new CA account is the way to change them).
+        if obj is not None and obj.registered_at:
+            return (*self.readonly_fields, "directory_url", "email", "eab_kid")
+        return self.readonly_fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None and obj.registered_at:
+            kwargs["form"] = RegisteredCaAccountForm
+        return super().get_form(request, obj, **kwargs)
 
 
 class DnsAccountForm(forms.ModelForm):

@@ -18,6 +18,12 @@ class TenantMiddleware(TenantMainMiddleware):
                 return health_response(health_report(known={"database": failure_reason(exc)}), tenant=None)
             raise
 
+    @staticmethod
+    def hostname_from_request(request):
+        # Exactly the registered host, any case: no "www." stripping (django-tenants' default), which
+        # would serve www.<tenant host> without that name being registered.
+        return request.get_host().split(":")[0].lower().rstrip(".")
+
     def get_tenant(self, domain_model, hostname):
         return domain_model.objects.select_related("tenant").get(domain=hostname, tenant__is_active=True).tenant
 

@@ -21,6 +21,10 @@ def validate_tenant_slug(slug: str) -> None:
         )
     if slug in RESERVED_SLUGS or slug == settings.TENANT_BASE_SCHEMA:
         raise ValidationError(f"tenant slug {slug!r} is reserved", code="reserved_slug")
+    if slug.startswith("certmate_"):
+        raise ValidationError(
+            f"tenant slug {slug!r} is reserved: names starting with certmate_ are internal", code="reserved_slug"
+        )
     if slug.startswith("pg_"):
         raise ValidationError(
             f"tenant slug {slug!r} is reserved: names starting with pg_ belong to PostgreSQL", code="reserved_slug"

@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from apps.accounts.sites import tenant_admin_site
-from apps.certificates.models import Certificate, CertificateVersion, Job, JobOperation
-from apps.certificates.services import certificate_request
+from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
+from apps.certificates.services.requests import certificate_renew
 
 
 class VersionInline(admin.TabularInline):
@@ -29,31 +29,44 @@ class JobInline(admin.TabularInline):
 
 @admin.register(Certificate, site=tenant_admin_site)
 class CertificateAdmin(admin.ModelAdmin):
-    list_display = ("identifier", "kind", "status", "expires", "auto_renew", "ca_account", "dns_account")
+    list_display = (
+        "identifier",
+        "kind",
+        "status",
+        "expires",
+        "next_renewal",
+        "auto_renew",
+        "ca_account",
+        "dns_account",
+    )
     list_filter = ("kind", "status", "auto_renew")
     search_fields = ("identifier", "san_domains")
     list_select_related = ("current_version", "ca_account", "dns_account")
-    readonly_fields = ("status", "current_version", "last_error", "created_at", "updated_at")
+    readonly_fields = (
+        "kind", "identifier", "san_domains", "status", "current_version", "renew_at", "last_error", "created_at",
+        "updated_at",
+    )  # fmt: skip
+
+    def has_add_permission(self, request):
+        # Certificates are asked for through the service (validated names, a job): the command or API.
+        return False
+
     inlines = [VersionInline, JobInline]
     actions = ["renew_now"]
+
+    @admin.display(description="next renewal", ordering="renew_at")
+    def next_renewal(self, obj):
+        return obj.renew_at if obj.auto_renew and obj.renew_at else "—"
 
     @admin.display(description="expires", ordering="current_version__not_after")
     def expires(self, obj):
         return obj.current_version.not_after if obj.current_version else "—"
 
-    @admin.action(description="Renew now")
+    @admin.action(description="Renew now", permissions=["change"])
     def renew_now(self, request, queryset):
         for certificate in queryset:
             try:
-                job = certificate_request(
-                    identifier=certificate.identifier,
-                    san_domains=certificate.san_domains,
-                    key_type=certificate.key_type,
-                    ca_account=certificate.ca_account,
-                    dns_account=certificate.dns_account,
-                    operation=JobOperation.RENEW,
-                    requested_by=request.user,
-                )
+                job, _ = certificate_renew(certificate=certificate, force=True, requested_by=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{certificate}: {'; '.join(exc.messages)}", messages.ERROR)
             else:
@@ -87,3 +100,34 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description="seconds")
     def duration(self, obj):
         return f"{obj.duration_seconds:.1f}" if obj.duration_seconds is not None else "—"
+
+
+@admin.register(RenewalSweep, site=tenant_admin_site)
+class RenewalSweepAdmin(admin.ModelAdmin):
+    list_display = ("started_at", "as_of", "due", "queued", "renewed", "failed", "reaped")
+
+    def get_queryset(self, request):
+        from django.db.models import Count, Q
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                renewed_count=Count("jobs", filter=Q(jobs__status="succeeded")),
+                failed_count=Count("jobs", filter=Q(jobs__status="failed")),
+            )
+        )
+
+    @admin.display(description="renewed", ordering="renewed_count")
+    def renewed(self, obj):
+        return obj.renewed_count
+
+    @admin.display(description="failed", ordering="failed_count")
+    def failed(self, obj):
+        return obj.failed_count
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

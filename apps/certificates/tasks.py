@@ -3,8 +3,29 @@
 from celery import shared_task
 
 from apps.certificates.services.issuance import certificate_issue
+from apps.certificates.services.renewals import renewal_sweep
+
+SWEEP_TASK = "apps.certificates.tasks.renewal_sweep_all_task"
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def certificate_issue_task(job_id: int) -> None:
     certificate_issue(job_id=job_id)
+
+
+@shared_task(acks_late=True)
+def renewal_sweep_task() -> None:
+    """Sweep the tenant whose schema this task carries."""
+    renewal_sweep()
+
+
+@shared_task(name=SWEEP_TASK)
+def renewal_sweep_all_task() -> None:
+    """Beat's entry point (public schema): one sweep task per active tenant, sent from its schema."""
+    from django_tenants.utils import get_public_schema_name, tenant_context
+
+    from apps.accounts.models import Tenant
+
+    for tenant in Tenant.objects.filter(is_active=True).exclude(schema_name=get_public_schema_name()):
+        with tenant_context(tenant):
+            renewal_sweep_task.delay()

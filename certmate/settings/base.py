@@ -149,6 +149,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep LOGGING's handlers in workers too, so their log lines carry the tenant's schema.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CERTMATE_HEALTH_BROKER_TIMEOUT = env_int("CERTMATE_HEALTH_BROKER_TIMEOUT", 3, minimum=1)
 
 # --- API ------------------------------------------------------------------------------------------
@@ -172,3 +174,16 @@ CERTMATE_CERTBOT_TIMEOUT = env_int("CERTMATE_CERTBOT_TIMEOUT", 1800, minimum=10)
 # A CA may refuse an anti-replay nonce now and then (Let's Encrypt and Pebble do); certbot retries
 # once, certmate runs the order again up to this many times in all.
 CERTMATE_ACME_NONCE_ATTEMPTS = env_int("CERTMATE_ACME_NONCE_ATTEMPTS", 10, minimum=1)
+
+# --- Renewals -------------------------------------------------------------------------------------
+CERTMATE_SWEEP_INTERVAL_SECONDS = env_int("CERTMATE_SWEEP_INTERVAL_SECONDS", 3600, minimum=60)
+# Due renewals are spread over this many seconds so a thousand of them do not reach the CA at once.
+CERTMATE_RENEWAL_JITTER_SECONDS = env_int("CERTMATE_RENEWAL_JITTER_SECONDS", 300, minimum=0)
+# How long a worker holds a job; past it the job counts as lost with its worker and is retried.
+CERTMATE_JOB_LEASE_SECONDS = env_int("CERTMATE_JOB_LEASE_SECONDS", CERTMATE_CERTBOT_TIMEOUT + 600, minimum=5)
+CERTMATE_RETRY_ATTEMPTS = env_int("CERTMATE_RETRY_ATTEMPTS", 5, minimum=1)
+CERTMATE_RETRY_BASE_SECONDS = env_int("CERTMATE_RETRY_BASE_SECONDS", 60, minimum=1)
+CERTMATE_RETRY_MAX_SECONDS = env_int("CERTMATE_RETRY_MAX_SECONDS", 3600, minimum=1)
+# New orders per CA account per window (Let's Encrypt: 300 per account per 3 hours).
+CERTMATE_ORDERS_PER_ACCOUNT = env_int("CERTMATE_ORDERS_PER_ACCOUNT", 300, minimum=1)
+CERTMATE_ORDER_WINDOW_SECONDS = env_int("CERTMATE_ORDER_WINDOW_SECONDS", 3 * 3600, minimum=1)

@@ -23,6 +23,11 @@ if not _database_url:
     raise ImproperlyConfigured("DATABASE_URL must be set to the PostgreSQL server (postgres://user:pass@host:5432/db)")
 DATABASES = {"default": database_settings(_database_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0))}
 
+if not env_str("CELERY_BROKER_URL"):
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL must be set (e.g. redis://redis:6379/0): the filesystem broker only works on one machine"
+    )
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the hosts certmate serves (e.g. .certs.example.com)")

@@ -134,10 +134,36 @@ def test_one_tenants_accounts_and_certificates_are_not_the_others(client, tenant
         assert not CaAccount.objects.exists() and not DnsAccount.objects.exists()
         assert not Certificate.objects.filter(identifier="shop.alpha.test").exists()
     beta = {"host": TENANT_B["domain"]}
-    assert client.post("/admin/login/", {"username": TENANT_B["admin_email"], "password": PASSWORD}, headers=beta)
+    login = client.post("/admin/login/", {"username": TENANT_B["admin_email"], "password": PASSWORD}, headers=beta)
+    assert login.status_code == 302
     for path in (
         f"/admin/accounts/caaccount/{ca.pk}/change/",
         f"/admin/certificates/certificate/{certificate.pk}/change/",
     ):
         response = client.get(path, headers=beta, follow=True)
+        assert response.status_code == 200 and "Perhaps it was deleted" in response.content.decode()
         assert "shop.alpha.test" not in response.content.decode() and "pki@alpha.test" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("viewer", False), ("operator", True)])
+def test_only_operators_and_admins_can_renew_from_the_admin(client, tenant_a, role, allowed):
+    from apps.accounts.services.users import user_create
+
+    with tenant_context(tenant_a):
+        user_create(email=f"{role}@alpha.test", password=PASSWORD, role=role)
+        ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
+        dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
+        job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns)
+        Job.objects.filter(pk=job.pk).update(status="failed")
+    client.post("/admin/login/", {"username": f"{role}@alpha.test", "password": PASSWORD}, headers=HOST)
+    client.post(
+        "/admin/certificates/certificate/",
+        {"action": "renew_now", "_selected_action": [job.certificate_id]},
+        headers=HOST,
+    )
+    with tenant_context(tenant_a):
+        assert Job.objects.filter(certificate_id=job.certificate_id, operation="renew").exists() is allowed
+
+
+def test_certificate_names_cannot_be_edited_around_validation(admin_client, tenant_a):
+    assert admin_client.get("/admin/certificates/certificate/add/", headers=HOST).status_code == 403

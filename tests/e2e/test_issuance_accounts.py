@@ -45,12 +45,12 @@ def test_a_hung_certbot_is_stopped_at_the_timeout_and_nothing_is_left(tenant_a, 
         dns.propagation_seconds = 600  # certbot sleeps this long before asking the CA to validate
         dns.save()
         job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
-        with override_settings(CERTMATE_CERTBOT_TIMEOUT=8):
+        with override_settings(CERTMATE_CERTBOT_TIMEOUT=8, CERTMATE_RETRY_ATTEMPTS=1):
             job = certificate_issue(job_id=job.pk)
     assert job.status == JobStatus.FAILED
     assert job.error.endswith("certbot did not finish within 8 s and was stopped")
     after = {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("certmate-certbot-")}
-    assert after == before, "the run's folder with the DNS credentials must be removed"
+    assert after - before == set(), "the run's folder with the DNS credentials must be removed"
 
 
 @pytest.mark.worker

@@ -107,3 +107,12 @@ def test_platform_operator_creates_a_tenant_from_the_admin(platform_operator, cl
     assert bad.status_code == 200
     assert "names starting with pg_ belong to PostgreSQL" in bad.content.decode()
     assert not Tenant.objects.filter(schema_name="pg_bad").exists()
+
+
+@pytest.mark.parametrize("host", ["www.alpha.test", "www.localhost"])
+def test_unregistered_www_names_are_unknown_hosts(db, client, host):
+    assert client.get("/api/health", headers={"host": host}).status_code == 404
+
+
+def test_host_matching_ignores_case(db, client):
+    assert client.get("/api/health", headers={"host": "ALPHA.Test"}).json()["tenant"] == "alpha"

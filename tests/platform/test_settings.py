@@ -18,11 +18,12 @@ GOOD_PROD_ENV = {
     "CERTMATE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "DATABASE_URL": "postgres://certmate@db.internal:5432/certmate",
     "DJANGO_ALLOWED_HOSTS": ".certs.example.com",
+    "CELERY_BROKER_URL": "redis://redis:6379/0",
 }
 
 
 def load_settings(module: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CERTMATE_", "DATABASE_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CERTMATE_", "DATABASE_", "CELERY_"))}
     code = (
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.DATABASES['default']['ENGINE'])"
@@ -50,6 +51,7 @@ def test_production_starts_with_everything_set():
         ("CERTMATE_ENCRYPTION_KEYS", "CERTMATE_ENCRYPTION_KEYS must be set"),
         ("DATABASE_URL", "DATABASE_URL must be set"),
         ("DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS must list the hosts"),
+        ("CELERY_BROKER_URL", "CELERY_BROKER_URL must be set"),
     ],
 )
 def test_production_refuses_to_start_without(missing, message):

@@ -115,8 +115,13 @@ def dns_account_create(
 @transaction.atomic
 def tenant_settings_update(**changes) -> TenantSettings:
     settings = TenantSettings.load()
+    threshold_before = settings.renewal_threshold_days
     for field, value in changes.items():
         setattr(settings, field, value)
     settings.full_clean()
     settings.save()
+    if settings.renewal_threshold_days != threshold_before:
+        from apps.certificates.services.renewals import certificates_schedule_refresh
+
+        certificates_schedule_refresh()
     return settings

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import TextField
+from django.db.models import TextField, Value
 from django.db.models.functions import Cast
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
@@ -60,26 +60,27 @@ def secrets_rotate(*, batch_size: int = 500, progress: Callable[[str, int], None
 
 
 def _rotate_model(model, fields, batch_size: int, report: RotationReport) -> int:
-    # Read the stored ciphertext itself (a cast to plain text skips the field's decryption).
+    # The stored ciphertext itself: a cast to plain text skips the field's decryption.
     raw = {f"_raw_{f.attname}": Cast(f.attname, output_field=TextField()) for f in fields}
-    rows = model._base_manager.annotate(**raw).values_list("pk", *raw).order_by("pk")
+    rows = model._base_manager.annotate(**raw).order_by("pk")
     rotated = 0
     last_pk = None
     while True:
-        page = rows.filter(pk__gt=last_pk) if last_pk is not None else rows
-        batch = list(page[:batch_size])
-        if not batch:
-            return rotated
         with transaction.atomic():
+            # Locked while rotated, so a secret edited meanwhile is never overwritten with its old value.
+            page = rows.filter(pk__gt=last_pk) if last_pk is not None else rows
+            batch = list(page.select_for_update().values_list("pk", *raw)[:batch_size])
+            if not batch:
+                return rotated
             for pk, *stored_values in batch:
                 report.checked += 1
                 stale = {
-                    f.attname: encryption.decrypt(stored)
+                    f.attname: Value(encryption.rotate(stored), output_field=TextField())
                     for f, stored in zip(fields, stored_values, strict=True)
                     if stored is not None and not encryption.is_current(stored)
                 }
                 if stale:
-                    # Saving the plaintext through the field encrypts it with the newest key.
+                    # The new ciphertext goes in as it is: the same secret, under the newest key.
                     model._base_manager.filter(pk=pk).update(**stale)
                     rotated += 1
         last_pk = batch[-1][0]

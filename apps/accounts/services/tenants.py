@@ -33,6 +33,7 @@ def tenant_create(
     if admin_password:
         validate_password(admin_password, user=User(email=user_email_clean(admin_email)))
     _check_free(slug=slug, domain=domain)
+    Tenant(schema_name=slug, name=(name or slug).strip()).full_clean(validate_unique=False)
 
     connection.set_schema_to_public()
     if settings.TENANT_CREATION_FAKES_MIGRATIONS and settings.TENANT_BASE_SCHEMA:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import certifi
+
 KEY_TYPE_ARGS = {
     "rsa2048": ["--key-type", "rsa", "--rsa-key-size", "2048"],
     "rsa3072": ["--key-type", "rsa", "--rsa-key-size", "3072"],
@@ -84,7 +86,10 @@ def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, s
     with _Workspace() as work:
         argv = [*_base_args(account, work), "register"]
         if account.eab_kid and account.eab_hmac_key:
-            argv += ["--eab-kid", account.eab_kid, "--eab-hmac-key", account.eab_hmac_key]
+            # In a 0600 config file, not on the command line, where any local user could read it.
+            config = work / "eab.ini"
+            _write_private(config, f"eab-kid = {account.eab_kid}\neab-hmac-key = {account.eab_hmac_key}\n")
+            argv += ["--config", str(config)]
         _run(argv, work, account, env={}, timeout=timeout_seconds, secrets=(account.eab_hmac_key,))
         return _read_tree(work / "config" / "accounts", prefix="accounts")
 
@@ -139,8 +144,9 @@ def _run(argv: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
     run_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "TMPDIR": str(work)}
     run_env["LANG"] = "C.UTF-8"
     if account.trust_bundle:
+        # The private CA's roots on top of the usual ones: DNS provider APIs must still verify.
         bundle = work / "trust.pem"
-        bundle.write_text(account.trust_bundle)
+        bundle.write_text(Path(certifi.where()).read_text() + "\n" + account.trust_bundle)
         run_env["REQUESTS_CA_BUNDLE"] = str(bundle)
     run_env.update(env)
     process = subprocess.Popen(
@@ -187,6 +193,12 @@ def _read_tree(root: Path, *, prefix: str) -> dict[str, str]:
     return {
         f"{prefix}/{path.relative_to(root)}": path.read_text() for path in sorted(root.rglob("*")) if path.is_file()
     }
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def _write_tree(root: Path, files: dict[str, str]) -> None:

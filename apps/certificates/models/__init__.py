@@ -1,5 +1,5 @@
 from apps.certificates.models.certificates import Certificate, CertificateKind, CertificateStatus, CertificateVersion
-from apps.certificates.models.jobs import Job, JobOperation, JobStatus
+from apps.certificates.models.jobs import Job, JobOperation, JobStatus, RenewalSweep
 
 __all__ = [
     "Certificate",
@@ -9,4 +9,5 @@ __all__ = [
     "Job",
     "JobOperation",
     "JobStatus",
+    "RenewalSweep",
 ]

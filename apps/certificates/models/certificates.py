@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 
 from apps.accounts.models import CaAccount, DnsAccount, KeyType
 from certmate.fields import EncryptedTextField
@@ -39,12 +40,16 @@ class Certificate(models.Model):
         "CertificateVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     last_error = models.TextField(blank=True, editable=False)
+    # When the current version is due for renewal (see services.renewals.renew_at_for); kept with the
+    # version and the thresholds, so finding what is due is one indexed query.
+    renew_at = models.DateTimeField("next renewal", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["identifier"]
         constraints = [models.UniqueConstraint(fields=["kind", "identifier"], name="certificate_identifier_per_kind")]
+        indexes = [models.Index(fields=["renew_at"], condition=Q(auto_renew=True), name="certificate_due_idx")]
 
     def __str__(self) -> str:
         return self.identifier

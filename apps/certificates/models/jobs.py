@@ -30,6 +30,14 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # queued: when it may run next (later than created for a retry or a wait); running: until when the
+    # worker holds it. A running job past its lease was lost with its worker.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    forced = models.BooleanField(default=False, help_text="renew even if not due")
+    sweep = models.ForeignKey(
+        "certificates.RenewalSweep", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     output = models.TextField(blank=True, help_text="certbot's output, secrets redacted")
     error = models.TextField(blank=True, help_text="why it failed, in one line")
     version = models.ForeignKey(
@@ -55,3 +63,20 @@ class Job(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class RenewalSweep(models.Model):
+    """One pass of the renewal sweep over this tenant: what was due and queued. How many renewed or
+    failed is read from its jobs."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    as_of = models.DateTimeField(help_text="the time due-ness was judged at")
+    due = models.PositiveIntegerField(default=0)
+    queued = models.PositiveIntegerField(default=0)
+    reaped = models.PositiveIntegerField(default=0, help_text="jobs whose worker was lost, failed and retried")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"sweep {self.started_at:%Y-%m-%d %H:%M:%S}"

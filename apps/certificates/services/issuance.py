@@ -1,53 +1,95 @@
-"""Issuing: the worker's part. Claims the job, runs certbot, stores the result as a new version."""
+"""Issuing and renewing: the worker's part. Claims the job under a lease, runs certbot, stores the
+result as a new version; retries what is worth retrying, and never touches the live version on
+failure."""
 
 from __future__ import annotations
 
 import logging
+import random
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
+from apps.accounts.models import CaAccount, TenantSettings
 from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme import runner
+from apps.certificates.acme.failures import is_transient, retry_after
 from apps.certificates.acme.providers import DnsPluginMissing, get_provider
 from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobStatus
 from apps.certificates.parsing import certificate_facts
+from apps.certificates.services.renewals import certificate_renew_at
+from apps.certificates.services.requests import job_dispatch
+from apps.certificates.signals import certificate_failed
 
 logger = logging.getLogger(__name__)
 
 
 class IssuanceError(Exception):
-    def __init__(self, reason: str, output: str = ""):
+    def __init__(self, reason: str, output: str = "", *, transient: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.output = output
+        self.transient = transient
 
 
 def certificate_issue(*, job_id: int) -> Job | None:
-    """Run a queued job. A job another worker already claimed, or that is finished, is left alone."""
-    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-    )
+    """Run a queued job. A job another worker holds, or that is finished, is left alone; a job over
+    its CA account's order limit waits and is sent again later."""
     job = Job.objects.select_related("certificate__ca_account", "certificate__dns_account").filter(pk=job_id).first()
-    if job is None or not claimed:
+    if job is None or job.status != JobStatus.QUEUED:
+        return job
+    if not _claim(job):
+        job.refresh_from_db()
         return job
     try:
-        issued = _obtain(job.certificate)
+        issued = _obtain(job)
         _store(job, issued)
     except IssuanceError as exc:
-        _fail(job, exc.reason, exc.output)
+        _failed_attempt(job, exc)
     except Exception as exc:
         logger.exception("job %s for %s failed unexpectedly", job.pk, job.certificate.identifier)
-        _fail(job, f"internal error: {type(exc).__name__}: {exc}", "")
+        _fail_for_good(job, f"internal error: {type(exc).__name__}: {exc}", "")
         raise
     job.refresh_from_db()
     return job
 
 
-def _obtain(certificate: Certificate) -> runner.Issued:
+def _claim(job: Job) -> bool:
+    """queued -> running under a lease, unless another worker got it first or the CA account has
+    used its orders for the window (then the job waits its turn instead of failing)."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.CERTMATE_JOB_LEASE_SECONDS)
+    with transaction.atomic():
+        if job.certificate.ca_account_id:
+            CaAccount.objects.select_for_update().filter(pk=job.certificate.ca_account_id).first()
+            wait = _order_limit_wait(job.certificate.ca_account_id, now)
+            if wait:
+                Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(queued_at=now + timedelta(seconds=wait))
+                job_dispatch(job_id=job.pk, countdown=wait)
+                logger.info("job %s waits %.0f s: CA account order limit reached", job.pk, wait)
+                return False
+        return bool(
+            Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+                status=JobStatus.RUNNING, started_at=now, lease_expires_at=lease, attempts=F("attempts") + 1
+            )
+        )
+
+
+def _order_limit_wait(ca_account_id: int, now) -> float:
+    window = timedelta(seconds=settings.CERTMATE_ORDER_WINDOW_SECONDS)
+    recent = Job.objects.filter(certificate__ca_account_id=ca_account_id, started_at__gte=now - window)
+    if recent.count() < settings.CERTMATE_ORDERS_PER_ACCOUNT:
+        return 0
+    oldest = recent.aggregate(first=Min("started_at"))["first"]
+    return (oldest + window - now).total_seconds() + random.uniform(1, 30)  # noqa: S311
+
+
+def _obtain(job: Job) -> runner.Issued:
+    certificate = job.certificate
     if certificate.ca_account_id is None or certificate.dns_account_id is None:
         raise IssuanceError(f"{certificate.identifier} has no CA account or no DNS account: set both and retry")
     dns = certificate.dns_account
@@ -81,11 +123,13 @@ def _obtain(certificate: Certificate) -> runner.Issued:
             )
             return runner.obtain(order)
         except runner.CertbotError as exc:
-            # A refused anti-replay nonce is the CA's hiccup, not the order's fault: run it again.
+            # A refused anti-replay nonce is the CA's hiccup, not the order's fault: run it again now.
             if exc.bad_nonce and attempt < attempts:
                 logger.info("bad nonce for %s, attempt %s of %s", certificate.identifier, attempt, attempts)
                 continue
-            raise IssuanceError(f"{certificate.identifier}: {exc.reason}", exc.output) from None
+            text = f"{exc.reason}\n{exc.output}"
+            transient = is_transient(text)
+            raise IssuanceError(f"{certificate.identifier}: {exc.reason}", exc.output, transient=transient) from None
     raise AssertionError("unreachable")
 
 
@@ -110,19 +154,54 @@ def _store(job: Job, issued: runner.Issued) -> None:
         certificate.current_version = version
         certificate.status = CertificateStatus.ACTIVE
         certificate.last_error = ""
-        certificate.save(update_fields=["current_version", "status", "last_error", "updated_at"])
+        certificate.renew_at = certificate_renew_at(certificate, version, TenantSettings.load().renewal_threshold_days)
+        certificate.save(update_fields=["current_version", "status", "last_error", "renew_at", "updated_at"])
         Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.SUCCEEDED, finished_at=timezone.now(), output=issued.output, error="", version=version
+            status=JobStatus.SUCCEEDED,
+            finished_at=timezone.now(),
+            output=issued.output,
+            error="",
+            version=version,
+            lease_expires_at=None,
         )
 
 
-def _fail(job: Job, reason: str, output: str) -> None:
-    """Record why; the certificate's current version, if it has one, stays current."""
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with full jitter: up to base * 2^(attempt-1), at least half of it."""
+    ceiling = min(settings.CERTMATE_RETRY_MAX_SECONDS, settings.CERTMATE_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spreading retries, not a secret
+
+
+def _failed_attempt(job: Job, exc: IssuanceError) -> None:
+    reason = " ".join(exc.reason.split())
+    attempts = Job.objects.values_list("attempts", flat=True).get(pk=job.pk)
+    if exc.transient and attempts < settings.CERTMATE_RETRY_ATTEMPTS:
+        now = timezone.now()
+        delay = max(retry_delay(attempts), retry_after(exc.output + exc.reason, now=now) or 0)
+        with transaction.atomic():
+            Job.objects.filter(pk=job.pk).update(
+                status=JobStatus.QUEUED,
+                error=f"attempt {attempts} failed, retrying in {delay:.0f} s: {reason}",
+                output=exc.output,
+                queued_at=now + timedelta(seconds=delay),
+                lease_expires_at=None,
+            )
+            job_dispatch(job_id=job.pk, countdown=delay)
+        return
+    _fail_for_good(job, reason, exc.output)
+
+
+def _fail_for_good(job: Job, reason: str, output: str) -> None:
+    """Record why and tell listeners; the certificate's current version, if it has one, stays current."""
     reason = " ".join(reason.split())
     with transaction.atomic():
         Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, finished_at=timezone.now(), error=reason, output=output
+            status=JobStatus.FAILED, finished_at=timezone.now(), error=reason, output=output, lease_expires_at=None
         )
         Certificate.objects.filter(pk=job.certificate_id).update(
             status=CertificateStatus.FAILED, last_error=reason, updated_at=timezone.now()
+        )
+        certificate = Certificate.objects.get(pk=job.certificate_id)
+        transaction.on_commit(
+            lambda: certificate_failed.send(sender=Certificate, certificate=certificate, job=job, reason=reason)
         )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from apps.accounts.models import CaAccount, DnsAccount, KeyType, TenantSettings, User
 from apps.certificates.acme.providers import DnsPluginMissing, get_provider
 from apps.certificates.domains import domains_clean
-from apps.certificates.models import Certificate, CertificateKind, Job, JobOperation, JobStatus
+from apps.certificates.models import Certificate, CertificateKind, Job, JobOperation, JobStatus, RenewalSweep
 
 
 class CertificateRequestError(ValidationError):
@@ -62,15 +66,13 @@ def certificate_request(
     if key_type not in KeyType.values:
         raise CertificateRequestError(f"key type {key_type!r} is unknown: use one of {', '.join(KeyType.values)}")
 
-    from apps.certificates.tasks import certificate_issue_task
-
     with transaction.atomic():
         certificate, _ = Certificate.objects.select_for_update().get_or_create(
             kind=CertificateKind.SERVER,
             identifier=names[0],
             defaults={"auto_renew": settings.auto_renew_default if auto_renew is None else auto_renew},
         )
-        open_job = certificate.jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).first()
+        open_job = _open_job(certificate)
         if open_job is not None:
             return open_job
         certificate.san_domains = names[1:]
@@ -82,6 +84,71 @@ def certificate_request(
         if renew_before_days is not None:
             certificate.renew_before_days = renew_before_days
         certificate.save()
-        job = Job.objects.create(certificate=certificate, operation=operation, requested_by=requested_by)
-        transaction.on_commit(lambda: certificate_issue_task.delay(job.pk))
+        if certificate.current_version_id:
+            from apps.certificates.services.renewals import certificates_schedule_refresh
+
+            certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=certificate.pk))
+        return job_queue(certificate=certificate, operation=operation, requested_by=requested_by)
+
+
+def certificate_renew(
+    *,
+    certificate: Certificate,
+    force: bool = False,
+    as_of: datetime | None = None,
+    requested_by: User | None = None,
+    sweep: RenewalSweep | None = None,
+    countdown: float = 0,
+) -> tuple[Job, bool]:
+    """Queue a renewal of ``certificate`` as it stands: (the job, whether it is new). An open job is
+    returned instead of a second one. Without ``force`` a certificate not due at ``as_of`` (default:
+    now) is refused."""
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        open_job = _open_job(certificate)
+        if open_job is not None:
+            return open_job, False
+        if not force and not (certificate.renew_at and certificate.renew_at <= (as_of or timezone.now())):
+            when = f"{certificate.renew_at:%Y-%m-%d %H:%M} UTC" if certificate.renew_at else "after its first issuance"
+            raise CertificateRequestError(
+                f"{certificate.identifier} is not due for renewal until {when}: use force to renew now", code="not_due"
+            )
+        job = job_queue(
+            certificate=certificate,
+            operation=JobOperation.RENEW,
+            requested_by=requested_by,
+            forced=force,
+            sweep=sweep,
+            countdown=countdown,
+        )
+        return job, True
+
+
+def _open_job(certificate: Certificate) -> Job | None:
+    return certificate.jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).first()
+
+
+def job_queue(*, certificate: Certificate, operation: str, countdown: float = 0, **fields) -> Job:
+    """Create the job and hand it to a worker once the transaction commits (in this tenant's schema)."""
+    job = Job.objects.create(
+        certificate=certificate,
+        operation=operation,
+        queued_at=timezone.now() + timedelta(seconds=countdown),
+        **fields,
+    )
+    job_dispatch(job_id=job.pk, countdown=countdown)
     return job
+
+
+def job_dispatch(*, job_id: int, countdown: float = 0) -> None:
+    """Send the job's task once the transaction commits, from this tenant's schema — captured now,
+    since the commit may come after the caller has left the tenant."""
+    from apps.certificates.tasks import certificate_issue_task
+
+    schema = connection.schema_name
+
+    def send():
+        with schema_context(schema):
+            certificate_issue_task.apply_async((job_id,), countdown=max(0.0, countdown))
+
+    transaction.on_commit(send)

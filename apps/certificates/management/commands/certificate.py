@@ -8,6 +8,7 @@ from apps.accounts.management.commands._tenant import in_tenant
 from apps.accounts.models import CaAccount, DnsAccount, KeyType
 from apps.certificates.models import Certificate, Job, JobStatus
 from apps.certificates.services import certificate_request
+from apps.certificates.services.requests import certificate_renew
 
 
 class Command(BaseCommand):
@@ -24,6 +25,12 @@ class Command(BaseCommand):
         issue.add_argument("--key-type", choices=KeyType.values)
         issue.add_argument("--wait", action="store_true", help="wait for a worker to finish the job")
         issue.add_argument("--timeout", type=int, default=1800, help="seconds --wait waits (default 1800)")
+        renew = sub.add_parser("renew", help="renew one certificate now (if due, or with --force)")
+        renew.add_argument("--tenant", required=True)
+        renew.add_argument("domain")
+        renew.add_argument("--force", action="store_true", help="renew even if not due")
+        renew.add_argument("--wait", action="store_true")
+        renew.add_argument("--timeout", type=int, default=1800)
         listing = sub.add_parser("list", help="list the tenant's certificates")
         listing.add_argument("--tenant", required=True)
 
@@ -42,6 +49,18 @@ class Command(BaseCommand):
             ca_account=_by_name(CaAccount, ca_account),
             dns_account=_dns_account(dns_account),
         )
+        self._report(job, wait, timeout)
+
+    def _renew(self, *, domain, force, wait, timeout, **_):
+        from apps.certificates.domains import domain_clean
+
+        certificate = Certificate.objects.filter(kind="server", identifier=domain_clean(domain)).first()
+        if certificate is None:
+            raise CommandError(f"no certificate for {domain} in this tenant")
+        job, _ = certificate_renew(certificate=certificate, force=force)
+        self._report(job, wait, timeout)
+
+    def _report(self, job, wait, timeout):
         self.stdout.write(f"job {job.pk}: {job.operation} {job.certificate.identifier} {job.status}")
         if wait:
             job = self._wait(job, timeout)
@@ -64,7 +83,7 @@ class Command(BaseCommand):
         return job
 
     def _list(self, **_):
-        rows = [("DOMAIN", "SANS", "STATUS", "VERSION", "EXPIRES", "AUTO-RENEW")]
+        rows = [("DOMAIN", "SANS", "STATUS", "VERSION", "EXPIRES", "AUTO-RENEW", "NEXT-RENEWAL")]
         for cert in Certificate.objects.select_related("current_version").order_by("identifier"):
             version = cert.current_version
             rows.append(
@@ -75,6 +94,7 @@ class Command(BaseCommand):
                     str(version.number) if version else "-",
                     f"{version.not_after:%Y-%m-%d}" if version else "-",
                     "yes" if cert.auto_renew else "no",
+                    f"{cert.renew_at:%Y-%m-%d}" if cert.renew_at and cert.auto_renew else "-",
                 )
             )
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

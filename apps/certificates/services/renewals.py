@@ -1,0 +1,104 @@
+"""The renewal sweep: what is due, in every tenant, each due certificate its own job."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, tenant_context
+
+from apps.accounts.models import Tenant, TenantSettings
+from apps.certificates.models import Certificate, CertificateVersion, Job, JobStatus, RenewalSweep
+from apps.certificates.services.requests import certificate_renew, job_dispatch
+
+LOST = "the worker running this job stopped before it finished (its lease expired); a new job retries it"
+
+
+def renew_at_for(*, not_before: datetime, not_after: datetime, renew_before_days: int) -> datetime:
+    """When a version is due: ``renew_before_days`` before it expires, but never before half its
+    lifetime — so a 31-day certificate with a 30-day threshold renews once, at mid-life, not daily,
+    and one whose threshold is as long as its lifetime or longer renews at mid-life too."""
+    lifetime = not_after - not_before
+    return max(not_after - timedelta(days=renew_before_days), not_before + lifetime / 2)
+
+
+def certificate_renew_at(certificate: Certificate, version: CertificateVersion, threshold_days: int) -> datetime:
+    days = certificate.renew_before_days if certificate.renew_before_days is not None else threshold_days
+    return renew_at_for(not_before=version.not_before, not_after=version.not_after, renew_before_days=days)
+
+
+def certificates_schedule_refresh(*, certificates: QuerySet[Certificate] | None = None) -> int:
+    """Recompute when each certificate is next due (after a threshold changes); returns how many."""
+    threshold = TenantSettings.load().renewal_threshold_days
+    rows = (certificates if certificates is not None else Certificate.objects.all()).select_related("current_version")
+    changed = []
+    for certificate in rows.filter(current_version__isnull=False):
+        certificate.renew_at = certificate_renew_at(certificate, certificate.current_version, threshold)
+        changed.append(certificate)
+    Certificate.objects.bulk_update(changed, ["renew_at"], batch_size=500)
+    return len(changed)
+
+
+def certificates_due(*, now: datetime) -> QuerySet[Certificate]:
+    """Certificates due for renewal at ``now``: one query on the partial index over renew_at."""
+    return Certificate.objects.filter(auto_renew=True, renew_at__lte=now, current_version__isnull=False)
+
+
+def jobs_reap_lost(*, now: datetime) -> int:
+    """Fail running jobs whose lease expired (their worker died), so their certificate can be retried."""
+    return Job.objects.filter(status=JobStatus.RUNNING, lease_expires_at__lt=now).update(
+        status=JobStatus.FAILED, finished_at=now, error=LOST, lease_expires_at=None
+    )
+
+
+def jobs_redispatch_stale(*, now: datetime) -> int:
+    """Send again the queued jobs whose message was lost (a broker without acknowledgements, a purge)."""
+    stale = Job.objects.filter(
+        status=JobStatus.QUEUED, queued_at__lt=now - timedelta(seconds=settings.CERTMATE_JOB_LEASE_SECONDS)
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    with transaction.atomic():
+        for job_id in ids:
+            job_dispatch(job_id=job_id)
+    return len(ids)
+
+
+def renewal_sweep(*, now: datetime | None = None, jitter_seconds: float | None = None) -> RenewalSweep:
+    """Sweep the current tenant: reap lost jobs, find what is due, queue one renewal job each."""
+    now = now or timezone.now()
+    jitter = settings.CERTMATE_RENEWAL_JITTER_SECONDS if jitter_seconds is None else jitter_seconds
+    reaped = jobs_reap_lost(now=now)
+    jobs_redispatch_stale(now=now)
+    due = list(certificates_due(now=now).only("pk", "identifier", "renew_at"))
+    sweep = RenewalSweep.objects.create(as_of=now, due=len(due), reaped=reaped)
+    queued = 0
+    for certificate in due:
+        spread = random.uniform(0, jitter)  # noqa: S311 - spreading load, not a secret
+        _, created = certificate_renew(certificate=certificate, as_of=now, sweep=sweep, countdown=spread)
+        queued += created
+    RenewalSweep.objects.filter(pk=sweep.pk).update(queued=queued)
+    sweep.queued = queued
+    return sweep
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    tenant: str
+    sweep: RenewalSweep
+
+
+def renewal_sweep_all(*, slugs: list[str] | None = None, now: datetime | None = None, jitter_seconds=None):
+    """Sweep every active tenant (or the ones named), each in its own schema."""
+    tenants = Tenant.objects.filter(is_active=True).exclude(schema_name=get_public_schema_name())
+    if slugs:
+        tenants = tenants.filter(schema_name__in=slugs)
+    summaries = []
+    for tenant in tenants.order_by("schema_name"):
+        with tenant_context(tenant):
+            summaries.append(SweepSummary(tenant.schema_name, renewal_sweep(now=now, jitter_seconds=jitter_seconds)))
+    return summaries
