@@ -68,9 +68,10 @@ def live_db(django_db_setup, django_db_blocker):
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """One real Celery worker process (prefork, 4 children) for the session."""
+    """A real Celery worker process (prefork, 4 children) for the module's tests. Per module, so a
+    module can also run workers of its own (and kill them) without another one taking its tasks."""
     from tests.worker import Worker, purge_broker
 
     with django_db_blocker.unblock():

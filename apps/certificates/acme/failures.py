@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 # records must change first). Checked first, so "unauthorized … timed out" stays permanent.
 _PERMANENT = re.compile(
     r"unauthorized|externalAccountRequired|external account|accountDoesNotExist|rejectedIdentifier|"
-    r"malformed|badCSR|\bcaa\b|NOTAUTH|BADSIG|BADKEY|REFUSED|invalid credentials|authentication failed|"
+    r"malformed|badCSR|\bcaa\b|(?-i:NOTAUTH|BADSIG|BADKEY|REFUSED)|invalid credentials|authentication failed|"
     r"forbidden|not found: zone|no zone",
     re.IGNORECASE,
 )
