@@ -24,9 +24,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
     ],
 )
 def test_due_time(lifetime_days, threshold_days, due_after_days):
-    due = renew_at_for(
-        not_before=T0, not_after=T0 + timedelta(days=lifetime_days), renew_before_days=threshold_days
-    )
+    due = renew_at_for(not_before=T0, not_after=T0 + timedelta(days=lifetime_days), renew_before_days=threshold_days)
     assert due == T0 + timedelta(days=due_after_days)
 
 

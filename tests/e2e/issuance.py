@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from django_tenants.utils import tenant_context
 
@@ -56,3 +59,20 @@ def wait_for_job(tenant, job_id: int, *, timeout: float = 180) -> Job:
         if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) or time.monotonic() > deadline:
             return job
         time.sleep(0.25)
+
+
+def leftovers() -> set[str]:
+    return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("certmate-certbot-")}
+
+
+def holding(folders: set[str], secret: str) -> list[str]:
+    """Files under these run folders that contain ``secret`` (other processes' runs may come and go)."""
+    found = []
+    for folder in folders:
+        for path in Path(tempfile.gettempdir(), folder).rglob("*"):
+            try:
+                if path.is_file() and secret in path.read_text(errors="ignore"):
+                    found.append(str(path))
+            except OSError:
+                continue
+    return found
