@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from certmate.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -187,3 +189,8 @@ CERTMATE_RETRY_MAX_SECONDS = env_int("CERTMATE_RETRY_MAX_SECONDS", 3600, minimum
 # New orders per CA account per window (Let's Encrypt: 300 per account per 3 hours).
 CERTMATE_ORDERS_PER_ACCOUNT = env_int("CERTMATE_ORDERS_PER_ACCOUNT", 300, minimum=1)
 CERTMATE_ORDER_WINDOW_SECONDS = env_int("CERTMATE_ORDER_WINDOW_SECONDS", 3 * 3600, minimum=1)
+# How certbot runs: "fork" (imported once per worker, each run a forked child) or "spawn" (a new
+# interpreter per run). See apps/certificates/acme/launch.py.
+CERTMATE_CERTBOT_LAUNCH = env_str("CERTMATE_CERTBOT_LAUNCH", "fork")
+if CERTMATE_CERTBOT_LAUNCH not in ("fork", "spawn"):
+    raise ImproperlyConfigured(f"CERTMATE_CERTBOT_LAUNCH={CERTMATE_CERTBOT_LAUNCH!r}: use fork or spawn")

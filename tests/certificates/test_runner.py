@@ -1,12 +1,16 @@
 """The parts of the certbot runner that need no CA: reading failures, redaction, confinement."""
 
 import json
+import os
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from apps.certificates.acme.runner import CertbotError, _write_tree, failure_reason, redact
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CA_FAILURE = """Saving debug log to /tmp/x/letsencrypt.log
 Requesting a certificate for example.test
@@ -55,30 +59,66 @@ def test_account_files_cannot_escape_the_config_folder(tmp_path):
         _write_tree(tmp_path, {"../evil": "x"})
 
 
-def test_certbot_gets_a_clean_environment_without_the_workers_secrets(tmp_path, monkeypatch):
+def print_env(args):
+    print(json.dumps(dict(os.environ)))
+    return 0
+
+
+def sleep_long(args):
+    print("started", flush=True)
+    time.sleep(60)
+    return 0
+
+
+@pytest.fixture(params=["fork", "spawn"])
+def launch_mode(request, settings, monkeypatch):
+    """Run the test with both launchers; the certbot entry point is swapped for a probe."""
+    from apps.certificates.acme import launch
+
+    settings.CERTMATE_CERTBOT_LAUNCH = request.param
+    probe = {"entry": print_env}
+    real_fork, real_spawn = launch.fork, launch.spawn
+
+    def fork(args, **kwargs):
+        return real_fork(args, entry=probe["entry"], **kwargs)
+
+    def spawn(args, **kwargs):
+        code = (
+            f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+            f"from tests.certificates.test_runner import {probe['entry'].__name__} as f; sys.exit(f([]))"
+        )
+        monkeypatch.setattr(launch, "SPAWN_COMMAND", [sys.executable, "-c", code])
+        return real_spawn(args, **kwargs)
+
+    monkeypatch.setattr(launch, "fork", fork)
+    monkeypatch.setattr(launch, "spawn", spawn)
+    return probe
+
+
+def test_certbot_gets_a_clean_environment_without_the_workers_secrets(tmp_path, monkeypatch, launch_mode):
     from apps.certificates.acme.runner import AcmeAccount, _run
 
     monkeypatch.setenv("CERTMATE_ENCRYPTION_KEYS", "worker-secret-key")
     monkeypatch.setenv("DATABASE_URL", "postgresql://secret@db/certmate")
     account = AcmeAccount(directory_url="https://ca.test/dir", email="a@b.test", trust_bundle="PEM")
-    show_env = [sys.executable, "-c", "import os, json; print(json.dumps(dict(os.environ)))"]
-    output = _run(show_env, tmp_path, account, env={"EXTRA": "from-the-provider"}, timeout=30, secrets=())
+    output = _run([], tmp_path, account, env={"EXTRA": "from-the-provider"}, timeout=30, secrets=())
     env = json.loads(output.strip().splitlines()[-1])
     assert "CERTMATE_ENCRYPTION_KEYS" not in env and "DATABASE_URL" not in env
     assert env["EXTRA"] == "from-the-provider"
     assert env["HOME"] == str(tmp_path)
     assert env["REQUESTS_CA_BUNDLE"] == str(tmp_path / "trust.pem")
+    assert (tmp_path / "trust.pem").read_text().endswith("PEM"), "the private roots come on top of certifi's"
 
 
-def test_a_run_past_its_timeout_is_killed_with_a_clear_reason(tmp_path):
+def test_a_run_past_its_timeout_is_killed_with_a_clear_reason(tmp_path, launch_mode):
     from apps.certificates.acme.runner import AcmeAccount, _run
 
+    launch_mode["entry"] = sleep_long
     account = AcmeAccount(directory_url="https://ca.test/dir", email="a@b.test")
-    sleeper = [sys.executable, "-c", "import time; print('started', flush=True); time.sleep(60)"]
     started = time.monotonic()
     with pytest.raises(CertbotError) as exc:
-        _run(sleeper, tmp_path, account, env={}, timeout=1, secrets=())
+        _run([], tmp_path, account, env={}, timeout=2, secrets=())
     assert time.monotonic() - started < 15
     assert exc.value.timed_out
-    assert exc.value.reason == "certbot did not finish within 1 s and was stopped"
+    assert exc.value.reason == "certbot did not finish within 2 s and was stopped"
     assert "started" in exc.value.output

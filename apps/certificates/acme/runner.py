@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import certifi
+
+from apps.certificates.acme import launch
 
 KEY_TYPE_ARGS = {
     "rsa2048": ["--key-type", "rsa", "--rsa-key-size", "2048"],
@@ -24,8 +23,6 @@ KEY_TYPE_ARGS = {
     "ec384": ["--key-type", "ecdsa", "--elliptic-curve", "secp384r1"],
 }
 CERT_NAME = "certmate"
-# certbot from this interpreter's environment, whatever the folder of console scripts is called
-CERTBOT = [sys.executable, "-c", "import sys; from certbot.main import main; sys.exit(main())"]
 REDACTED = "[redacted]"
 
 
@@ -129,7 +126,6 @@ class _Workspace:
 
 def _base_args(account: AcmeAccount, work: Path) -> list[str]:
     return [
-        *CERTBOT,
         "--non-interactive", "--agree-tos", "--no-eff-email",
         "--email", account.email,
         "--server", account.directory_url,
@@ -139,7 +135,7 @@ def _base_args(account: AcmeAccount, work: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def _run(argv: list[str], work: Path, account: AcmeAccount, *, env: dict, timeout: int, secrets) -> str:
+def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeout: int, secrets) -> str:
     # A clean environment: the worker's own secrets (database, encryption keys) never reach certbot.
     run_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "TMPDIR": str(work)}
     run_env["LANG"] = "C.UTF-8"
@@ -149,26 +145,24 @@ def _run(argv: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
         bundle.write_text(Path(certifi.where()).read_text() + "\n" + account.trust_bundle)
         run_env["REQUESTS_CA_BUNDLE"] = str(bundle)
     run_env.update(env)
-    process = subprocess.Popen(
-        argv, cwd=work, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
+    start = launch.fork if _launch_mode() == "fork" else launch.spawn
     try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        output = redact(output or "", secrets)
-        raise CertbotError(
-            f"certbot did not finish within {timeout} s and was stopped", output, timed_out=True
-        ) from None
-    except BaseException:
-        # The worker is going away (shutdown, a kill): take certbot with it.
-        os.killpg(process.pid, signal.SIGKILL)
-        raise
-    output = redact(output or "", secrets)
-    if process.returncode != 0:
+        code, output = start(args, env=run_env, cwd=work, timeout=timeout)
+    except launch.Deadline as exc:
+        output = redact(exc.output, secrets)
+        reason = f"certbot did not finish within {timeout} s and was stopped"
+        raise CertbotError(reason, output, timed_out=True) from None
+    output = redact(output, secrets)
+    if code != 0:
         raise CertbotError(failure_reason(output), output)
     return output
+
+
+def _launch_mode() -> str:
+    from django.conf import settings
+
+    mode = getattr(settings, "CERTMATE_CERTBOT_LAUNCH", "fork")
+    return mode if hasattr(os, "fork") else "spawn"
 
 
 def failure_reason(output: str) -> str:
