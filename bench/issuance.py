@@ -71,9 +71,10 @@ class OrderFailed(Exception):
 class CeleryWorker:
     """One `celery worker` child process on the bench database and broker; stopped by stop()."""
 
-    def __init__(self, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str], concurrency: int = CONCURRENCY) -> None:
         self.log_path = log_path
         self.env = env
+        self.concurrency = concurrency
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -81,7 +82,7 @@ class CeleryWorker:
 
         argv = [
             sys.executable, "-m", "celery", "-A", "certmate", "worker",
-            "--pool", "prefork", "--concurrency", str(CONCURRENCY),
+            "--pool", "prefork", "--concurrency", str(self.concurrency),
             # INFO, not WARNING: celery logs "<hostname> ready." at INFO and nothing else says so.
             "--loglevel", "INFO",
             "--without-heartbeat", "--without-mingle", "--without-gossip",
