@@ -69,13 +69,20 @@ class DnsAccountForm(forms.ModelForm):
             try:
                 credentials = json.loads(raw or "{}")
             except ValueError:
+                self._forget_typed_credentials()
                 raise ValidationError({"credentials_json": "not valid JSON"}) from None
         if "provider" in cleaned:
             try:
                 self.instance.credentials = get_provider(cleaned["provider"]).validate(credentials)
             except ValidationError as exc:
+                self._forget_typed_credentials()
                 raise ValidationError({"credentials_json": exc.messages}) from None
         return cleaned
+
+    def _forget_typed_credentials(self) -> None:
+        # The form comes back with its errors: the secrets typed into it must not come back with it.
+        self.data = self.data.copy()
+        self.data["credentials_json"] = ""
 
 
 @admin.register(DnsAccount, site=tenant_admin_site)

@@ -86,3 +86,16 @@ def test_cloned_schemas_are_independent(db):
         Group.objects.create(name="only-in-one")
     with tenant_context(second):
         assert not Group.objects.filter(name="only-in-one").exists()
+
+
+def test_a_template_with_objects_the_cloner_cannot_copy_is_refused(db):
+    import pytest
+    from django.conf import settings
+
+    from apps.accounts.services.cloning import TemplateNotClonable, schema_script_build
+
+    template = settings.TENANT_BASE_SCHEMA
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE FUNCTION "{template}".audit_stamp() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$')
+    with pytest.raises(TemplateNotClonable, match="function audit_stamp"):
+        schema_script_build(template)

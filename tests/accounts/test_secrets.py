@@ -105,6 +105,16 @@ def test_a_database_dump_holds_no_plaintext_secret(django_db_setup, django_db_bl
         with tenant_context(tenant):
             vault = Vault.objects.create(name="dumped", secret=TOKEN)  # committed: pg_dump sees it
             ciphertext = stored_column(vault.pk)
+            # The real secret fields too: DNS credentials, an EAB key, an ACME account, a private key.
+            from apps.accounts.models import CaAccount, DnsAccount
+
+            dns = DnsAccount.objects.create(
+                name="dumped", provider="rfc2136", credentials={"tsig_secret": f"{TOKEN}-dns"}
+            )
+            ca = CaAccount.objects.create(
+                name="dumped", directory_url="https://ca.test/dir", email="a@alpha.test", eab_hmac_key=f"{TOKEN}-eab",
+                acme_account={"accounts/x/private_key.json": f"{TOKEN}-acme"},
+            )  # fmt: skip
         try:
             argv = [pg_dump, "--no-password", "--dbname", db["NAME"], "--username", db["USER"] or "postgres"]
             if db["HOST"]:
@@ -116,8 +126,11 @@ def test_a_database_dump_holds_no_plaintext_secret(django_db_setup, django_db_bl
         finally:
             with tenant_context(tenant):
                 Vault.objects.filter(pk=vault.pk).delete()
+                DnsAccount.objects.filter(pk=dns.pk).delete()
+                CaAccount.objects.filter(pk=ca.pk).delete()
     assert ciphertext in dump, "the dump must contain the row, or it proves nothing"
-    assert TOKEN not in dump
+    assert "dumped" in dump and "https://ca.test/dir" in dump
+    assert TOKEN not in dump, "no secret of any kind in clear"
 
 
 def test_rotation_keeps_structured_secrets_intact(tenant_a):

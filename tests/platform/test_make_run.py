@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +61,9 @@ def test_make_run_serves_platform_and_demo_then_stops_on_ctrl_c(tmp_path):
                 pytest.fail(f"make run did not come up:\n{output[-4000:]}")
             time.sleep(0.5)
 
+        children = psutil.Process(launcher.pid).children(recursive=True)
+        commands = " ".join(" ".join(child.cmdline()) for child in children)
+        assert "runserver" in commands and " worker" in commands and " beat" in commands
         _, body = get(port, "demo.localhost")
         assert json.loads(body) == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}, "tenant": "demo"}
         assert get(port, "localhost")[0] == 200
@@ -78,5 +82,7 @@ def test_make_run_serves_platform_and_demo_then_stops_on_ctrl_c(tmp_path):
             os.killpg(launcher.pid, signal.SIGKILL)
             pytest.fail("make run did not stop within 60 s of Ctrl-C")
     assert launcher.returncode == 0
+    alive = [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
+    assert alive == [], "web, worker, beat and the embedded PostgreSQL must all stop"
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
-    assert leftovers == [], "web, worker, beat and the embedded PostgreSQL must all stop"
+    assert leftovers == [], "nothing started for this folder may outlive make run"

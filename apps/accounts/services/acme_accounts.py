@@ -97,6 +97,11 @@ def dns_account_create(
 ) -> DnsAccount:
     definition = get_provider(provider)
     cleaned = definition.validate(credentials)
+    if propagation_seconds is not None and not 0 <= propagation_seconds <= 3600:
+        raise ValidationError(
+            f"propagation_seconds={propagation_seconds} is out of range: use 0 to 3600 seconds",
+            code="invalid_propagation",
+        )
     if DnsAccount.objects.filter(provider=provider, name=name).exists():
         raise ValidationError(f"a {provider} DNS account named {name!r} already exists", code="name_taken")
     if is_default or not DnsAccount.objects.filter(provider=provider).exists():

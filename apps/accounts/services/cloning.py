@@ -60,6 +60,19 @@ def _script_statements(cursor, template: str) -> list[str]:
         [template],
     )
     unsupported = cursor.fetchall()
+    # Objects LIKE does not copy and this script does not create: refuse rather than clone part-way.
+    cursor.execute(
+        """SELECT 'trigger ' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(s)s AND NOT t.tgisinternal
+           UNION ALL SELECT 'function ' || p.proname FROM pg_proc p
+             JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %(s)s
+           UNION ALL SELECT 'type ' || ty.typname FROM pg_type ty JOIN pg_namespace n ON n.oid = ty.typnamespace
+             WHERE n.nspname = %(s)s AND ty.typtype IN ('e', 'd', 'r', 'm')
+           UNION ALL SELECT 'policy ' || pol.polname FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(s)s""",
+        {"s": template},
+    )
+    unsupported += cursor.fetchall()
     if unsupported:
         raise TemplateNotClonable(f"schema {template} holds objects the cloner does not copy: {unsupported}")
     cursor.execute(

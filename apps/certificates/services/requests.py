@@ -74,6 +74,12 @@ def certificate_request(
         )
         open_job = _open_job(certificate)
         if open_job is not None:
+            if certificate.san_domains != names[1:] or certificate.key_type != key_type:
+                raise CertificateRequestError(
+                    f"job {open_job.pk} for {certificate.identifier} is {open_job.status} with other names or key "
+                    "type: wait for it to finish, then ask again",
+                    code="job_open",
+                )
             return open_job
         certificate.san_domains = names[1:]
         certificate.key_type = key_type
