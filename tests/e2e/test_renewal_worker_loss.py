@@ -9,6 +9,7 @@ import signal
 import time
 from datetime import timedelta
 
+import psutil
 import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -21,8 +22,10 @@ from tests.worker import Worker
 pytestmark = pytest.mark.tools
 
 
-def test_a_worker_killed_mid_renewal_is_recovered_by_a_later_sweep(fresh_tenant, pebble, bind9, tmp_path):
+def test_a_worker_killed_mid_renewal_is_recovered_by_a_later_sweep(fresh_tenant, pebble_factory, bind9, tmp_path):
     alpha = fresh_tenant()
+    # Without reuse of valid authorizations, the renewal has to wait for DNS again: time to kill it.
+    pebble = pebble_factory(extra_env={"PEBBLE_AUTHZREUSE": "0"})
     job = issue(alpha, pebble, bind9, renew_before_days=HALF_LIFE, in_process=True)
     with tenant_context(alpha):
         cert = Certificate.objects.select_related("current_version", "dns_account").get(pk=job.certificate_id)
@@ -41,8 +44,13 @@ def test_a_worker_killed_mid_renewal_is_recovered_by_a_later_sweep(fresh_tenant,
                 assert time.monotonic() < deadline, first.log_text()[-2000:]
                 time.sleep(0.1)
         time.sleep(2)  # certbot is running now
+        certbot_runs = [p for p in psutil.Process(first.process.pid).children(recursive=True) if p.children() == []]
         os.killpg(first.process.pid, signal.SIGKILL)
         first.process.wait()
+        psutil.wait_procs(certbot_runs, timeout=10)
+        assert not [p for p in certbot_runs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], (
+            "certbot must not outlive its worker"
+        )
     finally:
         first.stop()
     with tenant_context(alpha):

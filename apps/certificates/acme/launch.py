@@ -104,6 +104,7 @@ def fork(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float, ent
 def _child(args, *, env, cwd, output_path, entry) -> None:
     code = 1
     try:
+        _die_with_parent()
         os.setsid()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGALRM):
             signal.signal(sig, signal.SIG_DFL)
@@ -117,6 +118,9 @@ def _child(args, *, env, cwd, output_path, entry) -> None:
         sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
         sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
         sys.stdin = open(0, closefd=False)  # noqa: SIM115
+        # Nothing else of the worker's: its database connection above all, which must not outlive it
+        # (closing the descriptor sends nothing, so the worker's own connection is undisturbed).
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)
@@ -137,6 +141,17 @@ def _child(args, *, env, cwd, output_path, entry) -> None:
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """A worker killed mid-run takes its certbot with it (Linux: the parent-death signal)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the line above ran
+            os._exit(1)
 
 
 def _kill_group(pid: int) -> None:
