@@ -94,3 +94,24 @@ def test_a_ca_account_over_its_order_limit_waits_instead_of_failing(tenant_a):
         result = certificate_issue(job_id=waiting.pk)
         assert result.status == JobStatus.QUEUED and result.attempts == 0
         assert result.queued_at > timezone.now() + timedelta(minutes=59)
+
+
+def test_a_job_given_up_on_while_running_neither_renews_its_lease_nor_stores(tenant_a):
+    from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+    from apps.certificates.models import CertificateVersion, Job, JobStatus
+    from apps.certificates.services import certificate_request, issuance
+
+    credentials = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
+    with tenant_context(tenant_a):
+        ca = ca_account_create(name="le", directory="letsencrypt", email="a@alpha.test")
+        dns = dns_account_create(name="bind", provider="rfc2136", credentials=credentials)
+        job = certificate_request(identifier="slow.alpha.test", ca_account=ca, dns_account=dns)
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, lease_expires_at=timezone.now())
+        issuance._extend_lease(job)  # still ours: the lease moves on
+        assert Job.objects.get(pk=job.pk).lease_expires_at > timezone.now() + timedelta(minutes=5)
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED)  # the sweep reaped it
+        with pytest.raises(issuance._Abandoned):
+            issuance._extend_lease(job)
+        with pytest.raises(issuance._Abandoned):
+            issuance._store_version(job, job.certificate, facts=None, issued=None)
+        assert not CertificateVersion.objects.filter(certificate=job.certificate).exists()

@@ -28,6 +28,10 @@ from apps.certificates.signals import certificate_failed
 logger = logging.getLogger(__name__)
 
 
+class _Abandoned(Exception):
+    """The sweep gave this job up (its lease expired) while it still ran: a newer job has taken over."""
+
+
 class IssuanceError(Exception):
     def __init__(self, reason: str, output: str = "", *, transient: bool = False):
         super().__init__(reason)
@@ -48,6 +52,8 @@ def certificate_issue(*, job_id: int) -> Job | None:
     try:
         issued = _obtain(job)
         _store(job, issued)
+    except _Abandoned:
+        logger.warning("job %s ran past its lease and was given up on; a newer job takes over", job.pk)
     except IssuanceError as exc:
         _failed_attempt(job, exc)
     except Exception as exc:
@@ -109,6 +115,7 @@ def _obtain(job: Job) -> runner.Issued:
 
     attempts = settings.CERTMATE_ACME_NONCE_ATTEMPTS
     for attempt in range(1, attempts + 1):
+        _extend_lease(job)
         try:
             account = ca_account_ensure_registered(
                 ca_account_id=certificate.ca_account_id, timeout_seconds=settings.CERTMATE_CERTBOT_TIMEOUT
@@ -133,6 +140,13 @@ def _obtain(job: Job) -> runner.Issued:
     raise AssertionError("unreachable")
 
 
+def _extend_lease(job: Job) -> None:
+    """Each certbot run gets a whole lease, so a job with several runs is not taken for lost."""
+    lease = timezone.now() + timedelta(seconds=settings.CERTMATE_JOB_LEASE_SECONDS)
+    if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(lease_expires_at=lease):
+        raise _Abandoned
+
+
 def _store(job: Job, issued: runner.Issued) -> None:
     facts = certificate_facts(issued.cert_pem)
     certificate = job.certificate
@@ -140,30 +154,38 @@ def _store(job: Job, issued: runner.Issued) -> None:
     if set(facts.san) != asked:
         raise IssuanceError(f"the CA issued {sorted(facts.san)} instead of {sorted(asked)}", issued.output)
     with transaction.atomic():
-        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        number = (certificate.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-        version = CertificateVersion.objects.create(
-            certificate=certificate,
-            number=number,
-            certificate_pem=issued.cert_pem,
-            chain_pem=issued.chain_pem,
-            fullchain_pem=issued.fullchain_pem,
-            private_key=issued.key_pem,
-            **facts.__dict__,
-        )
-        certificate.current_version = version
-        certificate.status = CertificateStatus.ACTIVE
-        certificate.last_error = ""
-        certificate.renew_at = certificate_renew_at(certificate, version, TenantSettings.load().renewal_threshold_days)
-        certificate.save(update_fields=["current_version", "status", "last_error", "renew_at", "updated_at"])
-        Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.SUCCEEDED,
-            finished_at=timezone.now(),
-            output=issued.output,
-            error="",
-            version=version,
-            lease_expires_at=None,
-        )
+        _store_version(job, certificate, facts, issued)
+
+
+def _store_version(job: Job, certificate: Certificate, facts, issued: runner.Issued) -> None:
+    # Only a job still running stores: one the sweep gave up on (lost lease) must not add a version
+    # next to the newer job's.
+    if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(lease_expires_at=None):
+        raise _Abandoned
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    number = (certificate.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = CertificateVersion.objects.create(
+        certificate=certificate,
+        number=number,
+        certificate_pem=issued.cert_pem,
+        chain_pem=issued.chain_pem,
+        fullchain_pem=issued.fullchain_pem,
+        private_key=issued.key_pem,
+        **facts.__dict__,
+    )
+    certificate.current_version = version
+    certificate.status = CertificateStatus.ACTIVE
+    certificate.last_error = ""
+    certificate.renew_at = certificate_renew_at(certificate, version, TenantSettings.load().renewal_threshold_days)
+    certificate.save(update_fields=["current_version", "status", "last_error", "renew_at", "updated_at"])
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        output=issued.output,
+        error="",
+        version=version,
+        lease_expires_at=None,
+    )
 
 
 def retry_delay(attempt: int) -> float:
