@@ -117,8 +117,9 @@ def _obtain(job: Job) -> runner.Issued:
     for attempt in range(1, attempts + 1):
         _extend_lease(job)
         try:
+            # Registering is one request to the CA: a short deadline, since other workers wait on its lock.
             account = ca_account_ensure_registered(
-                ca_account_id=certificate.ca_account_id, timeout_seconds=settings.CERTMATE_CERTBOT_TIMEOUT
+                ca_account_id=certificate.ca_account_id, timeout_seconds=min(300, settings.CERTMATE_CERTBOT_TIMEOUT)
             )
             order = runner.Order(
                 account=acme_account_of(account),
