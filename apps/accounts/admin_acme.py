@@ -103,5 +103,12 @@ class TenantSettingsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return not TenantSettings.objects.exists()
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "renewal_threshold_days" in form.changed_data:
+            from apps.certificates.services.renewals import certificates_schedule_refresh
+
+            certificates_schedule_refresh()
+
     def has_delete_permission(self, request, obj=None):
         return False

@@ -54,6 +54,12 @@ class CertificateAdmin(admin.ModelAdmin):
     inlines = [VersionInline, JobInline]
     actions = ["renew_now"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        from apps.certificates.services.renewals import certificates_schedule_refresh
+
+        certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=obj.pk))
+
     @admin.display(description="next renewal", ordering="renew_at")
     def next_renewal(self, obj):
         return obj.renew_at if obj.auto_renew and obj.renew_at else "—"

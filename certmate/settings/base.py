@@ -182,6 +182,7 @@ CERTMATE_SWEEP_INTERVAL_SECONDS = env_int("CERTMATE_SWEEP_INTERVAL_SECONDS", 360
 # Due renewals are spread over this many seconds so a thousand of them do not reach the CA at once.
 CERTMATE_RENEWAL_JITTER_SECONDS = env_int("CERTMATE_RENEWAL_JITTER_SECONDS", 300, minimum=0)
 # How long a worker holds a job; past it the job counts as lost with its worker and is retried.
+# Renewed before each certbot run, so it must cover one run: the certbot timeout and a margin.
 CERTMATE_JOB_LEASE_SECONDS = env_int("CERTMATE_JOB_LEASE_SECONDS", CERTMATE_CERTBOT_TIMEOUT + 600, minimum=5)
 CERTMATE_RETRY_ATTEMPTS = env_int("CERTMATE_RETRY_ATTEMPTS", 5, minimum=1)
 CERTMATE_RETRY_BASE_SECONDS = env_int("CERTMATE_RETRY_BASE_SECONDS", 60, minimum=1)

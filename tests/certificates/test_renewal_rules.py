@@ -115,3 +115,19 @@ def test_a_job_given_up_on_while_running_neither_renews_its_lease_nor_stores(ten
         with pytest.raises(issuance._Abandoned):
             issuance._store_version(job, job.certificate, facts=None, issued=None)
         assert not CertificateVersion.objects.filter(certificate=job.certificate).exists()
+
+
+CERTBOT_DNS_NOT_YET = """Certbot failed to authenticate some domains (authenticator: dns-rfc2136). \
+The Certificate Authority reported these problems:
+  Domain: example.com
+  Type:   unauthorized
+  Detail: Incorrect TXT record "abc" found at _acme-challenge.example.com
+
+Hint: The Certificate Authority failed to verify the DNS TXT records created by --dns-rfc2136.
+"""
+
+
+def test_dns_not_yet_propagated_is_transient_even_when_the_ca_calls_it_unauthorized():
+    assert is_transient(CERTBOT_DNS_NOT_YET)
+    assert is_transient(CERTBOT_DNS_NOT_YET.replace('Incorrect TXT record "abc" found at', "No TXT record found at"))
+    assert not is_transient(CERTBOT_DNS_NOT_YET.replace("Incorrect TXT record", "CAA record forbids issuance;"))

@@ -103,3 +103,10 @@ def test_after_the_last_attempt_the_certificate_fails_keeps_its_version_and_sign
     assert cert.status == "failed" and cert.last_error == done.error
     assert cert.current_version_id == live
     assert [kw["certificate"].pk for kw in received] == [cert.pk]
+    assert [kw["job"].status for kw in received] == [JobStatus.FAILED]
+    # Not ordered again every hour: the next try waits a day (then two, four, up to a week).
+    assert cert.renew_at > timezone.now() + timedelta(hours=23)
+    from apps.certificates.services.renewals import renewal_sweep
+
+    with tenant_context(alpha):
+        assert renewal_sweep(jitter_seconds=0).due == 0

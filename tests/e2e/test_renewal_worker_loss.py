@@ -61,6 +61,9 @@ def test_a_worker_killed_mid_renewal_is_recovered_by_a_later_sweep(fresh_tenant,
         cert.dns_account.propagation_seconds = 1
         cert.dns_account.save()
         lease_end = Job.objects.get(pk=renewal.pk).lease_expires_at
+    # Before the lease ends the job still counts as running: a sweep neither reaps nor duplicates it.
+    (early,) = renewal_sweep_all(slugs=[alpha.schema_name], now=as_of, jitter_seconds=0)
+    assert (early.sweep.reaped, early.sweep.queued) == (0, 0)
     while timezone.now() <= lease_end:
         time.sleep(0.5)
     second = Worker(tmp_path / "second.log", concurrency=1).start()

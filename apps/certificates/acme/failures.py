@@ -20,10 +20,18 @@ _TRANSIENT = re.compile(
     r"Max retries exceeded|NXDOMAIN looking up TXT|No TXT record found|Incorrect TXT record|SERVFAIL",
     re.IGNORECASE,
 )
+# DNS that has not caught up yet: the CA reports it as "unauthorized", but the next attempt may pass.
+_NOT_YET_PROPAGATED = re.compile(
+    r"Incorrect TXT record|No TXT records? found|Correct value not found|NXDOMAIN looking up TXT|"
+    r"looking up TXT for .*(SERVFAIL|timeout)",
+    re.IGNORECASE,
+)
 _RETRY_AFTER = re.compile(r"retry after (\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)", re.IGNORECASE)
 
 
 def is_transient(text: str) -> bool:
+    if _NOT_YET_PROPAGATED.search(text):
+        return True
     return not _PERMANENT.search(text) and bool(_TRANSIENT.search(text))
 
 

@@ -78,9 +78,10 @@ def fork(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float, ent
     output_path = cwd / "certbot-output.log"
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        _child(args, env=env, cwd=cwd, output_path=output_path, entry=entry)
+        _child(args, env=env, cwd=cwd, output_path=output_path, entry=entry, parent=parent)
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -101,10 +102,10 @@ def fork(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float, ent
     return os.waitstatus_to_exitcode(status), _read(output_path)
 
 
-def _child(args, *, env, cwd, output_path, entry) -> None:
+def _child(args, *, env, cwd, output_path, entry, parent: int) -> None:
     code = 1
     try:
-        _die_with_parent()
+        _die_with_parent(parent)
         os.setsid()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGALRM):
             signal.signal(sig, signal.SIG_DFL)
@@ -124,6 +125,9 @@ def _child(args, *, env, cwd, output_path, entry) -> None:
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)
+        import tempfile
+
+        tempfile.tempdir = None  # the parent's cached temp folder: use this run's TMPDIR instead
         import logging
 
         root = logging.getLogger()
@@ -131,7 +135,11 @@ def _child(args, *, env, cwd, output_path, entry) -> None:
             root.removeHandler(handler)
         code = entry(args)
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
     except BaseException:
         sys.excepthook(*sys.exc_info())  # certbot's own hook prints its readable message
         code = 1
@@ -143,20 +151,22 @@ def _child(args, *, env, cwd, output_path, entry) -> None:
             os._exit(code)
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """A worker killed mid-run takes its certbot with it (Linux: the parent-death signal)."""
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent died before the line above ran
-            os._exit(1)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
+    # The child itself too: interrupted before its setsid() it has no group of its own yet.
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError):
+            kill(pid, signal.SIGKILL)
 
 
 def _read(path: Path) -> str:

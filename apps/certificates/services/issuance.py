@@ -121,6 +121,7 @@ def _obtain(job: Job) -> runner.Issued:
             account = ca_account_ensure_registered(
                 ca_account_id=certificate.ca_account_id, timeout_seconds=min(300, settings.CERTMATE_CERTBOT_TIMEOUT)
             )
+            _extend_lease(job)
             order = runner.Order(
                 account=acme_account_of(account),
                 domains=certificate.names,
@@ -202,29 +203,56 @@ def _failed_attempt(job: Job, exc: IssuanceError) -> None:
         now = timezone.now()
         delay = max(retry_delay(attempts), retry_after(exc.output + exc.reason, now=now) or 0)
         with transaction.atomic():
-            Job.objects.filter(pk=job.pk).update(
+            # Only while still ours: a job the sweep gave up on stays given up on.
+            if Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
                 status=JobStatus.QUEUED,
                 error=f"attempt {attempts} failed, retrying in {delay:.0f} s: {reason}",
                 output=exc.output,
                 queued_at=now + timedelta(seconds=delay),
                 lease_expires_at=None,
-            )
-            job_dispatch(job_id=job.pk, countdown=delay)
+            ):
+                job_dispatch(job_id=job.pk, countdown=delay)
         return
     _fail_for_good(job, reason, exc.output)
 
 
 def _fail_for_good(job: Job, reason: str, output: str) -> None:
-    """Record why and tell listeners; the certificate's current version, if it has one, stays current."""
+    """Record why and tell listeners; the certificate's current version, if it has one, stays current,
+    and it is not tried again before a growing delay (a day, doubling up to a week)."""
     reason = " ".join(reason.split())
+    now = timezone.now()
     with transaction.atomic():
-        Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, finished_at=timezone.now(), error=reason, output=output, lease_expires_at=None
+        if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, finished_at=now, error=reason, output=output, lease_expires_at=None
+        ):
+            return  # given up on by the sweep meanwhile: a newer job speaks for the certificate
+        certificate = (
+            Certificate.objects.select_for_update(of=("self",))
+            .select_related("current_version")
+            .get(pk=job.certificate_id)
         )
-        Certificate.objects.filter(pk=job.certificate_id).update(
-            status=CertificateStatus.FAILED, last_error=reason, updated_at=timezone.now()
-        )
-        certificate = Certificate.objects.get(pk=job.certificate_id)
-        transaction.on_commit(
-            lambda: certificate_failed.send(sender=Certificate, certificate=certificate, job=job, reason=reason)
-        )
+        certificate.status = CertificateStatus.FAILED
+        certificate.last_error = reason
+        certificate.renew_at = _next_try_after_failure(certificate, now)
+        certificate.save(update_fields=["status", "last_error", "renew_at", "updated_at"])
+        job = Job.objects.get(pk=job.pk)
+        transaction.on_commit(lambda: _announce_failure(certificate, job, reason))
+
+
+def _next_try_after_failure(certificate: Certificate, now):
+    if certificate.current_version is None:
+        return certificate.renew_at
+    last_success = certificate.current_version.created_at
+    failures = certificate.jobs.filter(status=JobStatus.FAILED, finished_at__gt=last_success).count()
+    delay = min(timedelta(days=1) * 2 ** max(0, failures - 1), timedelta(days=7))
+    # ...but still in time to try again before the live version expires.
+    latest = max(now + timedelta(hours=1), certificate.current_version.not_after - timedelta(days=1))
+    return min(now + delay, latest)
+
+
+def _announce_failure(certificate: Certificate, job: Job, reason: str) -> None:
+    for receiver, error in certificate_failed.send_robust(
+        sender=Certificate, certificate=certificate, job=job, reason=reason
+    ):
+        if isinstance(error, Exception):
+            logger.error("certificate_failed receiver %r failed: %s", receiver, error)

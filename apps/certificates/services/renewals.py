@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +15,9 @@ from django_tenants.utils import get_public_schema_name, tenant_context
 
 from apps.accounts.models import Tenant, TenantSettings
 from apps.certificates.models import Certificate, CertificateVersion, Job, JobStatus, RenewalSweep
-from apps.certificates.services.requests import certificate_renew, job_dispatch
+from apps.certificates.services.requests import CertificateRequestError, certificate_renew, job_dispatch
+
+logger = logging.getLogger(__name__)
 
 LOST = "the worker running this job stopped before it finished (its lease expired); a new job retries it"
 
@@ -61,8 +64,9 @@ def jobs_redispatch_stale(*, now: datetime) -> int:
     stale = Job.objects.filter(
         status=JobStatus.QUEUED, queued_at__lt=now - timedelta(seconds=settings.CERTMATE_JOB_LEASE_SECONDS)
     )
-    ids = list(stale.values_list("pk", flat=True))
     with transaction.atomic():
+        ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        Job.objects.filter(pk__in=ids).update(queued_at=now)  # once per lease, not every sweep
         for job_id in ids:
             job_dispatch(job_id=job_id)
     return len(ids)
@@ -70,16 +74,20 @@ def jobs_redispatch_stale(*, now: datetime) -> int:
 
 def renewal_sweep(*, now: datetime | None = None, jitter_seconds: float | None = None) -> RenewalSweep:
     """Sweep the current tenant: reap lost jobs, find what is due, queue one renewal job each."""
-    now = now or timezone.now()
+    real_now = timezone.now()
+    now = now or real_now  # judges due-ness only; leases are always judged by the clock
     jitter = settings.CERTMATE_RENEWAL_JITTER_SECONDS if jitter_seconds is None else jitter_seconds
-    reaped = jobs_reap_lost(now=now)
-    jobs_redispatch_stale(now=now)
+    reaped = jobs_reap_lost(now=real_now)
+    jobs_redispatch_stale(now=real_now)
     due = list(certificates_due(now=now).only("pk", "identifier", "renew_at"))
     sweep = RenewalSweep.objects.create(as_of=now, due=len(due), reaped=reaped)
     queued = 0
     for certificate in due:
         spread = random.uniform(0, jitter)  # noqa: S311 - spreading load, not a secret
-        _, created = certificate_renew(certificate=certificate, as_of=now, sweep=sweep, countdown=spread)
+        try:
+            _, created = certificate_renew(certificate=certificate, as_of=now, sweep=sweep, countdown=spread)
+        except CertificateRequestError:
+            continue  # renewed by a concurrent sweep's job since the list was read: nothing to do
         queued += created
     RenewalSweep.objects.filter(pk=sweep.pk).update(queued=queued)
     sweep.queued = queued
@@ -100,5 +108,11 @@ def renewal_sweep_all(*, slugs: list[str] | None = None, now: datetime | None = 
     summaries = []
     for tenant in tenants.order_by("schema_name"):
         with tenant_context(tenant):
-            summaries.append(SweepSummary(tenant.schema_name, renewal_sweep(now=now, jitter_seconds=jitter_seconds)))
+            try:
+                sweep = renewal_sweep(now=now, jitter_seconds=jitter_seconds)
+            except Exception:
+                # One tenant's trouble must not stop the others' renewals.
+                logger.exception("renewal sweep of tenant %s failed", tenant.schema_name)
+                continue
+            summaries.append(SweepSummary(tenant.schema_name, sweep))
     return summaries
