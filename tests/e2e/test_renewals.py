@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -75,3 +76,19 @@ def test_two_sweeps_at_once_still_renew_each_due_certificate_once(fresh_tenant, 
     for cert in certs.values():
         assert len(versions(alpha, cert)) == 2, f"{cert.identifier}: one new version, not two"
     assert sum(s.queued for s in sweeps) == 3 and sum(s.due for s in sweeps) == 6
+
+
+@pytest.mark.worker
+def test_beats_sweep_task_fans_out_to_every_tenant_through_the_worker(fresh_tenant, worker):
+    """What beat sends (from the public schema) reaches each tenant's schema as its own sweep task."""
+    from apps.certificates.models import RenewalSweep
+    from apps.certificates.tasks import renewal_sweep_all_task
+
+    first, second = fresh_tenant(), fresh_tenant()
+    renewal_sweep_all_task.delay()
+    deadline = time.monotonic() + 60
+    for tenant in (first, second):
+        with tenant_context(tenant):
+            while not RenewalSweep.objects.exists():
+                assert time.monotonic() < deadline, worker.log_text()[-2000:]
+                time.sleep(0.2)
