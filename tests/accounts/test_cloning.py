@@ -5,44 +5,39 @@ from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
+from apps.accounts.services.cloning import qualified_names
 from apps.accounts.services.tenants import tenant_create
 
 
 def catalogue(schema: str) -> dict:
     """Everything about a schema's structure, with its own name taken out."""
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW search_path")
-        saved = cursor.fetchone()[0]
-        cursor.execute("SET search_path TO pg_catalog")
-        try:
-            cursor.execute(
-                # Position among live columns: a clone has no dropped columns, so raw attnums may differ.
-                """SELECT c.relname, row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), a.attname,
-                          format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
-                          pg_get_expr(d.adbin, d.adrelid)
-                   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-                   JOIN pg_namespace n ON n.oid = c.relnamespace
-                   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                   WHERE n.nspname = %s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped""",
-                [schema],
-            )
-            columns = sorted(cursor.fetchall())
-            cursor.execute(
-                """SELECT con.conrelid::regclass::text, con.conname, con.contype, pg_get_constraintdef(con.oid)
-                   FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace WHERE n.nspname = %s""",
-                [schema],
-            )
-            constraints = sorted(cursor.fetchall())
-            cursor.execute(
-                """SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c
-                   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'i'""",
-                [schema],
-            )
-            indexes = sorted(cursor.fetchall())
-            cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')  # noqa: S608
-            migrations = sorted(cursor.fetchall())
-        finally:
-            cursor.execute(f"SET search_path TO {saved}")
+    with qualified_names() as cursor:
+        cursor.execute(
+            # Position among live columns: a clone has no dropped columns, so raw attnums may differ.
+            """SELECT c.relname, row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), a.attname,
+                      format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
+                      pg_get_expr(d.adbin, d.adrelid)
+               FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+               WHERE n.nspname = %s AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped""",
+            [schema],
+        )
+        columns = sorted(cursor.fetchall())
+        cursor.execute(
+            """SELECT con.conrelid::regclass::text, con.conname, con.contype, pg_get_constraintdef(con.oid)
+               FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace WHERE n.nspname = %s""",
+            [schema],
+        )
+        constraints = sorted(cursor.fetchall())
+        cursor.execute(
+            """SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'i'""",
+            [schema],
+        )
+        indexes = sorted(cursor.fetchall())
+        cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')  # noqa: S608
+        migrations = sorted(cursor.fetchall())
     parts = {"columns": columns, "constraints": constraints, "indexes": indexes, "migrations": migrations}
     return {name: {repr(row).replace(f"{schema}.", "SCHEMA.") for row in rows} for name, rows in parts.items()} | {
         "tables": {row[0] for row in columns}

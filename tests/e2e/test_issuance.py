@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import base64
 import secrets
-import threading
 
 import pytest
 from cryptography import x509
-from django.db import connections
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import Tenant
 from apps.certificates.models import Certificate, CertificateVersion, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from apps.certificates.tasks import certificate_issue_task
+from tests.concurrency import run_together
 from tests.conftest import TENANT_A, TENANT_B
 from tests.e2e.issuance import accounts_for, holding, leftovers, unique, wait_for_job
 
@@ -162,21 +161,9 @@ def test_two_requests_racing_in_threads_make_one_job(live_db, pebble, bind9):
     tenant_a = Tenant.objects.get(schema_name=TENANT_A["slug"])
     ca, dns = accounts_for(tenant_a, pebble, bind9)
     domain = f"{unique()}.certmate.test"
-    seen, errors = [], []
 
     def ask():
-        try:
-            with tenant_context(tenant_a):
-                seen.append(certificate_request(identifier=domain, ca_account=ca, dns_account=dns).pk)
-        except Exception as exc:  # collected and shown below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        with tenant_context(tenant_a):
+            return certificate_request(identifier=domain, ca_account=ca, dns_account=dns).pk
 
-    threads = [threading.Thread(target=ask) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    assert len(set(seen)) == 1
+    assert len(set(run_together(ask, 4))) == 1

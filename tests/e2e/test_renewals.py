@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import Certificate, JobStatus
 from apps.certificates.services.renewals import renewal_sweep_all
+from tests.concurrency import run_together
 from tests.e2e.renewals import HALF_LIFE, issue, issued, sweep_jobs_done, versions
 
 pytestmark = pytest.mark.tools
@@ -55,22 +54,12 @@ def test_two_sweeps_at_once_still_renew_each_due_certificate_once(fresh_tenant, 
     jobs = {f"due{i}": issue(alpha, pebble, bind9, renew_before_days=HALF_LIFE) for i in range(3)}
     certs = issued(alpha, jobs)
     as_of = max(c.renew_at for c in certs.values()) + timedelta(seconds=1)
-    sweeps, errors = [], []
 
     def sweep():
-        try:
-            sweeps.extend(s.sweep for s in renewal_sweep_all(slugs=[alpha.schema_name], now=as_of, jitter_seconds=0))
-        except Exception as exc:  # shown below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        (summary,) = renewal_sweep_all(slugs=[alpha.schema_name], now=as_of, jitter_seconds=0)
+        return summary.sweep
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    sweeps = run_together(sweep, 2)
     for sweep_record in sweeps:
         sweep_jobs_done(alpha, sweep_record)
     for cert in certs.values():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -39,17 +40,24 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def schema_script_build(template: str) -> SchemaScript:
-    """Read the template schema's structure and data layout into a replayable script."""
+@contextmanager
+def qualified_names():
+    """A cursor on which the catalogue's functions (pg_get_indexdef and the like) qualify every name
+    with its schema: only pg_catalog is on the search path meanwhile, restored afterwards."""
     with connection.cursor() as cursor:
         cursor.execute("SHOW search_path")
         saved_search_path = cursor.fetchone()[0]
-        # With only pg_catalog on the path, every definition below comes out schema-qualified.
         cursor.execute("SET search_path TO pg_catalog")
         try:
-            statements = _script_statements(cursor, template)
+            yield cursor
         finally:
             cursor.execute(f"SET search_path TO {saved_search_path}")
+
+
+def schema_script_build(template: str) -> SchemaScript:
+    """Read the template schema's structure and data layout into a replayable script."""
+    with qualified_names() as cursor:
+        statements = _script_statements(cursor, template)
     return SchemaScript(template=template, sql=";\n".join(statements) + ";")
 
 
