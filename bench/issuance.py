@@ -346,7 +346,6 @@ def main() -> int:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
-    from bench.tenant_create import bench_database, drop_database
     from tests.e2e.servers import Bind9, Pebble, ToolMissingError, certbot_binary
 
     missing = Bind9.missing_reason() or Pebble.missing_reason()
@@ -374,22 +373,7 @@ def main() -> int:
 
         broker_dir = temp / "broker"
         broker_dir.mkdir()
-        # Before bench_database(): with the embedded server it imports certmate.settings.base, which reads
-        # these once. A broker folder read too early is var/broker, where no bench worker listens.
-        os.environ["DJANGO_SETTINGS_MODULE"] = "certmate.settings.dev"
-        os.environ["CERTMATE_BROKER_DIR"] = str(broker_dir)
-        os.environ.setdefault("LOG_LEVEL", "WARNING")
-        url, admin = bench_database()
-        if not args.keep:
-            cleanup.callback(drop_database, admin, url)
-        # Runs before drop_database (callbacks run last-in first-out): no open connection to the dropped DB.
-        cleanup.callback(close_connections)
-        os.environ["DATABASE_URL"] = url
-
-        import django
-
-        django.setup()
-        broker = broker_in_use(broker_dir)
+        url, broker = django_on_bench_database(cleanup, broker_dir, keep=args.keep)
         from django.core.management import call_command
         from django_tenants.utils import tenant_context
 
@@ -459,6 +443,28 @@ def main() -> int:
         print(f"\nan order failed: {failure}")
         return 1
     return 0
+
+
+def django_on_bench_database(cleanup: contextlib.ExitStack, broker_dir: Path, *, keep: bool) -> tuple[str, str]:
+    """Django set up on a fresh bench database and a broker folder of the bench's own: (url, broker)."""
+    from bench.tenant_create import bench_database, drop_database
+
+    # Before bench_database(): with the embedded server it imports certmate.settings.base, which reads
+    # these once. A broker folder read too early is var/broker, where no bench worker listens.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "certmate.settings.dev"
+    os.environ["CERTMATE_BROKER_DIR"] = str(broker_dir)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    url, admin = bench_database()
+    if not keep:
+        cleanup.callback(drop_database, admin, url)
+    # Runs before drop_database (callbacks run last-in first-out): no open connection to the dropped DB.
+    cleanup.callback(close_connections)
+    os.environ["DATABASE_URL"] = url
+
+    import django
+
+    django.setup()
+    return url, broker_in_use(broker_dir)
 
 
 def close_connections() -> None:

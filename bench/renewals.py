@@ -35,8 +35,7 @@ from bench.issuance import (  # noqa: E402
     BareCertbot,
     CeleryWorker,
     OrderFailed,
-    broker_in_use,
-    close_connections,
+    django_on_bench_database,
     worker_cpu,
     write_private,
 )
@@ -79,7 +78,6 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    from bench.tenant_create import bench_database, drop_database
     from tests.e2e.servers import Bind9, Pebble
 
     with contextlib.ExitStack() as cleanup:
@@ -89,19 +87,7 @@ def main() -> int:
         pebble = cleanup.enter_context(Pebble(dns_port=bind9.port, nonce_reject_percent=0))
         broker_dir = temp / "broker"
         broker_dir.mkdir()
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="certmate.settings.dev", CERTMATE_BROKER_DIR=str(broker_dir), LOG_LEVEL="WARNING"
-        )
-        url, admin = bench_database()
-        if not args.keep:
-            cleanup.callback(drop_database, admin, url)
-        cleanup.callback(close_connections)
-        os.environ["DATABASE_URL"] = url
-
-        import django
-
-        django.setup()
-        broker = broker_in_use(broker_dir)
+        _, broker = django_on_bench_database(cleanup, broker_dir, keep=args.keep)
         from django.core.management import call_command
         from django_tenants.utils import tenant_context
 
