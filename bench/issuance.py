@@ -375,35 +375,17 @@ def main() -> int:
         broker_dir.mkdir()
         url, broker = django_on_bench_database(cleanup, broker_dir, keep=args.keep)
         from django.core.management import call_command
-        from django_tenants.utils import tenant_context
 
-        from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
         from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+        from tests.e2e.issuance import accounts_for
 
         print(f"database {url.split('/')[3].split('?')[0]}, broker: {broker}", file=sys.stderr)
         with contextlib.redirect_stdout(io.StringIO()):  # migrations print what they apply
             call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
             tenant_ensure_public(domains=["localhost"])
             tenant = tenant_create(slug="bench", domain="bench.localhost")
-        with tenant_context(tenant):
-            ca = ca_account_create(
-                name="pebble",
-                directory=pebble.directory_url,
-                email=EMAIL,
-                trust_bundle=pebble.ca_bundle.read_text(),
-            )
-            dns = dns_account_create(
-                name="bind9",
-                provider="rfc2136",
-                credentials={
-                    "nameserver": bind9.host,
-                    "port": str(bind9.port),
-                    "tsig_key": bind9.tsig_name,
-                    "tsig_secret": bind9.tsig_secret,
-                    "tsig_algorithm": bind9.tsig_algorithm,
-                },
-                propagation_seconds=1,  # as the bare run's --dns-rfc2136-propagation-seconds 1
-            )
+        # The same accounts the end-to-end tests use; DNS propagation 1 s, as the bare run's.
+        ca, dns = accounts_for(tenant, pebble, bind9)
 
         worker = CeleryWorker(temp / "worker.log", env=dict(os.environ))
         cleanup.callback(worker.stop)

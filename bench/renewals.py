@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.issuance import (  # noqa: E402
-    EMAIL,
     ZONE,
     BareCertbot,
     CeleryWorker,
@@ -92,13 +91,12 @@ def main() -> int:
         from django_tenants.utils import tenant_context
 
         from apps.accounts.services.acme_accounts import (
-            ca_account_create,
             ca_account_ensure_registered,
-            dns_account_create,
         )
         from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
         from apps.certificates.models import Job, JobStatus
         from apps.certificates.services.renewals import renewal_sweep_all
+        from tests.e2e.issuance import accounts_for
 
         with contextlib.redirect_stdout(io.StringIO()):
             call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
@@ -108,19 +106,8 @@ def main() -> int:
         tenants = []
         for number in range(args.tenants):
             tenant = tenant_create(slug=f"renew{number}", domain=f"renew{number}.localhost")
+            ca, dns = accounts_for(tenant, pebble, bind9)
             with tenant_context(tenant):
-                ca = ca_account_create(
-                    name="pebble",
-                    directory=pebble.directory_url,
-                    email=EMAIL,
-                    trust_bundle=pebble.ca_bundle.read_text(),
-                )
-                credentials = dict(zip(("nameserver", "port", "tsig_key", "tsig_secret", "tsig_algorithm"),
-                                       (bind9.host, str(bind9.port), bind9.tsig_name, bind9.tsig_secret, "HMAC-SHA256"),
-                                       strict=True))  # fmt: skip
-                dns = dns_account_create(
-                    name="bind9", provider="rfc2136", credentials=credentials, propagation_seconds=1
-                )
                 ca_account_ensure_registered(ca_account_id=ca.pk)  # not part of what is timed
             due_certificates(tenant, ca, dns, names[number * per_tenant : (number + 1) * per_tenant])
             tenants.append(tenant)

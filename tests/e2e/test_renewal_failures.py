@@ -42,7 +42,7 @@ def test_a_31_day_certificate_with_a_30_day_threshold_renews_once_at_mid_life(te
         assert cert.versions.count() == 2
 
 
-def test_a_permanent_failure_is_not_retried_and_is_signalled(tenant_a, pebble, bind9):
+def test_a_permanent_failure_is_not_retried(tenant_a, pebble, bind9):
     received = []
     certificate_failed.connect(lambda **kw: received.append(kw["reason"]), weak=False, dispatch_uid="test-perm")
     try:
