@@ -1,0 +1,137 @@
+"""The one interface every storage backend implements. Backends know nothing of Django models: they
+receive and return plain bundles, so each can be tested against its server alone."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+# The files of a bundle, by the names consumers know them under (CertMate's and certbot's).
+PEM_FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")
+METADATA_FILE = "metadata.json"
+KINDS = ("server", "client")
+
+
+class StorageError(Exception):
+    """A backend could not do what was asked. ``reason`` is one line naming what failed and what to do;
+    ``transient`` says whether trying again later may help (a server down) or not (wrong credentials)."""
+
+    def __init__(self, reason: str, *, transient: bool = True):
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+class IdentifierRefused(StorageError):
+    """An identifier a backend cannot store safely (it would leave its folder, or is too long)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason, transient=False)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One version of one certificate, as published: its PEM files and metadata.json's content."""
+
+    kind: str
+    identifier: str
+    version: int
+    cert_pem: str
+    chain_pem: str
+    fullchain_pem: str
+    privkey_pem: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def files(self) -> dict[str, str]:
+        """File name -> text, metadata.json included (sorted keys, so equal bundles give equal bytes)."""
+        return {
+            "cert.pem": self.cert_pem,
+            "chain.pem": self.chain_pem,
+            "fullchain.pem": self.fullchain_pem,
+            "privkey.pem": self.privkey_pem,
+            METADATA_FILE: metadata_text(self.metadata),
+        }
+
+    @classmethod
+    def from_files(cls, *, kind: str, identifier: str, files: Mapping[str, str]) -> Bundle:
+        """The inverse of files(); the version number is read from the metadata."""
+        missing = [name for name in (*PEM_FILES, METADATA_FILE) if name not in files]
+        if missing:
+            raise StorageError(f"{kind}/{identifier} is stored incomplete: {', '.join(missing)} missing")
+        metadata = json.loads(files[METADATA_FILE])
+        return cls(
+            kind=kind,
+            identifier=identifier,
+            version=int(metadata.get("version", 0)),
+            cert_pem=files["cert.pem"],
+            chain_pem=files["chain.pem"],
+            fullchain_pem=files["fullchain.pem"],
+            privkey_pem=files["privkey.pem"],
+            metadata=metadata,
+        )
+
+
+def metadata_text(metadata: Mapping[str, Any]) -> str:
+    return json.dumps(dict(metadata), indent=2, sort_keys=True, default=str) + "\n"
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """What list() reports: a certificate stored in the backend and the version it currently holds."""
+
+    kind: str
+    identifier: str
+    version: int
+
+
+class StorageBackend(ABC):
+    """Where a tenant's certificate material is published.
+
+    A backend is built per tenant with that tenant's slug, its settings (plain, validated by
+    ``setting_fields``) and its credentials (decrypted, validated by ``credential_fields``). Every
+    method raises StorageError (or a subclass) for anything that goes wrong, never a library's own
+    exception, and never puts a credential in a message.
+    """
+
+    name: ClassVar[str]  # the configuration's key, CertMate's name for the backend
+    label: ClassVar[str]
+    # Field name -> help text. Required fields have no default in ``defaults``.
+    setting_fields: ClassVar[Mapping[str, str]] = {}
+    credential_fields: ClassVar[Mapping[str, str]] = {}
+    defaults: ClassVar[Mapping[str, Any]] = {}
+    keeps_versions: ClassVar[bool] = True
+
+    def __init__(self, *, tenant: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
+        self.tenant = tenant
+        self.settings = {**self.defaults, **settings}
+        self.credentials = dict(credentials)
+
+    @abstractmethod
+    def store(self, bundle: Bundle) -> None:
+        """Make ``bundle`` the current material of its certificate, keeping the one it replaces as an
+        earlier version (where the backend keeps versions). Storing the same version again is a no-op
+        as far as a reader can tell."""
+
+    @abstractmethod
+    def read(self, kind: str, identifier: str, version: int | None = None) -> Bundle | None:
+        """The current bundle (or an earlier ``version``, where kept), byte-identical to what was stored;
+        None when there is none."""
+
+    @abstractmethod
+    def list(self) -> list[StoredItem]:
+        """Every certificate this tenant has stored here."""
+
+    @abstractmethod
+    def delete(self, kind: str, identifier: str) -> None:
+        """Remove the certificate and its earlier versions; deleting what is not there is not an error."""
+
+    @abstractmethod
+    def test_connection(self) -> None:
+        """Reach the backend with these settings and credentials; raise StorageError saying what failed."""
+
+    def describe(self) -> str:
+        """Where material goes, for people (never a credential)."""
+        return self.label
