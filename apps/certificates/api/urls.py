@@ -1,0 +1,3 @@
+"""Certificate API routes (tenant hosts), included from certmate/urls_tenant.py at the root."""
+
+urlpatterns: list = []
