@@ -20,7 +20,7 @@ def role_permissions(role: Role):
     if role in (Role.OPERATOR, Role.ADMIN):
         perms = perms | Permission.objects.filter(content_type__app_label__in=OPERATE_APPS)
     if role == Role.ADMIN:
-        perms = perms | Permission.objects.filter(content_type__app_label__in=("accounts", "auth"))
+        perms = perms | Permission.objects.filter(content_type__app_label__in=("accounts", "auth", "storage"))
     return perms.exclude(content_type__model__in=("tenant", "domain"))
 
 

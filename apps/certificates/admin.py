@@ -6,9 +6,20 @@ from apps.certificates.models import Certificate, CertificateVersion, Job, Renew
 from apps.certificates.services.requests import certificate_renew
 
 
+def _published(version) -> str:
+    """Where a version is published and in what state, e.g. "HashiCorp Vault: pending (…reason…)"."""
+    rows = [
+        f"{p.target.get_backend_display()}: {p.state}" + (f" ({p.last_error})" if p.last_error else "")
+        for p in version.publications.all()
+    ]
+    return "; ".join(rows) or "—"
+
+
 class VersionInline(admin.TabularInline):
     model = CertificateVersion
-    fields = ("number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "revoked_at")
+    fields = (
+        "number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "revoked_at", "published",
+    )  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -16,6 +27,13 @@ class VersionInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("publications__target")
+
+    @admin.display(description="published")
+    def published(self, obj):
+        return _published(obj)
 
 
 class JobInline(admin.TabularInline):
@@ -81,11 +99,15 @@ class CertificateAdmin(admin.ModelAdmin):
 
 @admin.register(CertificateVersion, site=tenant_admin_site)
 class CertificateVersionAdmin(admin.ModelAdmin):
-    list_display = ("certificate", "number", "serial", "not_after", "fingerprint_sha256")
+    list_display = ("certificate", "number", "serial", "not_after", "fingerprint_sha256", "published")
     exclude = ("private_key",)
 
+    @admin.display(description="published")
+    def published(self, obj):
+        return _published(obj)
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "private_key"]
+        return [*(f.name for f in self.model._meta.fields if f.name != "private_key"), "published"]
 
     def has_add_permission(self, request):
         return False

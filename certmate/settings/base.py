@@ -32,6 +32,7 @@ SHARED_APPS = [
     "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # static files of the API docs (Swagger UI, ReDoc)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -156,10 +157,42 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CERTMATE_HEALTH_BROKER_TIMEOUT = env_int("CERTMATE_HEALTH_BROKER_TIMEOUT", 3, minimum=1)
 
 # --- API ------------------------------------------------------------------------------------------
+# Per token (or session user) and per address for anonymous clients; read at request time.
+CERTMATE_API_RATE_USER = env_str("CERTMATE_API_RATE_USER", "1200/min")
+CERTMATE_API_RATE_ANON = env_str("CERTMATE_API_RATE_ANON", "60/min")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "certmate.api.exceptions.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "certmate.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["certmate.api.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["certmate.api.throttling.TokenRateThrottle", "certmate.api.throttling.AnonRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "certmate.api.pagination.OptionalPagination",
+    # JSON in and out: the API is for scripts; people have the portal and the docs pages.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "certmate API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "certmate API",
+    "DESCRIPTION": (
+        "Certificates, CA and DNS accounts and settings of one tenant, served on the tenant's host. "
+        "Authenticate with `Authorization: Bearer <token>` (tokens: `manage.py token create` or POST /api/tokens). "
+        "Every error is `{\"error\": \"…\", \"code\": \"…\"}`, with `fields` for invalid input. "
+        "Lists come whole unless paged with `limit`/`offset` or `page`/`page_size`."
+    ),
+    "VERSION": "1.0.0",
+    # The schema and the docs describe the API and hold no tenant data: public, no credentials read.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Served from drf-spectacular-sidecar's static files: the docs work offline, no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,
@@ -195,3 +228,12 @@ CERTMATE_ORDER_WINDOW_SECONDS = env_int("CERTMATE_ORDER_WINDOW_SECONDS", 3 * 360
 CERTMATE_CERTBOT_LAUNCH = env_str("CERTMATE_CERTBOT_LAUNCH", "fork")
 if CERTMATE_CERTBOT_LAUNCH not in ("fork", "spawn"):
     raise ImproperlyConfigured(f"CERTMATE_CERTBOT_LAUNCH={CERTMATE_CERTBOT_LAUNCH!r}: use fork or spawn")
+
+# --- Storage --------------------------------------------------------------------------------------
+# The local filesystem backend's root: <root>/<tenant>/<server|client>/<identifier>/. Platform-wide;
+# tenants cannot choose it.
+CERTMATE_STORAGE_ROOT = Path(env_str("CERTMATE_STORAGE_ROOT") or VAR_DIR / "certificates")
+# A publish that fails is retried this many times with backoff (then `storage resync` tries again).
+CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
+CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)
+CERTMATE_PUBLISH_RETRY_MAX_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_MAX_SECONDS", 3600, minimum=1)

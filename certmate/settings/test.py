@@ -30,3 +30,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # Static files straight from the apps (no collectstatic needed outside production).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Published material of the tests' tenants (worker processes included), apart from `make run`'s.
+CERTMATE_STORAGE_ROOT = VAR_DIR / "certificates-test"

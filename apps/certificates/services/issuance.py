@@ -24,6 +24,7 @@ from apps.certificates.parsing import certificate_facts
 from apps.certificates.services.renewals import certificate_renew_at
 from apps.certificates.services.requests import job_dispatch
 from apps.certificates.signals import certificate_failed
+from apps.storage.services import publication_request
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +181,8 @@ def _store_version(job: Job, certificate: Certificate, facts, issued: runner.Iss
     certificate.last_error = ""
     certificate.renew_at = certificate_renew_at(certificate, version, TenantSettings.load().renewal_threshold_days)
     certificate.save(update_fields=["current_version", "status", "last_error", "renew_at", "updated_at"])
+    # Published after commit, with its own retries: a storage target that is down never fails the job.
+    publication_request(version=version)
     Job.objects.filter(pk=job.pk).update(
         status=JobStatus.SUCCEEDED,
         finished_at=timezone.now(),

@@ -16,6 +16,7 @@ from django_tenants.utils import get_public_schema_name, tenant_context
 from apps.accounts.models import Tenant, TenantSettings
 from apps.certificates.models import Certificate, CertificateVersion, Job, JobStatus, RenewalSweep
 from apps.certificates.services.requests import CertificateRequestError, certificate_renew, job_dispatch
+from apps.storage.services import publications_retry_due
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def renewal_sweep(*, now: datetime | None = None, jitter_seconds: float | None =
     jitter = settings.CERTMATE_RENEWAL_JITTER_SECONDS if jitter_seconds is None else jitter_seconds
     reaped = jobs_reap_lost(now=real_now)
     jobs_redispatch_stale(now=real_now)
+    publications_retry_due(now=real_now)
     due = list(certificates_due(now=now).only("pk", "identifier", "renew_at"))
     sweep = RenewalSweep.objects.create(as_of=now, due=len(due), reaped=reaped)
     queued = 0

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 # The files of a bundle, by the names consumers know them under (CertMate's and certbot's).
 PEM_FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")
 METADATA_FILE = "metadata.json"
+ALL_FILES = (*PEM_FILES, METADATA_FILE)
 KINDS = ("server", "client")
 
 
@@ -58,7 +59,7 @@ class Bundle:
     @classmethod
     def from_files(cls, *, kind: str, identifier: str, files: Mapping[str, str]) -> Bundle:
         """The inverse of files(); the version number is read from the metadata."""
-        missing = [name for name in (*PEM_FILES, METADATA_FILE) if name not in files]
+        missing = [name for name in ALL_FILES if name not in files]
         if missing:
             raise StorageError(f"{kind}/{identifier} is stored incomplete: {', '.join(missing)} missing")
         metadata = json.loads(files[METADATA_FILE])

@@ -1,0 +1,93 @@
+"""The tenant's storage targets (credentials write-only) with a connection test, and what was
+published where."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from apps.accounts.sites import tenant_admin_site
+from apps.storage.backends.base import StorageError
+from apps.storage.models import Publication, StorageConfig
+from apps.storage.services import storage_config_set, storage_config_test, storage_config_validate
+
+
+class StorageConfigForm(forms.ModelForm):
+    settings = forms.JSONField(required=False, help_text='the backend\'s settings as JSON, e.g. {"url": …}')
+    credentials_json = forms.CharField(
+        label="credentials",
+        required=False,
+        widget=forms.PasswordInput,
+        help_text="JSON; leave empty to keep the stored credentials, which are never shown",
+    )
+
+    class Meta:
+        model = StorageConfig
+        fields = ["backend", "settings"]
+
+    def clean(self):
+        data = super().clean()
+        raw = data.get("credentials_json")
+        try:
+            credentials = json.loads(raw) if raw else (self.instance.credentials if self.instance.pk else {})
+        except json.JSONDecodeError:
+            raise ValidationError({"credentials_json": "credentials must be a JSON object"}) from None
+        if not isinstance(credentials, dict):
+            raise ValidationError({"credentials_json": "credentials must be a JSON object"})
+        data["credentials"] = credentials
+        storage_config_validate(backend=data["backend"], settings=data.get("settings") or {}, credentials=credentials)
+        return data
+
+
+@admin.register(StorageConfig, site=tenant_admin_site)
+class StorageConfigAdmin(admin.ModelAdmin):
+    form = StorageConfigForm
+    list_display = ("backend", "is_active", "target", "last_test_at", "last_test_error", "created_at")
+    readonly_fields = ("is_active", "last_test_at", "last_test_error")
+    actions = ["test_connection"]
+
+    @admin.display(description="where")
+    def target(self, obj):
+        from apps.storage.services import storage_backend
+
+        try:
+            return storage_backend(obj).describe()
+        except StorageError as exc:
+            return exc.reason
+
+    def save_model(self, request, obj, form, change):
+        # A saved configuration becomes the active target (tested first), through the service.
+        data = form.cleaned_data
+        try:
+            saved = storage_config_set(
+                backend=data["backend"], settings=data.get("settings") or {}, credentials=data["credentials"]
+            )
+        except StorageError as exc:
+            self.message_user(request, f"not switched: {exc.reason}", messages.ERROR)
+            raise ValidationError(exc.reason) from None
+        obj.pk = saved.pk
+
+    @admin.action(description="Test connection")
+    def test_connection(self, request, queryset):
+        for config in queryset:
+            try:
+                storage_config_test(config=config)
+            except StorageError as exc:
+                self.message_user(request, f"{config}: {exc.reason}", messages.ERROR)
+            else:
+                self.message_user(request, f"{config}: connection works")
+
+
+@admin.register(Publication, site=tenant_admin_site)
+class PublicationAdmin(admin.ModelAdmin):
+    list_display = ("version", "target", "state", "attempts", "published_at", "next_attempt_at", "last_error")
+    list_filter = ("state", "target__backend")
+    list_select_related = ("version__certificate", "target")
+    search_fields = ("version__certificate__identifier",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

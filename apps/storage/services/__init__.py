@@ -1,0 +1,32 @@
+from apps.storage.services.config import (
+    storage_backend,
+    storage_config_active,
+    storage_config_set,
+    storage_config_test,
+    storage_config_validate,
+)
+from apps.storage.services.migrate import MigrationReport, storage_migrate
+from apps.storage.services.publishing import (
+    ResyncReport,
+    publication_publish,
+    publication_request,
+    publication_withdraw,
+    publications_resync,
+    publications_retry_due,
+)
+
+__all__ = [
+    "MigrationReport",
+    "ResyncReport",
+    "publication_publish",
+    "publication_request",
+    "publication_withdraw",
+    "publications_resync",
+    "publications_retry_due",
+    "storage_backend",
+    "storage_config_active",
+    "storage_config_set",
+    "storage_config_test",
+    "storage_config_validate",
+    "storage_migrate",
+]

@@ -1,0 +1,189 @@
+"""Publishing versions to the tenant's storage target: queued after each issuance, retried with
+backoff, and never touching the certificate in the database, whatever the target does."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from apps.certificates.models import Certificate, CertificateVersion
+from apps.storage.backends.base import StorageError
+from apps.storage.bundles import version_bundle
+from apps.storage.models import Publication, PublicationState, StorageConfig
+from apps.storage.services.config import storage_backend, storage_config_active
+
+logger = logging.getLogger(__name__)
+
+
+def _dispatch(publication_id: int, countdown: float = 0) -> None:
+    """Send the publish task once the transaction commits, from this tenant's schema (captured now)."""
+    from apps.storage.tasks import publication_publish_task
+
+    schema = connection.schema_name
+
+    def send():
+        with schema_context(schema):
+            publication_publish_task.apply_async((publication_id,), countdown=max(0.0, countdown))
+
+    transaction.on_commit(send)
+
+
+def publication_request(*, version: CertificateVersion, target: StorageConfig | None = None) -> Publication:
+    """Queue ``version`` for the active target (or ``target``); safe to repeat."""
+    target = target or storage_config_active()
+    publication, _ = Publication.objects.get_or_create(version=version, target=target)
+    if publication.state != PublicationState.PUBLISHED:
+        _dispatch(publication.pk)
+    return publication
+
+
+def publications_request_all(*, target: StorageConfig) -> int:
+    """Queue every certificate's current version for ``target``."""
+    versions = CertificateVersion.objects.filter(pk__in=Certificate.objects.values("current_version"))
+    count = 0
+    for version in versions.iterator():
+        publication_request(version=version, target=target)
+        count += 1
+    return count
+
+
+def publish_retry_delay(attempt: int) -> float:
+    """Exponential backoff with full jitter, at least half of the ceiling."""
+    ceiling = min(
+        settings.CERTMATE_PUBLISH_RETRY_MAX_SECONDS, settings.CERTMATE_PUBLISH_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    )
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spreading retries, not a secret
+
+
+def publication_publish(*, publication_id: int, retry: bool = True) -> Publication | None:
+    """Store the publication's version in its target. A version no longer current is not published
+    (a newer one is, or will be); a failure is recorded and, with ``retry``, tried again later."""
+    with transaction.atomic():
+        publication = (
+            Publication.objects.select_for_update(of=("self",))
+            .select_related("target", "version__certificate__ca_account", "version__certificate__dns_account")
+            .filter(pk=publication_id)
+            .first()
+        )
+        if publication is None or publication.state in (PublicationState.PUBLISHED, PublicationState.SUPERSEDED):
+            return publication
+        # One publish per certificate at a time, so an older version never lands over a newer one.
+        certificate = Certificate.objects.select_for_update().get(pk=publication.version.certificate_id)
+        if certificate.current_version_id != publication.version_id:
+            return _record(publication, state=PublicationState.SUPERSEDED, last_error="")
+        try:
+            storage_backend(publication.target).store(version_bundle(publication.version))
+        except StorageError as exc:
+            return _failed(publication, exc.reason, retry=retry)
+        except Exception as exc:
+            logger.exception("publishing %s failed unexpectedly", publication.version)
+            _failed(publication, f"internal error: {type(exc).__name__}: {exc}", retry=False)
+            raise
+        return _record(
+            publication,
+            state=PublicationState.PUBLISHED,
+            last_error="",
+            published_at=timezone.now(),
+            next_attempt_at=None,
+            attempts=publication.attempts + 1,
+        )
+
+
+def _record(publication: Publication, **changes) -> Publication:
+    for name, value in changes.items():
+        setattr(publication, name, value)
+    publication.save(update_fields=[*changes, "updated_at"])
+    return publication
+
+
+def _failed(publication: Publication, reason: str, *, retry: bool) -> Publication:
+    attempts = publication.attempts + 1
+    where = publication.target.get_backend_display()
+    reason = " ".join(f"{publication.version}: publishing to {where} failed: {reason}".split())
+    logger.warning("%s (attempt %s)", reason, attempts)
+    if retry and attempts < settings.CERTMATE_PUBLISH_ATTEMPTS:
+        delay = publish_retry_delay(attempts)
+        _dispatch(publication.pk, countdown=delay)
+        return _record(
+            publication,
+            state=PublicationState.PENDING,
+            attempts=attempts,
+            last_error=f"{reason}; retrying in {delay:.0f} s",
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+    return _record(
+        publication,
+        state=PublicationState.FAILED,
+        attempts=attempts,
+        last_error=f"{reason}; run `manage.py storage resync` once the target is back",
+        next_attempt_at=None,
+    )
+
+
+def publications_retry_due(*, now: datetime | None = None) -> int:
+    """Send again pending publishes whose retry time has long passed (their message was lost)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = Publication.objects.select_for_update(skip_locked=True).filter(
+            state=PublicationState.PENDING, next_attempt_at__lt=now - timedelta(minutes=5)
+        )
+        ids = list(stale.values_list("pk", flat=True))
+        Publication.objects.filter(pk__in=ids).update(next_attempt_at=now)
+        for publication_id in ids:
+            _dispatch(publication_id)
+    return len(ids)
+
+
+@dataclass
+class ResyncReport:
+    target: str
+    checked: int = 0
+    published: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def publications_resync(*, progress: Callable[[str], None] | None = None) -> ResyncReport:
+    """Publish, now, every current version the active target lacks: not yet published, failed, or
+    gone from the target since (a store that lost its data). Safe to repeat."""
+    target = storage_config_active()
+    backend = storage_backend(target)
+    report = ResyncReport(target=backend.describe())
+    stored = {(item.kind, item.identifier): item.version for item in backend.list()}
+    certificates = Certificate.objects.filter(current_version__isnull=False).select_related("current_version")
+    for certificate in certificates.iterator():
+        version = certificate.current_version
+        report.checked += 1
+        publication, _ = Publication.objects.get_or_create(version=version, target=target)
+        there = stored.get((certificate.kind, certificate.identifier)) == version.number
+        if publication.state == PublicationState.PUBLISHED and there:
+            continue
+        Publication.objects.filter(pk=publication.pk).update(state=PublicationState.PENDING)
+        publication = publication_publish(publication_id=publication.pk, retry=False)
+        if publication.state == PublicationState.PUBLISHED:
+            report.published += 1
+        else:
+            report.failed.append(publication.last_error)
+        if progress:
+            progress(f"{certificate.kind}/{certificate.identifier} v{version.number}: {publication.state}")
+    return report
+
+
+def publication_withdraw(*, kind: str, identifier: str) -> None:
+    """Remove a deleted certificate's material from the active target, in the background with retries."""
+    from apps.storage.tasks import storage_withdraw_task
+
+    schema = connection.schema_name
+
+    def send():
+        with schema_context(schema):
+            storage_withdraw_task.delay(kind, identifier)
+
+    transaction.on_commit(send)
