@@ -63,7 +63,12 @@ class Command(BaseCommand):
         failed = 0
         for slug in slugs:
             with in_tenant(slug):
-                report = publications_resync(progress=self.stdout.write if verbosity > 1 else None)
+                try:
+                    report = publications_resync(progress=self.stdout.write if verbosity > 1 else None)
+                except StorageError as exc:  # this tenant's target is unusable; the others still resync
+                    self.stderr.write(f"{slug}: {exc.reason}")
+                    failed += 1
+                    continue
             self.stdout.write(
                 f"{slug}: {report.checked} checked, {report.published} published, {len(report.failed)} failed"
                 f" ({report.target})"
@@ -72,7 +77,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"  {reason}")
             failed += len(report.failed)
         if failed:
-            raise CommandError(f"{failed} version(s) could not be published: see the reasons above")
+            raise CommandError(f"{failed} version(s) or target(s) could not be published to: see the reasons above")
 
     def _status(self, *, tenant, **_):
         from django.db.models import Count
