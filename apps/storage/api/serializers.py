@@ -1,0 +1,67 @@
+from rest_framework import serializers
+
+from apps.storage.backends import BACKEND_CHOICES
+from apps.storage.models import Publication, PublicationState, StorageConfig
+
+
+class StorageConfigSerializer(serializers.ModelSerializer):
+    target = serializers.CharField(read_only=True, help_text="where material goes, for people")
+    credentials_set = serializers.SerializerMethodField(
+        help_text="names of the credentials stored (their values are never returned)"
+    )
+    publications = serializers.SerializerMethodField(help_text="this target's publications counted by state")
+
+    class Meta:
+        model = StorageConfig
+        fields = [
+            "id", "backend", "settings", "target", "credentials_set", "is_active", "last_test_at", "last_test_error",
+            "publications", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+        extra_kwargs = {
+            "backend": {"help_text": "the storage backend (CertMate's names)"},
+            "settings": {"help_text": "the backend's settings (no secrets)"},
+            "is_active": {"help_text": "whether certificates are published here now"},
+            "last_test_at": {"help_text": "when the connection was last tested"},
+            "last_test_error": {"help_text": "what the last connection test said, empty when it worked"},
+        }
+
+    def get_credentials_set(self, obj) -> list[str]:
+        return sorted(obj.credentials or {})
+
+    def get_publications(self, obj) -> dict[str, int]:
+        counts = {state: 0 for state in PublicationState.values}
+        for state in obj.publications.values_list("state", flat=True):
+            counts[state] += 1
+        return counts
+
+
+class StorageConfigInputSerializer(serializers.Serializer):
+    backend = serializers.ChoiceField(choices=BACKEND_CHOICES, help_text="the storage backend")
+    settings = serializers.DictField(required=False, default=dict, help_text="the backend's settings")
+    credentials = serializers.DictField(
+        required=False, default=dict, write_only=True, help_text="the backend's credentials (write-only)"
+    )
+    test = serializers.BooleanField(
+        required=False, default=True, help_text="test the connection first and refuse a target that fails"
+    )
+
+
+class StorageTestSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="the target answered")
+    target = serializers.CharField(help_text="where material goes")
+
+
+class PublicationSerializer(serializers.ModelSerializer):
+    identifier = serializers.CharField(source="version.certificate.identifier", read_only=True)
+    kind = serializers.CharField(source="version.certificate.kind", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    backend = serializers.CharField(source="target.backend", read_only=True)
+
+    class Meta:
+        model = Publication
+        fields = [
+            "id", "kind", "identifier", "version", "backend", "state", "attempts", "last_error", "next_attempt_at",
+            "published_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
