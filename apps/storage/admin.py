@@ -36,7 +36,14 @@ class StorageConfigForm(forms.ModelForm):
         if not isinstance(credentials, dict):
             raise ValidationError({"credentials_json": "credentials must be a JSON object"})
         data["credentials"] = credentials
-        storage_config_validate(backend=data["backend"], settings=data.get("settings") or {}, credentials=credentials)
+        settings = data.get("settings") or {}
+        storage_config_validate(backend=data["backend"], settings=settings, credentials=credentials)
+        # Reach the target before it becomes the active one; the form says what failed.
+        try:
+            candidate = StorageConfig(backend=data["backend"], settings=settings, credentials=credentials)
+            storage_config_test(config=candidate)
+        except StorageError as exc:
+            raise ValidationError(f"connection test failed: {exc.reason}") from None
         return data
 
 
@@ -57,15 +64,11 @@ class StorageConfigAdmin(admin.ModelAdmin):
             return exc.reason
 
     def save_model(self, request, obj, form, change):
-        # A saved configuration becomes the active target (tested first), through the service.
+        # A saved configuration becomes the active target (tested by the form), through the service.
         data = form.cleaned_data
-        try:
-            saved = storage_config_set(
-                backend=data["backend"], settings=data.get("settings") or {}, credentials=data["credentials"]
-            )
-        except StorageError as exc:
-            self.message_user(request, f"not switched: {exc.reason}", messages.ERROR)
-            raise ValidationError(exc.reason) from None
+        saved = storage_config_set(
+            backend=data["backend"], settings=data.get("settings") or {}, credentials=data["credentials"], test=False
+        )
         obj.pk = saved.pk
 
     @admin.action(description="Test connection")

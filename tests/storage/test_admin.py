@@ -1,0 +1,68 @@
+"""The tenant admin: a storage target is tested before it is used, credentials never shown, and each
+version says where it is published and in what state."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from apps.storage.models import StorageConfig
+from apps.storage.services import publication_publish, publication_request, storage_config_active
+from tests.conftest import PASSWORD, TENANT_A
+from tests.factories import issued_version
+
+HOST = {"host": TENANT_A["domain"]}
+
+
+@pytest.fixture
+def admin_client(client, tenant_a, tmp_path, settings):
+    settings.CERTMATE_STORAGE_ROOT = tmp_path / "certificates"
+    response = client.post("/admin/login/", {"username": TENANT_A["admin_email"], "password": PASSWORD}, headers=HOST)
+    assert response.status_code == 302
+    return client
+
+
+def add(client, backend, settings, credentials):
+    form = {"backend": backend, "settings": json.dumps(settings), "credentials_json": json.dumps(credentials)}
+    return client.post("/admin/storage/storageconfig/add/", form, headers=HOST)
+
+
+def test_an_unreachable_target_is_refused_on_the_form(admin_client, tenant_a):
+    response = add(admin_client, "hashicorp_vault", {"url": "http://127.0.0.1:9", "timeout": 2}, {"token": "hvs.X"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "connection test failed" in page and "127.0.0.1:9" in page
+    assert "hvs.X" not in page
+    with tenant_context(tenant_a):
+        assert storage_config_active().backend == "local_filesystem"
+
+
+def test_a_vault_target_becomes_active_and_versions_show_their_state(
+    admin_client, tenant_a, bao, django_capture_on_commit_callbacks
+):
+    response = add(admin_client, "hashicorp_vault", {"url": bao.url}, {"token": bao.root_token})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenant_context(tenant_a):
+        config = storage_config_active()
+        assert config.backend == "hashicorp_vault" and StorageConfig.objects.count() == 2
+        with django_capture_on_commit_callbacks(execute=False):
+            version = issued_version("admin.alpha.test")
+            publication_publish(publication_id=publication_request(version=version).pk)
+    listing = admin_client.get("/admin/storage/storageconfig/", headers=HOST).content.decode()
+    change = admin_client.get(f"/admin/storage/storageconfig/{config.pk}/change/", headers=HOST).content.decode()
+    assert bao.url in listing
+    assert bao.root_token not in listing and bao.root_token not in change
+    tested = admin_client.post(
+        "/admin/storage/storageconfig/",
+        {"action": "test_connection", "_selected_action": [config.pk]},
+        headers=HOST,
+        follow=True,
+    ).content.decode()
+    assert "connection works" in tested
+    page = admin_client.get(
+        f"/admin/certificates/certificate/{version.certificate_id}/change/", headers=HOST
+    ).content.decode()
+    assert "HashiCorp Vault: published" in page
+    publications = admin_client.get("/admin/storage/publication/", headers=HOST).content.decode()
+    assert "HashiCorp Vault: published" in publications
