@@ -37,7 +37,7 @@ def escape(identifier: str) -> str:
 
 
 def unescape(name: str) -> str:
-    if not _ESCAPED.fullmatch(name):
+    if not _ESCAPED.fullmatch(name) or name.startswith("."):
         raise ValueError(f"{name!r} is not an escaped identifier")
     raw = bytearray()
     index = 0

@@ -62,11 +62,16 @@ class Bundle:
         missing = [name for name in ALL_FILES if name not in files]
         if missing:
             raise StorageError(f"{kind}/{identifier} is stored incomplete: {', '.join(missing)} missing")
-        metadata = json.loads(files[METADATA_FILE])
+        try:
+            metadata = json.loads(files[METADATA_FILE])
+            version = int(metadata.get("version", 0))
+        except (ValueError, TypeError, AttributeError):
+            reason = f"{kind}/{identifier} is stored with an unreadable metadata.json"
+            raise StorageError(reason, transient=False) from None
         return cls(
             kind=kind,
             identifier=identifier,
-            version=int(metadata.get("version", 0)),
+            version=version,
             cert_pem=files["cert.pem"],
             chain_pem=files["chain.pem"],
             fullchain_pem=files["fullchain.pem"],
