@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -157,9 +158,19 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CERTMATE_HEALTH_BROKER_TIMEOUT = env_int("CERTMATE_HEALTH_BROKER_TIMEOUT", 3, minimum=1)
 
 # --- API ------------------------------------------------------------------------------------------
+
+
+def api_rate(name: str, default: str) -> str:
+    """A DRF rate ("1200/min": a count per s, min, hour or day) from the environment, checked now."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate: use e.g. 1200/min (per s, min, hour or day)")
+    return value
+
+
 # Per token (or session user) and per address for anonymous clients; read at request time.
-CERTMATE_API_RATE_USER = env_str("CERTMATE_API_RATE_USER", "1200/min")
-CERTMATE_API_RATE_ANON = env_str("CERTMATE_API_RATE_ANON", "60/min")
+CERTMATE_API_RATE_USER = api_rate("CERTMATE_API_RATE_USER", "1200/min")
+CERTMATE_API_RATE_ANON = api_rate("CERTMATE_API_RATE_ANON", "60/min")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "certmate.api.exceptions.exception_handler",
@@ -168,18 +179,22 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["certmate.api.permissions.RolePermission"],
-    "DEFAULT_THROTTLE_CLASSES": ["certmate.api.throttling.TokenRateThrottle", "certmate.api.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "certmate.api.throttling.TokenRateThrottle",
+        "certmate.api.throttling.AnonRateThrottle",
+    ],
     "DEFAULT_PAGINATION_CLASS": "certmate.api.pagination.OptionalPagination",
     # JSON in and out: the API is for scripts; people have the portal and the docs pages.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "certmate API",
     "DESCRIPTION": (
         "Certificates, CA and DNS accounts and settings of one tenant, served on the tenant's host. "
         "Authenticate with `Authorization: Bearer <token>` (tokens: `manage.py token create` or POST /api/tokens). "
-        "Every error is `{\"error\": \"…\", \"code\": \"…\"}`, with `fields` for invalid input. "
+        'Every error is `{"error": "…", "code": "…"}`, with `fields` for invalid input. '
         "Lists come whole unless paged with `limit`/`offset` or `page`/`page_size`."
     ),
     "VERSION": "1.0.0",
@@ -188,6 +203,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set where several fields share it (or share a field name with another set).
+    "ENUM_NAME_OVERRIDES": {
+        "KeyTypeEnum": "apps.accounts.models.KeyType",
+        "CertificateStatusEnum": "apps.certificates.models.CertificateStatus",
+        "JobStatusEnum": "apps.certificates.models.JobStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "certmate.api.schema.add_error_responses",
+    ],
     # Served from drf-spectacular-sidecar's static files: the docs work offline, no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -233,6 +258,9 @@ if CERTMATE_CERTBOT_LAUNCH not in ("fork", "spawn"):
 # The local filesystem backend's root: <root>/<tenant>/<server|client>/<identifier>/. Platform-wide;
 # tenants cannot choose it.
 CERTMATE_STORAGE_ROOT = Path(env_str("CERTMATE_STORAGE_ROOT") or VAR_DIR / "certificates")
+# Whether a tenant's AWS or Azure target without credentials may use this machine's own cloud identity
+# (instance role, managed identity). Off: every tenant brings its own credentials.
+CERTMATE_STORAGE_PLATFORM_CREDENTIALS = env_bool("CERTMATE_STORAGE_PLATFORM_CREDENTIALS", False)
 # A publish that fails is retried this many times with backoff (then `storage resync` tries again).
 CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)

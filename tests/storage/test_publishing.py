@@ -204,3 +204,19 @@ def test_migrate_to_an_unreachable_target_changes_nothing(tenant_a, root, tmp_pa
     with tenant_a:
         assert storage_config_active().backend == "local_filesystem"
     assert (root / "alpha/server/stay.alpha.test/cert.pem").exists()
+
+
+@pytest.mark.parametrize("backend", ["aws_secrets_manager", "azure_keyvault"])
+def test_cloud_targets_need_credentials_unless_the_platform_lends_its_identity(tenant_a, settings, backend):
+    from django.core.exceptions import ValidationError
+
+    from apps.storage.services import storage_config_validate
+
+    given = {
+        "aws_secrets_manager": {"region": "eu-west-1"},
+        "azure_keyvault": {"vault_url": "https://v.vault.azure.net"},
+    }
+    with pytest.raises(ValidationError, match="CERTMATE_STORAGE_PLATFORM_CREDENTIALS"):
+        storage_config_validate(backend=backend, settings=given[backend], credentials={})
+    settings.CERTMATE_STORAGE_PLATFORM_CREDENTIALS = True
+    assert storage_config_validate(backend=backend, settings=given[backend], credentials={}) == given[backend]

@@ -85,6 +85,7 @@ class AzureKeyVaultBackend(StorageBackend):
         "client_secret": "A client secret of the service principal",
     }
     defaults = {"prefix": "certmate", "authority_host": f"https://{AzureAuthorityHosts.AZURE_PUBLIC_CLOUD}"}
+    platform_credentials_fallback = True
 
     def store(self, bundle: Bundle) -> None:
         client, name = self._client, self._name(bundle.kind, bundle.identifier)

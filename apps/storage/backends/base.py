@@ -109,6 +109,9 @@ class StorageBackend(ABC):
     credential_fields: ClassVar[Mapping[str, str]] = {}
     defaults: ClassVar[Mapping[str, Any]] = {}
     keeps_versions: ClassVar[bool] = True
+    # Without credentials, the backend's SDK falls back to the machine's own identity (AWS's default
+    # chain, Azure's managed identity): allowed for tenants only where the platform says so.
+    platform_credentials_fallback: ClassVar[bool] = False
 
     def __init__(self, *, tenant: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
         self.tenant = tenant

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -50,6 +51,12 @@ def storage_config_validate(*, backend: str, settings: Mapping[str, Any], creden
     for name, help_text in cls.setting_fields.items():
         if name not in cls.defaults and settings.get(name) in (None, ""):
             errors[name] = f"{cls.label} needs {name!r}: {help_text}"
+    lend_identity = django_settings.CERTMATE_STORAGE_PLATFORM_CREDENTIALS
+    if cls.platform_credentials_fallback and not credentials and not lend_identity:
+        errors["credentials"] = (
+            f"{cls.label} needs credentials: this platform does not lend tenants its own cloud identity "
+            "(CERTMATE_STORAGE_PLATFORM_CREDENTIALS)"
+        )
     if errors:
         raise ValidationError(errors, code="invalid_storage_settings")
     return dict(settings)
