@@ -6,7 +6,9 @@ from django_tenants.utils import get_public_schema_name
 # accounts is both a shared and a tenant app (users live everywhere), but these live only in public…
 PUBLIC_ONLY_MODELS = frozenset({("accounts", "tenant"), ("accounts", "domain")})
 # …and these only in tenant schemas.
-TENANT_ONLY_MODELS = frozenset({("accounts", "caaccount"), ("accounts", "dnsaccount"), ("accounts", "tenantsettings")})
+TENANT_ONLY_MODELS = frozenset(
+    {("accounts", "caaccount"), ("accounts", "dnsaccount"), ("accounts", "tenantsettings"), ("accounts", "apitoken")}
+)
 
 
 class ModelPlacementRouter:

@@ -4,10 +4,15 @@ and the accounts endpoints. The certificate endpoints are included at the root b
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+
+class RedocView(SpectacularRedocView):
+    template_name = "api/redoc.html"  # without the web fonts of the stock page
+
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.storage.api.urls")),
 ]

@@ -6,6 +6,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, TenantSettings
@@ -58,6 +59,62 @@ def ca_account_create(
     return account
 
 
+# What the ACME account at the CA was registered with: fixed once registered (a new CA account is
+# the way to change them), as in the admin.
+REGISTRATION_FIELDS = ("directory_url", "email", "eab_kid", "eab_hmac_key")
+CA_ACCOUNT_FIELDS = ("name", "directory", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default")
+
+
+@transaction.atomic
+def ca_account_update(*, account: CaAccount, **changes) -> CaAccount:
+    """Change the fields given (those of ``ca_account_create``); the others keep their values."""
+    unknown = set(changes) - set(CA_ACCOUNT_FIELDS)
+    if unknown:
+        raise TypeError(f"ca_account_update: unknown fields {sorted(unknown)}")
+    account = CaAccount.objects.select_for_update().get(pk=account.pk)
+    if "directory" in changes:
+        changes["directory_url"] = ca_directory_url(changes.pop("directory"))
+    if "email" in changes:
+        changes["email"] = user_email_clean(changes["email"])
+    for field in ("eab_kid", "eab_hmac_key"):
+        if field in changes:
+            changes[field] = changes[field].strip()
+    if account.registered_at:
+        fixed = sorted(f for f in REGISTRATION_FIELDS if f in changes and changes[f] != getattr(account, f))
+        if fixed:
+            raise ValidationError(
+                f"CA account {account.name!r} is registered at its CA: {', '.join(fixed)} cannot change "
+                "(create a new CA account instead)",
+                code="account_registered",
+            )
+    if "name" in changes and CaAccount.objects.filter(name=changes["name"]).exclude(pk=account.pk).exists():
+        raise ValidationError(f"a CA account named {changes['name']!r} already exists", code="name_taken")
+    for field, value in changes.items():
+        setattr(account, field, value)
+    if bool(account.eab_kid) != bool(account.eab_hmac_key):
+        raise ValidationError("give the EAB key id and HMAC key together", code="eab_incomplete")
+    if changes.get("is_default"):
+        CaAccount.objects.filter(is_default=True).exclude(pk=account.pk).update(is_default=False)
+    account.full_clean()
+    account.save()
+    return account
+
+
+def ca_account_delete(*, account: CaAccount) -> None:
+    _delete_unless_used(account, f"CA account {account.name!r}")
+
+
+def _delete_unless_used(account: CaAccount | DnsAccount, label: str) -> None:
+    try:
+        with transaction.atomic():
+            account.delete()
+    except ProtectedError as exc:
+        count = len(exc.protected_objects)
+        raise ValidationError(
+            f"{label} is used by {count} certificate(s): move them to another account first", code="in_use"
+        ) from None
+
+
 def ca_account_ensure_registered(*, ca_account_id: int, timeout_seconds: int = 300) -> CaAccount:
     """The ACME account, registered at the CA on first use. Concurrent first uses wait on a row lock,
     so every worker ends up with the one account."""
@@ -91,19 +148,35 @@ def _registration_uri(files: dict[str, str]) -> str:
     return ""
 
 
-@transaction.atomic
-def dns_account_create(
-    *, name: str, provider: str, credentials: dict[str, str], propagation_seconds: int | None = None, is_default=False
-) -> DnsAccount:
+def _dns_credentials_clean(provider: str, credentials: dict[str, str]) -> dict[str, str]:
     definition = get_provider(provider)
-    cleaned = definition.validate(credentials)
+    try:
+        return definition.validate(credentials)
+    except ValidationError as exc:
+        raise ValidationError({"credentials": exc.error_list}) from None
+
+
+def _propagation_clean(propagation_seconds: int | None) -> int | None:
     if propagation_seconds is not None and not 0 <= propagation_seconds <= 3600:
         raise ValidationError(
             f"propagation_seconds={propagation_seconds} is out of range: use 0 to 3600 seconds",
             code="invalid_propagation",
         )
-    if DnsAccount.objects.filter(provider=provider, name=name).exists():
+    return propagation_seconds
+
+
+def _dns_name_free(provider: str, name: str, *, exclude: int | None = None) -> None:
+    if DnsAccount.objects.filter(provider=provider, name=name).exclude(pk=exclude).exists():
         raise ValidationError(f"a {provider} DNS account named {name!r} already exists", code="name_taken")
+
+
+@transaction.atomic
+def dns_account_create(
+    *, name: str, provider: str, credentials: dict[str, str], propagation_seconds: int | None = None, is_default=False
+) -> DnsAccount:
+    cleaned = _dns_credentials_clean(provider, credentials)
+    _propagation_clean(propagation_seconds)
+    _dns_name_free(provider, name)
     if is_default or not DnsAccount.objects.filter(provider=provider).exists():
         # The first account of a provider is its default.
         DnsAccount.objects.filter(provider=provider, is_default=True).update(is_default=False)
@@ -115,6 +188,38 @@ def dns_account_create(
         propagation_seconds=propagation_seconds,
         is_default=is_default,
     )
+
+
+DNS_ACCOUNT_FIELDS = ("name", "provider", "credentials", "propagation_seconds", "is_default")
+
+
+@transaction.atomic
+def dns_account_update(*, account: DnsAccount, **changes) -> DnsAccount:
+    """Change the fields given (those of ``dns_account_create``). Credentials given replace the stored ones
+    whole; a new provider without new credentials checks the stored ones against it."""
+    unknown = set(changes) - set(DNS_ACCOUNT_FIELDS)
+    if unknown:
+        raise TypeError(f"dns_account_update: unknown fields {sorted(unknown)}")
+    account = DnsAccount.objects.select_for_update().get(pk=account.pk)
+    provider = changes.get("provider", account.provider)
+    moved = provider != account.provider
+    if "credentials" in changes or moved:
+        changes["credentials"] = _dns_credentials_clean(provider, changes.get("credentials", account.credentials))
+    _propagation_clean(changes.get("propagation_seconds"))
+    _dns_name_free(provider, changes.get("name", account.name), exclude=account.pk)
+    is_default = changes.get("is_default", account.is_default and not moved)
+    others = DnsAccount.objects.filter(provider=provider).exclude(pk=account.pk)
+    if is_default or not others.exists():
+        others.filter(is_default=True).update(is_default=False)
+        is_default = True
+    for field, value in {**changes, "is_default": is_default}.items():
+        setattr(account, field, value)
+    account.save()
+    return account
+
+
+def dns_account_delete(*, account: DnsAccount) -> None:
+    _delete_unless_used(account, f"DNS account {account}")
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.management.commands._errors import command_error
+from apps.accounts.management.commands._table import table_lines
 from apps.accounts.selectors import tenant_list
 from apps.accounts.services.tenants import tenant_create, tenant_delete
 
@@ -41,9 +42,8 @@ class Command(BaseCommand):
             (t.slug, t.name, "active" if t.is_active else "inactive", ",".join(d.domain for d in t.domains.all()))
             for t in tenant_list()
         ]
-        widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(("SLUG", "NAME", "STATE", "DOMAINS"))]
-        for row in [("SLUG", "NAME", "STATE", "DOMAINS"), *rows]:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        for line in table_lines(("SLUG", "NAME", "STATE", "DOMAINS"), rows):
+            self.stdout.write(line)
 
     def _delete(self, *, slug, yes, **_):
         if not yes:

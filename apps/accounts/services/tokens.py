@@ -1,0 +1,97 @@
+"""API tokens of the current tenant's users. The token text is shown once; only its hash is kept."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import ApiToken, Role, User
+from apps.accounts.models.tokens import SHOWN_PREFIX_LENGTH, TOKEN_PREFIX, token_hash_of
+
+# last_used_at is written at most this often per token, so busy clients do not write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _role_of(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationError(
+            f"role {value!r} is unknown: use one of {', '.join(Role.values)}", code="invalid_role"
+        ) from None
+
+
+@transaction.atomic
+def token_create(
+    *, user: User, role: Role | str, name: str = "", expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for ``user`` and its text, which is never available again."""
+    role = _role_of(role)
+    if not user.is_active:
+        raise ValidationError(f"user {user.email} is inactive", code="user_inactive")
+    if role.rank > Role(user.role).rank:
+        raise ValidationError(
+            f"a token cannot have the {role} role: its user {user.email} is only {user.role}", code="role_above_user"
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError("the expiry date is in the past", code="expired")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        role=role,
+        token_hash=token_hash_of(raw),
+        prefix=raw[:SHOWN_PREFIX_LENGTH],
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+def token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke the token now; revoking it again keeps the first date."""
+    now = timezone.now()
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    token.refresh_from_db(fields=["revoked_at"])
+    return token
+
+
+def token_lookup(*, raw: str) -> ApiToken | None:
+    """The token with this text in the current schema, whatever its state, or None."""
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    return ApiToken.objects.select_related("user").filter(token_hash=token_hash_of(raw)).first()
+
+
+def token_unusable_reason(token: ApiToken) -> str | None:
+    """Why the token cannot be used now (revoked, expired, its user inactive), or None."""
+    if token.is_revoked:
+        return "the token was revoked"
+    if token.is_expired:
+        return "the token has expired"
+    if not token.user.is_active:
+        return "the token's user is inactive"
+    return None
+
+
+def token_authenticate(*, raw: str) -> ApiToken | None:
+    """The usable token with this text, its use recorded, or None."""
+    token = token_lookup(raw=raw)
+    if token is None or token_unusable_reason(token):
+        return None
+    token_touch(token=token)
+    return token
+
+
+def token_touch(*, token: ApiToken) -> None:
+    """Record the use, at most once per LAST_USED_RESOLUTION (a conditional UPDATE, no read first)."""
+    now = timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    if ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now):
+        token.last_used_at = now

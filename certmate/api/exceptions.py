@@ -1,0 +1,128 @@
+"""Every API error has one shape: {"error": "<readable>", "code": "<stable>"} (+ "fields" for input errors).
+
+Services raise Django's ValidationError with a code; this module is the one place that turns domain
+errors into HTTP answers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+# Service error codes that mean something other than "bad input" (400).
+STATUS_BY_CODE = {
+    "in_use": status.HTTP_409_CONFLICT,
+    "name_taken": status.HTTP_409_CONFLICT,
+    "conflict": status.HTTP_409_CONFLICT,
+    "not_found": status.HTTP_404_NOT_FOUND,
+}
+GENERIC_CODE = "invalid"
+
+
+class ApiError(exceptions.APIException):
+    """A specific answer from a view: ``raise ApiError("job 3 is running", "job_running", 409)``."""
+
+    def __init__(self, message: str, code: str = "error", status: int = status.HTTP_400_BAD_REQUEST):
+        self.status_code = status
+        super().__init__(detail=message, code=code)
+
+
+class ServiceValidationError(exceptions.APIException):
+    """A Django ValidationError from a service, with its messages, fields and code kept."""
+
+    def __init__(self, exc: DjangoValidationError):
+        self.fields = {k: list(v) for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {}
+        codes = {e.code for e in exc.error_list} if not self.fields else _django_field_codes(exc)
+        self.code = codes.pop() if len(codes) == 1 and None not in codes else GENERIC_CODE
+        self.status_code = STATUS_BY_CODE.get(self.code, status.HTTP_400_BAD_REQUEST)
+        super().__init__(detail=_join(self.fields) if self.fields else "; ".join(exc.messages), code=self.code)
+
+
+def _django_field_codes(exc: DjangoValidationError) -> set:
+    return {e.code for errors in exc.error_dict.values() for e in errors}
+
+
+def _from_django(exc: Exception) -> exceptions.APIException | None:
+    if isinstance(exc, DjangoValidationError):
+        return ServiceValidationError(exc)
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        return exceptions.NotFound("not found: no such object here", code="not_found")
+    if isinstance(exc, ProtectedError | RestrictedError):
+        users = sorted({str(obj) for obj in exc.args[1]})[:5]
+        return ApiError(f"still in use by {', '.join(users)}: remove those first", "in_use", status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    return None
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list]:
+    """DRF's nested error detail as {"field.sub": [messages]}."""
+    if isinstance(detail, dict):
+        out: dict[str, list] = {}
+        for key, value in detail.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        out = {}
+        for index, value in enumerate(detail):
+            out.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or api_settings.NON_FIELD_ERRORS_KEY: [str(m) for m in messages]}
+
+
+def _join(fields: dict[str, list]) -> str:
+    parts = []
+    for field, messages in fields.items():
+        shown = "" if field in (api_settings.NON_FIELD_ERRORS_KEY, "__all__") else f"{field}: "
+        parts.extend(f"{shown}{message}" for message in messages)
+    return "; ".join(parts)
+
+
+def _leaf_codes(codes) -> set:
+    if isinstance(codes, dict):
+        return set().union(*(_leaf_codes(v) for v in codes.values())) if codes else set()
+    if isinstance(codes, list):
+        return set().union(*(_leaf_codes(v) for v in codes)) if codes else set()
+    return {codes}
+
+
+def error_body(exc: exceptions.APIException) -> dict:
+    if isinstance(exc, ServiceValidationError):
+        body = {"error": str(exc.detail), "code": exc.code}
+        fields = exc.fields
+    elif isinstance(exc.detail, dict | list):
+        fields = _flatten(exc.detail)
+        codes = _leaf_codes(exc.get_codes())
+        body = {"error": _join(fields) or "invalid input", "code": codes.pop() if len(codes) == 1 else GENERIC_CODE}
+    else:
+        body = {"error": str(exc.detail), "code": exc.get_codes() if isinstance(exc.get_codes(), str) else "error"}
+        fields = {}
+    fields = {k: v for k, v in fields.items() if k not in (api_settings.NON_FIELD_ERRORS_KEY, "__all__")}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    exc = _from_django(exc) or exc
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # Not an error the API knows: log it whole, answer without details (they may hold secrets).
+        logger.error("unhandled API error", exc_info=exc)
+        set_rollback()
+        return Response({"error": "internal error: see the server log", "code": "server_error"}, status=500)
+    response.data = error_body(exc)
+    return response

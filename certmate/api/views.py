@@ -1,0 +1,40 @@
+"""Base classes of every tenant API view: bearer tokens or sessions, role checks, throttles, paging."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from certmate.api.authentication import BearerTokenAuthentication
+from certmate.api.pagination import OptionalPagination
+from certmate.api.permissions import RolePermission
+from certmate.api.throttling import THROTTLE_CLASSES
+
+
+class TenantAPIMixin:
+    """Declare ``required_roles = {"POST": Role.ADMIN, ...}`` (default: viewer reads, operator writes) or
+    override ``required_role(self, request) -> Role``."""
+
+    # Sessions are the portal's (CSRF enforced by DRF); tokens are for scripts.
+    authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
+    permission_classes = [RolePermission]
+    throttle_classes = THROTTLE_CLASSES
+    pagination_class = OptionalPagination
+
+
+class TenantAPIView(TenantAPIMixin, APIView):
+    pass
+
+
+class TenantViewSet(TenantAPIMixin, GenericViewSet):
+    pass
+
+
+def api_page_not_found(request, exception=None):
+    """handler404 of tenant hosts: an unknown /api/ path answers in the API's error shape."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": f"no API endpoint at {request.path}", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
