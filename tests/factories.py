@@ -1,96 +1,131 @@
-"""Certificates with real material (a private CA, a leaf and its key), stored as issued versions, for
-tests that need versions without running an ACME order."""
+"""Certificates with real versions for tests: certificates signed by a test CA (trustme: a root and
+an intermediate), parsed with the same certificate_facts as issuance, stored the way issuance stores
+them. Call these inside the tenant's schema (tenant_context)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from functools import cache
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+import trustme
+from cryptography.hazmat.primitives import serialization
 from django.db.models import Max
+from django.utils import timezone
 
-from apps.certificates.models import Certificate, CertificateKind, CertificateStatus, CertificateVersion
+from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
+from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CertificateVersion,
+    Job,
+    JobOperation,
+    JobStatus,
+)
 from apps.certificates.parsing import certificate_facts
+from apps.certificates.services.renewals import certificate_renew_at
+
+ROOT = trustme.CA()
+INTERMEDIATE = ROOT.create_child_ca()
+RFC2136 = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
 
 
-@cache
-def _ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "certmate test intermediate")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+@dataclass(frozen=True)
+class Material:
+    cert_pem: str
+    chain_pem: str
+    fullchain_pem: str
+    key_pem: str
+
+
+def material(names: list[str], *, rsa: bool = False, days: int = 90, not_before: datetime | None = None) -> Material:
+    """A leaf for ``names`` from the intermediate; the key as PKCS#8, as certbot writes it."""
+    start = not_before or timezone.now() - timedelta(days=1)
+    leaf = INTERMEDIATE.issue_cert(
+        *names,
+        not_before=start,
+        not_after=start + timedelta(days=days),
+        key_type=trustme.KeyType.RSA if rsa else trustme.KeyType.ECDSA,
     )
-    return key, cert
-
-
-def _pem(cert: x509.Certificate) -> str:
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def leaf(names: list[str], *, days: int = 90, rsa_bits: int | None = None) -> tuple[str, str, str]:
-    """(certificate PEM, chain PEM, private key PEM) for ``names``, signed by the test CA."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    ca_key, ca_cert = _ca()
-    key = rsa.generate_private_key(65537, rsa_bits) if rsa_bits else ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    cert_pem, chain_pem = (blob.bytes().decode() for blob in leaf.cert_chain_pems)
+    key = serialization.load_pem_private_key(leaf.private_key_pem.bytes(), password=None)
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    return _pem(cert), _pem(ca_cert), key_pem
+    return Material(cert_pem, chain_pem, cert_pem + chain_pem, key_pem)
+
+
+def accounts(prefix: str = "") -> tuple[CaAccount, DnsAccount]:
+    """A Let's Encrypt CA account and a default rfc2136 DNS account (created once per prefix)."""
+    ca = CaAccount.objects.filter(name=f"{prefix}le").first() or ca_account_create(
+        name=f"{prefix}le", directory="letsencrypt", email="ops@example.com", is_default=not prefix
+    )
+    dns = DnsAccount.objects.filter(name=f"{prefix}bind").first() or dns_account_create(
+        name=f"{prefix}bind", provider="rfc2136", credentials=RFC2136, is_default=not prefix
+    )
+    return ca, dns
+
+
+def version_add(certificate: Certificate, *, rsa: bool = False, days: int = 90, **options) -> CertificateVersion:
+    """A new current version, stored as issuance stores one."""
+    issued = material(certificate.names, rsa=rsa, days=days, **options)
+    number = (certificate.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = CertificateVersion.objects.create(
+        certificate=certificate,
+        number=number,
+        certificate_pem=issued.cert_pem,
+        chain_pem=issued.chain_pem,
+        fullchain_pem=issued.fullchain_pem,
+        private_key=issued.key_pem,
+        **certificate_facts(issued.cert_pem).__dict__,
+    )
+    certificate.current_version = version
+    certificate.status = CertificateStatus.ACTIVE
+    certificate.renew_at = certificate_renew_at(certificate, version, TenantSettings.load().renewal_threshold_days)
+    certificate.save()
+    Job.objects.create(
+        certificate=certificate,
+        operation=JobOperation.ISSUE if number == 1 else JobOperation.RENEW,
+        status=JobStatus.SUCCEEDED,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        output="certbot: Successfully received certificate.",
+        version=version,
+    )
+    return version
+
+
+def certificate_make(
+    identifier: str,
+    *,
+    san_domains: tuple[str, ...] = (),
+    versions: int = 1,
+    rsa: bool = False,
+    with_accounts: bool = True,
+    **fields,
+) -> Certificate:
+    """A certificate with ``versions`` issued versions (0: asked for, pending)."""
+    ca, dns = accounts() if with_accounts else (None, None)
+    certificate = Certificate.objects.create(
+        identifier=identifier, san_domains=list(san_domains), ca_account=ca, dns_account=dns, **fields
+    )
+    for _ in range(versions):
+        version_add(certificate, rsa=rsa)
+    return certificate
 
 
 def issued_version(
     identifier: str,
     *,
     san: list[str] | None = None,
-    kind: str = CertificateKind.SERVER,
-    ca_account=None,
-    dns_account=None,
-    days: int = 90,
-    rsa_bits: int | None = None,
+    kind: str = "server",
+    ca_account: CaAccount | None = None,
+    dns_account: DnsAccount | None = None,
 ) -> CertificateVersion:
-    """A new current version of the certificate ``identifier`` (created if missing), in the active schema."""
+    """A new current version of the certificate ``identifier`` (created with these accounts if missing)."""
     certificate, _ = Certificate.objects.get_or_create(
         kind=kind,
         identifier=identifier,
         defaults={"san_domains": san or [], "ca_account": ca_account, "dns_account": dns_account},
     )
-    cert_pem, chain_pem, key_pem = leaf(certificate.names, days=days, rsa_bits=rsa_bits)
-    number = (certificate.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    version = CertificateVersion.objects.create(
-        certificate=certificate,
-        number=number,
-        certificate_pem=cert_pem,
-        chain_pem=chain_pem,
-        fullchain_pem=cert_pem + chain_pem,
-        private_key=key_pem,
-        **certificate_facts(cert_pem).__dict__,
-    )
-    Certificate.objects.filter(pk=certificate.pk).update(current_version=version, status=CertificateStatus.ACTIVE)
-    version.certificate.refresh_from_db()
-    return version
+    return version_add(certificate)

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from apps.accounts.sites import tenant_admin_site
-from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
+from apps.certificates.models import Certificate, CertificateVersion, Job, KeyDownload, RenewalSweep
 from apps.certificates.services.requests import certificate_renew
 
 
@@ -158,4 +158,22 @@ class RenewalSweepAdmin(admin.ModelAdmin):
         return [f.name for f in self.model._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(KeyDownload, site=tenant_admin_site)
+class KeyDownloadAdmin(admin.ModelAdmin):
+    """Who took which private key away, when and from where: a record, never edited."""
+
+    list_display = ("created_at", "identifier", "version_number", "format", "user_email", "token_prefix", "ip_address")
+    list_filter = ("format",)
+    search_fields = ("identifier", "user_email")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -254,6 +254,9 @@ CERTMATE_CERTBOT_LAUNCH = env_str("CERTMATE_CERTBOT_LAUNCH", "fork")
 if CERTMATE_CERTBOT_LAUNCH not in ("fork", "spawn"):
     raise ImproperlyConfigured(f"CERTMATE_CERTBOT_LAUNCH={CERTMATE_CERTBOT_LAUNCH!r}: use fork or spawn")
 
+# POST /api/certificates/create without "async" waits this long for its job before answering 202.
+CERTMATE_API_SYNC_WAIT_SECONDS = env_int("CERTMATE_API_SYNC_WAIT_SECONDS", 300, minimum=0)
+
 # --- Storage --------------------------------------------------------------------------------------
 # The local filesystem backend's root: <root>/<tenant>/<server|client>/<identifier>/. Platform-wide;
 # tenants cannot choose it.

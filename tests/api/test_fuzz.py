@@ -56,7 +56,14 @@ def test_api_survives_any_input(in_process, tenant_a, api_user, mode):
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES[mode], deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        # Derandomized: the same examples every run, so CI's verdict depends on the code, not on luck.
+        @settings(
+            max_examples=EXAMPLES[mode],
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
         def run(case):
             case.call_and_validate(
                 base_url=BASE_URL, headers={"Authorization": f"Bearer {fresh_token()}"}, checks=CHECKS

@@ -1,3 +1,25 @@
-"""Certificate API routes (tenant hosts), included from certmate/urls_tenant.py at the root."""
+"""Certificate API routes (tenant hosts), included from certmate/urls_tenant.py at the root: CertMate's
+paths (no trailing slash) plus certmate's own. Fixed words (create, jobs) come before {domain}, which
+takes wildcards as they are (*.example.com) or encoded (%2A.example.com)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from apps.certificates.api import views
+
+CERTIFICATE = "api/certificates/<str:domain>"
+
+urlpatterns = [
+    path("api/certificates", views.CertificateListView.as_view(), name="certificate-list"),
+    path("api/certificates/create", views.CertMateCreateView.as_view(), name="certificate-create"),
+    path("api/certificates/jobs", views.JobListView.as_view(), name="certificate-job-list"),
+    path("api/certificates/jobs/<int:job_id>", views.JobDetailView.as_view(), name="certificate-job-detail"),
+    path(CERTIFICATE, views.CertificateDetailView.as_view(), name="certificate-detail"),
+    path(f"{CERTIFICATE}/renew", views.CertificateRenewView.as_view(), name="certificate-renew"),
+    path(f"{CERTIFICATE}/auto-renew", views.CertificateAutoRenewView.as_view(), name="certificate-auto-renew"),
+    path(f"{CERTIFICATE}/versions", views.CertificateVersionsView.as_view(), name="certificate-versions"),
+    path(f"{CERTIFICATE}/download", views.CertificateDownloadView.as_view(), name="certificate-download"),
+    path(
+        f"{CERTIFICATE}/download/<str:file_type>", views.CertificateFileView.as_view(), name="certificate-download-file"
+    ),
+    path("<str:domain>/tls", views.TlsView.as_view(), name="certificate-tls"),
+]

@@ -1,4 +1,5 @@
 from apps.certificates.models.certificates import Certificate, CertificateKind, CertificateStatus, CertificateVersion
+from apps.certificates.models.downloads import KeyDownload, KeyDownloadFormat
 from apps.certificates.models.jobs import Job, JobOperation, JobStatus, RenewalSweep
 
 __all__ = [
@@ -9,5 +10,7 @@ __all__ = [
     "Job",
     "JobOperation",
     "JobStatus",
+    "KeyDownload",
+    "KeyDownloadFormat",
     "RenewalSweep",
 ]

@@ -1,0 +1,33 @@
+from apps.certificates.api.serializers.certificates import (
+    CertificateSerializer,
+    CertMateCreatedSerializer,
+    VersionSerializer,
+    listing_context,
+)
+from apps.certificates.api.serializers.jobs import JobAcceptedSerializer, JobDetailSerializer, JobSerializer
+from apps.certificates.api.serializers.requests import (
+    AutoRenewSerializer,
+    CertificateFilterSerializer,
+    CertificateRequestSerializer,
+    CertificateUpdateSerializer,
+    DownloadSerializer,
+    JobFilterSerializer,
+    RenewSerializer,
+)
+
+__all__ = [
+    "AutoRenewSerializer",
+    "CertMateCreatedSerializer",
+    "CertificateFilterSerializer",
+    "CertificateRequestSerializer",
+    "CertificateSerializer",
+    "CertificateUpdateSerializer",
+    "DownloadSerializer",
+    "JobAcceptedSerializer",
+    "JobDetailSerializer",
+    "JobFilterSerializer",
+    "JobSerializer",
+    "RenewSerializer",
+    "VersionSerializer",
+    "listing_context",
+]

@@ -1,0 +1,205 @@
+"""What the API accepts: new certificates (certmate's fields and CertMate's), changes, downloads."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from apps.accounts.models import KeyType
+from apps.certificates.domains import MAX_NAMES, domain_clean
+from apps.certificates.models import CertificateKind, CertificateStatus, JobOperation, JobStatus
+from apps.certificates.services.downloads import FILES, KeyFormat
+
+KEY_PEM_FILES = ("privkey.pem", "combined.pem")  # the files key_format re-encodes
+
+ACCOUNT_HELP = "{what} account by name or id{extra}."
+
+
+def clean_domain_field(value: str) -> str:
+    """domains.domain_clean as a field validator: its message and code on the field."""
+    try:
+        return domain_clean(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages, code=exc.code) from None
+
+
+class DomainField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 253)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return clean_domain_field(super().to_internal_value(data))
+
+
+class AccountField(serializers.CharField):
+    """A name, or an id (a JSON number works too)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, allow_blank=True, max_length=100, **kwargs)
+
+
+class CertificateRequestSerializer(serializers.Serializer):
+    """POST /api/certificates and /api/certificates/create. CertMate's names (dns_provider, account_id,
+    ca_provider) are accepted beside certmate's (dns_account, ca_account)."""
+
+    domain = DomainField(help_text="Primary name: example.com or *.example.com.")
+    san_domains = serializers.ListField(
+        child=DomainField(), required=False, default=list, max_length=MAX_NAMES - 1, help_text="Further names."
+    )
+    kind = serializers.ChoiceField(
+        choices=CertificateKind.choices,
+        default=CertificateKind.SERVER,
+        help_text="server (ACME, DNS-01). Client certificates come from the private CA, not from this endpoint.",
+    )
+    key_type = serializers.ChoiceField(
+        choices=KeyType.choices, required=False, help_text="Key of new versions; default: the tenant's default."
+    )
+    ca_account = AccountField(
+        help_text=ACCOUNT_HELP.format(what="CA", extra="; default: the tenant's default CA account")
+    )
+    ca_provider = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=100,
+        help_text="CertMate's name for it: a CA account name, or a preset (letsencrypt, letsencrypt_staging, zerossl, "
+        "google, ...) meaning the tenant's CA account at that directory.",
+    )
+    dns_account = AccountField(
+        help_text=ACCOUNT_HELP.format(what="DNS", extra=" (within dns_provider when given); default: the default")
+    )
+    account_id = AccountField(help_text="CertMate's name for dns_account.")
+    dns_provider = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=50,
+        help_text="DNS provider (cloudflare, route53, rfc2136, ...): without an account named, its default account.",
+    )
+    auto_renew = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Renew when due; default: the tenant's default."
+    )
+    renew_before_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=365,
+        help_text="Days before expiry to renew; default (null): the tenant's threshold.",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "async" is a Python keyword, so it cannot be a class attribute.
+        fields["async"] = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="POST /api/certificates/create only: answer 202 with the job at once instead of waiting for it. "
+            "POST /api/certificates always answers at once.",
+        )
+        return fields
+
+    def validate(self, attrs):
+        if attrs.get("kind") == CertificateKind.CLIENT:
+            raise serializers.ValidationError(
+                {"kind": ["client certificates are issued by the tenant's private CA, not through ACME"]},
+                code="unsupported_kind",
+            )
+        for ours, theirs in (("ca_account", "ca_provider"), ("dns_account", "account_id")):
+            if attrs.get(ours) and attrs.get(theirs) and attrs[ours] != attrs[theirs]:
+                raise serializers.ValidationError({theirs: [f"give {ours} or {theirs}, not both"]}, code="conflict")
+        return attrs
+
+
+class CertificateUpdateSerializer(serializers.Serializer):
+    """PATCH /api/certificates/{domain}: only the fields given change."""
+
+    ca_account = AccountField(help_text=ACCOUNT_HELP.format(what="CA", extra=", or a CA preset"))
+    dns_account = AccountField(help_text=ACCOUNT_HELP.format(what="DNS", extra=" (within dns_provider when given)"))
+    dns_provider = serializers.CharField(
+        required=False, max_length=50, help_text="With dns_account: where to look it up; alone: its default account."
+    )
+    key_type = serializers.ChoiceField(choices=KeyType.choices, required=False, help_text="Key of the next versions.")
+    auto_renew = serializers.BooleanField(required=False, help_text="Renew when due.")
+    renew_before_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=365,
+        help_text="Days before expiry to renew; null: the tenant's threshold.",
+    )
+
+
+class AutoRenewSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(help_text="Whether the renewal sweep renews it when due.")
+
+
+class RenewSerializer(serializers.Serializer):
+    force = serializers.BooleanField(required=False, default=False, help_text="Renew now even if not due.")
+
+
+class CertificateFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CertificateKind.choices, required=False, help_text="Only this kind.")
+    status = serializers.ChoiceField(choices=CertificateStatus.choices, required=False, help_text="Only this status.")
+    expiring_within = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=36500,
+        help_text="Only those whose current version expires within this many days.",
+    )
+    search = serializers.CharField(
+        required=False, max_length=253, help_text="Only those whose domain or a SAN contains this text."
+    )
+
+
+class JobFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=JobStatus.choices, required=False, help_text="Only jobs in this status.")
+    operation = serializers.ChoiceField(choices=JobOperation.choices, required=False, help_text="Only this operation.")
+    domain = DomainField(required=False, help_text="Only the jobs of this certificate.")
+
+
+class DownloadSerializer(serializers.Serializer):
+    """GET query parameters or a POST body (prefer the body, or the X-PFX-Password header, for the PKCS#12
+    password: query strings end up in access logs)."""
+
+    format = serializers.ChoiceField(
+        choices=[("zip", "zip"), ("json", "json")],
+        required=False,
+        default="zip",
+        help_text="zip (default): cert.pem, chain.pem, fullchain.pem, privkey.pem. json: the PEMs inline.",
+    )
+    file = serializers.ChoiceField(
+        choices=[(name, name) for name in FILES], required=False, help_text="One file instead of the archive."
+    )
+    key_format = serializers.ChoiceField(
+        choices=KeyFormat.choices,
+        required=False,
+        help_text="pkcs1: traditional OpenSSL (RSA PRIVATE KEY / SEC1 EC PRIVATE KEY); pkcs8: PRIVATE KEY. "
+        "Default: as stored (PKCS#8). With format=json, pkcs1 adds private_key_pkcs1_pem.",
+    )
+    include_private = serializers.BooleanField(
+        required=False, default=True, help_text="zip only: false leaves the private key out (viewers may download it)."
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text="An earlier version's number."
+    )
+    password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1024,
+        trim_whitespace=False,
+        help_text="cert.pfx only: the PKCS#12 password (none: unencrypted).",
+    )
+
+    def validate(self, attrs):
+        file, key_format = attrs.get("file"), attrs.get("key_format")
+        if file and self.initial_data.get("format") == "json":
+            raise serializers.ValidationError({"file": ["give file or format=json, not both"]}, code="conflict")
+        if key_format and file and file not in KEY_PEM_FILES:
+            raise serializers.ValidationError(
+                {"key_format": [f"{file} holds no PEM private key: key_format applies to privkey.pem, combined.pem"]},
+                code="invalid",
+            )
+        if attrs.get("password") and file != "cert.pfx":
+            raise serializers.ValidationError({"password": ["a password applies to file=cert.pfx only"]})
+        return attrs

@@ -1,0 +1,23 @@
+from apps.certificates.api.views.certificates import (
+    CertificateAutoRenewView,
+    CertificateDetailView,
+    CertificateListView,
+    CertificateRenewView,
+    CertMateCreateView,
+)
+from apps.certificates.api.views.downloads import CertificateDownloadView, CertificateFileView, TlsView
+from apps.certificates.api.views.versions import CertificateVersionsView, JobDetailView, JobListView
+
+__all__ = [
+    "CertMateCreateView",
+    "CertificateAutoRenewView",
+    "CertificateDetailView",
+    "CertificateDownloadView",
+    "CertificateFileView",
+    "CertificateListView",
+    "CertificateRenewView",
+    "CertificateVersionsView",
+    "JobDetailView",
+    "JobListView",
+    "TlsView",
+]

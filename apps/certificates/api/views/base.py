@@ -1,0 +1,102 @@
+"""What every certificate endpoint shares: the tenant API base, the certificate named in the path,
+lists as CertMate reads them, and service refusals that are conflicts (409) rather than bad input."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+
+from apps.accounts.models import ApiToken
+from apps.certificates.models import Certificate
+from apps.certificates.selectors import certificate_get
+from certmate.api.exceptions import ApiError
+from certmate.api.views import TenantAPIMixin
+
+# Refusals because of the certificate's state: the same request may succeed later.
+CONFLICT_CODES = frozenset({"job_open", "not_due"})
+
+
+@contextmanager
+def conflicts_as_409():
+    try:
+        yield
+    except DjangoValidationError as exc:
+        code = getattr(exc, "code", None)
+        if code in CONFLICT_CODES:
+            raise ApiError("; ".join(exc.messages), code, status.HTTP_409_CONFLICT) from None
+        raise
+
+
+DOMAIN_PARAMETER = OpenApiParameter(
+    "domain",
+    location=OpenApiParameter.PATH,
+    description="The certificate's domain: example.com, or a wildcard as *.example.com or %2A.example.com "
+    "(any case; validated and normalised to lowercase A-labels first).",
+)
+
+
+PATH_PARAMETERS = {
+    "domain": DOMAIN_PARAMETER,
+    "job_id": OpenApiParameter(
+        "job_id", int, OpenApiParameter.PATH, description="The job's id, as a create or renew answered it."
+    ),
+}
+
+
+class CertificateSchema(AutoSchema):
+    """Describes the path's variables once for every view."""
+
+    def get_override_parameters(self):
+        described = [parameter for name, parameter in PATH_PARAMETERS.items() if f"{{{name}}}" in self.path]
+        return [*described, *super().get_override_parameters()]
+
+
+class CertificateAPIView(TenantAPIMixin, GenericAPIView):
+    schema = CertificateSchema()
+
+    def get_certificate(self) -> Certificate:
+        """The certificate named by the path's domain (``*.example.com`` or ``%2A.example.com``).
+
+        A name that is not a domain is a 400 on the field ``domain``; a domain this tenant has no
+        certificate for is a 404, whether or not another tenant has one."""
+        try:
+            return certificate_get(domain=self.kwargs["domain"])
+        except DjangoValidationError as exc:
+            raise DjangoValidationError({"domain": exc.error_list}) from None
+
+    def listed(self, rows, serializer_class, context: dict):
+        # A page is chosen over the ids alone, then its rows are read whole: sorting thousands of wide
+        # joined rows only to skip most of them was most of a deep page's time.
+        page = self.paginate_queryset(rows.values_list("pk", flat=True))
+        if page is None:
+            data = serializer_class(rows, many=True, context=context).data
+            return self.paginator.get_unpaginated_response(data)
+        found = rows.in_bulk(page)
+        data = serializer_class([found[pk] for pk in page if pk in found], many=True, context=context).data
+        return self.get_paginated_response(data)
+
+
+def token_prefix_of(request) -> str:
+    return request.auth.prefix if isinstance(request.auth, ApiToken) else ""
+
+
+def client_address(request) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wrote unless a trusted proxy set it.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class FilesNegotiation(BaseContentNegotiation):
+    """Files are answered whatever Accept says (and ``?format=`` is ours, not DRF's renderer switch);
+    JSON answers and errors use the first (JSON) renderer."""
+
+    def select_parser(self, request, parsers):
+        return DefaultContentNegotiation().select_parser(request, parsers)
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -1,0 +1,245 @@
+"""Certificates: list, ask for (certmate's POST and CertMate's /create), read, change, delete, renew."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from apps.accounts.models import User
+from apps.certificates.api.pagination import CertificatePagination
+from apps.certificates.api.serializers import (
+    AutoRenewSerializer,
+    CertificateFilterSerializer,
+    CertificateRequestSerializer,
+    CertificateSerializer,
+    CertificateUpdateSerializer,
+    CertMateCreatedSerializer,
+    JobAcceptedSerializer,
+    RenewSerializer,
+    listing_context,
+)
+from apps.certificates.api.views.base import CertificateAPIView, conflicts_as_409
+from apps.certificates.models import Certificate, Job, JobStatus
+from apps.certificates.selectors import certificate_list, job_wait
+from apps.certificates.services import certificate_request
+from apps.certificates.services.certificates import (
+    ca_account_resolve,
+    certificate_auto_renew_set,
+    certificate_delete,
+    certificate_update,
+    dns_account_resolve,
+)
+from apps.certificates.services.requests import certificate_renew
+
+TAGS = ["certificates"]
+TRUTHY = ("1", "true", "yes", "on")
+
+
+def sync_wait_seconds() -> float:
+    """How long POST /api/certificates/create waits for its job before answering 202 (CertMate waits
+    for certbot; certmate bounds it)."""
+    return float(settings.CERTMATE_API_SYNC_WAIT_SECONDS)
+
+
+def can_wait() -> bool:
+    """Inside a transaction (ATOMIC_REQUESTS, a test) the job is only sent to a worker at commit, after
+    this request: waiting for it would wait out the whole deadline for nothing."""
+    return not connection.in_atomic_block
+
+
+def request_from(data: dict, *, user: User) -> Job:
+    """certificate_request with the API's account vocabulary resolved (both certmate's and CertMate's)."""
+    with conflicts_as_409():
+        return certificate_request(
+            identifier=data["domain"],
+            san_domains=data.get("san_domains") or [],
+            key_type=data.get("key_type"),
+            ca_account=ca_account_resolve(account=data.get("ca_account") or data.get("ca_provider")),
+            dns_account=dns_account_resolve(
+                account=data.get("dns_account") or data.get("account_id"), provider=data.get("dns_provider")
+            ),
+            auto_renew=data.get("auto_renew"),
+            renew_before_days=data.get("renew_before_days"),
+            requested_by=user,
+        )
+
+
+def accepted(job: Job, request) -> Response:
+    return Response(JobAcceptedSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+def certificate_response(certificate: Certificate, request, *, serializer=CertificateSerializer, **context) -> Response:
+    return Response(serializer(certificate, context={**listing_context(request), **context}).data)
+
+
+IssuanceFailed = inline_serializer(
+    "IssuanceFailed",
+    {
+        "error": serializers.CharField(help_text="Why the CA did not issue it."),
+        "code": serializers.CharField(help_text="issuance_failed"),
+        "job_id": serializers.IntegerField(help_text="The failed job."),
+    },
+)
+Deleted = inline_serializer(
+    "CertificateDeleted",
+    {
+        "message": serializers.CharField(help_text="What happened, in a sentence."),
+        "domain": serializers.CharField(help_text="The deleted certificate's domain."),
+    },
+)
+
+
+class CertificateListView(CertificateAPIView):
+    pagination_class = CertificatePagination
+    serializer_class = CertificateRequestSerializer  # what POST takes (OPTIONS describes it)
+
+    @extend_schema(
+        operation_id="certificates_list",
+        tags=TAGS,
+        parameters=[CertificateFilterSerializer],
+        responses=CertificateSerializer(many=True),
+        summary="List the tenant's certificates",
+        description="Every certificate in one answer (CertMate clients expect all), as "
+        '`{"certificates": [...], "count": N}`; paged with limit/offset or page/page_size.',
+    )
+    def get(self, request):
+        filters = CertificateFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        params = dict(filters.validated_data)
+        params["expiring_within_days"] = params.pop("expiring_within", None)
+        return self.listed(certificate_list(**params), CertificateSerializer, listing_context(request))
+
+    @extend_schema(
+        operation_id="certificates_request",
+        tags=TAGS,
+        request=CertificateRequestSerializer,
+        responses={202: JobAcceptedSerializer},
+        summary="Ask for a certificate (answers at once with the job)",
+        description="Creates the certificate (or updates its names, key type and accounts) and queues its "
+        "issuance. While a job for it is open, that job is answered; with other names or key type, 409.",
+    )
+    def post(self, request):
+        form = CertificateRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        return accepted(request_from(form.validated_data, user=request.user), request)
+
+
+class CertMateCreateView(CertificateAPIView):
+    serializer_class = CertificateRequestSerializer
+
+    @extend_schema(
+        operation_id="certificates_create",
+        tags=TAGS,
+        request=CertificateRequestSerializer,
+        responses={201: CertMateCreatedSerializer, 202: JobAcceptedSerializer, 502: IssuanceFailed},
+        summary="Create a certificate (CertMate's endpoint)",
+        description="With `async: true` (or `?async=true`): 202 with the job at once. Otherwise waits for the "
+        "job (up to CERTMATE_API_SYNC_WAIT_SECONDS, default 300): 201 with the certificate, 502 with the "
+        "CA's error, or 202 with the job when it is still running.",
+    )
+    def post(self, request):
+        form = CertificateRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        job = request_from(form.validated_data, user=request.user)
+        wants_async = form.validated_data["async"] or request.query_params.get("async", "").lower() in TRUTHY
+        if wants_async or not can_wait():
+            return accepted(job, request)
+        job = job_wait(job_id=job.pk, timeout_seconds=sync_wait_seconds())
+        if job.status == JobStatus.SUCCEEDED:
+            certificate = certificate_list().get(pk=job.certificate_id)
+            response = certificate_response(certificate, request, serializer=CertMateCreatedSerializer, job=job)
+            response.status_code = status.HTTP_201_CREATED
+            return response
+        if job.status == JobStatus.FAILED:
+            body = {"error": f"issuance failed: {job.error}", "code": "issuance_failed", "job_id": job.pk}
+            return Response(body, status=status.HTTP_502_BAD_GATEWAY)
+        return accepted(job, request)
+
+
+class CertificateDetailView(CertificateAPIView):
+    serializer_class = CertificateUpdateSerializer
+
+    @extend_schema(operation_id="certificates_retrieve", tags=TAGS, responses=CertificateSerializer)
+    def get(self, request, domain):
+        return certificate_response(self.get_certificate(), request)
+
+    @extend_schema(
+        operation_id="certificates_update",
+        tags=TAGS,
+        request=CertificateUpdateSerializer,
+        responses=CertificateSerializer,
+        description="Accounts and key type apply from the next order (refused with 409 while a job is open); "
+        "renew_before_days moves the next renewal at once.",
+    )
+    def patch(self, request, domain):
+        certificate = self.get_certificate()
+        form = CertificateUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        changes = {name: data[name] for name in ("key_type", "auto_renew", "renew_before_days") if name in data}
+        if data.get("ca_account"):
+            changes["ca_account"] = ca_account_resolve(account=data["ca_account"])
+        if data.get("dns_account") or data.get("dns_provider"):
+            changes["dns_account"] = dns_account_resolve(
+                account=data.get("dns_account"), provider=data.get("dns_provider")
+            )
+        with conflicts_as_409():
+            certificate = certificate_update(certificate=certificate, updated_by=request.user, **changes)
+        return certificate_response(certificate, request)
+
+    @extend_schema(
+        operation_id="certificates_destroy",
+        tags=TAGS,
+        responses=Deleted,
+        description="Deletes it with its versions and jobs; 409 while a job for it is open.",
+    )
+    def delete(self, request, domain):
+        certificate = self.get_certificate()
+        with conflicts_as_409():
+            certificate_delete(certificate=certificate, deleted_by=request.user)
+        return Response(
+            {"message": f"Certificate deleted for {certificate.identifier}", "domain": certificate.identifier}
+        )
+
+
+class CertificateRenewView(CertificateAPIView):
+    serializer_class = RenewSerializer
+
+    @extend_schema(
+        operation_id="certificates_renew",
+        tags=TAGS,
+        request=RenewSerializer,
+        responses={202: JobAcceptedSerializer},
+        description="Queues a renewal (an open job is answered instead). Not due yet without force: 409 not_due.",
+    )
+    def post(self, request, domain):
+        certificate = self.get_certificate()
+        form = RenewSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            job, _ = certificate_renew(
+                certificate=certificate, force=form.validated_data["force"], requested_by=request.user
+            )
+        return accepted(job, request)
+
+
+class CertificateAutoRenewView(CertificateAPIView):
+    serializer_class = AutoRenewSerializer
+
+    @extend_schema(
+        operation_id="certificates_auto_renew",
+        tags=TAGS,
+        request=AutoRenewSerializer,
+        responses=CertificateSerializer,
+    )
+    def put(self, request, domain):
+        certificate = self.get_certificate()
+        form = AutoRenewSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        certificate = certificate_auto_renew_set(
+            certificate=certificate, enabled=form.validated_data["enabled"], updated_by=request.user
+        )
+        return certificate_response(certificate, request)

@@ -1,0 +1,189 @@
+"""The material: the ZIP, JSON, single files, PKCS#12, and CertMate's /{domain}/tls. Public files (cert,
+chain, fullchain) are a viewer's; anything holding the private key is an operator's, and recorded."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from apps.accounts.models import Role
+from apps.certificates.api.serializers import DownloadSerializer
+from apps.certificates.api.views.base import CertificateAPIView, FilesNegotiation, client_address, token_prefix_of
+from apps.certificates.selectors import certificate_version
+from apps.certificates.services.downloads import (
+    PEM_TYPE,
+    Download,
+    DownloadRequest,
+    certificate_download,
+    safe_filename,
+)
+
+PFX_PASSWORD_HEADER = "X-PFX-Password"  # noqa: S105 - a header name, not a password
+# CertMate's path-style names: /api/certificates/{domain}/download/{file_type}
+SHORT_NAMES = {
+    "cert": "cert.pem",
+    "chain": "chain.pem",
+    "fullchain": "fullchain.pem",
+    "privkey": "privkey.pem",
+    "combined": "combined.pem",
+    "pfx": "cert.pfx",
+}
+
+FILE_RESPONSES = {
+    (200, "application/zip"): OpenApiTypes.BINARY,
+    (200, PEM_TYPE): OpenApiTypes.BINARY,
+    (200, "application/x-pkcs12"): OpenApiTypes.BINARY,
+}
+DownloadDocument = inline_serializer(
+    "CertificateDownloadDocument",
+    {
+        "domain": serializers.CharField(help_text="The certificate's domain."),
+        "version": serializers.IntegerField(help_text="The version's number."),
+        "cert_pem": serializers.CharField(help_text="The certificate."),
+        "chain_pem": serializers.CharField(help_text="The intermediates."),
+        "fullchain_pem": serializers.CharField(help_text="Certificate and intermediates."),
+        "private_key_pem": serializers.CharField(help_text="The private key (as stored, or PKCS#8 if asked)."),
+        "private_key_pkcs1_pem": serializers.CharField(
+            required=False, help_text="With key_format=pkcs1: the key in traditional OpenSSL form."
+        ),
+    },
+)
+PASSWORD_HEADER = OpenApiParameter(
+    PFX_PASSWORD_HEADER,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The PKCS#12 password for file=cert.pfx; better here (or in a POST body) than in the query string.",
+)
+DOWNLOAD_DESCRIPTION = (
+    "Default: a ZIP of cert.pem, chain.pem, fullchain.pem and privkey.pem. format=json gives them inline; "
+    "file=... one file. The private key (privkey.pem, combined.pem, cert.pfx, the ZIP, JSON) needs the "
+    "operator role and each download of it is recorded; cert/chain/fullchain and include_private=false "
+    "are a viewer's."
+)
+
+
+def file_response(download: Download) -> HttpResponse:
+    if download.document is not None:
+        response = Response(download.document)
+    else:
+        response = HttpResponse(download.content, content_type=download.content_type)
+        response["Content-Disposition"] = content_disposition_header(True, download.filename)
+        response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class CertificateDownloadView(CertificateAPIView):
+    content_negotiation_class = FilesNegotiation
+    serializer_class = DownloadSerializer  # what POST takes (OPTIONS describes it)
+
+    def parameters(self, request) -> dict:
+        """Query string, then the body, then the header for the password."""
+        params = {**request.query_params.dict(), **(request.data if isinstance(request.data, dict) else {})}
+        if "file_type" in self.kwargs:
+            params["file"] = SHORT_NAMES.get(self.kwargs["file_type"], self.kwargs["file_type"])
+        if PFX_PASSWORD_HEADER in request.headers and "password" not in params:
+            params["password"] = request.headers[PFX_PASSWORD_HEADER]
+        return params
+
+    def download_request(self, request) -> tuple[DownloadRequest, int | None]:
+        form = DownloadSerializer(data=self.parameters(request))
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        asked = DownloadRequest(
+            file=data.get("file"),
+            json=data["format"] == "json" and not data.get("file"),
+            include_private=data["include_private"],
+            key_format=data.get("key_format"),
+            password=data.get("password") or None,
+        )
+        return asked, data.get("version")
+
+    def required_role(self, request) -> Role:
+        if request.method == "OPTIONS":
+            return Role.VIEWER  # describes the endpoint, hands nothing out
+        try:
+            asked, _ = self.download_request(request)
+        except ValidationError:
+            return Role.VIEWER  # the view answers 400; nothing is handed out
+        return Role.OPERATOR if asked.holds_key else Role.VIEWER
+
+    def download(self, request) -> HttpResponse:
+        asked, number = self.download_request(request)
+        certificate = self.get_certificate()
+        version = certificate_version(certificate=certificate, number=number)
+        download = certificate_download(
+            version=version,
+            request=asked,
+            user=request.user,
+            token_prefix=token_prefix_of(request),
+            ip_address=client_address(request),
+        )
+        return file_response(download)
+
+    @extend_schema(
+        operation_id="certificates_download",
+        tags=["downloads"],
+        parameters=[DownloadSerializer, PASSWORD_HEADER],
+        responses={**FILE_RESPONSES, (200, "application/json"): DownloadDocument},
+        description=DOWNLOAD_DESCRIPTION,
+    )
+    def get(self, request, domain):
+        return self.download(request)
+
+    @extend_schema(
+        operation_id="certificates_download_post",
+        tags=["downloads"],
+        request=DownloadSerializer,
+        responses={**FILE_RESPONSES, (200, "application/json"): DownloadDocument},
+        description=DOWNLOAD_DESCRIPTION + " POST takes the same parameters in its body (keeps a PKCS#12 "
+        "password out of URLs and logs).",
+    )
+    def post(self, request, domain):
+        return self.download(request)
+
+
+class CertificateFileView(CertificateDownloadView):
+    @extend_schema(
+        operation_id="certificates_download_file",
+        tags=["downloads"],
+        parameters=[
+            OpenApiParameter(
+                "file_type",
+                location=OpenApiParameter.PATH,
+                enum=sorted(SHORT_NAMES),
+                description="cert, chain, fullchain (viewer); privkey, combined, pfx (operator).",
+            ),
+            PASSWORD_HEADER,
+        ],
+        responses={(200, PEM_TYPE): OpenApiTypes.BINARY, (200, "application/x-pkcs12"): OpenApiTypes.BINARY},
+        description="CertMate's path form of ?file=.",
+    )
+    def get(self, request, domain, file_type):
+        if file_type not in SHORT_NAMES:
+            raise ValidationError({"file_type": [f"use one of {', '.join(sorted(SHORT_NAMES))}"]}, code="invalid")
+        return self.download(request)
+
+    http_method_names = ["get", "head", "options"]  # the path form is GET only
+
+
+class TlsView(CertificateAPIView):
+    content_negotiation_class = FilesNegotiation
+
+    @extend_schema(
+        operation_id="certificate_tls",
+        tags=["downloads"],
+        responses={(200, PEM_TYPE): OpenApiTypes.BINARY},
+        description="CertMate's direct download: the current version's full chain (certificate and "
+        "intermediates) as PEM.",
+    )
+    def get(self, request, domain):
+        certificate = self.get_certificate()
+        version = certificate_version(certificate=certificate)
+        filename = f"{safe_filename(certificate.identifier)}_fullchain.pem"
+        return file_response(Download(filename, PEM_TYPE, version.fullchain_pem.encode()))

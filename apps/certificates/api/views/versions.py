@@ -1,0 +1,53 @@
+"""A certificate's versions and the jobs that made them."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from apps.certificates.api.pagination import JobPagination, VersionPagination
+from apps.certificates.api.serializers import JobDetailSerializer, JobFilterSerializer, JobSerializer, VersionSerializer
+from apps.certificates.api.views.base import CertificateAPIView
+from apps.certificates.selectors import job_get, job_list, version_list
+
+
+class CertificateVersionsView(CertificateAPIView):
+    pagination_class = VersionPagination
+
+    @extend_schema(
+        operation_id="certificates_versions",
+        tags=["certificates"],
+        responses=VersionSerializer(many=True),
+        description="Every issuance, newest first: what each certificate says about itself (never the key).",
+    )
+    def get(self, request, domain):
+        certificate = self.get_certificate()
+        context = {"request": request, "certificate": certificate}
+        return self.listed(version_list(certificate=certificate), VersionSerializer, context)
+
+
+class JobListView(CertificateAPIView):
+    pagination_class = JobPagination
+
+    @extend_schema(
+        operation_id="certificate_jobs_list",
+        tags=["jobs"],
+        parameters=[JobFilterSerializer],
+        responses=JobSerializer(many=True),
+        description="The tenant's jobs, newest first.",
+    )
+    def get(self, request):
+        filters = JobFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return self.listed(job_list(**filters.validated_data), JobSerializer, {"request": request})
+
+
+class JobDetailView(CertificateAPIView):
+    @extend_schema(
+        operation_id="certificate_jobs_retrieve",
+        tags=["jobs"],
+        responses=JobDetailSerializer,
+        description="CertMate's job poll: status is queued, running, succeeded or failed.",
+    )
+    def get(self, request, job_id: int):
+        return Response(JobDetailSerializer(job_get(job_id=job_id), context={"request": request}).data)

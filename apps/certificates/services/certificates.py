@@ -1,0 +1,148 @@
+"""Changing and deleting a certificate, and naming the accounts it is issued with."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, KeyType, User
+from apps.certificates.models import Certificate
+from apps.certificates.selectors import certificate_list, job_open
+from apps.certificates.services.renewals import certificates_schedule_refresh
+from apps.certificates.services.requests import CertificateRequestError
+from apps.storage.services import publication_withdraw
+
+logger = logging.getLogger(__name__)
+
+# Marks "leave as it is" in certificate_update, where None is a value (renew_before_days: the tenant's).
+UNCHANGED = object()
+
+
+def _by_name_or_id(rows, value: str | int) -> list:
+    """The rows named ``value``, else (for a number) the row with that id."""
+    if isinstance(value, str):
+        found = list(rows.filter(name=value)[:2])
+        if found:
+            return found
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return list(rows.filter(pk=int(value)))
+    return []
+
+
+def ca_account_resolve(*, account: str | int | None) -> CaAccount | None:
+    """A CA account named by name, id, or CA preset (letsencrypt, zerossl, ...: the tenant's account
+    at that directory; the default one when there are several). None when nothing is named."""
+    if account in (None, ""):
+        return None
+    found = _by_name_or_id(CaAccount.objects.all(), account)
+    if found:
+        return found[0]
+    if account in CA_PRESETS:
+        at_preset = list(CaAccount.objects.filter(directory_url=CA_PRESETS[account][1]).order_by("-is_default", "name"))
+        if len(at_preset) == 1 or (at_preset and at_preset[0].is_default):
+            return at_preset[0]
+        if at_preset:
+            names = ", ".join(other.name for other in at_preset)
+            raise CertificateRequestError(
+                f"several CA accounts use {account} ({names}) and none is the default: name one", code="ambiguous_ca"
+            )
+        raise CertificateRequestError(
+            f"no CA account uses the {account} directory: create one first", code="unknown_ca_account"
+        )
+    presets = ", ".join(CA_PRESETS)
+    raise CertificateRequestError(
+        f"no CA account is named {account!r} (a name, an id, or one of the presets {presets})",
+        code="unknown_ca_account",
+    )
+
+
+def dns_account_resolve(*, account: str | int | None = None, provider: str | None = None) -> DnsAccount | None:
+    """A DNS account by name or id (within ``provider`` when given), or ``provider``'s default account
+    (its only one when it has no default). None when neither is given."""
+    rows = DnsAccount.objects.all()
+    if provider:
+        rows = rows.filter(provider=provider)
+    if account not in (None, ""):
+        found = _by_name_or_id(rows, account)
+        if len(found) == 1:
+            return found[0]
+        where = f" at {provider}" if provider else ""
+        if found:
+            raise CertificateRequestError(
+                f"several DNS accounts{where} are named {account!r}: give dns_provider too", code="ambiguous_dns"
+            )
+        raise CertificateRequestError(f"no DNS account{where} is named {account!r}", code="unknown_dns_account")
+    if not provider:
+        return None
+    candidates = list(rows.order_by("-is_default", "name")[:2])
+    if candidates and (candidates[0].is_default or len(candidates) == 1):
+        return candidates[0]
+    if candidates:
+        raise CertificateRequestError(
+            f"{provider} has several DNS accounts and none is its default: name one (account_id)", code="ambiguous_dns"
+        )
+    raise CertificateRequestError(f"no DNS account for provider {provider!r}: create one first", code="no_dns")
+
+
+def _refuse_while_open(certificate: Certificate, what: str) -> None:
+    job = job_open(certificate=certificate)
+    if job is not None:
+        raise CertificateRequestError(
+            f"job {job.pk} for {certificate.identifier} is {job.status}: {what} once it has finished", code="job_open"
+        )
+
+
+def certificate_update(
+    *,
+    certificate: Certificate,
+    ca_account: CaAccount | object | None = UNCHANGED,
+    dns_account: DnsAccount | object | None = UNCHANGED,
+    key_type: str | object = UNCHANGED,
+    auto_renew: bool | object = UNCHANGED,
+    renew_before_days: int | object | None = UNCHANGED,
+    updated_by: User | None = None,
+) -> Certificate:
+    """Change how the certificate is issued and renewed. What changes the next order (accounts, key
+    type) waits for an open job to finish; the renewal date follows the new threshold at once."""
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update(of=("self",)).get(pk=certificate.pk)
+        issuance = {"ca_account": ca_account, "dns_account": dns_account, "key_type": key_type}
+        changes = {name: value for name, value in issuance.items() if value is not UNCHANGED}
+        if any(getattr(certificate, name) != value for name, value in changes.items()):
+            _refuse_while_open(certificate, "change its accounts or key type")
+        if key_type is not UNCHANGED and key_type not in KeyType.values:
+            raise CertificateRequestError(
+                f"key type {key_type!r} is unknown: use one of {', '.join(KeyType.values)}", code="invalid_key_type"
+            )
+        if auto_renew is not UNCHANGED:
+            changes["auto_renew"] = auto_renew
+        if renew_before_days is not UNCHANGED:
+            changes["renew_before_days"] = renew_before_days
+        for name, value in changes.items():
+            setattr(certificate, name, value)
+        certificate.save(update_fields=[*changes, "updated_at"])
+        if "renew_before_days" in changes:
+            certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=certificate.pk))
+    logger.info("certificate %s updated by %s: %s", certificate.identifier, updated_by, ", ".join(changes) or "-")
+    return certificate_list().get(pk=certificate.pk)
+
+
+def certificate_auto_renew_set(
+    *, certificate: Certificate, enabled: bool, updated_by: User | None = None
+) -> Certificate:
+    return certificate_update(certificate=certificate, auto_renew=enabled, updated_by=updated_by)
+
+
+def certificate_delete(*, certificate: Certificate, deleted_by: User | None = None) -> None:
+    """Delete the certificate with its versions and jobs (private-key download records stay, naming
+    it). Refused while a job is open: its worker would store a version for a certificate that is gone.
+    Its published copies are withdrawn from the storage target once the rows are gone (with retries)."""
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        _refuse_while_open(certificate, "delete it")
+        identifier = certificate.identifier
+        kind = certificate.kind
+        certificate.delete()
+        publication_withdraw(kind=kind, identifier=identifier)
+    logger.info("certificate %s deleted by %s", identifier, deleted_by)

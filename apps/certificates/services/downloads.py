@@ -1,0 +1,176 @@
+"""A version's material as files: single PEMs, a PKCS#12 bundle, a ZIP, JSON. Every download that
+holds the private key is recorded (who, when, which version and format, from where)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from apps.accounts.models import User
+from apps.certificates.models import CertificateVersion, KeyDownload, KeyDownloadFormat
+
+PUBLIC_FILES = ("cert.pem", "chain.pem", "fullchain.pem")
+KEY_FILES = ("privkey.pem", "combined.pem", "cert.pfx")
+FILES = PUBLIC_FILES + KEY_FILES
+ZIP_FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")  # as CertMate's archive holds them
+
+PEM_TYPE = "application/x-pem-file"
+CONTENT_TYPES = {**dict.fromkeys(FILES, PEM_TYPE), "cert.pfx": "application/x-pkcs12"}
+
+
+class KeyFormat(models.TextChoices):
+    PKCS1 = "pkcs1", "PKCS#1 / SEC1 (traditional OpenSSL)"
+    PKCS8 = "pkcs8", "PKCS#8"
+
+
+@dataclass(frozen=True)
+class DownloadRequest:
+    """What was asked for: one file, the JSON document, or the ZIP (the default)."""
+
+    file: str | None = None
+    json: bool = False
+    include_private: bool = True  # for the ZIP only: without it, the public files alone
+    key_format: str | None = None
+    password: str | None = None  # PKCS#12 only
+
+    @property
+    def holds_key(self) -> bool:
+        if self.file:
+            return self.file in KEY_FILES
+        return self.json or self.include_private
+
+    @property
+    def audit_format(self) -> str:
+        return self.file or (KeyDownloadFormat.JSON if self.json else KeyDownloadFormat.ZIP)
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content_type: str
+    content: bytes = b""
+    document: dict | None = None  # for JSON: rendered by the API like any other answer
+
+
+def safe_filename(identifier: str) -> str:
+    """The identifier as a file name: a wildcard's ``*`` becomes ``wildcard`` (``*.example.com`` ->
+    ``wildcard.example.com``), anything else outside [a-z0-9.-] an underscore."""
+    name = "wildcard" + identifier[1:] if identifier.startswith("*") else identifier
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in ".-") else "_" for ch in name).lstrip(".")
+
+
+def private_key_pem(version: CertificateVersion, key_format: str | None = None) -> str:
+    """The key as stored (certbot writes PKCS#8), or re-encoded: pkcs1 is the traditional OpenSSL form
+    ("RSA PRIVATE KEY", or SEC1 "EC PRIVATE KEY" for an EC key), pkcs8 is "PRIVATE KEY"."""
+    if not key_format:
+        return version.private_key
+    private_format = {
+        KeyFormat.PKCS1: serialization.PrivateFormat.TraditionalOpenSSL,
+        KeyFormat.PKCS8: serialization.PrivateFormat.PKCS8,
+    }[KeyFormat(key_format)]
+    key = serialization.load_pem_private_key(version.private_key.encode(), password=None)
+    try:
+        encoded = key.private_bytes(serialization.Encoding.PEM, private_format, serialization.NoEncryption())
+    except ValueError:
+        raise ValidationError(
+            f"a {version.key_algorithm} key has no {key_format} form: use pkcs8", code="key_format_unsupported"
+        ) from None
+    return encoded.decode()
+
+
+def pkcs12_bundle(version: CertificateVersion, password: str | None = None) -> bytes:
+    """Certificate, key and chain in one PKCS#12 file, encrypted with ``password`` when one is given."""
+    key = serialization.load_pem_private_key(version.private_key.encode(), password=None)
+    certificate = x509.load_pem_x509_certificate(version.certificate_pem.encode())
+    chain = x509.load_pem_x509_certificates(version.chain_pem.encode()) if version.chain_pem.strip() else None
+    encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
+    name = version.certificate.identifier.encode()
+    return pkcs12.serialize_key_and_certificates(name, key, certificate, chain, encryption)
+
+
+def _file_text(version: CertificateVersion, name: str, key_format: str | None) -> str:
+    if name == "privkey.pem":
+        return private_key_pem(version, key_format)
+    if name == "combined.pem":
+        return _joined(version.fullchain_pem, private_key_pem(version, key_format))
+    return {
+        "cert.pem": version.certificate_pem,
+        "chain.pem": version.chain_pem,
+        "fullchain.pem": version.fullchain_pem,
+    }[name]
+
+
+def _joined(*pems: str) -> str:
+    return "".join(pem if pem.endswith("\n") else pem + "\n" for pem in pems)
+
+
+def _zip(version: CertificateVersion, names: tuple[str, ...], key_format: str | None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            archive.writestr(name, _file_text(version, name, key_format))
+    return buffer.getvalue()
+
+
+def _document(version: CertificateVersion, key_format: str | None) -> dict:
+    """CertMate's JSON download: the PEMs inline; pkcs1 adds the key's traditional form alongside."""
+    document = {
+        "domain": version.certificate.identifier,
+        "version": version.number,
+        "cert_pem": version.certificate_pem,
+        "chain_pem": version.chain_pem,
+        "fullchain_pem": version.fullchain_pem,
+        "private_key_pem": private_key_pem(version, KeyFormat.PKCS8 if key_format == KeyFormat.PKCS8 else None),
+    }
+    if key_format == KeyFormat.PKCS1:
+        document["private_key_pkcs1_pem"] = private_key_pem(version, KeyFormat.PKCS1)
+    return document
+
+
+def download_build(*, version: CertificateVersion, request: DownloadRequest) -> Download:
+    """The material asked for, without recording anything (see certificate_download)."""
+    base = safe_filename(version.certificate.identifier)
+    if request.file == "cert.pfx":
+        return Download(f"{base}_cert.pfx", CONTENT_TYPES["cert.pfx"], pkcs12_bundle(version, request.password))
+    if request.file:
+        text = _file_text(version, request.file, request.key_format)
+        return Download(f"{base}_{request.file}", CONTENT_TYPES[request.file], text.encode())
+    if request.json:
+        return Download(f"{base}.json", "application/json", document=_document(version, request.key_format))
+    if request.include_private:
+        return Download(f"{base}_certificates.zip", "application/zip", _zip(version, ZIP_FILES, request.key_format))
+    return Download(f"{base}_certificates_public.zip", "application/zip", _zip(version, PUBLIC_FILES, None))
+
+
+def certificate_download(
+    *,
+    version: CertificateVersion,
+    request: DownloadRequest,
+    user: User | None,
+    token_prefix: str = "",
+    ip_address: str | None = None,
+) -> Download:
+    """Build the download; when it holds the private key, record who took it first (the record is
+    written before the key leaves, so a download is never unrecorded)."""
+    download = download_build(version=version, request=request)
+    if request.holds_key:
+        KeyDownload.objects.create(
+            certificate=version.certificate,
+            version=version,
+            identifier=version.certificate.identifier,
+            version_number=version.number,
+            format=request.audit_format,
+            key_format=request.key_format or "",
+            user=user if user is not None and user.pk else None,
+            user_email=getattr(user, "email", "") or "",
+            token_prefix=token_prefix,
+            ip_address=ip_address,
+        )
+    return download
