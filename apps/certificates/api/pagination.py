@@ -21,7 +21,7 @@ class KeyedPagination(OptionalPagination):
                 "count": {"type": "integer", "description": "how many rows match (all pages)"},
                 "next": link,
                 "previous": link,
-                self.results_key: schema,
+                self.results_key: {**schema, "description": f"the {self.results_key}, one page of them when paged"},
             },
         }
 

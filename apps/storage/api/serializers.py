@@ -19,6 +19,9 @@ class StorageConfigSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
         extra_kwargs = {
+            "id": {"help_text": "the configuration's id"},
+            "created_at": {"help_text": "when this configuration was made"},
+            "updated_at": {"help_text": "when it last changed"},
             "backend": {"help_text": "the storage backend (CertMate's names)"},
             "settings": {"help_text": "the backend's settings (no secrets)"},
             "is_active": {"help_text": "whether certificates are published here now"},
@@ -53,10 +56,12 @@ class StorageTestSerializer(serializers.Serializer):
 
 
 class PublicationSerializer(serializers.ModelSerializer):
-    identifier = serializers.CharField(source="version.certificate.identifier", read_only=True)
-    kind = serializers.CharField(source="version.certificate.kind", read_only=True)
-    version = serializers.IntegerField(source="version.number", read_only=True)
-    backend = serializers.CharField(source="target.backend", read_only=True)
+    identifier = serializers.CharField(
+        source="version.certificate.identifier", read_only=True, help_text="the certificate's identifier"
+    )
+    kind = serializers.CharField(source="version.certificate.kind", read_only=True, help_text="server or client")
+    version = serializers.IntegerField(source="version.number", read_only=True, help_text="the version's number")
+    backend = serializers.CharField(source="target.backend", read_only=True, help_text="the target's backend")
 
     class Meta:
         model = Publication
@@ -65,3 +70,12 @@ class PublicationSerializer(serializers.ModelSerializer):
             "published_at", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "the publication's id"},
+            "state": {"help_text": "pending, published, failed (retries used up) or superseded (a newer one won)"},
+            "attempts": {"help_text": "how many times publishing was tried"},
+            "last_error": {"help_text": "why the last try failed, and when the next one comes"},
+            "next_attempt_at": {"help_text": "when a pending publication is tried again"},
+            "published_at": {"help_text": "when it arrived at the target"},
+            "created_at": {"help_text": "when it was queued"},
+        }
