@@ -74,7 +74,7 @@ def tenant_with_certificates(count: int) -> tuple[list[str], str]:
     from apps.accounts.services.users import user_create
     from apps.certificates.models import Certificate, CertificateVersion
     from apps.certificates.parsing import certificate_facts
-    from tests.api.factories import RFC2136, material
+    from tests.factories import RFC2136, material
 
     with contextlib.redirect_stdout(io.StringIO()):  # migrations print what they apply
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
