@@ -40,4 +40,4 @@ USER 10001:10001
 
 EXPOSE 8000
 
-CMD ["gunicorn", "certmate.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "certmate.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "8", "--timeout", "330", "--access-logfile", "-"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.views.defaults import page_not_found
+from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
@@ -23,6 +24,15 @@ class TenantAPIMixin:
     permission_classes = [RolePermission]
     throttle_classes = THROTTLE_CLASSES
     pagination_class = OptionalPagination
+
+    def initial(self, request, *args, **kwargs):
+        # DRF throttles after authentication and permissions, so refused credentials (token guessing,
+        # floods without a token) would never count: count them against the caller's address, then refuse.
+        try:
+            super().initial(request, *args, **kwargs)
+        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed):
+            self.check_throttles(request)
+            raise
 
 
 class TenantAPIView(TenantAPIMixin, APIView):

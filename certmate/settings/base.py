@@ -172,6 +172,9 @@ def api_rate(name: str, default: str) -> str:
 CERTMATE_API_RATE_USER = api_rate("CERTMATE_API_RATE_USER", "1200/min")
 CERTMATE_API_RATE_ANON = api_rate("CERTMATE_API_RATE_ANON", "60/min")
 REST_FRAMEWORK = {
+    # Proxies in front of certmate whose X-Forwarded-For to trust for the per-address limit; with 0 the
+    # peer's address counts (a client cannot pick its own bucket by sending the header).
+    "NUM_PROXIES": env_int("CERTMATE_API_NUM_PROXIES", 0, minimum=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "certmate.api.exceptions.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -255,7 +258,10 @@ if CERTMATE_CERTBOT_LAUNCH not in ("fork", "spawn"):
     raise ImproperlyConfigured(f"CERTMATE_CERTBOT_LAUNCH={CERTMATE_CERTBOT_LAUNCH!r}: use fork or spawn")
 
 # POST /api/certificates/create without "async" waits this long for its job before answering 202.
+# It holds a web thread meanwhile: keep it below the web server's timeout (the image's gunicorn: 330 s),
+# and at most this many such requests per tenant wait at once (the others get 202 with the job).
 CERTMATE_API_SYNC_WAIT_SECONDS = env_int("CERTMATE_API_SYNC_WAIT_SECONDS", 300, minimum=0)
+CERTMATE_API_SYNC_WAITS_PER_TENANT = env_int("CERTMATE_API_SYNC_WAITS_PER_TENANT", 4, minimum=0)
 
 # --- Storage --------------------------------------------------------------------------------------
 # The local filesystem backend's root: <root>/<tenant>/<server|client>/<identifier>/. Platform-wide;

@@ -230,6 +230,25 @@ def test_certmate_create_async_answers_202_with_the_job(tenant_a, operator):
     assert {key: polled[key] for key in JOB_FIELDS} == {**{key: job[key] for key in JOB_FIELDS}, "error": ""}
 
 
+def test_asking_again_keeps_what_the_request_leaves_out(tenant_a, operator):
+    with tenant_context(tenant_a):
+        accounts()
+        other = dns_account_create(name="other", provider="rfc2136", credentials=RFC2136)
+    first = {"domain": "again.alpha.test", "san_domains": ["www.again.alpha.test"], "key_type": "rsa3072"}
+    first = operator.post("/api/certificates/create", {**first, "account_id": "other", "async": True})
+    # The same script retried while the job is open gets that job back, not a conflict.
+    retried = operator.post("/api/certificates/create", {"domain": "again.alpha.test", "async": True})
+    assert retried.status_code == 202 and retried.json()["job_id"] == first.json()["job_id"]
+    with tenant_context(tenant_a):
+        Job.objects.filter(pk=first.json()["job_id"]).update(status=JobStatus.FAILED)
+    again = operator.post("/api/certificates/create", {"domain": "again.alpha.test", "async": True})
+    assert again.status_code == 202 and again.json()["job_id"] != first.json()["job_id"]
+    with tenant_context(tenant_a):
+        certificate = Certificate.objects.get(identifier="again.alpha.test")
+        assert certificate.san_domains == ["www.again.alpha.test"] and certificate.key_type == "rsa3072"
+        assert certificate.dns_account == other
+
+
 def test_certmate_create_resolves_accounts_by_certmates_names(tenant_a, operator):
     with tenant_context(tenant_a):
         accounts()
@@ -319,6 +338,28 @@ def test_certmate_create_answers_202_when_the_job_outlasts_the_wait(tenant_a, op
     in_a(tenant_a, accounts)
     response = operator.post("/api/certificates/create", {"domain": "slow.alpha.test"})
     assert response.status_code == 202 and response.json()["status"] == "queued"
+
+
+def test_a_tenant_waits_with_only_its_share_of_web_threads(tenant_a, operator, settings, monkeypatch):
+    from django.core.cache import cache
+
+    settings.CERTMATE_API_SYNC_WAITS_PER_TENANT = 1
+    monkeypatch.setattr("apps.certificates.api.views.certificates.can_wait", lambda: True)
+    waited = []
+    monkeypatch.setattr(
+        "apps.certificates.api.views.certificates.job_wait",
+        lambda *, job_id, timeout_seconds: waited.append(job_id) or Job.objects.get(pk=job_id),
+    )
+    in_a(tenant_a, accounts)
+    cache.clear()
+    with tenant_context(tenant_a):
+        cache.set("api-sync-waits", 1)  # another request of this tenant is waiting
+    busy = operator.post("/api/certificates/create", {"domain": "busy.alpha.test"})
+    assert busy.status_code == 202 and waited == []  # answered at once with the job
+    with tenant_context(tenant_a):
+        cache.decr("api-sync-waits")  # that request finished
+    free = operator.post("/api/certificates/create", {"domain": "free.alpha.test"})
+    assert free.status_code == 202 and len(waited) == 1  # it waited (the job is still queued here)
 
 
 def test_native_post_takes_certmates_fields_and_its_own(tenant_a, operator):

@@ -132,11 +132,14 @@ def test_pfx_holds_certificate_key_and_chain(operator, version, password):
             pkcs12.load_pkcs12(response.content, None)
 
 
-def test_pfx_password_in_a_header_or_the_query(operator, version):
+def test_pfx_password_in_a_header_or_a_body_never_in_the_url(operator, version):
     by_header = operator.get(URL + "?file=cert.pfx", HTTP_X_PFX_PASSWORD="hdr")
     assert pkcs12.load_pkcs12(by_header.content, b"hdr").key is not None
+    by_body = operator.post(URL, {"file": "cert.pfx", "password": "body"}, format="json")
+    assert pkcs12.load_pkcs12(by_body.content, b"body").key is not None
     by_query = operator.get(URL + "?file=cert.pfx&password=qs")
-    assert pkcs12.load_pkcs12(by_query.content, b"qs").key is not None
+    assert by_query.status_code == 400 and by_query.json()["code"] == "password_in_url"
+    assert "X-PFX-Password" in by_query.json()["error"]
 
 
 def test_private_key_downloads_are_recorded_public_ones_are_not(tenant_a, operator, version):

@@ -78,6 +78,16 @@ def test_a_token_over_its_rate_gets_429_and_others_do_not(tenant_a, api_client, 
     assert calm.get("/api/settings").status_code == 200
 
 
+@pytest.mark.parametrize("authorization", [None, "Bearer cm_guessed-token"])
+def test_refused_credentials_count_against_the_address_too(tenant_a, anon_client, settings, authorization):
+    settings.CERTMATE_API_RATE_ANON = "2/min"
+    client = anon_client(tenant_a)
+    if authorization:
+        client.credentials(HTTP_AUTHORIZATION=authorization)
+    statuses = [client.get("/api/certificates", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code for i in range(3)]
+    assert statuses == [401, 401, 429]  # and a forged X-Forwarded-For does not buy a fresh budget
+
+
 def test_anonymous_clients_are_throttled_by_address(tenant_a, anon_client, settings):
     settings.CERTMATE_API_RATE_ANON = "2/min"
     client = anon_client(tenant_a)

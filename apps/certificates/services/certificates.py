@@ -25,7 +25,7 @@ def _by_name_or_id(rows, value: str | int) -> list:
         found = list(rows.filter(name=value)[:2])
         if found:
             return found
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
         return list(rows.filter(pk=int(value)))
     return []
 

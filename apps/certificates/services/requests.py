@@ -53,8 +53,17 @@ def certificate_request(
     requested_by: User | None = None,
 ) -> Job:
     """Record the certificate as asked for and queue a job for it; safe to repeat: while a job for the
-    certificate is queued or running, that job is returned instead of a second one."""
+    certificate is queued or running, that job is returned instead of a second one. For a certificate
+    that exists, what the request leaves out (names, key type, accounts) stays as it is."""
     names = domains_clean(identifier, san_domains)
+    existing = Certificate.objects.filter(kind=CertificateKind.SERVER, identifier=names[0]).first()
+    if existing is not None:
+        # Asking again (a retried script, a re-order) keeps what the request leaves out.
+        if san_domains is None:
+            names = [names[0], *existing.san_domains]
+        key_type = key_type or existing.key_type
+        ca_account = ca_account or existing.ca_account
+        dns_account = dns_account or existing.dns_account
     settings = TenantSettings.load()
     ca = _ca_account(settings, ca_account)
     dns = _dns_account(settings, dns_account)

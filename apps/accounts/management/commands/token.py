@@ -43,8 +43,8 @@ class Command(BaseCommand):
         owner = User.objects.filter(email=user.strip().lower()).first()
         if owner is None:
             raise CommandError(f"no user with e-mail {user!r} in this tenant")
-        if expires_days is not None and expires_days < 1:
-            raise CommandError("--expires-days must be at least 1")
+        if expires_days is not None and not 1 <= expires_days <= 3650:
+            raise CommandError("--expires-days must be between 1 and 3650")
         expires_at = timezone.now() + timedelta(days=expires_days) if expires_days else None
         token, raw = token_create(user=owner, role=role, name=name, expires_at=expires_at)
         self.stderr.write(f"created {role} token {token.prefix}… for {owner.email} (shown once: store it now)")

@@ -45,7 +45,10 @@ class CertificateRequestSerializer(serializers.Serializer):
 
     domain = DomainField(help_text="Primary name: example.com or *.example.com.")
     san_domains = serializers.ListField(
-        child=DomainField(), required=False, default=list, max_length=MAX_NAMES - 1, help_text="Further names."
+        child=DomainField(),
+        required=False,
+        max_length=MAX_NAMES - 1,
+        help_text="Further names. Left out when asking again for an existing certificate: its names are kept.",
     )
     kind = serializers.ChoiceField(
         choices=CertificateKind.choices,
@@ -203,3 +206,9 @@ class DownloadSerializer(serializers.Serializer):
         if attrs.get("password") and file != "cert.pfx":
             raise serializers.ValidationError({"password": ["a password applies to file=cert.pfx only"]})
         return attrs
+
+
+class DownloadQuerySerializer(DownloadSerializer):
+    """The GET query string: everything but the password, which never goes in a URL."""
+
+    password = None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -44,6 +47,23 @@ def sync_wait_seconds() -> float:
     return float(settings.CERTMATE_API_SYNC_WAIT_SECONDS)
 
 
+@contextlib.contextmanager
+def sync_wait_slot():
+    """One of the tenant's CERTMATE_API_SYNC_WAITS_PER_TENANT slots for a request that waits for its job
+    (the cache key carries the tenant), so one tenant's scripts cannot hold every web thread."""
+    key, limit = "api-sync-waits", settings.CERTMATE_API_SYNC_WAITS_PER_TENANT
+    cache.add(key, 0, timeout=settings.CERTMATE_API_SYNC_WAIT_SECONDS + 60)
+    try:
+        taken = cache.incr(key) <= limit
+    except ValueError:  # the counter expired meanwhile: start it again
+        taken = cache.add(key, 1, timeout=settings.CERTMATE_API_SYNC_WAIT_SECONDS + 60)
+    try:
+        yield taken
+    finally:
+        with contextlib.suppress(ValueError):
+            cache.decr(key)
+
+
 def can_wait() -> bool:
     """Inside a transaction (ATOMIC_REQUESTS, a test) the job is only sent to a worker at commit, after
     this request: waiting for it would wait out the whole deadline for nothing."""
@@ -55,7 +75,7 @@ def request_from(data: dict, *, user: User) -> Job:
     with conflicts_as_409():
         return certificate_request(
             identifier=data["domain"],
-            san_domains=data.get("san_domains") or [],
+            san_domains=data.get("san_domains"),
             key_type=data.get("key_type"),
             ca_account=ca_account_resolve(account=data.get("ca_account") or data.get("ca_provider")),
             dns_account=dns_account_resolve(
@@ -147,7 +167,10 @@ class CertMateCreateView(CertificateAPIView):
         wants_async = form.validated_data["async"] or request.query_params.get("async", "").lower() in TRUTHY
         if wants_async or not can_wait():
             return accepted(job, request)
-        job = job_wait(job_id=job.pk, timeout_seconds=sync_wait_seconds())
+        with sync_wait_slot() as slot:
+            if not slot:  # this tenant already holds its share of waiting web threads
+                return accepted(job, request)
+            job = job_wait(job_id=job.pk, timeout_seconds=sync_wait_seconds())
         if job.status == JobStatus.SUCCEEDED:
             certificate = certificate_list().get(pk=job.certificate_id)
             response = certificate_response(certificate, request, serializer=CertMateCreatedSerializer, job=job)

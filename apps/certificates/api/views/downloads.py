@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.accounts.models import Role
-from apps.certificates.api.serializers import DownloadSerializer
+from apps.certificates.api.serializers import DownloadQuerySerializer, DownloadSerializer
 from apps.certificates.api.views.base import CertificateAPIView, FilesNegotiation, client_address, token_prefix_of
 from apps.certificates.selectors import certificate_version
 from apps.certificates.services.downloads import (
@@ -84,6 +84,12 @@ class CertificateDownloadView(CertificateAPIView):
 
     def parameters(self, request) -> dict:
         """Query string, then the body, then the header for the password."""
+        if "password" in request.query_params:
+            raise ValidationError(
+                {"password": [f"send the PKCS#12 password in the {PFX_PASSWORD_HEADER} header or a POST body: "
+                              "a URL ends up in access logs"]},
+                code="password_in_url",
+            )  # fmt: skip
         params = {**request.query_params.dict(), **(request.data if isinstance(request.data, dict) else {})}
         if "file_type" in self.kwargs:
             params["file"] = SHORT_NAMES.get(self.kwargs["file_type"], self.kwargs["file_type"])
@@ -129,7 +135,7 @@ class CertificateDownloadView(CertificateAPIView):
     @extend_schema(
         operation_id="certificates_download",
         tags=["downloads"],
-        parameters=[DownloadSerializer, PASSWORD_HEADER],
+        parameters=[DownloadQuerySerializer, PASSWORD_HEADER],
         responses={**FILE_RESPONSES, (200, "application/json"): DownloadDocument},
         description=DOWNLOAD_DESCRIPTION,
     )
