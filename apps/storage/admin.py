@@ -37,7 +37,13 @@ class StorageConfigForm(forms.ModelForm):
             raise ValidationError({"credentials_json": "credentials must be a JSON object"})
         data["credentials"] = credentials
         settings = data.get("settings") or {}
-        storage_config_validate(backend=data["backend"], settings=settings, credentials=credentials)
+        if "backend" not in data:
+            return data  # the form already says the backend is not a choice
+        try:
+            storage_config_validate(backend=data["backend"], settings=settings, credentials=credentials)
+        except ValidationError as exc:
+            # Named after settings and credentials, which are not form fields: said above the form.
+            raise ValidationError(exc.messages) from None
         # Reach the target before it becomes the active one; the form says what failed.
         try:
             candidate = StorageConfig(backend=data["backend"], settings=settings, credentials=credentials)

@@ -14,6 +14,6 @@ def publication_publish_task(publication_id: int) -> None:
 
 @shared_task(acks_late=True, autoretry_for=(StorageError,), retry_backoff=30, retry_backoff_max=3600, max_retries=8)
 def storage_withdraw_task(kind: str, identifier: str) -> None:
-    from apps.storage.services import storage_backend, storage_config_active
+    from apps.storage.services.publishing import publication_withdraw_now
 
-    storage_backend(storage_config_active()).delete(kind, identifier)
+    publication_withdraw_now(kind=kind, identifier=identifier)

@@ -84,3 +84,14 @@ def test_publications_are_listed_per_tenant(tenant_a, tenant_b, api_client, djan
     assert [(r["identifier"], r["state"], r["version"]) for r in rows] == [("pub.alpha.test", "pending", 1)]
     other = api_client(tenant_b, "admin").get("/api/storage/publications").json()
     assert (other["results"] if isinstance(other, dict) else other) == []
+
+
+def test_switching_without_credentials_keeps_the_stored_ones(tenant_a, api_client):
+    client = api_client(tenant_a)
+    given = {**VAULT_DOWN, "credentials": {"token": "hvs.SECRET"}, "test": False}
+    assert client.put("/api/storage", given, format="json").status_code == 200
+    moved = {**VAULT_DOWN, "settings": {**VAULT_DOWN["settings"], "timeout": 3}, "test": False}
+    response = client.put("/api/storage", moved, format="json")
+    assert response.status_code == 200 and response.json()["credentials_set"] == ["token"]
+    with tenant_context(tenant_a):
+        assert StorageConfig.objects.get(is_active=True).credentials == {"token": "hvs.SECRET"}

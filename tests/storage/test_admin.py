@@ -66,3 +66,9 @@ def test_a_vault_target_becomes_active_and_versions_show_their_state(
     assert "HashiCorp Vault: published" in page
     publications = admin_client.get("/admin/storage/publication/", headers=HOST).content.decode()
     assert "HashiCorp Vault: published" in publications
+
+
+def test_settings_the_backend_does_not_know_are_shown_on_the_form(admin_client, tenant_a):
+    response = add(admin_client, "hashicorp_vault", {"colour": "red"}, {})
+    page = response.content.decode()
+    assert response.status_code == 200 and "no setting" in page and "needs" in page

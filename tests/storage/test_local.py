@@ -223,3 +223,13 @@ def test_test_connection_reports_an_unwritable_root(tmp_path, settings):
     settings.CERTMATE_STORAGE_ROOT = blocked
     with pytest.raises(StorageError, match="cannot write"):
         local().test_connection()
+
+
+def test_a_damaged_folder_is_skipped_by_list_and_replaced_by_the_next_store(root):
+    backend = local()
+    backend.store(sample_bundle("damaged.example.com", 1))
+    backend.store(sample_bundle("fine.example.com", 1))
+    (root / "alpha/server/damaged.example.com/chain.pem").unlink()  # someone's clean-up went wrong
+    assert [item.identifier for item in backend.list()] == ["fine.example.com"]
+    backend.store(sample_bundle("damaged.example.com", 2))
+    assert backend.read("server", "damaged.example.com") == sample_bundle("damaged.example.com", 2)

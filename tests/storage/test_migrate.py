@@ -105,3 +105,21 @@ def test_a_migration_where_items_do_not_arrive_switches_nothing(tenant_a, publis
         assert storage_config_active().backend == "local_filesystem"
     local = LocalFilesystemBackend(tenant="alpha", settings={}, credentials={})
     assert {item.identifier for item in local.list()} >= set(published)
+
+
+def test_moving_onto_the_same_vault_with_other_options_is_refused(tenant_a, bao, tmp_path, settings):
+    from django.core.exceptions import ValidationError
+
+    from apps.storage.services import storage_config_set, storage_migrate
+
+    settings.CERTMATE_STORAGE_ROOT = tmp_path / "certificates"
+    place = {"url": bao.url, "mount": "secret"}
+    with tenant_context(tenant_a):
+        storage_config_set(backend="hashicorp_vault", settings=place, credentials={"token": bao.root_token})
+        with pytest.raises(ValidationError, match="already publishes"):
+            storage_migrate(
+                backend="hashicorp_vault",
+                settings={**place, "url": bao.url + "/", "timeout": 5, "path_prefix": "certmate"},
+                credentials={"token": bao.root_token},
+                remove_old=True,
+            )

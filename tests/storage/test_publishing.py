@@ -242,3 +242,78 @@ def test_deleting_a_certificate_withdraws_its_published_material(
             certificate_delete(certificate=Certificate.objects.get(identifier="gone.alpha.test"))
     assert not (root / "alpha/server/gone.alpha.test").exists()
     assert (root / "alpha/server/kept.alpha.test/privkey.pem").read_text() == kept.private_key
+
+
+def test_an_unexpected_error_is_recorded_and_retried_not_lost(
+    tenant_a, root, monkeypatch, django_capture_on_commit_callbacks
+):
+    from apps.storage.backends.local import LocalFilesystemBackend
+
+    def broken(self, bundle):
+        raise KeyError("data")
+
+    with tenant_a, django_capture_on_commit_callbacks(execute=False):
+        publication = publication_request(version=issued_version("bug.alpha.test"))
+        monkeypatch.setattr(LocalFilesystemBackend, "store", broken)
+        publication = publication_publish(publication_id=publication.pk)
+        stored = Publication.objects.get(pk=publication.pk)
+    assert (stored.state, stored.attempts) == (PublicationState.PENDING, 1)
+    assert "internal error: KeyError" in stored.last_error and stored.next_attempt_at is not None
+
+
+def test_a_publish_whose_message_was_lost_is_sent_again_by_the_sweep(
+    tenant_a, root, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.storage.services import publications_retry_due
+
+    with tenant_a:
+        with django_capture_on_commit_callbacks(execute=False):
+            publication = publication_request(version=issued_version("lost-message.alpha.test"))
+        assert publication.next_attempt_at is not None
+        assert publications_retry_due() == 0  # not overdue yet
+        Publication.objects.filter(pk=publication.pk).update(next_attempt_at=None)  # as rows made before
+        later = timezone.now() + timedelta(minutes=10)
+        with django_capture_on_commit_callbacks(execute=False) as sent:
+            assert publications_retry_due(now=later) == 1
+        assert len(sent) == 1
+
+
+def test_a_publish_for_a_target_no_longer_active_hands_over(tenant_a, root, django_capture_on_commit_callbacks):
+    with tenant_a, django_capture_on_commit_callbacks(execute=False):
+        old = publication_request(version=issued_version("moved.alpha.test"))
+        storage_config_set(
+            backend="hashicorp_vault", settings=UNREACHABLE_VAULT, credentials={"token": "t"}, test=False
+        )
+        old = publication_publish(publication_id=old.pk)
+        assert old.state == PublicationState.SUPERSEDED and "another target" in old.last_error
+        new = Publication.objects.exclude(pk=old.pk).get(version=old.version)
+        assert new.target.backend == "hashicorp_vault" and new.state == PublicationState.PENDING
+
+
+@pytest.mark.parametrize("credentials", [{}, {"access_key_id": "", "secret_access_key": ""}])
+def test_empty_credentials_never_borrow_the_platform_identity(tenant_a, credentials):
+    from django.core.exceptions import ValidationError
+
+    from apps.storage.backends.base import StorageError
+    from apps.storage.services import storage_backend, storage_config_validate
+
+    with pytest.raises(ValidationError, match="CERTMATE_STORAGE_PLATFORM_CREDENTIALS"):
+        storage_config_validate(
+            backend="aws_secrets_manager", settings={"region": "eu-west-1"}, credentials=credentials
+        )
+    with tenant_a, pytest.raises(StorageError, match="no credentials"):
+        config = StorageConfig(backend="aws_secrets_manager", settings={"region": "eu-west-1"}, credentials=credentials)
+        storage_backend(config)
+
+
+def test_a_late_withdraw_spares_a_certificate_made_again(tenant_a, root, django_capture_on_commit_callbacks):
+    from apps.storage.services.publishing import publication_withdraw_now
+
+    with tenant_a, django_capture_on_commit_callbacks(execute=False):
+        publish(issued_version("again.alpha.test"))
+        assert publication_withdraw_now(kind="server", identifier="again.alpha.test") is False
+    assert (root / "alpha/server/again.alpha.test/privkey.pem").exists()

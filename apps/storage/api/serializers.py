@@ -43,7 +43,10 @@ class StorageConfigInputSerializer(serializers.Serializer):
     backend = serializers.ChoiceField(choices=BACKEND_CHOICES, help_text="the storage backend")
     settings = serializers.DictField(required=False, default=dict, help_text="the backend's settings")
     credentials = serializers.DictField(
-        required=False, default=dict, write_only=True, help_text="the backend's credentials (write-only)"
+        required=False,
+        default=dict,
+        write_only=True,
+        help_text="the backend's credentials (write-only); left out, the stored ones are kept for the same backend",
     )
     test = serializers.BooleanField(
         required=False, default=True, help_text="test the connection first and refuse a target that fails"

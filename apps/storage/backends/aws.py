@@ -8,6 +8,7 @@ for label vN. AWS allows 20 labels per secret: the newest KEPT_VERSIONS keep the
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
@@ -26,6 +27,8 @@ from apps.storage.backends.secrets_codec import (
     tenant_folder,
 )
 from apps.storage.naming import secret_name
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -70,6 +73,7 @@ class _Version(NamedTuple):
 
 class AwsSecretsManagerBackend(StorageBackend):
     name = "aws_secrets_manager"
+    location_fields = ("region", "prefix", "endpoint_url")
     label = "AWS Secrets Manager"
     setting_fields = {
         "region": "the AWS region, e.g. eu-west-1",
@@ -145,8 +149,14 @@ class AwsSecretsManagerBackend(StorageBackend):
         for name in names:
             parsed = parse_secret_name(self.folder, name)
             found = None if parsed is None else self._fetch(name, *parsed)
-            if found is not None:
+            if found is None:
+                continue
+            try:
                 items.append(StoredItem(*parsed, bundle_from_secret(*parsed, found.files).version))
+            except StorageError as exc:
+                if exc.transient:
+                    raise
+                logger.warning("skipping %s: %s", name, exc.reason)  # damaged: the next store overwrites it
         return items
 
     def delete(self, kind: str, identifier: str) -> None:

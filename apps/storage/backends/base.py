@@ -61,7 +61,8 @@ class Bundle:
         """The inverse of files(); the version number is read from the metadata."""
         missing = [name for name in ALL_FILES if name not in files]
         if missing:
-            raise StorageError(f"{kind}/{identifier} is stored incomplete: {', '.join(missing)} missing")
+            reason = f"{kind}/{identifier} is stored incomplete: {', '.join(missing)} missing"
+            raise StorageError(reason, transient=False)
         try:
             metadata = json.loads(files[METADATA_FILE])
             version = int(metadata.get("version", 0))
@@ -112,6 +113,9 @@ class StorageBackend(ABC):
     # Without credentials, the backend's SDK falls back to the machine's own identity (AWS's default
     # chain, Azure's managed identity): allowed for tenants only where the platform says so.
     platform_credentials_fallback: ClassVar[bool] = False
+    # The settings that say where material lands (not how to get there): two configurations equal in
+    # these are the same place, whatever their timeouts or credentials.
+    location_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, tenant: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
         self.tenant = tenant
@@ -140,6 +144,12 @@ class StorageBackend(ABC):
     @abstractmethod
     def test_connection(self) -> None:
         """Reach the backend with these settings and credentials; raise StorageError saying what failed."""
+
+    @classmethod
+    def location(cls, settings: Mapping[str, Any]) -> tuple[str, ...]:
+        """Where material lands with these settings, normalised (see location_fields)."""
+        merged = {**cls.defaults, **settings}
+        return tuple(str(merged.get(name) or "").strip().strip("/").lower() for name in cls.location_fields)
 
     def describe(self) -> str:
         """Where material goes, for people (never a credential)."""

@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -36,6 +37,7 @@ from apps.storage.backends.base import (
 )
 from apps.storage.naming import check_identifier, escape, unescape
 
+logger = logging.getLogger(__name__)
 FILE_MODE, KEY_MODE, DIR_MODE = 0o644, 0o600, 0o700
 KEY_FILES = frozenset({"privkey.pem"})
 _ARCHIVED = re.compile(r"(cert|chain|fullchain|privkey|metadata)(\d+)\.(pem|json)")
@@ -143,8 +145,7 @@ class LocalFilesystemBackend(StorageBackend):
         try:
             self._ensure_dirs(folder.parent)
             with self._locked(folder):
-                current = self._read_folder(folder, bundle.kind, bundle.identifier)
-                if current == bundle:
+                if self._read_or_none(folder, bundle.kind, bundle.identifier) == bundle:
                     return
                 self._swap_in(folder, bundle)
         except OSError as exc:
@@ -179,7 +180,11 @@ class LocalFilesystemBackend(StorageBackend):
                 # No atomic exchange on this system: move the old set aside, then the new one in.
                 aside = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:12]}"
                 os.rename(folder, aside)
-                os.rename(staging, folder)
+                try:
+                    os.rename(staging, folder)
+                except OSError:
+                    os.rename(aside, folder)  # the live set goes back where readers look for it
+                    raise
                 staging = aside
             else:
                 os.rename(staging, folder)
@@ -206,6 +211,14 @@ class LocalFilesystemBackend(StorageBackend):
         except OSError as exc:
             raise self._failed("read", kind, identifier, exc) from None
 
+    def _read_or_none(self, folder: Path, kind: str, identifier: str) -> Bundle | None:
+        """The stored bundle, or None when there is none or it is damaged (the next store replaces it)."""
+        try:
+            return self._read_folder(folder, kind, identifier)
+        except StorageError as exc:
+            logger.warning("%s: %s", folder, exc.reason)
+            return None
+
     def _read_folder(self, folder: Path, kind: str, identifier: str) -> Bundle | None:
         if not folder.is_dir():
             return None
@@ -213,6 +226,12 @@ class LocalFilesystemBackend(StorageBackend):
         return Bundle.from_files(kind=kind, identifier=identifier, files=files)
 
     def list(self) -> list[StoredItem]:
+        try:
+            return self._list()
+        except OSError as exc:
+            raise StorageError(f"could not list {self.root / self.tenant}: {exc.strerror}") from None
+
+    def _list(self) -> list[StoredItem]:
         items = []
         for kind in KINDS:
             base = self._tenant_dir() / kind
@@ -225,7 +244,7 @@ class LocalFilesystemBackend(StorageBackend):
                     identifier = unescape(entry.name)
                 except ValueError:
                     continue  # not ours
-                bundle = self._read_folder(entry, kind, identifier)
+                bundle = self._read_or_none(entry, kind, identifier)
                 if bundle is not None:
                     items.append(StoredItem(kind, identifier, bundle.version))
         return items

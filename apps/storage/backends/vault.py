@@ -8,6 +8,7 @@ KV v1 keeps only the current one.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 import weakref
@@ -21,6 +22,8 @@ from hvac import exceptions as vault_errors
 from apps.storage.backends.base import KINDS, Bundle, StorageBackend, StorageError, StoredItem
 from apps.storage.backends.secrets_codec import bundle_from_secret, parse_secret_name, scrub, tenant_folder
 from apps.storage.naming import secret_name
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -36,6 +39,7 @@ _TRANSIENT = (
 
 class VaultBackend(StorageBackend):
     name = "hashicorp_vault"
+    location_fields = ("url", "mount", "path_prefix", "namespace")
     label = "HashiCorp Vault"
     setting_fields = {
         "url": "Vault's address, e.g. https://vault.example.com:8200",
@@ -132,7 +136,13 @@ class VaultBackend(StorageBackend):
                 parsed = parse_secret_name(self.folder, path)
                 if parsed is None:
                     continue  # a subfolder, or a name CertMate did not write
-                bundle = self._read_bundle(*parsed, path)
+                try:
+                    bundle = self._read_bundle(*parsed, path)
+                except StorageError as exc:
+                    if exc.transient:
+                        raise
+                    logger.warning("skipping %s: %s", path, exc.reason)  # damaged: the next store overwrites it
+                    continue
                 if bundle is not None:
                     items.append(StoredItem(kind, bundle.identifier, bundle.version))
         return items

@@ -27,9 +27,29 @@ def storage_config_active() -> StorageConfig:
         return StorageConfig.objects.get(is_active=True)
 
 
+def given_credentials(credentials: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The credentials actually given: an empty value is no value (the SDKs read it that way too)."""
+    return {name: value for name, value in (credentials or {}).items() if value not in (None, "")}
+
+
 def storage_backend(config: StorageConfig) -> StorageBackend:
     cls = backend_class(config.backend)
-    return cls(tenant=connection.schema_name, settings=config.settings or {}, credentials=config.credentials or {})
+    credentials = given_credentials(config.credentials)
+    if (
+        cls.platform_credentials_fallback
+        and not credentials
+        and not django_settings.CERTMATE_STORAGE_PLATFORM_CREDENTIALS
+    ):
+        raise StorageError(f"{cls.label} has no credentials, and this platform lends tenants no identity of its own")
+    return cls(tenant=connection.schema_name, settings=config.settings or {}, credentials=credentials)
+
+
+def same_place(first: StorageConfig, second: StorageConfig) -> bool:
+    """Whether two configurations put material in the same place (same backend and location settings)."""
+    if first.backend != second.backend:
+        return False
+    cls = backend_class(first.backend)
+    return cls.location(first.settings or {}) == cls.location(second.settings or {})
 
 
 def storage_config_validate(*, backend: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]) -> dict:
@@ -52,7 +72,7 @@ def storage_config_validate(*, backend: str, settings: Mapping[str, Any], creden
         if name not in cls.defaults and settings.get(name) in (None, ""):
             errors[name] = f"{cls.label} needs {name!r}: {help_text}"
     lend_identity = django_settings.CERTMATE_STORAGE_PLATFORM_CREDENTIALS
-    if cls.platform_credentials_fallback and not credentials and not lend_identity:
+    if cls.platform_credentials_fallback and not given_credentials(credentials) and not lend_identity:
         errors["credentials"] = (
             f"{cls.label} needs credentials: this platform does not lend tenants its own cloud identity "
             "(CERTMATE_STORAGE_PLATFORM_CREDENTIALS)"
@@ -100,5 +120,6 @@ def storage_config_set(
         candidate.is_active = True
         candidate.last_test_at = timezone.now() if test else None
         candidate.save()
-        publications_request_all(target=candidate)
+    # After the switch is visible, so that a version stored meanwhile for the old target is caught too.
+    publications_request_all(target=candidate)
     return candidate

@@ -15,7 +15,7 @@ from apps.certificates.models import Certificate
 from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
-from apps.storage.services.config import storage_backend, storage_config_active, storage_config_test
+from apps.storage.services.config import same_place, storage_backend, storage_config_active, storage_config_test
 from apps.storage.services.config import storage_config_validate as _validate
 from apps.storage.services.publishing import publications_request_all
 
@@ -42,9 +42,10 @@ def storage_migrate(
     settings, credentials = dict(settings or {}), dict(credentials or {})
     settings = _validate(backend=backend, settings=settings, credentials=credentials)
     source_config = storage_config_active()
-    if source_config.backend == backend and source_config.settings == settings:
-        raise ValidationError(f"the tenant already publishes to {source_config}: nothing to move", code="same_target")
     target_config = StorageConfig(backend=backend, settings=settings, credentials=credentials)
+    if same_place(source_config, target_config):
+        # Moving onto itself would copy nothing, and --remove-old would then delete it all.
+        raise ValidationError(f"the tenant already publishes to {source_config}: nothing to move", code="same_target")
     storage_config_test(config=target_config)  # StorageError: nothing was written anywhere
     source, target = storage_backend(source_config), storage_backend(target_config)
     report = MigrationReport(source=source.describe(), target=target.describe())
@@ -98,8 +99,9 @@ def storage_migrate(
                 for version_id in bundles
             ]
         )
-        # Versions issued while copying went to the old target: queue them for the new one.
-        publications_request_all(target=target_config)
+    # Versions issued while copying went to the old target: queue them for the new one, once the
+    # switch is visible to everyone.
+    publications_request_all(target=target_config)
     report.switched = True
     say(f"switched to {report.target}")
     if remove_old:
@@ -109,4 +111,9 @@ def storage_migrate(
                 report.removed_from_source += 1
             except StorageError as exc:
                 report.failures.append(f"{bundle.kind}/{bundle.identifier} left on {report.source}: {exc.reason}")
+        # Whatever the old target was, the new one must still hold everything.
+        for bundle in bundles.values():
+            if target.read(bundle.kind, bundle.identifier) != bundle:
+                target.store(bundle)
+                report.failures.append(f"{bundle.kind}/{bundle.identifier} was missing after the removal: stored again")
     return report

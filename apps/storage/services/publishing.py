@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -21,6 +22,8 @@ from apps.storage.models import Publication, PublicationState, StorageConfig
 from apps.storage.services.config import storage_backend, storage_config_active
 
 logger = logging.getLogger(__name__)
+# First key of the advisory locks that serialize publishes (the second is the certificate's).
+_PUBLISH_LOCK_CLASS = 0x5043  # "PC"
 
 
 def _dispatch(publication_id: int, countdown: float = 0) -> None:
@@ -33,13 +36,17 @@ def _dispatch(publication_id: int, countdown: float = 0) -> None:
         with schema_context(schema):
             publication_publish_task.apply_async((publication_id,), countdown=max(0.0, countdown))
 
-    transaction.on_commit(send)
+    # robust: a broker that is down must not break the commit hooks of the issuance that stored the
+    # version; the sweep sends lost publishes again (publications_retry_due).
+    transaction.on_commit(send, robust=True)
 
 
 def publication_request(*, version: CertificateVersion, target: StorageConfig | None = None) -> Publication:
     """Queue ``version`` for the active target (or ``target``); safe to repeat."""
     target = target or storage_config_active()
-    publication, _ = Publication.objects.get_or_create(version=version, target=target)
+    publication, _ = Publication.objects.get_or_create(
+        version=version, target=target, defaults={"next_attempt_at": timezone.now()}
+    )
     if publication.state != PublicationState.PUBLISHED:
         _dispatch(publication.pk)
     return publication
@@ -63,10 +70,27 @@ def publish_retry_delay(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spreading retries, not a secret
 
 
+def _serialize_publishing(certificate_id: int) -> None:
+    """One publish per certificate at a time (for this transaction), so an older version never lands
+    over a newer one. An advisory lock, not the certificate's row: issuance and deletion need that row
+    while a slow target answers."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+            [_PUBLISH_LOCK_CLASS, f"{connection.schema_name}:{certificate_id}"],
+        )
+
+
 def publication_publish(*, publication_id: int, retry: bool = True) -> Publication | None:
     """Store the publication's version in its target. A version no longer current is not published
-    (a newer one is, or will be); a failure is recorded and, with ``retry``, tried again later."""
+    (a newer one is, or will be); a target no longer active hands over to the active one; a failure
+    is recorded and, with ``retry``, tried again later."""
+    certificate_id = Publication.objects.filter(pk=publication_id).values_list("version__certificate_id", flat=True)
+    certificate_id = certificate_id.first()
+    if certificate_id is None:
+        return None
     with transaction.atomic():
+        _serialize_publishing(certificate_id)
         publication = (
             Publication.objects.select_for_update(of=("self",))
             .select_related("target", "version__certificate__ca_account", "version__certificate__dns_account")
@@ -75,18 +99,22 @@ def publication_publish(*, publication_id: int, retry: bool = True) -> Publicati
         )
         if publication is None or publication.state in (PublicationState.PUBLISHED, PublicationState.SUPERSEDED):
             return publication
-        # One publish per certificate at a time, so an older version never lands over a newer one.
-        certificate = Certificate.objects.select_for_update().get(pk=publication.version.certificate_id)
-        if certificate.current_version_id != publication.version_id:
-            return _record(publication, state=PublicationState.SUPERSEDED, last_error="")
+        current = Certificate.objects.filter(pk=certificate_id).values_list("current_version_id", flat=True).first()
+        if current != publication.version_id:
+            return _record(publication, state=PublicationState.SUPERSEDED, last_error="", next_attempt_at=None)
+        if not publication.target.is_active:
+            publication_request(version=publication.version)
+            moved = "the tenant publishes to another target now"
+            return _record(publication, state=PublicationState.SUPERSEDED, last_error=moved, next_attempt_at=None)
         try:
             storage_backend(publication.target).store(version_bundle(publication.version))
         except StorageError as exc:
             return _failed(publication, exc.reason, retry=retry)
         except Exception as exc:
+            # A bug or an error no backend mapped: recorded and retried like any failure, never left
+            # pending with nothing said.
             logger.exception("publishing %s failed unexpectedly", publication.version)
-            _failed(publication, f"internal error: {type(exc).__name__}: {exc}", retry=False)
-            raise
+            return _failed(publication, f"internal error: {type(exc).__name__}: {exc}", retry=retry)
         return _record(
             publication,
             state=PublicationState.PUBLISHED,
@@ -132,8 +160,10 @@ def publications_retry_due(*, now: datetime | None = None) -> int:
     """Send again pending publishes whose retry time has long passed (their message was lost)."""
     now = now or timezone.now()
     with transaction.atomic():
+        cutoff = now - timedelta(minutes=5)
         stale = Publication.objects.select_for_update(skip_locked=True).filter(
-            state=PublicationState.PENDING, next_attempt_at__lt=now - timedelta(minutes=5)
+            Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff),
+            state=PublicationState.PENDING,
         )
         ids = list(stale.values_list("pk", flat=True))
         Publication.objects.filter(pk__in=ids).update(next_attempt_at=now)
@@ -174,6 +204,16 @@ def publications_resync(*, progress: Callable[[str], None] | None = None) -> Res
         if progress:
             progress(f"{certificate.kind}/{certificate.identifier} v{version.number}: {publication.state}")
     return report
+
+
+def publication_withdraw_now(*, kind: str, identifier: str) -> bool:
+    """Delete a deleted certificate's material from the active target (StorageError when it cannot). A
+    certificate of that name made again since owns the name and its material: then nothing is deleted."""
+    if Certificate.objects.filter(kind=kind, identifier=identifier).exists():
+        logger.info("%s/%s exists again: its material is not withdrawn", kind, identifier)
+        return False
+    storage_backend(storage_config_active()).delete(kind, identifier)
+    return True
 
 
 def publication_withdraw(*, kind: str, identifier: str) -> None:
