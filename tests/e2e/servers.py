@@ -472,6 +472,10 @@ class Pebble(_ManagedServer):
     def intermediate_pem(self) -> str:
         return self._management_get("/intermediates/0")
 
+    def certificate_status(self, serial_hex: str) -> dict[str, object]:
+        """What Pebble says of a certificate it issued: {"Status": "Valid" | "Revoked", "Reason": ...}."""
+        return json.loads(self._management_get(f"/cert-status-by-serial/{serial_hex}"))
+
     def _management_get(self, path: str) -> str:
         return _https_get(self.management_url + path, self.ca_bundle).decode()
 

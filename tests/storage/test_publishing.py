@@ -317,3 +317,21 @@ def test_a_late_withdraw_spares_a_certificate_made_again(tenant_a, root, django_
         publish(issued_version("again.alpha.test"))
         assert publication_withdraw_now(kind="server", identifier="again.alpha.test") is False
     assert (root / "alpha/server/again.alpha.test/privkey.pem").exists()
+
+
+def test_a_republished_version_carries_what_changed(tenant_a, root, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from apps.certificates.models import CertificateVersion
+    from apps.storage.services import publication_republish
+
+    with tenant_a, django_capture_on_commit_callbacks(execute=False):
+        version = issued_version("revoked.alpha.test")
+        publish(version)
+        CertificateVersion.objects.filter(pk=version.pk).update(revoked_at=timezone.now(), revocation_reason="x")
+        version.refresh_from_db()
+        again = publication_republish(version=version)
+        assert again.state == PublicationState.PENDING
+        assert publication_publish(publication_id=again.pk).state == PublicationState.PUBLISHED
+    metadata = json.loads((root / "alpha/server/revoked.alpha.test/metadata.json").read_text())
+    assert metadata["revoked_at"] == version.revoked_at.isoformat()

@@ -111,6 +111,23 @@ def obtain(order: Order) -> Issued:
         return Issued(files["cert"], files["chain"], files["fullchain"], files["privkey"], output)
 
 
+# RFC 5280 reason codes that ACME accepts, by certbot's names for them.
+REVOCATION_REASONS = ("unspecified", "keycompromise", "affiliationchanged", "superseded", "cessationofoperation")
+
+
+def revoke(account: AcmeAccount, cert_pem: str, *, reason: str, timeout_seconds: int = 300) -> str:
+    """Ask the CA to revoke ``cert_pem``, signed with the account that ordered it. Returns the output."""
+    if reason not in REVOCATION_REASONS:
+        raise CertbotError(f"revocation reason {reason!r} is unknown: use one of {', '.join(REVOCATION_REASONS)}")
+    with _Workspace() as work:
+        _write_tree(work / "config", account.files)
+        cert = work / "cert.pem"
+        cert.write_text(cert_pem)
+        argv = [*_base_args(account, work), "revoke", "--cert-path", str(cert), "--reason", reason]
+        argv.append("--no-delete-after-revoke")  # there is no certbot lineage here to delete
+        return _run(argv, work, account, env={}, timeout=timeout_seconds, secrets=(account.eab_hmac_key,))
+
+
 class _Workspace:
     """A private temporary folder (0700) removed afterwards, whatever happens."""
 

@@ -9,6 +9,7 @@ from apps.storage.services.migrate import MigrationReport, storage_migrate
 from apps.storage.services.publishing import (
     ResyncReport,
     publication_publish,
+    publication_republish,
     publication_request,
     publication_withdraw,
     publications_resync,
@@ -19,6 +20,7 @@ __all__ = [
     "MigrationReport",
     "ResyncReport",
     "publication_publish",
+    "publication_republish",
     "publication_request",
     "publication_withdraw",
     "publications_resync",

@@ -52,6 +52,18 @@ def publication_request(*, version: CertificateVersion, target: StorageConfig | 
     return publication
 
 
+def publication_republish(*, version: CertificateVersion) -> Publication:
+    """Publish ``version`` again on the active target: what it says changed (revoked, say)."""
+    publication = publication_request(version=version)
+    Publication.objects.filter(pk=publication.pk).update(
+        state=PublicationState.PENDING, attempts=0, last_error="", next_attempt_at=timezone.now()
+    )
+    if publication.state == PublicationState.PUBLISHED:
+        _dispatch(publication.pk)  # publication_request sends only what is not published yet
+    publication.refresh_from_db()
+    return publication
+
+
 def publications_request_all(*, target: StorageConfig) -> int:
     """Queue every certificate's current version for ``target``."""
     versions = CertificateVersion.objects.filter(pk__in=Certificate.objects.values("current_version"))

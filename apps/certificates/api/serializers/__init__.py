@@ -14,6 +14,7 @@ from apps.certificates.api.serializers.requests import (
     DownloadSerializer,
     JobFilterSerializer,
     RenewSerializer,
+    RevokeSerializer,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "JobFilterSerializer",
     "JobSerializer",
     "RenewSerializer",
+    "RevokeSerializer",
     "VersionSerializer",
     "listing_context",
 ]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from apps.accounts.models import KeyType
+from apps.certificates.acme.runner import REVOCATION_REASONS
 from apps.certificates.domains import MAX_NAMES, domain_clean
 from apps.certificates.models import CertificateKind, CertificateStatus, JobOperation, JobStatus
 from apps.certificates.services.downloads import FILES, KeyFormat
@@ -139,6 +140,18 @@ class AutoRenewSerializer(serializers.Serializer):
 
 class RenewSerializer(serializers.Serializer):
     force = serializers.BooleanField(required=False, default=False, help_text="Renew now even if not due.")
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=[(reason, reason) for reason in REVOCATION_REASONS],
+        required=False,
+        default="unspecified",
+        help_text="Why, as RFC 5280 names it (keycompromise when the private key may be known to others).",
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text="An earlier version's number (default: current)."
+    )
 
 
 class CertificateFilterSerializer(serializers.Serializer):

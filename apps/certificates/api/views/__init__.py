@@ -6,7 +6,12 @@ from apps.certificates.api.views.certificates import (
     CertMateCreateView,
 )
 from apps.certificates.api.views.downloads import CertificateDownloadView, CertificateFileView, TlsView
-from apps.certificates.api.views.versions import CertificateVersionsView, JobDetailView, JobListView
+from apps.certificates.api.views.versions import (
+    CertificateRevokeView,
+    CertificateVersionsView,
+    JobDetailView,
+    JobListView,
+)
 
 __all__ = [
     "CertMateCreateView",
@@ -16,6 +21,7 @@ __all__ = [
     "CertificateFileView",
     "CertificateListView",
     "CertificateRenewView",
+    "CertificateRevokeView",
     "CertificateVersionsView",
     "JobDetailView",
     "JobListView",

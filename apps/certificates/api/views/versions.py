@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 
 from apps.certificates.api.pagination import JobPagination, VersionPagination
-from apps.certificates.api.serializers import JobDetailSerializer, JobFilterSerializer, JobSerializer, VersionSerializer
+from apps.certificates.api.serializers import (
+    JobDetailSerializer,
+    JobFilterSerializer,
+    JobSerializer,
+    RevokeSerializer,
+    VersionSerializer,
+)
 from apps.certificates.api.views.base import CertificateAPIView
 from apps.certificates.selectors import job_get, job_list, version_list
+from apps.certificates.services.revocation import certificate_revoke
+from certmate.api.exceptions import ApiError
 
 
 class CertificateVersionsView(CertificateAPIView):
@@ -24,6 +34,36 @@ class CertificateVersionsView(CertificateAPIView):
         certificate = self.get_certificate()
         context = {"request": request, "certificate": certificate}
         return self.listed(version_list(certificate=certificate), VersionSerializer, context)
+
+
+class CertificateRevokeView(CertificateAPIView):
+    serializer_class = RevokeSerializer
+
+    @extend_schema(
+        operation_id="certificates_revoke",
+        tags=["certificates"],
+        request=RevokeSerializer,
+        responses=VersionSerializer,
+        description="Revokes the current version (or `version`) at its CA and answers it, marked revoked; "
+        "repeating it is harmless. 502 revocation_failed when the CA refuses. Renew (force) to replace a "
+        "revoked current version.",
+    )
+    def post(self, request, domain):
+        certificate = self.get_certificate()
+        form = RevokeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            version = certificate_revoke(
+                certificate=certificate,
+                reason=form.validated_data["reason"],
+                version_number=form.validated_data.get("version"),
+                revoked_by=request.user,
+            )
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "revocation_failed":
+                raise ApiError("; ".join(exc.messages), "revocation_failed", status.HTTP_502_BAD_GATEWAY) from None
+            raise
+        return Response(VersionSerializer(version, context={"request": request, "certificate": certificate}).data)
 
 
 class JobListView(CertificateAPIView):

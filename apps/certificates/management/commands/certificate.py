@@ -6,13 +6,15 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.accounts.management.commands._errors import command_error
 from apps.accounts.management.commands._tenant import in_tenant
 from apps.accounts.models import CaAccount, DnsAccount, KeyType
+from apps.certificates.acme.runner import REVOCATION_REASONS
 from apps.certificates.models import Certificate, Job, JobStatus
 from apps.certificates.services import certificate_request
 from apps.certificates.services.requests import certificate_renew
+from apps.certificates.services.revocation import certificate_revoke
 
 
 class Command(BaseCommand):
-    help = "Issue and list a tenant's certificates."
+    help = "Issue, renew, revoke and list a tenant's certificates."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -31,6 +33,11 @@ class Command(BaseCommand):
         renew.add_argument("--force", action="store_true", help="renew even if not due")
         renew.add_argument("--wait", action="store_true")
         renew.add_argument("--timeout", type=int, default=1800)
+        revoke = sub.add_parser("revoke", help="revoke a certificate's current version (or --version) at its CA")
+        revoke.add_argument("--tenant", required=True)
+        revoke.add_argument("domain")
+        revoke.add_argument("--reason", choices=REVOCATION_REASONS, default="unspecified")
+        revoke.add_argument("--version", type=int, help="an earlier version's number (default: the current one)")
         listing = sub.add_parser("list", help="list the tenant's certificates")
         listing.add_argument("--tenant", required=True)
 
@@ -52,13 +59,15 @@ class Command(BaseCommand):
         self._report(job, wait, timeout)
 
     def _renew(self, *, domain, force, wait, timeout, **_):
-        from apps.certificates.domains import domain_clean
-
-        certificate = Certificate.objects.filter(kind="server", identifier=domain_clean(domain)).first()
-        if certificate is None:
-            raise CommandError(f"no certificate for {domain} in this tenant")
-        job, _ = certificate_renew(certificate=certificate, force=force)
+        job, _ = certificate_renew(certificate=_certificate(domain), force=force)
         self._report(job, wait, timeout)
+
+    def _revoke(self, *, domain, reason, version, **_):
+        revoked = certificate_revoke(certificate=_certificate(domain), reason=reason, version_number=version)
+        self.stdout.write(
+            f"{revoked.certificate.identifier} v{revoked.number} (serial {revoked.serial}) revoked: "
+            f"{revoked.revocation_reason}, {revoked.revoked_at:%Y-%m-%d %H:%M} UTC"
+        )
 
     def _report(self, job, wait, timeout):
         self.stdout.write(f"job {job.pk}: {job.operation} {job.certificate.identifier} {job.status}")
@@ -100,6 +109,15 @@ class Command(BaseCommand):
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _certificate(domain: str) -> Certificate:
+    from apps.certificates.domains import domain_clean
+
+    certificate = Certificate.objects.filter(kind="server", identifier=domain_clean(domain)).first()
+    if certificate is None:
+        raise CommandError(f"no certificate for {domain} in this tenant")
+    return certificate
 
 
 def _by_name(model, name):

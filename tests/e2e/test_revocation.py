@@ -1,0 +1,79 @@
+"""Revocation at a real CA: certbot revokes through Pebble with the account that ordered the certificate."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django_tenants.utils import tenant_context
+
+from apps.accounts.services.tokens import token_create
+from apps.accounts.services.users import user_create
+from apps.certificates.models import Certificate, JobStatus
+from tests.api.conftest import tenant_client
+from tests.conftest import PASSWORD
+from tests.e2e.issuance import unique
+from tests.e2e.renewals import issue
+
+pytestmark = pytest.mark.tools
+
+
+def client_of(tenant, role: str):
+    with tenant_context(tenant):
+        user = user_create(email=f"{role}-{unique()}@{tenant.schema_name}.test", password=PASSWORD, role=role)
+        _, raw = token_create(user=user, role=role)
+    client = tenant_client(tenant)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def issued(tenant, pebble, bind9) -> Certificate:
+    job = issue(tenant, pebble, bind9, in_process=True)
+    with tenant_context(tenant):
+        certificate = Certificate.objects.select_related("current_version").get(pk=job.certificate_id)
+        assert certificate.jobs.get().status == JobStatus.SUCCEEDED
+        return certificate
+
+
+def test_revoke_through_the_api_at_the_ca_and_only_once(tenant_a, tenant_b, pebble, bind9):
+    certificate = issued(tenant_a, pebble, bind9)
+    serial = certificate.current_version.serial
+    assert pebble.certificate_status(serial)["Status"] == "Valid"
+    url = f"/api/certificates/{certificate.identifier}/revoke"
+    assert client_of(tenant_a, "viewer").post(url, {"reason": "keycompromise"}).status_code == 403
+    assert tenant_client(tenant_a).post(url, {"reason": "keycompromise"}).status_code == 401
+    assert client_of(tenant_b, "admin").post(url, {"reason": "keycompromise"}).status_code == 404  # beta has none
+
+    operator = client_of(tenant_a, "operator")
+    response = operator.post(url, {"reason": "keycompromise"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["serial"] == serial and body["revocation_reason"] == "keycompromise" and body["revoked_at"]
+    status = pebble.certificate_status(serial)
+    assert status["Status"] == "Revoked"
+
+    again = operator.post(url, {"reason": "superseded"})
+    assert again.status_code == 200 and again.json()["revoked_at"] == body["revoked_at"]
+    assert again.json()["revocation_reason"] == "keycompromise"  # the first answer stands
+    listed = operator.get(f"/api/certificates/{certificate.identifier}/versions").json()["versions"]
+    assert listed[0]["revoked_at"] == body["revoked_at"]
+
+
+def test_revoke_from_the_command_line(tenant_a, pebble, bind9):
+    certificate = issued(tenant_a, pebble, bind9)
+    out = StringIO()
+    call_command(
+        "certificate", "revoke", "--tenant", "alpha", certificate.identifier, "--reason", "superseded", stdout=out
+    )
+    assert f"{certificate.identifier} v1" in out.getvalue() and "revoked: superseded" in out.getvalue()
+    assert pebble.certificate_status(certificate.current_version.serial)["Status"] == "Revoked"
+
+
+def test_a_bad_reason_is_a_field_error(tenant_a):
+    from tests.factories import certificate_make
+
+    with tenant_context(tenant_a):
+        certificate_make("reason.alpha.test")
+    response = client_of(tenant_a, "operator").post("/api/certificates/reason.alpha.test/revoke", {"reason": "bored"})
+    assert response.status_code == 400 and "reason" in response.json()["fields"]
