@@ -9,21 +9,20 @@ from datetime import datetime, timedelta
 
 import trustme
 from cryptography.hazmat.primitives import serialization
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
+from apps.accounts.models import CaAccount, DnsAccount
 from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.runner import Issued
 from apps.certificates.models import (
     Certificate,
-    CertificateStatus,
     CertificateVersion,
     Job,
     JobOperation,
     JobStatus,
 )
-from apps.certificates.parsing import certificate_facts
-from apps.certificates.services.renewals import certificate_renew_at
+from apps.certificates.services.issuance import version_make_current
 
 ROOT = trustme.CA()
 INTERMEDIATE = ROOT.create_child_ca()
@@ -68,24 +67,15 @@ def accounts(prefix: str = "") -> tuple[CaAccount, DnsAccount]:
 
 def version_add(certificate: Certificate, *, rsa: bool = False, days: int = 90, **options) -> CertificateVersion:
     """A new current version, stored as issuance stores one."""
-    issued = material(certificate.names, rsa=rsa, days=days, **options)
-    number = (certificate.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    version = CertificateVersion.objects.create(
-        certificate=certificate,
-        number=number,
-        certificate_pem=issued.cert_pem,
-        chain_pem=issued.chain_pem,
-        fullchain_pem=issued.fullchain_pem,
-        private_key=issued.key_pem,
-        **certificate_facts(issued.cert_pem).__dict__,
-    )
-    certificate.current_version = version
-    certificate.status = CertificateStatus.ACTIVE
-    certificate.renew_at = certificate_renew_at(certificate, version, TenantSettings.load().renewal_threshold_days)
-    certificate.save()
+    made = material(certificate.names, rsa=rsa, days=days, **options)
+    issued = Issued(made.cert_pem, made.chain_pem, made.fullchain_pem, made.key_pem, output="")
+    with transaction.atomic():
+        version = version_make_current(certificate=certificate, issued=issued)
+    certificate.refresh_from_db()
+    certificate.current_version = version  # cached: tests read it outside the tenant's schema
     Job.objects.create(
         certificate=certificate,
-        operation=JobOperation.ISSUE if number == 1 else JobOperation.RENEW,
+        operation=JobOperation.ISSUE if version.number == 1 else JobOperation.RENEW,
         status=JobStatus.SUCCEEDED,
         started_at=timezone.now(),
         finished_at=timezone.now(),

@@ -165,6 +165,21 @@ def _store_version(job: Job, certificate: Certificate, facts, issued: runner.Iss
     # next to the newer job's.
     if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(lease_expires_at=None):
         raise _Abandoned
+    version = version_make_current(certificate=certificate, issued=issued, facts=facts)
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        output=issued.output,
+        error="",
+        version=version,
+        lease_expires_at=None,
+    )
+
+
+def version_make_current(*, certificate: Certificate, issued: runner.Issued, facts=None) -> CertificateVersion:
+    """Store ``issued`` as the certificate's next version and make it current (renewal time, status),
+    then publish it. Call inside a transaction."""
+    facts = facts or certificate_facts(issued.cert_pem)
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     number = (certificate.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = CertificateVersion.objects.create(
@@ -183,14 +198,7 @@ def _store_version(job: Job, certificate: Certificate, facts, issued: runner.Iss
     certificate.save(update_fields=["current_version", "status", "last_error", "renew_at", "updated_at"])
     # Published after commit, with its own retries: a storage target that is down never fails the job.
     publication_request(version=version)
-    Job.objects.filter(pk=job.pk).update(
-        status=JobStatus.SUCCEEDED,
-        finished_at=timezone.now(),
-        output=issued.output,
-        error="",
-        version=version,
-        lease_expires_at=None,
-    )
+    return version
 
 
 def retry_delay(attempt: int) -> float:
