@@ -10,10 +10,12 @@ from apps.accounts.sites import tenant_admin_site
 
 @admin.register(ApiToken, site=tenant_admin_site)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "name", "user", "role", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_display = (
+        "prefix", "name", "user", "role", "created_by", "created_at", "expires_at", "last_used_at", "revoked_at",
+    )  # fmt: skip
     list_filter = ("role",)
     search_fields = ("prefix", "name", "user__email")
-    list_select_related = ("user",)
+    list_select_related = ("user", "created_by")
     fields = ("prefix", "name", "user", "role", "created_at", "expires_at", "last_used_at", "revoked_at")
     readonly_fields = fields
     actions = ["revoke"]

@@ -181,6 +181,7 @@ def test_api_creates_lists_and_revokes_tokens(tenant_a, api_client, api_user, an
     created = response.json()
     raw = created.pop("token")
     assert created["user"] == operator.email and created["role"] == "viewer"
+    assert created["created_by"] == admin.user.email  # made for someone else: who made it is kept
     assert created["prefix"] == raw[:12] and created["revoked_at"] is None
     assert timedelta(days=6) < timezone.datetime.fromisoformat(created["expires_at"]) - timezone.now() <= timedelta(7)
 

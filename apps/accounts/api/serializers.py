@@ -30,6 +30,13 @@ class TokenSerializer(serializers.Serializer):
     prefix = serializers.CharField(read_only=True, help_text="The token's first characters, to recognise it")
     role = serializers.ChoiceField(Role.choices, read_only=True, help_text="The token's role (capped by its user's)")
     user = serializers.EmailField(source="user.email", read_only=True, help_text="E-mail of the token's user")
+    created_by = serializers.EmailField(
+        source="created_by.email",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="E-mail of whoever created it through the API (null: the command line)",
+    )
     created_at = serializers.DateTimeField(read_only=True, help_text="When the token was created")
     expires_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When it stops working, if ever")
     last_used_at = serializers.DateTimeField(

@@ -24,7 +24,7 @@ ADMIN_WRITES = {"POST": Role.ADMIN, "PUT": Role.ADMIN, "PATCH": Role.ADMIN, "DEL
 class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """API tokens of the tenant's users (admin only). The token text is shown once, when created."""
 
-    queryset = ApiToken.objects.select_related("user")
+    queryset = ApiToken.objects.select_related("user", "created_by")
     serializer_class = s.TokenSerializer
 
     def required_role(self, request) -> Role:
@@ -40,6 +40,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
             role=data["role"],
             name=data["name"],
             expires_at=data.get("expires_at"),
+            created_by=request.user,
         )
         token.token = raw  # for the one answer that shows it
         return Response(s.TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)

@@ -28,7 +28,12 @@ def _role_of(value: Role | str) -> Role:
 
 @transaction.atomic
 def token_create(
-    *, user: User, role: Role | str, name: str = "", expires_at: datetime | None = None
+    *,
+    user: User,
+    role: Role | str,
+    name: str = "",
+    expires_at: datetime | None = None,
+    created_by: User | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token for ``user`` and its text, which is never available again."""
     role = _role_of(role)
@@ -48,6 +53,7 @@ def token_create(
         token_hash=token_hash_of(raw),
         prefix=raw[:SHOWN_PREFIX_LENGTH],
         expires_at=expires_at,
+        created_by=created_by,
     )
     token.full_clean()
     token.save()
