@@ -7,7 +7,7 @@ from django_tenants.utils import get_public_schema_name
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from apps.accounts.services.tokens import token_lookup, token_touch, token_unusable_reason
+from apps.accounts.services.tokens import token_use
 
 KEYWORD = "Bearer"
 
@@ -27,13 +27,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("the token holds characters no token has") from None
         if connection.schema_name == get_public_schema_name():
             raise exceptions.AuthenticationFailed("API tokens are only valid on a tenant's host")
-        token = token_lookup(raw=raw)
+        token, refused = token_use(raw=raw)
         if token is None:
-            raise exceptions.AuthenticationFailed("unknown token: it may belong to another tenant or be mistyped")
-        reason = token_unusable_reason(token)
-        if reason:
-            raise exceptions.AuthenticationFailed(reason)
-        token_touch(token=token)
+            raise exceptions.AuthenticationFailed(refused)
         return token.user, token
 
     def authenticate_header(self, request):

@@ -25,6 +25,13 @@ class TenantAPIMixin:
     throttle_classes = THROTTLE_CLASSES
     pagination_class = OptionalPagination
 
+    def validated(self, serializer_class, data=None) -> dict:
+        """The request's body (or ``data``, e.g. the query string) checked by ``serializer_class``; an
+        invalid one answers 400 with its field errors."""
+        form = serializer_class(data=self.request.data if data is None else data)
+        form.is_valid(raise_exception=True)
+        return form.validated_data
+
     def initial(self, request, *args, **kwargs):
         # DRF throttles after authentication and permissions, so refused credentials (token guessing,
         # floods without a token) would never count: count them against the caller's address, then refuse.

@@ -35,6 +35,7 @@ def test_admin_reads_the_default_local_target(tenant_a, api_client):
     body = response.json()
     assert body["backend"] == "local_filesystem" and body["is_active"] is True
     assert "alpha" in body["target"] and body["credentials_set"] == []
+    assert body["publications"] == {"pending": 0, "published": 0, "failed": 0, "superseded": 0}
 
 
 def test_test_connection_of_the_local_target(tenant_a, api_client):

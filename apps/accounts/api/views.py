@@ -32,9 +32,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
 
     @extend_schema(request=s.TokenCreateSerializer, responses={201: s.TokenCreatedSerializer})
     def create(self, request):
-        given = s.TokenCreateSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = given.validated_data
+        data = self.validated(s.TokenCreateSerializer)
         token, raw = token_create(
             user=data.get("user") or request.user,
             role=data["role"],

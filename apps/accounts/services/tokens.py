@@ -86,13 +86,24 @@ def token_unusable_reason(token: ApiToken) -> str | None:
     return None
 
 
+UNKNOWN_TOKEN = "unknown token: it may belong to another tenant or be mistyped"  # noqa: S105 - a message
+
+
+def token_use(*, raw: str) -> tuple[ApiToken | None, str]:
+    """(the usable token with this text, its use recorded; "") or (None, why it cannot be used)."""
+    token = token_lookup(raw=raw)
+    if token is None:
+        return None, UNKNOWN_TOKEN
+    reason = token_unusable_reason(token)
+    if reason:
+        return None, reason
+    token_touch(token=token)
+    return token, ""
+
+
 def token_authenticate(*, raw: str) -> ApiToken | None:
     """The usable token with this text, its use recorded, or None."""
-    token = token_lookup(raw=raw)
-    if token is None or token_unusable_reason(token):
-        return None
-    token_touch(token=token)
-    return token
+    return token_use(raw=raw)[0]
 
 
 def token_touch(*, token: ApiToken) -> None:

@@ -6,11 +6,11 @@ import logging
 
 from django.db import transaction
 
-from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, KeyType, User
+from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, User
 from apps.certificates.models import Certificate
 from apps.certificates.selectors import certificate_list, job_open
 from apps.certificates.services.renewals import certificates_schedule_refresh
-from apps.certificates.services.requests import CertificateRequestError
+from apps.certificates.services.requests import CertificateRequestError, key_type_check
 from apps.storage.services import publication_withdraw
 
 logger = logging.getLogger(__name__)
@@ -111,10 +111,8 @@ def certificate_update(
         changes = {name: value for name, value in issuance.items() if value is not UNCHANGED}
         if any(getattr(certificate, name) != value for name, value in changes.items()):
             _refuse_while_open(certificate, "change its accounts or key type")
-        if key_type is not UNCHANGED and key_type not in KeyType.values:
-            raise CertificateRequestError(
-                f"key type {key_type!r} is unknown: use one of {', '.join(KeyType.values)}", code="invalid_key_type"
-            )
+        if key_type is not UNCHANGED:
+            key_type_check(key_type)
         if auto_renew is not UNCHANGED:
             changes["auto_renew"] = auto_renew
         if renew_before_days is not UNCHANGED:

@@ -12,7 +12,8 @@ from django_tenants.utils import schema_context
 from apps.accounts.models import CaAccount, DnsAccount, KeyType, TenantSettings, User
 from apps.certificates.acme.providers import DnsPluginMissing, get_provider
 from apps.certificates.domains import domains_clean
-from apps.certificates.models import Certificate, CertificateKind, Job, JobOperation, JobStatus, RenewalSweep
+from apps.certificates.models import Certificate, CertificateKind, Job, JobOperation, RenewalSweep
+from apps.certificates.selectors import job_open
 
 
 class CertificateRequestError(ValidationError):
@@ -38,6 +39,13 @@ def _dns_account(settings: TenantSettings, chosen: DnsAccount | None) -> DnsAcco
             "no DNS account given and no single default: name the DNS account to validate with", code="no_dns"
         )
     return account
+
+
+def key_type_check(key_type: str) -> None:
+    if key_type not in KeyType.values:
+        raise CertificateRequestError(
+            f"key type {key_type!r} is unknown: use one of {', '.join(KeyType.values)}", code="invalid_key_type"
+        )
 
 
 def certificate_request(
@@ -72,8 +80,7 @@ def certificate_request(
     except DnsPluginMissing as exc:
         raise CertificateRequestError(str(exc), code="dns_plugin_missing") from None
     key_type = key_type or settings.default_key_type
-    if key_type not in KeyType.values:
-        raise CertificateRequestError(f"key type {key_type!r} is unknown: use one of {', '.join(KeyType.values)}")
+    key_type_check(key_type)
 
     with transaction.atomic():
         certificate, _ = Certificate.objects.select_for_update().get_or_create(
@@ -81,7 +88,7 @@ def certificate_request(
             identifier=names[0],
             defaults={"auto_renew": settings.auto_renew_default if auto_renew is None else auto_renew},
         )
-        open_job = _open_job(certificate)
+        open_job = job_open(certificate=certificate)
         if open_job is not None:
             if certificate.san_domains != names[1:] or certificate.key_type != key_type:
                 raise CertificateRequestError(
@@ -120,7 +127,7 @@ def certificate_renew(
     now) is refused."""
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
-        open_job = _open_job(certificate)
+        open_job = job_open(certificate=certificate)
         if open_job is not None:
             return open_job, False
         if not force and not (certificate.renew_at and certificate.renew_at <= (as_of or timezone.now())):
@@ -137,10 +144,6 @@ def certificate_renew(
             countdown=countdown,
         )
         return job, True
-
-
-def _open_job(certificate: Certificate) -> Job | None:
-    return certificate.jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).first()
 
 
 def job_queue(*, certificate: Certificate, operation: str, countdown: float = 0, **fields) -> Job:

@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
 from apps.storage.backends import BACKEND_CHOICES
-from apps.storage.models import Publication, PublicationState, StorageConfig
+from apps.storage.models import Publication, StorageConfig
+from apps.storage.selectors import publication_counts
 
 
 class StorageConfigSerializer(serializers.ModelSerializer):
@@ -33,10 +34,7 @@ class StorageConfigSerializer(serializers.ModelSerializer):
         return sorted(obj.credentials or {})
 
     def get_publications(self, obj) -> dict[str, int]:
-        counts = {state: 0 for state in PublicationState.values}
-        for state in obj.publications.values_list("state", flat=True):
-            counts[state] += 1
-        return counts
+        return publication_counts(target=obj)
 
 
 class StorageConfigInputSerializer(serializers.Serializer):

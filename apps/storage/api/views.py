@@ -39,9 +39,7 @@ class StorageView(TenantAPIView):
 
     @extend_schema(request=s.StorageConfigInputSerializer, responses=s.StorageConfigSerializer)
     def put(self, request):
-        given = s.StorageConfigInputSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = given.validated_data
+        data = self.validated(s.StorageConfigInputSerializer)
         active = storage_config_active()
         if "credentials" not in request.data and data["backend"] == active.backend:
             data["credentials"] = active.credentials  # left out: kept, as the admin form does

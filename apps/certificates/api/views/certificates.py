@@ -51,14 +51,15 @@ def sync_wait_seconds() -> float:
 def sync_wait_slot():
     """One of the tenant's CERTMATE_API_SYNC_WAITS_PER_TENANT slots for a request that waits for its job
     (the cache key carries the tenant), so one tenant's scripts cannot hold every web thread."""
-    key, limit = "api-sync-waits", settings.CERTMATE_API_SYNC_WAITS_PER_TENANT
+    key = "api-sync-waits"
     cache.add(key, 0, timeout=settings.CERTMATE_API_SYNC_WAIT_SECONDS + 60)
     try:
-        taken = cache.incr(key) <= limit
-    except ValueError:  # the counter expired meanwhile: start it again
-        taken = cache.add(key, 1, timeout=settings.CERTMATE_API_SYNC_WAIT_SECONDS + 60)
+        waiting = cache.incr(key)
+    except ValueError:  # the counter expired just now: this one waits uncounted
+        yield True
+        return
     try:
-        yield taken
+        yield waiting <= settings.CERTMATE_API_SYNC_WAITS_PER_TENANT
     finally:
         with contextlib.suppress(ValueError):
             cache.decr(key)
@@ -126,9 +127,7 @@ class CertificateListView(CertificateAPIView):
         '`{"certificates": [...], "count": N}`; paged with limit/offset or page/page_size.',
     )
     def get(self, request):
-        filters = CertificateFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        params = dict(filters.validated_data)
+        params = dict(self.validated(CertificateFilterSerializer, request.query_params))
         params["expiring_within_days"] = params.pop("expiring_within", None)
         return self.listed(certificate_list(**params), CertificateSerializer, listing_context(request))
 
@@ -142,9 +141,7 @@ class CertificateListView(CertificateAPIView):
         "issuance. While a job for it is open, that job is answered; with other names or key type, 409.",
     )
     def post(self, request):
-        form = CertificateRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        return accepted(request_from(form.validated_data, user=request.user), request)
+        return accepted(request_from(self.validated(CertificateRequestSerializer), user=request.user), request)
 
 
 class CertMateCreateView(CertificateAPIView):
@@ -161,10 +158,9 @@ class CertMateCreateView(CertificateAPIView):
         "CA's error, or 202 with the job when it is still running.",
     )
     def post(self, request):
-        form = CertificateRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        job = request_from(form.validated_data, user=request.user)
-        wants_async = form.validated_data["async"] or request.query_params.get("async", "").lower() in TRUTHY
+        data = self.validated(CertificateRequestSerializer)
+        job = request_from(data, user=request.user)
+        wants_async = data["async"] or request.query_params.get("async", "").lower() in TRUTHY
         if wants_async or not can_wait():
             return accepted(job, request)
         with sync_wait_slot() as slot:
@@ -199,9 +195,7 @@ class CertificateDetailView(CertificateAPIView):
     )
     def patch(self, request, domain):
         certificate = self.get_certificate()
-        form = CertificateUpdateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = self.validated(CertificateUpdateSerializer)
         changes = {name: data[name] for name in ("key_type", "auto_renew", "renew_before_days") if name in data}
         if data.get("ca_account"):
             changes["ca_account"] = ca_account_resolve(account=data["ca_account"])
@@ -240,12 +234,9 @@ class CertificateRenewView(CertificateAPIView):
     )
     def post(self, request, domain):
         certificate = self.get_certificate()
-        form = RenewSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        force = self.validated(RenewSerializer)["force"]
         with conflicts_as_409():
-            job, _ = certificate_renew(
-                certificate=certificate, force=form.validated_data["force"], requested_by=request.user
-            )
+            job, _ = certificate_renew(certificate=certificate, force=force, requested_by=request.user)
         return accepted(job, request)
 
 
@@ -260,9 +251,6 @@ class CertificateAutoRenewView(CertificateAPIView):
     )
     def put(self, request, domain):
         certificate = self.get_certificate()
-        form = AutoRenewSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        certificate = certificate_auto_renew_set(
-            certificate=certificate, enabled=form.validated_data["enabled"], updated_by=request.user
-        )
+        enabled = self.validated(AutoRenewSerializer)["enabled"]
+        certificate = certificate_auto_renew_set(certificate=certificate, enabled=enabled, updated_by=request.user)
         return certificate_response(certificate, request)

@@ -57,7 +57,7 @@ PASSWORD_HEADER = OpenApiParameter(
     PFX_PASSWORD_HEADER,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="The PKCS#12 password for file=cert.pfx; better here (or in a POST body) than in the query string.",
+    description="The PKCS#12 password for file=cert.pfx (or in a POST body; never in the URL, which logs keep).",
 )
 DOWNLOAD_DESCRIPTION = (
     "Default: a ZIP of cert.pem, chain.pem, fullchain.pem and privkey.pem. format=json gives them inline; "
@@ -98,9 +98,13 @@ class CertificateDownloadView(CertificateAPIView):
         return params
 
     def download_request(self, request) -> tuple[DownloadRequest, int | None]:
-        form = DownloadSerializer(data=self.parameters(request))
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        # Read once per request: the role check needs it before the download does.
+        if getattr(self, "_asked", None) is None:
+            self._asked = self._parse(request)
+        return self._asked
+
+    def _parse(self, request) -> tuple[DownloadRequest, int | None]:
+        data = self.validated(DownloadSerializer, self.parameters(request))
         asked = DownloadRequest(
             file=data.get("file"),
             json=data["format"] == "json" and not data.get("file"),

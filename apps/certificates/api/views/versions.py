@@ -50,13 +50,12 @@ class CertificateRevokeView(CertificateAPIView):
     )
     def post(self, request, domain):
         certificate = self.get_certificate()
-        form = RevokeSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        data = self.validated(RevokeSerializer)
         try:
             version = certificate_revoke(
                 certificate=certificate,
-                reason=form.validated_data["reason"],
-                version_number=form.validated_data.get("version"),
+                reason=data["reason"],
+                version_number=data.get("version"),
                 revoked_by=request.user,
             )
         except DjangoValidationError as exc:
@@ -77,9 +76,8 @@ class JobListView(CertificateAPIView):
         description="The tenant's jobs, newest first.",
     )
     def get(self, request):
-        filters = JobFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        return self.listed(job_list(**filters.validated_data), JobSerializer, {"request": request})
+        filters = self.validated(JobFilterSerializer, request.query_params)
+        return self.listed(job_list(**filters), JobSerializer, {"request": request})
 
 
 class JobDetailView(CertificateAPIView):

@@ -1,5 +1,3 @@
-import time
-
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,6 +6,7 @@ from apps.accounts.management.commands._tenant import in_tenant
 from apps.accounts.models import CaAccount, DnsAccount, KeyType
 from apps.certificates.acme.runner import REVOCATION_REASONS
 from apps.certificates.models import Certificate, Job, JobStatus
+from apps.certificates.selectors import OPEN_JOB_STATUSES, job_wait
 from apps.certificates.services import certificate_request
 from apps.certificates.services.requests import certificate_renew
 from apps.certificates.services.revocation import certificate_revoke
@@ -82,13 +81,10 @@ class Command(BaseCommand):
             )
 
     def _wait(self, job: Job, timeout: int) -> Job:
-        deadline = time.monotonic() + timeout
-        while job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-            if time.monotonic() > deadline:
-                hint = " (is a worker running? `make run` starts one)" if job.status == JobStatus.QUEUED else ""
-                raise CommandError(f"job {job.pk} is still {job.status} after {timeout} s{hint}")
-            time.sleep(0.5)
-            job.refresh_from_db()
+        job = job_wait(job_id=job.pk, timeout_seconds=timeout)
+        if job.status in OPEN_JOB_STATUSES:
+            hint = " (is a worker running? `make run` starts one)" if job.status == JobStatus.QUEUED else ""
+            raise CommandError(f"job {job.pk} is still {job.status} after {timeout} s{hint}")
         return job
 
     def _list(self, **_):

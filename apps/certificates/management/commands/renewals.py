@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.certificates.models import Job, JobStatus
+from apps.certificates.selectors import OPEN_JOB_STATUSES
 from apps.certificates.services.renewals import renewal_sweep_all
 from apps.certificates.services.schedule import schedule_install
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         for summary in summaries:
             with tenant_context(Tenant.objects.get(schema_name=summary.tenant)):
                 jobs = Job.objects.filter(sweep=summary.sweep)
-                while jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
+                while jobs.filter(status__in=OPEN_JOB_STATUSES).exists():
                     if time.monotonic() > deadline:
                         raise CommandError(f"{summary.tenant}: renewals still running after {timeout} s")
                     time.sleep(1)

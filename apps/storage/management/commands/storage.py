@@ -10,6 +10,7 @@ from apps.accounts.management.commands._tenant import in_tenant
 from apps.accounts.selectors import tenant_list
 from apps.storage.backends import BACKENDS
 from apps.storage.backends.base import StorageError
+from apps.storage.selectors import publication_counts
 from apps.storage.services import (
     publications_resync,
     storage_backend,
@@ -80,16 +81,11 @@ class Command(BaseCommand):
             raise CommandError(f"{failed} version(s) or target(s) could not be published to: see the reasons above")
 
     def _status(self, *, tenant, **_):
-        from django.db.models import Count
-
-        from apps.storage.models import Publication
-
         with in_tenant(tenant):
             config = storage_config_active()
             self.stdout.write(f"target: {storage_backend(config).describe()}")
-            counts = Publication.objects.filter(target=config).values("state").annotate(n=Count("pk"))
-            for row in counts.order_by("state"):
-                self.stdout.write(f"{row['state']}: {row['n']}")
+            for state, count in publication_counts(target=config).items():
+                self.stdout.write(f"{state}: {count}")
 
     def _test(self, *, tenant, **_):
         with in_tenant(tenant):
