@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from azure.identity import AzureAuthorityHosts, ClientSecretCredential, DefaultA
 from azure.keyvault.secrets import KeyVaultSecret, SecretClient
 
 from apps.storage.backends.base import Bundle, StorageBackend, StorageError, StoredItem
+from apps.storage.backends.secrets_codec import bundle_from_text, encode_files
 from apps.storage.naming import check_identifier
 
 MAX_NAME = 127  # Key Vault's limit on a secret name
@@ -90,7 +90,7 @@ class AzureKeyVaultBackend(StorageBackend):
 
     def store(self, bundle: Bundle) -> None:
         client, name = self._client, self._name(bundle.kind, bundle.identifier)
-        value = json.dumps(bundle.files())
+        value = encode_files(bundle)
         tags = {
             TAG_TENANT: self.tenant,
             TAG_KIND: bundle.kind,
@@ -117,10 +117,7 @@ class AzureKeyVaultBackend(StorageBackend):
                 secret = self._get_version(name, version)
         if secret is None:
             return None
-        try:
-            return Bundle.from_files(kind=kind, identifier=identifier, files=json.loads(secret.value or ""))
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise StorageError(f"secret {name} in {self._vault_url} is not a CertMate bundle", transient=False) from exc
+        return bundle_from_text(kind, identifier, secret.value or "")
 
     def list(self) -> list[StoredItem]:
         items, start = [], f"{self._prefix}-"

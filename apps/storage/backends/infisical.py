@@ -6,7 +6,6 @@ digits, ``.``, ``-``, ``_``: no space or colon, which Infisical refuses) and its
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from infisical_sdk.infisical_requests import APIError, InfisicalError
 from requests.adapters import HTTPAdapter
 
 from apps.storage.backends.base import KINDS, Bundle, IdentifierRefused, StorageBackend, StorageError, StoredItem
+from apps.storage.backends.secrets_codec import bundle_from_text, encode_files
 from apps.storage.naming import check_identifier, escape, unescape
 
 MAX_KEY = 500  # the width of Infisical's key column
@@ -63,7 +63,7 @@ class InfisicalBackend(StorageBackend):
 
     def store(self, bundle: Bundle) -> None:
         key, folder = self._address(bundle.kind, bundle.identifier)
-        value = json.dumps(bundle.files())
+        value = encode_files(bundle)
         with self._errors(f"storing {bundle.kind}/{bundle.identifier}"):
             current = self._get(key, folder)
             if current is not None:
@@ -86,7 +86,7 @@ class InfisicalBackend(StorageBackend):
             secret = self._get(key, folder)
         if secret is None:
             return None
-        bundle = self._decode(kind, identifier, secret.secretValue)
+        bundle = bundle_from_text(kind, identifier, secret.secretValue)
         return bundle if version in (None, bundle.version) else None  # only the current version is kept
 
     def list(self) -> list[StoredItem]:
@@ -98,7 +98,7 @@ class InfisicalBackend(StorageBackend):
                         identifier = unescape(secret.secretKey)
                         if escape(identifier) != secret.secretKey:
                             continue  # a key CertMate would not write (a leading dot), so read() would not find it
-                        version = self._decode(kind, identifier, secret.secretValue).version
+                        version = bundle_from_text(kind, identifier, secret.secretValue).version
                     except (ValueError, StorageError):
                         continue  # not written by CertMate
                     items.append(StoredItem(kind, identifier, version))
@@ -207,12 +207,6 @@ class InfisicalBackend(StorageBackend):
         except APIError as exc:
             if exc.status_code != 400:  # 400: it exists, made meanwhile by another worker
                 raise
-
-    def _decode(self, kind: str, identifier: str, value: str) -> Bundle:
-        try:
-            return Bundle.from_files(kind=kind, identifier=identifier, files=json.loads(value))
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise StorageError(f"secret for {kind}/{identifier} is not a CertMate bundle", transient=False) from exc
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:

@@ -58,6 +58,11 @@ def decode_files(kind: str, identifier: str, text: str) -> dict[str, Any]:
     return files
 
 
+def bundle_from_text(kind: str, identifier: str, text: str) -> Bundle:
+    """The bundle a secret's text value (JSON of its files) holds; StorageError when it holds none."""
+    return bundle_from_secret(kind, identifier, decode_files(kind, identifier, text))
+
+
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` with every credential in ``secrets`` blanked: servers sometimes echo what they refused."""
     for secret in secrets:
