@@ -96,3 +96,10 @@ def test_switching_without_credentials_keeps_the_stored_ones(tenant_a, api_clien
     assert response.status_code == 200 and response.json()["credentials_set"] == ["token"]
     with tenant_context(tenant_a):
         assert StorageConfig.objects.get(is_active=True).credentials == {"token": "hvs.SECRET"}
+
+
+def test_one_tenants_target_is_not_anothers(tenant_a, tenant_b, api_client):
+    given = {**VAULT_DOWN, "credentials": {"token": "hvs.SECRET"}, "test": False}
+    assert api_client(tenant_a).put("/api/storage", given, format="json").status_code == 200
+    theirs = api_client(tenant_b).get("/api/storage").json()
+    assert theirs["backend"] == "local_filesystem" and "beta" in theirs["target"]

@@ -123,3 +123,23 @@ def test_moving_onto_the_same_vault_with_other_options_is_refused(tenant_a, bao,
                 credentials={"token": bao.root_token},
                 remove_old=True,
             )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--setting", "url"], "write KEY=VALUE"),
+        (["--credentials-file", "{missing}"], "No such file"),
+        (["--credentials-file", "{list}"], "expected a JSON object"),
+        (["--credentials-file", "{broken}"], "Expecting"),
+    ],
+)
+def test_bad_migrate_arguments_are_one_line_errors(tenant_a, tmp_path, argv, message):
+    files = {"missing": tmp_path / "nope.json", "list": tmp_path / "list.json", "broken": tmp_path / "broken.json"}
+    files["list"].write_text("[]")
+    files["broken"].write_text("{token:")
+    argv = [arg.format(**{name: str(path) for name, path in files.items()}) for arg in argv]
+    with pytest.raises(CommandError, match=message):
+        migrate("--to", "hashicorp_vault", *argv)
+    with tenant_context(tenant_a):
+        assert storage_config_active().backend == "local_filesystem"
