@@ -1,6 +1,6 @@
 """The tenant's own Django admin, served on the tenant's host. The platform admin is admin.site."""
 
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
 
 
 class TenantAdminSite(AdminSite):
@@ -15,3 +15,14 @@ class TenantAdminSite(AdminSite):
 
 
 tenant_admin_site = TenantAdminSite(name="tenant_admin")
+
+
+class RecordAdmin(ModelAdmin):
+    """Rows certmate writes itself (jobs, sweeps, publications, download records): shown, never added
+    or edited by hand."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from apps.accounts.sites import tenant_admin_site
+from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.certificates.models import Certificate, CertificateVersion, Job, KeyDownload, RenewalSweep
 from apps.certificates.services.requests import certificate_renew
 
@@ -114,16 +114,10 @@ class CertificateVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Job, site=tenant_admin_site)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(RecordAdmin):
     list_display = ("certificate", "operation", "status", "created_at", "duration", "error")
     list_filter = ("status", "operation")
     list_select_related = ("certificate",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
     @admin.display(description="seconds")
     def duration(self, obj):
@@ -131,7 +125,7 @@ class JobAdmin(admin.ModelAdmin):
 
 
 @admin.register(RenewalSweep, site=tenant_admin_site)
-class RenewalSweepAdmin(admin.ModelAdmin):
+class RenewalSweepAdmin(RecordAdmin):
     list_display = ("started_at", "as_of", "due", "queued", "renewed", "failed", "reaped")
 
     def get_queryset(self, request):
@@ -154,26 +148,14 @@ class RenewalSweepAdmin(admin.ModelAdmin):
     def failed(self, obj):
         return obj.failed_count
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(KeyDownload, site=tenant_admin_site)
-class KeyDownloadAdmin(admin.ModelAdmin):
+class KeyDownloadAdmin(RecordAdmin):
     """Who took which private key away, when and from where: a record, never edited."""
 
     list_display = ("created_at", "identifier", "version_number", "format", "user_email", "token_prefix", "ip_address")
     list_filter = ("format",)
     search_fields = ("identifier", "user_email")
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from apps.accounts.sites import tenant_admin_site
+from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.storage.backends.base import StorageError
 from apps.storage.models import Publication, StorageConfig
 from apps.storage.services import storage_config_set, storage_config_test, storage_config_validate
@@ -89,14 +89,8 @@ class StorageConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(Publication, site=tenant_admin_site)
-class PublicationAdmin(admin.ModelAdmin):
+class PublicationAdmin(RecordAdmin):
     list_display = ("version", "target", "state", "attempts", "published_at", "next_attempt_at", "last_error")
     list_filter = ("state", "target__backend")
     list_select_related = ("version__certificate", "target")
     search_fields = ("version__certificate__identifier",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

@@ -167,3 +167,23 @@ def test_only_operators_and_admins_can_renew_from_the_admin(client, tenant_a, ro
 
 def test_certificate_names_cannot_be_edited_around_validation(admin_client, tenant_a):
     assert admin_client.get("/admin/certificates/certificate/add/", headers=HOST).status_code == 403
+
+
+def test_private_key_downloads_are_listed_and_never_edited(admin_client, tenant_a):
+    from apps.certificates.models import KeyDownload
+
+    with tenant_context(tenant_a):
+        record = KeyDownload.objects.create(
+            identifier="www.alpha.test", version_number=1, format="privkey.pem", user_email="ops@alpha.test"
+        )
+    listing = admin_client.get("/admin/certificates/keydownload/", headers=HOST).content.decode()
+    assert "www.alpha.test" in listing and "ops@alpha.test" in listing
+    assert admin_client.get("/admin/certificates/keydownload/add/", headers=HOST).status_code == 403
+    assert (
+        admin_client.post(
+            f"/admin/certificates/keydownload/{record.pk}/delete/", {"post": "yes"}, headers=HOST
+        ).status_code
+        == 403
+    )
+    with tenant_context(tenant_a):
+        assert KeyDownload.objects.filter(pk=record.pk).exists()
