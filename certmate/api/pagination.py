@@ -55,19 +55,22 @@ class OptionalPagination(BasePagination):
             }
         )
 
-    def get_paginated_response_schema(self, schema):
+    def paged_schema(self, schema):
+        """The paged answer's shape (``schema``: that of the rows)."""
         link = {"type": "string", "nullable": True, "format": "uri", "description": "The adjacent page, if any"}
-        paged = {
+        return {
             "type": "object",
             "required": ["count", self.results_key],
             "properties": {
                 "count": {"type": "integer", "description": "How many rows match, on all pages"},
                 "next": link,
                 "previous": link,
-                self.results_key: {**schema, "description": "The rows of this page"},
+                self.results_key: {**schema, "description": "The rows (of this page, when paged)"},
             },
         }
-        return {"oneOf": [schema, paged]}
+
+    def get_paginated_response_schema(self, schema):
+        return {"oneOf": [schema, self.paged_schema(schema)]}
 
     def get_schema_operation_parameters(self, view):
         described = {

@@ -13,17 +13,7 @@ class KeyedPagination(OptionalPagination):
         return Response({"count": len(data), self.results_key: data})
 
     def get_paginated_response_schema(self, schema):
-        link = {"type": "string", "nullable": True, "format": "uri", "description": "only when paged"}
-        return {
-            "type": "object",
-            "required": ["count", self.results_key],
-            "properties": {
-                "count": {"type": "integer", "description": "how many rows match (all pages)"},
-                "next": link,
-                "previous": link,
-                self.results_key: {**schema, "description": f"the {self.results_key}, one page of them when paged"},
-            },
-        }
+        return self.paged_schema(schema)  # always this object, paged or not
 
 
 class CertificatePagination(KeyedPagination):
