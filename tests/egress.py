@@ -7,8 +7,14 @@ import threading
 from collections.abc import Callable
 
 # Destinations every tenant-supplied host is tried with: loopback, the cloud metadata address, loopback
-# spelled as IPv4-mapped IPv6, and this machine's own name (/etc/hosts maps it to 127.0.0.1).
-REFUSED_HOSTS = ("127.0.0.1", "169.254.169.254", "[::ffff:127.0.0.1]", "localhost")
+# spelled as IPv4-mapped IPv6, localhost, and this machine's own name, which /etc/hosts maps to 127.0.0.1:
+# a name no validation can tell from a public one, refused when it is resolved.
+LOOPBACK_NAME = socket.gethostname()
+REFUSED_HOSTS = ("127.0.0.1", "169.254.169.254", "[::ffff:127.0.0.1]", "localhost", LOOPBACK_NAME)
+
+
+def loopback_name_resolves_to_loopback() -> bool:
+    return {info[4][0] for info in socket.getaddrinfo(LOOPBACK_NAME, 80)} <= {"127.0.0.1", "127.0.1.1", "::1"}
 
 
 class Listener:

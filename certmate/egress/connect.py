@@ -23,7 +23,8 @@ from django.conf import settings
 from .rules import Allowance, EgressRefused, check_address_with, is_host_name, normalize_host, parse_allow
 
 _ACTIVE: ContextVar[bool] = ContextVar("certmate_egress_guarded", default=False)
-_SPECIAL_NAMES = ("localhost", ".localhost")  # RFC 6761: always the machine itself
+_SPECIAL_NAMES = ("localhost", ".localhost")
+_LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
 
 def allowance() -> Allowance:
@@ -55,14 +56,14 @@ def check_host(host: str) -> None:
     if not is_host_name(name):
         raise EgressRefused(f"{name[:64]!r} is not a valid host name")
     if name == _SPECIAL_NAMES[0] or name.endswith(_SPECIAL_NAMES[1]):
-        raise EgressRefused(
-            f"{name}: names under localhost are this machine, which the platform does not connect to for "
-            "tenants (operators can allow it with CERTMATE_EGRESS_ALLOW)"
-        )
+        check_address_with(_LOOPBACK, rules, host=name)  # RFC 6761: always this machine
 
 
-def check_url(url: str, *, schemes: tuple[str, ...] = ("https",)) -> SplitResult:
-    """Validation-time check of a URL: format, scheme, host and port (literal addresses without DNS)."""
+def check_url(url: str, *, schemes: tuple[str, ...] = ("https",), query: bool = True) -> SplitResult:
+    """Validation-time check of a URL: format, scheme, host and port (literal addresses without DNS).
+
+    A #fragment is always refused and a ?query with ``query=False``: appended to a base URL by an SDK, either
+    would turn the path the SDK chose into data, letting the URL pick any path on the server."""
     if not isinstance(url, str) or not url or len(url) > 2048 or any(ord(c) < 33 or ord(c) == 127 for c in url):
         raise EgressRefused("not a valid URL (no spaces or control characters, at most 2048 characters)")
     try:
@@ -78,6 +79,8 @@ def check_url(url: str, *, schemes: tuple[str, ...] = ("https",)) -> SplitResult
         raise EgressRefused("the URL must not carry a user name or password")
     if parts.fragment or url.endswith("#"):
         raise EgressRefused("the URL must not have a #fragment")
+    if not query and (parts.query or "?" in url):
+        raise EgressRefused("the URL must not have a ?query")
     if port is not None and not 0 < port < 65536:
         raise EgressRefused("the URL's port must be between 1 and 65535")
     check_host(parts.hostname)
