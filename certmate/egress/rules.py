@@ -191,8 +191,10 @@ def parse_allow(entries: tuple[str, ...]) -> Allowance:
 
 
 def refusal_message(host: str, address: IPAddress, label: str) -> str:
+    name = normalize_host(host)
+    where = f"{name}: " if name and name != str(address) else ""
     return (
-        f"{normalize_host(host) or address}: {address} is a {label}, which the platform does not connect to "
+        f"{where}{address} is a {label}, which the platform does not connect to "
         f"for tenants (operators can allow it with {ALLOW_SETTING})"
     )
 

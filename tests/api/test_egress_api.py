@@ -3,6 +3,8 @@ a clear 502 when a name resolves to a refused address; a listener on loopback ne
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.egress import LOOPBACK_NAME, REFUSED_HOSTS, Listener, http_reply
@@ -76,3 +78,61 @@ def test_a_vault_url_answering_a_web_page_is_a_502_without_the_page(tenant_a, ap
     assert response.status_code == 502, response.content
     assert "answered HTTP 200 with something that is not Vault's API" in response.json()["error"]
     assert b"INTERNAL-PAGE-MARKER" not in response.content
+
+
+@pytest.mark.parametrize("host", LITERAL_HOSTS)
+def test_acme_directories_on_refused_addresses_are_a_400(no_allowance, tenant_a, api_client, host):
+    client = api_client(tenant_a)
+    with Listener() as listener:
+        body = {"name": "ca", "directory_url": listener.url(host, "https", "/dir"), "email": "pki@alpha.test"}
+        response = client.post("/api/ca-accounts", body, format="json")
+        assert response.status_code == 400, response.content
+        assert response.json()["code"] == "refused_directory"
+        assert "CERTMATE_EGRESS_ALLOW" in response.json()["error"]
+        assert listener.accepted == 0
+    assert client.get("/api/ca-accounts").json() == []
+
+
+def dns_credentials(url: str, ip: str) -> dict[str, dict]:
+    key = {"type": "service_account", "client_email": "a@p.iam.gserviceaccount.com", "private_key": "k",
+           "project_id": "p", "token_uri": url.replace("http://", "https://")}  # fmt: skip
+    return {
+        "powerdns": {"api_url": url, "api_key": "k"},
+        "desec": {"api_token": "t", "endpoint": url.replace("http://", "https://")},
+        "rfc2136": {"nameserver": ip, "port": "53", "tsig_key": "k", "tsig_secret": "c2VjcmV0"},
+        "google": {"service_account_key": json.dumps(key)},
+    }
+
+
+# rfc2136 takes an IP address only: a name is refused as such (tested with the provider).
+DNS_CASES = [
+    (provider, host)
+    for provider in ("powerdns", "desec", "rfc2136", "google")
+    for host in LITERAL_HOSTS
+    if not (provider == "rfc2136" and host == "localhost")
+]
+
+
+@pytest.mark.parametrize(("provider", "host"), DNS_CASES)
+def test_dns_endpoints_on_refused_addresses_are_a_400(no_allowance, tenant_a, api_client, provider, host):
+    client = api_client(tenant_a)
+    with Listener() as listener:
+        credentials = dns_credentials(listener.url(host), host.strip("[]"))[provider]
+        response = client.post(
+            "/api/dns-accounts", {"name": "dns", "provider": provider, "credentials": credentials}, format="json"
+        )
+        assert response.status_code == 400, response.content
+        assert "CERTMATE_EGRESS_ALLOW" in response.content.decode()
+        assert listener.accepted == 0
+    assert client.get("/api/dns-accounts").json() == []
+
+
+def test_with_loopback_allowed_the_same_accounts_are_accepted(tenant_a, api_client):
+    client = api_client(tenant_a)
+    for provider, credentials in dns_credentials("http://127.0.0.1:8081", "127.0.0.1").items():
+        response = client.post(
+            "/api/dns-accounts", {"name": provider, "provider": provider, "credentials": credentials}, format="json"
+        )
+        assert response.status_code == 201, response.content
+    body = {"name": "ca", "directory_url": "https://127.0.0.1:14000/dir", "email": "pki@alpha.test"}
+    assert client.post("/api/ca-accounts", body, format="json").status_code == 201
