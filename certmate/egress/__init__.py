@@ -19,10 +19,12 @@ from .connect import (
     resolve,
     session,
 )
+from .proxy import EgressProxy
 from .rules import ALLOW_SETTING, EgressRefused, classify, parse_allow
 
 __all__ = [
     "ALLOW_SETTING",
+    "EgressProxy",
     "EgressRefused",
     "GuardedSession",
     "allowance",
