@@ -120,6 +120,14 @@ def test_other_backends_never_read_a_foreign_body_back(backend, status):
                 assert name != "test_connection" or status == "200 OK"
 
 
+def test_an_infisical_url_answering_a_page_is_a_clean_permanent_error():
+    page = http_reply(body=INTERNAL_PAGE, headers={"Content-Type": "text/html"})
+    with Listener(page) as listener, pytest.raises(StorageError) as refused:
+        infisical(listener.url()).test_connection()
+    assert "the answer is not Infisical's API" in refused.value.reason
+    assert refused.value.transient is False and "INTERNAL-PAGE-MARKER" not in refused.value.reason
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -27,6 +27,14 @@ MAX_KEY = 500  # the width of Infisical's key column
 FOLDER_RE = re.compile(r"[A-Za-z0-9_-]+")  # Infisical's rule for a folder name
 TIMEOUT = (10, 30)  # connect, read (seconds)
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+_NOT_JSON = "Invalid JSON response"  # what the SDK raises for a 2xx answer that is not JSON (another service)
+
+
+def _not_json(exc: BaseException) -> bool:
+    """Whether the SDK failed because the answer was not JSON (then it was not Infisical that answered)."""
+    return str(exc) == _NOT_JSON or any(
+        isinstance(cause, requests.exceptions.JSONDecodeError) for cause in (exc, exc.__cause__, exc.__context__)
+    )
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -225,13 +233,18 @@ class InfisicalBackend(StorageBackend):
             hint = "check the project id and environment" if exc.status_code == 404 else ""
             raise self._error(action, exc, hint, transient=False) from exc
         except (InfisicalError, requests.RequestException, OSError) as exc:
+            if _not_json(exc):
+                raise self._not_infisical(action) from None
             raise self._error(action, exc, "Infisical could not be reached; will try again", transient=True) from exc
         except (KeyError, TypeError, AttributeError, ValueError):  # the SDK reading an answer of another shape
-            raise StorageError(
-                f"Infisical {self.settings['site_url']}: {action} failed: the answer is not Infisical's API; "
-                "check the site_url",
-                transient=False,
-            ) from None
+            raise self._not_infisical(action) from None
+
+    def _not_infisical(self, action: str) -> StorageError:
+        return StorageError(
+            f"Infisical {self.settings['site_url']}: {action} failed: the answer is not Infisical's API; "
+            "check the site_url",
+            transient=False,
+        )
 
     def _error(self, action: str, exc: Exception, hint: str, *, transient: bool) -> StorageError:
         if isinstance(exc, APIError):
