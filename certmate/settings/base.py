@@ -274,3 +274,8 @@ CERTMATE_STORAGE_PLATFORM_CREDENTIALS = env_bool("CERTMATE_STORAGE_PLATFORM_CRED
 CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)
 CERTMATE_PUBLISH_RETRY_MAX_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_MAX_SECONDS", 3600, minimum=1)
+
+# --- DNS plugins and the certbot child (issue 10: plugins) ----------------------------------------
+# Whether a tenant's lego (`multi`) DNS account may use this machine's own cloud identity (instance RAM
+# role, OCI instance principal, managed identity). Off: every tenant brings its own credentials.
+CERTMATE_DNS_PLATFORM_IDENTITY = env_bool("CERTMATE_DNS_PLATFORM_IDENTITY", False)
