@@ -13,7 +13,7 @@ from pathlib import Path
 
 import certifi
 
-from apps.certificates.acme import launch
+from apps.certificates.acme import launch, untrusted
 
 KEY_TYPE_ARGS = {
     "rsa2048": ["--key-type", "rsa", "--rsa-key-size", "2048"],
@@ -23,7 +23,6 @@ KEY_TYPE_ARGS = {
     "ec384": ["--key-type", "ecdsa", "--elliptic-curve", "secp384r1"],
 }
 CERT_NAME = "certmate"
-REDACTED = "[redacted]"
 
 
 class CertbotError(Exception):
@@ -70,12 +69,6 @@ class Issued:
     fullchain_pem: str
     key_pem: str
     output: str
-
-
-def redact(text: str, secrets) -> str:
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, str]:
@@ -166,12 +159,13 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
     try:
         code, output = start(args, env=run_env, cwd=work, timeout=timeout)
     except launch.Deadline as exc:
-        output = redact(exc.output, secrets)
+        output = untrusted.clean_output(exc.output, secrets=secrets)
         reason = f"certbot did not finish within {timeout} s and was stopped"
         raise CertbotError(reason, output, timed_out=True) from None
-    output = redact(output, secrets)
+    # Untrusted text: a plugin may quote what it read anywhere on the host.
+    output = untrusted.clean_output(output, secrets=secrets)
     if code != 0:
-        raise CertbotError(failure_reason(output), output)
+        raise CertbotError(untrusted.one_line(failure_reason(output), secrets=secrets), output)
     return output
 
 
