@@ -156,8 +156,10 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
         run_env["REQUESTS_CA_BUNDLE"] = str(bundle)
     run_env.update(env)
     start = launch.fork if _launch_mode() == "fork" else launch.spawn
+    user = launch.run_as(_certbot_user())
+    launch.hand_over(work, user)
     try:
-        code, output = start(args, env=run_env, cwd=work, timeout=timeout)
+        code, output = start(args, env=run_env, cwd=work, timeout=timeout, user=user)
     except launch.Deadline as exc:
         output = untrusted.clean_output(exc.output, secrets=secrets)
         reason = f"certbot did not finish within {timeout} s and was stopped"
@@ -167,6 +169,12 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
     if code != 0:
         raise CertbotError(untrusted.one_line(failure_reason(output), secrets=secrets), output)
     return output
+
+
+def _certbot_user() -> str:
+    from django.conf import settings
+
+    return getattr(settings, "CERTMATE_CERTBOT_USER", "")
 
 
 def _launch_mode() -> str:
