@@ -53,3 +53,10 @@ def look_around(args: list[str]) -> int:
         seen[f"file:{path}"] = _try_read(path)
     print(json.dumps({"uid": os.getuid(), "ancestors": _ancestors(), "fds": fds, "seen": seen}))
     return 0
+
+
+def sleep_with_pid(args: list[str]) -> int:
+    with open(os.path.join(os.getcwd(), "probe.pid"), "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(120)
+    return 0

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,33 @@ def test_another_user_needs_the_power_to_switch(monkeypatch):
     with pytest.raises(launch.LaunchError, match="no such user"):
         launch.run_as("certmate-no-such-user")
     assert launch.run_as("") is None
+
+
+_DOOMED_WORKER = """
+import sys
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from apps.certificates.acme import launch
+launch.fork([], env={{"PATH": "/usr/bin:/bin"}}, cwd=Path(sys.argv[1]), timeout=300,
+            entry="tests.certificates.probes:sleep_with_pid", path=[{root!r}])
+"""
+
+
+def test_a_killed_worker_takes_its_certbot_and_launcher_with_it(tmp_path):
+    import psutil
+
+    worker = subprocess.Popen(
+        [sys.executable, "-c", _DOOMED_WORKER.format(root=str(ROOT)), str(tmp_path)], env={"PATH": "/usr/bin:/bin"}
+    )
+    pid_file = tmp_path / "probe.pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and worker.poll() is None, "certbot never started"
+        time.sleep(0.05)
+    certbot = psutil.Process(int(pid_file.read_text()))
+    family = psutil.Process(worker.pid).children(recursive=True)
+    assert certbot in family and len(family) == 3, "launcher, supervisor, certbot"
+    worker.kill()
+    worker.wait()
+    _, alive = psutil.wait_procs(family, timeout=10)
+    assert not [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], "nothing outlives it"
