@@ -17,7 +17,10 @@ ATTACKS = [
     ("cloudflare", {"CLOUDFLARE_DNS_API_TOKEN_FILE": "/etc/shadow"}, "CLOUDFLARE_DNS_API_TOKEN_FILE is not a variable"),
     ("dnsupdate", {"DNSUPDATE_TSIG_FILE": "/etc/bind/rndc.key"}, "DNSUPDATE_TSIG_FILE is not allowed: it names a file"),
     ("cloudflare", {"CLOUDFLARE_TTL": "0"}, "CLOUDFLARE_TTL must be a whole number of seconds from 1 to 86400"),
-    ("cloudflare", {"CLOUDFLARE_BASE_URL": "https://user:pw@api.test"}, "CLOUDFLARE_BASE_URL must be an http(s) URL"),
+    ("cloudflare", {"CLOUDFLARE_BASE_URL": "https://user:pw@api.test"}, "CLOUDFLARE_BASE_URL is refused: the URL"),
+    ("httpreq", {"HTTPREQ_ENDPOINT": "http://169.254.169.254/latest"}, "HTTPREQ_ENDPOINT is refused"),
+    ("edgedns", {"AKAMAI_HOST": "[::ffff:169.254.169.254]"}, "AKAMAI_HOST is refused"),
+    ("pdns", {"PDNS_API_URL": "http://pdns.test/#"}, "PDNS_API_URL is refused: the URL must not have a #fragment"),
     ("exec", {"EXEC_PATH": "/bin/sh"}, "'exec' is not allowed: it runs a program on the certmate host"),
     ("fastdns", {"AKAMAI_HOST": "akab.test"}, "'fastdns' is not a lego"),
 ]

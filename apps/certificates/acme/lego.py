@@ -14,7 +14,8 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from certmate.egress import EgressRefused, check_url
 
 TABLE = Path(__file__).with_name("lego_providers.json")
 MAX_VALUE_LENGTH = 4096
@@ -32,7 +33,6 @@ SECONDS_BOUNDS = (
 NAMED_ENDPOINTS = {
     "OVH_ENDPOINT": {"ovh-eu", "ovh-ca", "ovh-us", "kimsufi-eu", "kimsufi-ca", "soyoustart-eu", "soyoustart-ca"},
 }
-_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]{1,253})(:\d{1,5})?")
 
 
 @functools.cache
@@ -91,20 +91,11 @@ def _value_problem(name: str, kind: str, value: str) -> str | None:
 
 
 def destination_problem(value: str) -> str | None:
-    """Whether lego may connect to ``value`` (a URL, or a host with an optional port).
-
-    EGRESS HOOK: the one place where a tenant-set lego destination meets the platform's egress rule.
-    """
+    """Whether lego may connect to ``value`` (a URL, or a host with an optional port): the platform's
+    egress rule, as for every destination a tenant sets."""
     url = value if "://" in value else f"https://{value}"
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        return "is not a valid URL or host name"
-    if parts.scheme not in ("https", "http") or not parts.hostname or not _HOST_PORT.fullmatch(parts.netloc):
-        return "must be an http(s) URL or a host name, without user name or password"
-    return _egress_problem(url)
-
-
-def _egress_problem(url: str) -> str | None:
+        check_url(url, schemes=("https", "http"), query=False)
+    except EgressRefused as exc:
+        return f"is refused: {exc}"
     return None
