@@ -12,6 +12,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import DnsAccount
+from apps.accounts.services.acme_accounts import dns_account_create
 from apps.certificates.acme import runner
 from apps.certificates.acme.providers import _write_private
 from apps.certificates.models import Certificate, JobStatus
@@ -66,3 +67,21 @@ def test_plugin_output_quoting_a_host_file_is_not_passed_on(pebble, host_secret,
     assert "edgerc" in failed.value.output.lower(), failed.value.output  # lego did try, and said so
     assert value not in failed.value.reason
     assert value not in failed.value.output
+
+
+def test_a_lego_provider_issues_from_a_launcher_child(tenant_a, pebble, bind9):
+    """lego is not loaded in the launcher: each certbot child loads it with its own run's environment."""
+    ca, _ = accounts_for(tenant_a, pebble, bind9)
+    credentials = {
+        "provider": "dnsupdate",
+        "DNSUPDATE_NAMESERVER": f"127.0.0.1:{bind9.port}",
+        "DNSUPDATE_TSIG_KEY": bind9.tsig_name,
+        "DNSUPDATE_TSIG_SECRET": bind9.tsig_secret,
+        "DNSUPDATE_TSIG_ALGORITHM": "hmac-sha256.",
+    }
+    with tenant_context(tenant_a):
+        dns = dns_account_create(name=unique("lego-"), provider="multi", credentials=credentials, propagation_seconds=1)
+        job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+        job = certificate_issue(job_id=job.pk)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert bind9.tsig_secret not in job.output
