@@ -39,7 +39,14 @@ REFUSED_PROVIDERS = {
 FILE = "names a file on the certmate host: give the value itself"
 PROFILE = "selects a profile or configuration file on the certmate host"
 TLS = "turns off TLS certificate verification"
+PROCESS = "changes the certbot process, not the DNS provider"
 REFUSED_NAMES: list[tuple[str, str]] = [
+    # Never expected in lego's metadata; refused should a future version list one.
+    (
+        r"(LD_|DYLD_|PYTHON|SSL_|REQUESTS_|CURL_|GO[A-Z]*$|HTTPS?_PROXY|NO_PROXY|ALL_PROXY|PATH$|HOME$|TMPDIR$|"
+        r"LANG$|LC_|CERTBOT_|XDG_).*",
+        PROCESS,
+    ),
     (r"(?i).*_(FILE|PATH)", FILE),
     (r".*EDGERC.*", FILE),  # Akamai's .edgerc file and its sections
     (r"HYPERONE_PASSPORT_LOCATION", FILE),

@@ -75,14 +75,29 @@ def test_every_allowed_variable_is_read_by_the_installed_lego():
     assert not _in_library("CERTMATE_NOT_A_LEGO_VARIABLE", compiled)
 
 
-def test_the_table_is_what_the_generator_makes_from_lego():
-    if not (LEGO_SOURCE / "HEAD").exists():
-        missing_tool(f"no lego source at {LEGO_SOURCE} (set CERTMATE_LEGO_SOURCE to a lego git repository)")
+def _generator():
     sys.path.insert(0, str(ROOT / "tools"))
     try:
         import lego_providers
     finally:
         sys.path.remove(str(ROOT / "tools"))
+    return lego_providers
+
+
+def test_the_generator_refuses_what_would_change_the_process_or_read_the_host():
+    classify = _generator().classify
+    for name in ("LD_PRELOAD", "HTTPS_PROXY", "GODEBUG", "PATH", "PYTHONPATH", "X_API_KEY_FILE", "X_CONFIG_FILE"):
+        assert classify(name)[0] == "refused", name
+    assert classify("X_API_KEY") == ("secret", "")
+    assert classify("X_TTL") == ("seconds", "")
+    assert classify("X_API_URL") == ("destination", "")
+    assert classify("X_RAM_ROLE") == ("identity", "")
+
+
+def test_the_table_is_what_the_generator_makes_from_lego():
+    if not (LEGO_SOURCE / "HEAD").exists():
+        missing_tool(f"no lego source at {LEGO_SOURCE} (set CERTMATE_LEGO_SOURCE to a lego git repository)")
+    lego_providers = _generator()
     committed = lego.TABLE.read_text()
     table = lego_providers.build(str(LEGO_SOURCE), json.loads(committed)["lego"]["commit"])
     assert lego_providers.render(table) == committed
