@@ -15,6 +15,7 @@ CAP_SETUID and CAP_SETGID, and hands the run folder to that user.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -191,6 +192,13 @@ def launcher() -> Launcher:
         if _launcher is None or not _launcher.alive():
             _launcher = Launcher()
         return _launcher
+
+
+@atexit.register
+def _stop_launcher() -> None:
+    # The launcher would stop by itself when this process is gone; stopping it first is tidier.
+    if _launcher is not None and _launcher.owner == os.getpid():
+        _launcher.close()
 
 
 def minimal_environment() -> dict[str, str]:
