@@ -15,14 +15,17 @@ from .connect import (
     check_url,
     connect,
     guarded,
+    platform_identity,
     refusal_in,
     resolve,
     session,
 )
+from .proxy import EgressProxy
 from .rules import ALLOW_SETTING, EgressRefused, classify, parse_allow
 
 __all__ = [
     "ALLOW_SETTING",
+    "EgressProxy",
     "EgressRefused",
     "GuardedSession",
     "allowance",
@@ -33,6 +36,7 @@ __all__ = [
     "connect",
     "guarded",
     "parse_allow",
+    "platform_identity",
     "refusal_in",
     "resolve",
     "session",

@@ -165,6 +165,19 @@ def guarded() -> Iterator[None]:
         _ACTIVE.reset(token)
 
 
+@contextlib.contextmanager
+def platform_identity() -> Iterator[None]:
+    """Inside a guarded block, the platform's own connections to fetch its own cloud identity (the instance
+    metadata service, a container credentials endpoint) when the platform lends it to tenants
+    (CERTMATE_STORAGE_PLATFORM_CREDENTIALS). Never around anything a tenant chose: the code inside must
+    connect only where the platform's own environment says."""
+    token = _ACTIVE.set(False)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
 class GuardedSession(requests.Session):
     """A requests session whose every connection, redirects included, obeys the egress rule."""
 

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 _PERMANENT = re.compile(
     r"unauthorized|externalAccountRequired|external account|accountDoesNotExist|rejectedIdentifier|"
     r"malformed|badCSR|\bcaa\b|(?-i:NOTAUTH|BADSIG|BADKEY|REFUSED)|invalid credentials|authentication failed|"
-    r"forbidden|not found: zone|no zone",
+    r"forbidden|not found: zone|no zone|"
+    r"CERTMATE_EGRESS_ALLOW",  # the platform's egress rule refused a destination: only a new setting helps
     re.IGNORECASE,
 )
 # Transient: the CA, the DNS or the network will likely answer differently in a while.

@@ -14,6 +14,7 @@ from pathlib import Path
 import certifi
 
 from apps.certificates.acme import launch, untrusted
+from certmate.egress import EgressProxy
 
 KEY_TYPE_ARGS = {
     "rsa2048": ["--key-type", "rsa", "--rsa-key-size", "2048"],
@@ -158,16 +159,21 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
     start = launch.fork if _launch_mode() == "fork" else launch.spawn
     user = launch.run_as(_certbot_user())
     launch.hand_over(work, user)
-    try:
-        code, output = start(args, env=run_env, cwd=work, timeout=timeout, user=user)
-    except launch.Deadline as exc:
-        output = untrusted.clean_output(exc.output, secrets=secrets)
-        reason = f"certbot did not finish within {timeout} s and was stopped"
-        raise CertbotError(reason, output, timed_out=True) from None
+    # Every HTTP(S) connection of certbot and its plugins (ACME directory, DNS APIs) goes through a proxy
+    # applying the platform's egress rule; what it refused is the reason the tenant sees.
+    with EgressProxy() as proxy:
+        run_env.update(proxy.environment())
+        try:
+            code, output = start(args, env=run_env, cwd=work, timeout=timeout, user=user)
+        except launch.Deadline as exc:
+            output = untrusted.clean_output(exc.output, secrets=secrets)
+            reason = f"certbot did not finish within {timeout} s and was stopped"
+            raise CertbotError(reason, output, timed_out=True) from None
     # Untrusted text: a plugin may quote what it read anywhere on the host.
     output = untrusted.clean_output(output, secrets=secrets)
     if code != 0:
-        raise CertbotError(untrusted.one_line(failure_reason(output), secrets=secrets), output)
+        reason = proxy.refusals[0] if proxy.refusals else failure_reason(output)
+        raise CertbotError(untrusted.one_line(reason, secrets=secrets), output)
     return output
 
 

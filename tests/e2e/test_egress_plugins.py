@@ -1,0 +1,42 @@
+"""A DNS plugin's own HTTP calls go through the run's egress proxy: a PowerDNS API whose name resolves to
+loopback is never reached, while the CA (allowed by name) answers as usual."""
+
+from __future__ import annotations
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.certificates.models import JobStatus
+from apps.certificates.services import certificate_issue, certificate_request
+from tests.e2e.issuance import unique
+from tests.egress import LOOPBACK_NAME, Listener, http_reply
+
+pytestmark = pytest.mark.tools
+
+
+def test_a_plugins_api_resolving_to_loopback_is_refused_at_the_proxy(tenant_a, pebble, settings):
+    # Pebble is allowed by its name only; the PowerDNS API's name resolves to 127.0.0.1, which is not allowed.
+    settings.CERTMATE_EGRESS_ALLOW = ["localhost"]
+    with Listener(http_reply(body=b"[]", headers={"Content-Type": "application/json"})) as powerdns:
+        with tenant_context(tenant_a):
+            ca = ca_account_create(
+                name=unique("pebble-"),
+                directory=f"https://localhost:{pebble.port}/dir",
+                email="admin@certmate.test",
+                trust_bundle=pebble.ca_bundle.read_text(),
+            )
+            dns = dns_account_create(
+                name=unique("pdns-"),
+                provider="powerdns",
+                credentials={"api_url": f"http://{LOOPBACK_NAME}:{powerdns.port}", "api_key": "pdns-key"},
+                propagation_seconds=1,
+            )
+            job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+            job = certificate_issue(job_id=job.pk)
+        assert powerdns.accepted == 0
+    assert job.status == JobStatus.FAILED
+    assert f"{LOOPBACK_NAME}: 127.0.0.1 is a loopback address" in job.error, job.error
+    with tenant_context(tenant_a):
+        ca.refresh_from_db()
+        assert ca.registered_at is not None, "the CA was reached through the same proxy"
