@@ -20,6 +20,8 @@ ATTACKS = [
     ("cloudflare", {"CLOUDFLARE_BASE_URL": "https://user:pw@api.test"}, "CLOUDFLARE_BASE_URL is refused: the URL"),
     ("httpreq", {"HTTPREQ_ENDPOINT": "http://169.254.169.254/latest"}, "HTTPREQ_ENDPOINT is refused"),
     ("edgedns", {"AKAMAI_HOST": "[::ffff:169.254.169.254]"}, "AKAMAI_HOST is refused"),
+    ("dnsupdate", {"DNSUPDATE_NAMESERVER": "ns.internal.test:53"}, "DNSUPDATE_NAMESERVER must be an IP address"),
+    ("dnsupdate", {"DNSUPDATE_NAMESERVER": "169.254.169.254:53"}, "DNSUPDATE_NAMESERVER is refused"),
     ("pdns", {"PDNS_API_URL": "http://pdns.test/#"}, "PDNS_API_URL is refused: the URL must not have a #fragment"),
     ("exec", {"EXEC_PATH": "/bin/sh"}, "'exec' is not allowed: it runs a program on the certmate host"),
     ("fastdns", {"AKAMAI_HOST": "akab.test"}, "'fastdns' is not a lego"),

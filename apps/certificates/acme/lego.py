@@ -10,12 +10,13 @@ metadata by ``tools/lego_providers.py`` (see there for the rules).
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from certmate.egress import EgressRefused, check_url
+from certmate.egress import EgressRefused, check_address, check_url
 
 TABLE = Path(__file__).with_name("lego_providers.json")
 MAX_VALUE_LENGTH = 4096
@@ -84,18 +85,25 @@ def _value_problem(name: str, kind: str, value: str) -> str | None:
             return f"is too long (at most {MAX_DESTINATION_LENGTH} characters)"
         if value in NAMED_ENDPOINTS.get(name, ()):
             return None
-        return destination_problem(value)
+        return destination_problem(value, dns=name.endswith("_NAMESERVER"))
     if len(value) > MAX_VALUE_LENGTH:
         return f"is too long (at most {MAX_VALUE_LENGTH} characters)"
     return None
 
 
-def destination_problem(value: str) -> str | None:
+def destination_problem(value: str, *, dns: bool = False) -> str | None:
     """Whether lego may connect to ``value`` (a URL, or a host with an optional port): the platform's
-    egress rule, as for every destination a tenant sets."""
+    egress rule, as for every destination a tenant sets. A DNS server (``dns``) is reached directly,
+    not through the run's HTTP egress proxy, so it must be an address, checked here."""
     url = value if "://" in value else f"https://{value}"
     try:
-        check_url(url, schemes=("https", "http"), query=False)
+        parts = check_url(url, schemes=("https", "http"), query=False)
+        if dns:
+            try:
+                address = ipaddress.ip_address(parts.hostname or "")
+            except ValueError:
+                return "must be an IP address, optionally with :port (DNS goes around the egress proxy)"
+            check_address(address)
     except EgressRefused as exc:
         return f"is refused: {exc}"
     return None
