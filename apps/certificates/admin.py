@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.certificates.models import Certificate, CertificateVersion, Job, KeyDownload, RenewalSweep
 from apps.certificates.services.requests import certificate_renew
@@ -13,6 +14,10 @@ def _published(version) -> str:
         for p in version.publications.all()
     ]
     return "; ".join(rows) or "—"
+
+
+def _is_admin(request) -> bool:
+    return getattr(request.user, "role", None) == Role.ADMIN
 
 
 class VersionInline(admin.TabularInline):
@@ -118,6 +123,15 @@ class JobAdmin(RecordAdmin):
     list_display = ("certificate", "operation", "status", "created_at", "duration", "error")
     list_filter = ("status", "operation")
     list_select_related = ("certificate",)
+
+    def get_fields(self, request, obj=None):
+        # certbot's output is shown to the tenant's admins only (plugin output is untrusted text).
+        fields = super().get_fields(request, obj)
+        return fields if _is_admin(request) else [f for f in fields if f != "output"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if _is_admin(request) else [f for f in fields if f != "output"]
 
     @admin.display(description="seconds")
     def duration(self, obj):

@@ -251,8 +251,9 @@ CERTMATE_RETRY_MAX_SECONDS = env_int("CERTMATE_RETRY_MAX_SECONDS", 3600, minimum
 # New orders per CA account per window (Let's Encrypt: 300 per account per 3 hours).
 CERTMATE_ORDERS_PER_ACCOUNT = env_int("CERTMATE_ORDERS_PER_ACCOUNT", 300, minimum=1)
 CERTMATE_ORDER_WINDOW_SECONDS = env_int("CERTMATE_ORDER_WINDOW_SECONDS", 3 * 3600, minimum=1)
-# How certbot runs: "fork" (imported once per worker, each run a forked child) or "spawn" (a new
-# interpreter per run). See apps/certificates/acme/launch.py.
+# How certbot runs: "fork" (a clean launcher process imports certbot once, each run a child forked from
+# it, sharing nothing with the worker) or "spawn" (a new interpreter per run). See
+# apps/certificates/acme/launch.py.
 CERTMATE_CERTBOT_LAUNCH = env_str("CERTMATE_CERTBOT_LAUNCH", "fork")
 if CERTMATE_CERTBOT_LAUNCH not in ("fork", "spawn"):
     raise ImproperlyConfigured(f"CERTMATE_CERTBOT_LAUNCH={CERTMATE_CERTBOT_LAUNCH!r}: use fork or spawn")
@@ -284,3 +285,12 @@ CERTMATE_PUBLISH_RETRY_MAX_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_MAX_SECONDS
 from certmate.egress.rules import allow_from_env  # noqa: E402
 
 CERTMATE_EGRESS_ALLOW = allow_from_env()
+
+# --- DNS plugins and the certbot child (issue 10: plugins) ----------------------------------------
+# Whether a tenant's lego (`multi`) DNS account may use this machine's own cloud identity (instance RAM
+# role, OCI instance principal, managed identity). Off: every tenant brings its own credentials.
+CERTMATE_DNS_PLATFORM_IDENTITY = env_bool("CERTMATE_DNS_PLATFORM_IDENTITY", False)
+# Run certbot and its plugins as this user (name or uid), not as the worker's: the worker must be root
+# or hold CAP_SETUID, CAP_SETGID, CAP_CHOWN and CAP_DAC_OVERRIDE (it hands each run folder to that user).
+# Empty: certbot runs as the worker's user.
+CERTMATE_CERTBOT_USER = env_str("CERTMATE_CERTBOT_USER", "") or ""

@@ -1,14 +1,14 @@
 """The parts of the certbot runner that need no CA: reading failures, redaction, confinement."""
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from apps.certificates.acme.runner import CertbotError, _write_tree, failure_reason, redact
+from apps.certificates.acme.runner import CertbotError, _write_tree, failure_reason
+from apps.certificates.acme.untrusted import redact
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,33 +59,22 @@ def test_account_files_cannot_escape_the_config_folder(tmp_path):
         _write_tree(tmp_path, {"../evil": "x"})
 
 
-def print_env(args):
-    print(json.dumps(dict(os.environ)))
-    return 0
-
-
-def sleep_long(args):
-    print("started", flush=True)
-    time.sleep(60)
-    return 0
-
-
 @pytest.fixture(params=["fork", "spawn"])
 def launch_mode(request, settings, monkeypatch):
     """Run the test with both launchers; the certbot entry point is swapped for a probe."""
     from apps.certificates.acme import launch
 
     settings.CERTMATE_CERTBOT_LAUNCH = request.param
-    probe = {"entry": print_env}
+    probe = {"entry": "print_env"}
     real_fork, real_spawn = launch.fork, launch.spawn
 
     def fork(args, **kwargs):
-        return real_fork(args, entry=probe["entry"], **kwargs)
+        return real_fork(args, entry=f"tests.certificates.probes:{probe['entry']}", path=[str(ROOT)], **kwargs)
 
     def spawn(args, **kwargs):
         code = (
             f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-            f"from tests.certificates.test_runner import {probe['entry'].__name__} as f; sys.exit(f([]))"
+            f"from tests.certificates.probes import {probe['entry']} as f; sys.exit(f([]))"
         )
         monkeypatch.setattr(launch, "SPAWN_COMMAND", [sys.executable, "-c", code])
         return real_spawn(args, **kwargs)
@@ -113,7 +102,7 @@ def test_certbot_gets_a_clean_environment_without_the_workers_secrets(tmp_path, 
 def test_a_run_past_its_timeout_is_killed_with_a_clear_reason(tmp_path, launch_mode):
     from apps.certificates.acme.runner import AcmeAccount, _run
 
-    launch_mode["entry"] = sleep_long
+    launch_mode["entry"] = "sleep_long"
     account = AcmeAccount(directory_url="https://ca.test/dir", email="a@b.test")
     started = time.monotonic()
     with pytest.raises(CertbotError) as exc:

@@ -3,23 +3,37 @@ of its own and a deadline, and return its exit status and output.
 
 - ``spawn``: a new interpreter (``python -c 'certbot.main.main()'``). Simple, but every run pays for
   starting Python and importing certbot with all its DNS plugins (about 1 s of CPU here).
-- ``fork``: certbot and its plugins are imported once in this (worker) process; each run is a forked
-  child that calls certbot's main() and exits. The child is still a separate process with its own
-  environment, folder and session, killed at the deadline; only the imports are shared.
+- ``fork``: a clean launcher process (``zygote.py``), started once per worker process with a minimal
+  environment, imports certbot and its plugins once; each run is a child forked from it, with its own
+  session, environment, folder and output file, killed at the deadline and when the worker goes away.
+  The child shares nothing with the worker: not its memory (settings, encryption keys), not its
+  environment, not its descriptors.
+
+Either can run certbot as another user (``CERTMATE_CERTBOT_USER``): the worker must be root or hold
+CAP_SETUID and CAP_SETGID, and hands the run folder to that user.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import json
 import os
+import pwd
 import signal
+import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
+import sysconfig
+import threading
 from pathlib import Path
 
+from apps.certificates.acme import zygote
+
 SPAWN_COMMAND = [sys.executable, "-c", "import sys; from certbot.main import main; sys.exit(main())"]
+ZYGOTE_SCRIPT = Path(zygote.__file__)
+# Switching user (setuid, setgid), handing the folder over (chown) and reading it back (dac_override).
+_CAPABILITIES = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7}
 
 
 class Deadline(Exception):
@@ -28,10 +42,93 @@ class Deadline(Exception):
         self.output = output
 
 
-def spawn(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> tuple[int, str]:
+class LaunchError(RuntimeError):
+    """certbot could not be started as configured (a setting, not a certificate, is wrong)."""
+
+
+# -- running as another user ---------------------------------------------------------------------
+
+
+def run_as(user: str | None) -> tuple[int, int] | None:
+    """(uid, gid) of ``user`` for certbot runs, or None to run as the worker. Fails loudly when the
+    worker cannot switch to it."""
+    if not user:
+        return None
+    try:
+        entry = pwd.getpwnam(user) if not user.isdigit() else pwd.getpwuid(int(user))
+    except KeyError:
+        raise LaunchError(f"CERTMATE_CERTBOT_USER={user!r}: no such user on this machine") from None
+    if (entry.pw_uid, entry.pw_gid) == (os.geteuid(), os.getegid()):
+        return None
+    if os.geteuid() != 0 and not _has_capabilities(*_CAPABILITIES.values()):
+        raise LaunchError(
+            f"CERTMATE_CERTBOT_USER={user!r}: the worker runs as uid {os.geteuid()} and cannot start certbot as "
+            f"another user: run it as root or grant it {', '.join(_CAPABILITIES)}"
+        )
+    unreachable = [p for p in _python_paths() if not _reachable(p, entry.pw_uid, entry.pw_gid)]
+    if unreachable:
+        raise LaunchError(
+            f"CERTMATE_CERTBOT_USER={user!r}: that user cannot read Python at {unreachable[0]} "
+            "(install Python and certmate where every user can read them)"
+        )
+    return entry.pw_uid, entry.pw_gid
+
+
+def _python_paths() -> list[str]:
+    paths = sysconfig.get_paths()
+    return [os.path.realpath(sys.executable), paths["stdlib"], paths["purelib"], paths["platlib"]]
+
+
+def _reachable(path: str, uid: int, gid: int) -> bool:
+    """Whether ``uid`` can get to ``path``: every folder on the way searchable, the end readable."""
+    parts = Path(path).resolve().parts
+    for depth in range(1, len(parts) + 1):
+        current = Path(*parts[:depth])
+        try:
+            info = current.stat()
+        except OSError:
+            return False
+        need = 0o1 if depth < len(parts) or current.is_dir() else 0o4
+        granted = info.st_mode & 0o7
+        if info.st_uid == uid:
+            granted = (info.st_mode >> 6) & 0o7
+        elif info.st_gid == gid:
+            granted = (info.st_mode >> 3) & 0o7
+        if not granted & need:
+            return False
+    return True
+
+
+def _has_capabilities(*bits: int) -> bool:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    effective = next((int(line.split()[1], 16) for line in status.splitlines() if line.startswith("CapEff:")), 0)
+    return all(effective & (1 << bit) for bit in bits)
+
+
+def hand_over(folder: Path, user: tuple[int, int] | None) -> None:
+    """Give the run folder (and what the worker wrote into it) to certbot's user."""
+    if user is None:
+        return
+    uid, gid = user
+    os.chown(folder, uid, gid)
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
+
+
+# -- spawn ---------------------------------------------------------------------------------------
+
+
+def spawn(
+    args: list[str], *, env: dict[str, str], cwd: Path, timeout: float, user: tuple[int, int] | None = None
+) -> tuple[int, str]:
+    switch = {"user": user[0], "group": user[1], "extra_groups": []} if user else {}
     process = subprocess.Popen(
         [*SPAWN_COMMAND, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
+        start_new_session=True, **switch,
     )  # fmt: skip
     try:
         output, _ = process.communicate(timeout=timeout)
@@ -46,127 +143,101 @@ def spawn(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float) ->
     return process.returncode, output or ""
 
 
-def _certbot_main(args: list[str]) -> int:
-    from certbot.main import main
-
-    result = main(args)
-    if isinstance(result, str):  # certbot returns a message instead of raising for some errors
-        print(result, file=sys.stderr)
-        return 1
-    return result or 0
+# -- fork (from the launcher process) ------------------------------------------------------------
 
 
-_warm = False
+class Launcher:
+    """This worker process's launcher process: started on first use, again after a fork or its death."""
 
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(self.owner), str(theirs.fileno())],
+            env=minimal_environment(), close_fds=True, pass_fds=(theirs.fileno(),), cwd="/",
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        theirs.close()
+        self.control = ours
+        self.lock = threading.Lock()
+        if self.control.recv(16) != b"ready":
+            self.close()
+            raise LaunchError(f"the certbot launcher process did not start (exit status {self.process.wait()})")
 
-def warm_up() -> None:
-    """Import certbot and every installed plugin once, so forked runs start with them loaded."""
-    global _warm
-    if not _warm:
-        from certbot._internal.plugins import disco
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.process.poll() is None
 
-        disco.PluginsRegistry.find_all()
-        _warm = True
-
-
-Entry = Callable[[list[str]], int]
-
-
-def fork(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float, entry: Entry = _certbot_main):
-    if entry is _certbot_main:
-        warm_up()
-    output_path = cwd / "certbot-output.log"
-    sys.stdout.flush()
-    sys.stderr.flush()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        _child(args, env=env, cwd=cwd, output_path=output_path, entry=entry, parent=parent)
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            if time.monotonic() > deadline:
-                _kill_group(pid)
-                os.waitpid(pid, 0)
-                raise Deadline(_read(output_path))
-            time.sleep(0.02)
-    except Deadline:
-        raise
-    except BaseException:
-        _kill_group(pid)
-        os.waitpid(pid, 0)
-        raise
-    return os.waitstatus_to_exitcode(status), _read(output_path)
-
-
-def _child(args, *, env, cwd, output_path, entry, parent: int) -> None:
-    code = 1
-    try:
-        _die_with_parent(parent)
-        os.setsid()
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGALRM):
-            signal.signal(sig, signal.SIG_DFL)
-        fd = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        os.close(fd)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        # The worker's (or a test runner's) stream objects may not write to fds 1 and 2 at all.
-        sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
-        sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
-        sys.stdin = open(0, closefd=False)  # noqa: SIM115
-        # Nothing else of the worker's: its database connection above all, which must not outlive it
-        # (closing the descriptor sends nothing, so the worker's own connection is undisturbed).
-        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-        os.chdir(cwd)
-        os.environ.clear()
-        os.environ.update(env)
-        import tempfile
-
-        tempfile.tempdir = None  # the parent's cached temp folder: use this run's TMPDIR instead
-        import logging
-
-        root = logging.getLogger()
-        for handler in root.handlers[:]:  # the worker's handlers; certbot sets up its own
-            root.removeHandler(handler)
-        code = entry(args)
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            code = exc.code or 0
-        else:
-            print(exc.code, file=sys.stderr)
-            code = 1
-    except BaseException:
-        sys.excepthook(*sys.exc_info())  # certbot's own hook prints its readable message
-        code = 1
-    finally:
+    def open_run(self) -> socket.socket:
+        ours, theirs = socket.socketpair()
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            with self.lock:
+                socket.send_fds(self.control, [b"run"], [theirs.fileno()])
         finally:
-            os._exit(code)
+            theirs.close()
+        return ours
+
+    def close(self) -> None:
+        self.control.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
 
 
-def _die_with_parent(parent: int) -> None:
-    """A worker killed mid-run takes its certbot with it (Linux: the parent-death signal)."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
+_launcher: Launcher | None = None
+_launcher_lock = threading.Lock()
 
 
-def _kill_group(pid: int) -> None:
-    # The child itself too: interrupted before its setsid() it has no group of its own yet.
-    for kill in (os.killpg, os.kill):
-        with contextlib.suppress(ProcessLookupError):
-            kill(pid, signal.SIGKILL)
+def launcher() -> Launcher:
+    global _launcher
+    with _launcher_lock:
+        if _launcher is None or not _launcher.alive():
+            _launcher = Launcher()
+        return _launcher
+
+
+@atexit.register
+def _stop_launcher() -> None:
+    # The launcher would stop by itself when this process is gone; stopping it first is tidier.
+    if _launcher is not None and _launcher.owner == os.getpid():
+        _launcher.close()
+
+
+def minimal_environment() -> dict[str, str]:
+    """What the launcher process starts with: enough to find programs and read text, no secret."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": "/nonexistent"}
+
+
+def fork(
+    args: list[str],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float,
+    user: tuple[int, int] | None = None,
+    entry: str | None = None,
+    path: list[str] | None = None,
+) -> tuple[int, str]:
+    """``entry`` ("module:function" on ``path``) replaces certbot's main() in tests."""
+    request = {"args": args, "env": env, "cwd": str(cwd), "timeout": timeout, "user": user}
+    if entry:
+        request |= {"entry": entry, "path": path or []}
+    run = launcher().open_run()
+    with run:
+        zygote.send_message(run, json.dumps(request).encode())
+        # The supervisor keeps the deadline; this bound only guards against a lost launcher.
+        run.settimeout(timeout + 60)
+        try:
+            answer = json.loads(zygote.receive_message(run))
+        except TimeoutError:
+            answer = {"deadline": True}
+        except EOFError:  # the launcher or the supervisor was killed; certbot died with it
+            answer = {"code": 1, "lost": True}
+    # Leaving the block closes the socket, even on an exception: the supervisor then kills certbot.
+    output = _read(cwd / zygote.OUTPUT_NAME)
+    if answer.get("deadline"):
+        raise Deadline(output)
+    if answer.get("lost"):
+        output += "\ncertbot's launcher process stopped before certbot finished\n"
+    return int(answer["code"]), output
 
 
 def _read(path: Path) -> str:

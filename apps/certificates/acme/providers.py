@@ -25,6 +25,7 @@ from pathlib import Path
 import configobj
 from django.core.exceptions import ValidationError
 
+from apps.certificates.acme import lego
 from certmate.egress import EgressRefused, check_address, check_url
 
 PLUGIN_GROUP = "certbot.plugins"
@@ -260,7 +261,7 @@ class DnsProvider:
 
     def _expected(self) -> str:
         names = ", ".join(f.name for f in self.fields)
-        return names + (", or UPPER_CASE provider variables" if self.extra_keys else "")
+        return names + (", or the lego provider's variables" if self.extra_keys else "")
 
     def _alternatives_text(self) -> str:
         return ", or ".join(" + ".join(group) for group in self.alternatives)
@@ -442,39 +443,12 @@ def _azure_entries(c: Mapping[str, str]) -> list[tuple[str, str]]:
     return entries
 
 
-# lego providers refused in `multi`: what they would do on a shared host
-_LEGO_REFUSED = {
-    "exec": "runs a program on the certmate host",
-    "manual": "waits for a person at a terminal",
-    # these fall back to the host's own cloud identity when a key is missing: use the dedicated entry
-    "route53": "may use the host's AWS identity: use the route53 provider",
-    "lightsail": "may use the host's AWS identity",
-    "gcloud": "may use the host's Google identity: use the google provider",
-    "azure": "may use the host's Azure identity: use the azure provider",
-    "azuredns": "may use the host's Azure identity: use the azure provider",
-}
-# lego reads every variable from the process environment; these would change the process, not the provider
-_LEGO_REFUSED_KEYS = {
-    "PATH", "HOME", "TMPDIR", "SHELL", "USER", "LANG", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-    "GODEBUG", "GOGC", "GOMAXPROCS", "GOMEMLIMIT", "GOTRACEBACK", "GOOGLE_APPLICATION_CREDENTIALS",
-    "AWS_PROFILE", "AWS_ROLE_ARN",
-}  # fmt: skip
-_LEGO_REFUSED_PREFIXES = ("LD_", "DYLD_", "PYTHON", "SSL_", "REQUESTS_", "CURL_", "CERTBOT_", "LEGO_", "XDG_", "LC_")
-# lego reads NAME_FILE as "the value is in this file": a tenant must not name files on the host
-_LEGO_REFUSED_SUFFIXES = ("_FILE", "_PATH")
-
-
 def _check_multi(c: Mapping[str, str]) -> Iterable[tuple[str, str]]:
-    reason = _LEGO_REFUSED.get(c["provider"])
-    if reason:
-        yield "provider", f"'{c['provider']}' is not allowed: it {reason}"
-    for name in c:
-        if name == "provider":
-            continue
-        if name in _LEGO_REFUSED_KEYS or name.startswith(_LEGO_REFUSED_PREFIXES):
-            yield name, "is not allowed: it changes the certbot process, not the DNS provider"
-        elif name.endswith(_LEGO_REFUSED_SUFFIXES):
-            yield name, "is not allowed: give the value itself, not a path on the certmate host"
+    from django.conf import settings
+
+    variables = {name: value for name, value in c.items() if name != "provider"}
+    allow_identity = getattr(settings, "CERTMATE_DNS_PLATFORM_IDENTITY", False)
+    yield from lego.check(c["provider"], variables, allow_identity=allow_identity)
 
 
 # -- the registry -------------------------------------------------------------------------------
@@ -728,7 +702,7 @@ _PROVIDERS = (
                 help="as listed at go-acme.github.io/lego/dns, e.g. namecheap",
             ),
         ),
-        extra_keys=r"[A-Z][A-Z0-9_]{0,127}",
+        extra_keys=r"[A-Za-z][A-Za-z0-9_]{0,127}",  # the allowlist per lego provider is in _check_multi
         check=_check_multi,
         default_propagation_seconds=60,
         help="Add the provider's lego variables as fields, e.g. NAMECHEAP_API_USER and NAMECHEAP_API_KEY.",

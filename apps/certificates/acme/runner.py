@@ -13,7 +13,7 @@ from pathlib import Path
 
 import certifi
 
-from apps.certificates.acme import launch
+from apps.certificates.acme import launch, untrusted
 from certmate.egress import EgressProxy
 
 KEY_TYPE_ARGS = {
@@ -24,7 +24,6 @@ KEY_TYPE_ARGS = {
     "ec384": ["--key-type", "ecdsa", "--elliptic-curve", "secp384r1"],
 }
 CERT_NAME = "certmate"
-REDACTED = "[redacted]"
 
 
 class CertbotError(Exception):
@@ -71,12 +70,6 @@ class Issued:
     fullchain_pem: str
     key_pem: str
     output: str
-
-
-def redact(text: str, secrets) -> str:
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, str]:
@@ -164,20 +157,30 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
         run_env["REQUESTS_CA_BUNDLE"] = str(bundle)
     run_env.update(env)
     start = launch.fork if _launch_mode() == "fork" else launch.spawn
+    user = launch.run_as(_certbot_user())
+    launch.hand_over(work, user)
     # Every HTTP(S) connection of certbot and its plugins (ACME directory, DNS APIs) goes through a proxy
     # applying the platform's egress rule; what it refused is the reason the tenant sees.
     with EgressProxy() as proxy:
         run_env.update(proxy.environment())
         try:
-            code, output = start(args, env=run_env, cwd=work, timeout=timeout)
+            code, output = start(args, env=run_env, cwd=work, timeout=timeout, user=user)
         except launch.Deadline as exc:
-            output = redact(exc.output, secrets)
+            output = untrusted.clean_output(exc.output, secrets=secrets)
             reason = f"certbot did not finish within {timeout} s and was stopped"
             raise CertbotError(reason, output, timed_out=True) from None
-    output = redact(output, secrets)
+    # Untrusted text: a plugin may quote what it read anywhere on the host.
+    output = untrusted.clean_output(output, secrets=secrets)
     if code != 0:
-        raise CertbotError(proxy.refusals[0] if proxy.refusals else failure_reason(output), output)
+        reason = proxy.refusals[0] if proxy.refusals else failure_reason(output)
+        raise CertbotError(untrusted.one_line(reason, secrets=secrets), output)
     return output
+
+
+def _certbot_user() -> str:
+    from django.conf import settings
+
+    return getattr(settings, "CERTMATE_CERTBOT_USER", "")
 
 
 def _launch_mode() -> str:

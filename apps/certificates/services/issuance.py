@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.accounts.models import CaAccount, TenantSettings
 from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
-from apps.certificates.acme import runner
+from apps.certificates.acme import runner, untrusted
 from apps.certificates.acme.failures import is_transient, retry_after
 from apps.certificates.acme.providers import DnsPluginMissing, get_provider
 from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobStatus
@@ -208,7 +208,7 @@ def retry_delay(attempt: int) -> float:
 
 
 def _failed_attempt(job: Job, exc: IssuanceError) -> None:
-    reason = " ".join(exc.reason.split())
+    reason = untrusted.one_line(exc.reason)
     attempts = Job.objects.values_list("attempts", flat=True).get(pk=job.pk)
     if exc.transient and attempts < settings.CERTMATE_RETRY_ATTEMPTS:
         now = timezone.now()
@@ -217,8 +217,8 @@ def _failed_attempt(job: Job, exc: IssuanceError) -> None:
             # Only while still ours: a job the sweep gave up on stays given up on.
             if Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
                 status=JobStatus.QUEUED,
-                error=f"attempt {attempts} failed, retrying in {delay:.0f} s: {reason}",
-                output=exc.output,
+                error=untrusted.one_line(f"attempt {attempts} failed, retrying in {delay:.0f} s: {reason}"),
+                output=untrusted.clean_output(exc.output),
                 queued_at=now + timedelta(seconds=delay),
                 lease_expires_at=None,
             ):
@@ -230,7 +230,7 @@ def _failed_attempt(job: Job, exc: IssuanceError) -> None:
 def _fail_for_good(job: Job, reason: str, output: str) -> None:
     """Record why and tell listeners; the certificate's current version, if it has one, stays current,
     and it is not tried again before a growing delay (a day, doubling up to a week)."""
-    reason = " ".join(reason.split())
+    reason, output = untrusted.one_line(reason), untrusted.clean_output(output)
     now = timezone.now()
     with transaction.atomic():
         if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
