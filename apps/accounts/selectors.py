@@ -1,9 +1,12 @@
 """Reads for accounts."""
 
+from __future__ import annotations
+
+from django.db import connection
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name
 
-from apps.accounts.models import Tenant
+from apps.accounts.models import SsoSettings, Tenant
 
 
 def tenant_list() -> QuerySet[Tenant]:
@@ -11,3 +14,17 @@ def tenant_list() -> QuerySet[Tenant]:
     return (
         Tenant.objects.exclude(schema_name=get_public_schema_name()).prefetch_related("domains").order_by("schema_name")
     )
+
+
+def sso_settings_get() -> SsoSettings:
+    """The current tenant's single sign-on settings (an unsaved, disabled row when never configured)."""
+    return SsoSettings.objects.filter(singleton=True).first() or SsoSettings()
+
+
+def sso_settings_active() -> SsoSettings | None:
+    """The current tenant's single sign-on settings when sign-in through its provider is on, else None
+    (always None on the public host: platform operators sign in with their passwords)."""
+    if connection.schema_name == get_public_schema_name():
+        return None
+    config = SsoSettings.objects.filter(singleton=True, enabled=True).first()
+    return config if config is not None and config.issuer and config.client_id else None

@@ -274,3 +274,24 @@ CERTMATE_STORAGE_PLATFORM_CREDENTIALS = env_bool("CERTMATE_STORAGE_PLATFORM_CRED
 CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)
 CERTMATE_PUBLISH_RETRY_MAX_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_MAX_SECONDS", 3600, minimum=1)
+
+# --- Single sign-on (per-tenant OpenID Connect, apps/accounts/sso) --------------------------------
+# Each tenant configures its own provider in its admin or at /api/sso; these are the platform's bounds.
+CERTMATE_SSO_TIMEOUT = env_int("CERTMATE_SSO_TIMEOUT", 10, minimum=1)
+# Seconds a provider's discovery document is reused (per tenant and issuer).
+CERTMATE_SSO_DISCOVERY_CACHE_SECONDS = env_int("CERTMATE_SSO_DISCOVERY_CACHE_SECONDS", 300, minimum=0)
+# A PEM bundle of CAs to trust for identity providers instead of the system's (a private CA).
+CERTMATE_SSO_CA_BUNDLE = env_str("CERTMATE_SSO_CA_BUNDLE") or None
+if CERTMATE_SSO_CA_BUNDLE and not Path(CERTMATE_SSO_CA_BUNDLE).is_file():
+    raise ImproperlyConfigured(f"CERTMATE_SSO_CA_BUNDLE={CERTMATE_SSO_CA_BUNDLE!r} is not a file")
+# Passwords through certmate's backend (which refuses them for an SSO-only tenant), then the tenant's
+# provider. Other entries set above (a lockout backend) are kept in front.
+AUTHENTICATION_BACKENDS = [
+    *(
+        backend
+        for backend in globals().get("AUTHENTICATION_BACKENDS", [])
+        if backend != "django.contrib.auth.backends.ModelBackend"
+    ),
+    "apps.accounts.sso.backends.PasswordBackend",
+    "apps.accounts.sso.backends.TenantOIDCBackend",
+]

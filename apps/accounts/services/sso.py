@@ -1,0 +1,228 @@
+"""A tenant's single sign-on: its settings, and the users its identity provider signs in.
+
+Every value comes from a tenant admin, who the platform does not trust: each is checked to its format
+and bounded, and the issuer must pass the platform's egress rule before it is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.accounts.models import Role, SsoSettings, User
+from apps.accounts.models.sso import empty_role_values
+from apps.accounts.services.users import user_sign_in_provision
+from certmate import egress
+
+# RFC 6749: scope tokens are printable ASCII without space, '"' or '\'; client ids and secrets VSCHARs.
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,100}")
+VSCHARS = re.compile(r"[\x20-\x7e]+")
+CLAIM_NAME = re.compile(r"[\x21-\x7e]{1,200}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_SCOPES = 20
+MAX_VALUES_PER_ROLE = 100
+MAX_VALUE_LENGTH = 200
+MAX_SECRET_LENGTH = 1000
+
+
+class SsoRefused(Exception):
+    """A sign-in through the tenant's identity provider is refused; the message is safe to show the
+    person signing in (it never carries a remote answer or a secret). ``email`` when it is known."""
+
+    def __init__(self, message: str, *, email: str = ""):
+        super().__init__(message)
+        self.email = email
+
+
+def _text(value: Any, field: str, *, max_length: int, pattern: re.Pattern | None = None, blank: bool = True) -> str:
+    if not isinstance(value, str):
+        raise ValidationError({field: "must be text"}, code="invalid")
+    value = value.strip()
+    if not value:
+        if blank:
+            return ""
+        raise ValidationError({field: "is required"}, code="required")
+    if len(value) > max_length:
+        raise ValidationError({field: f"is longer than {max_length} characters"}, code="invalid")
+    if CONTROL.search(value) or (pattern is not None and not pattern.fullmatch(value)):
+        raise ValidationError({field: "contains characters that are not allowed here"}, code="invalid")
+    return value
+
+
+def _issuer(value: Any) -> str:
+    issuer = _text(value, "issuer", max_length=500)
+    if not issuer:
+        return ""
+    parts = urlsplit(issuer)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValidationError({"issuer": "must be an https:// URL"}, code="invalid")
+    if parts.username or parts.password or parts.query or parts.fragment or "#" in issuer or "?" in issuer:
+        raise ValidationError({"issuer": "must not carry credentials, a query or a fragment"}, code="invalid")
+    try:
+        egress.check_url(issuer, schemes=("https",))
+    except egress.EgressRefused as exc:
+        raise ValidationError({"issuer": str(exc)}, code="egress_refused") from None
+    return issuer
+
+
+def _scopes(value: Any) -> str:
+    tokens = _text(value, "scopes", max_length=300, blank=False).split()
+    if len(tokens) > MAX_SCOPES or not all(SCOPE_TOKEN.fullmatch(token) for token in tokens):
+        raise ValidationError({"scopes": f"must be at most {MAX_SCOPES} space-separated scope names"}, code="invalid")
+    if "openid" not in tokens:
+        raise ValidationError({"scopes": "must include openid"}, code="invalid")
+    return " ".join(dict.fromkeys(tokens))
+
+
+def _role_values(value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, dict) or not set(value) <= set(Role.values):
+        raise ValidationError(
+            {"role_values": f"must be an object with lists under {', '.join(Role.values)}"}, code="invalid"
+        )
+    cleaned = empty_role_values()
+    for role, values in value.items():
+        if not isinstance(values, list) or len(values) > MAX_VALUES_PER_ROLE:
+            raise ValidationError(
+                {"role_values": f"{role}: must be a list of at most {MAX_VALUES_PER_ROLE} claim values"}, code="invalid"
+            )
+        for item in values:
+            text = _text(item, f"role_values.{role}", max_length=MAX_VALUE_LENGTH, blank=False)
+            if text not in cleaned[role]:
+                cleaned[role].append(text)
+    return cleaned
+
+
+def sso_settings_validate(
+    *,
+    current: SsoSettings,
+    enabled: bool,
+    name: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str | None,
+    scopes: str,
+    role_claim: str,
+    role_values: dict,
+    sso_only: bool,
+) -> dict[str, Any]:
+    """The settings as they would be stored, or a ValidationError per field. ``client_secret`` None (or
+    empty) keeps the stored secret, unless the issuer or the client id changes: a stored secret is never
+    sent anywhere it was not given for."""
+    if not isinstance(enabled, bool) or not isinstance(sso_only, bool):
+        raise ValidationError("enabled and sso_only must be true or false", code="invalid")
+    cleaned = {
+        "enabled": enabled,
+        "name": _text(name, "name", max_length=60),
+        "issuer": _issuer(issuer),
+        "client_id": _text(client_id, "client_id", max_length=255, pattern=VSCHARS),
+        "scopes": _scopes(scopes),
+        "role_claim": _text(role_claim, "role_claim", max_length=200, pattern=CLAIM_NAME, blank=False),
+        "role_values": _role_values(role_values),
+        "sso_only": sso_only,
+    }
+    secret = _text(client_secret or "", "client_secret", max_length=MAX_SECRET_LENGTH, pattern=VSCHARS)
+    if not secret and current.client_secret:
+        if (cleaned["issuer"], cleaned["client_id"]) != (current.issuer, current.client_id):
+            raise ValidationError(
+                {"client_secret": "the issuer or client id changed: give the client secret again"}, code="required"
+            )
+        secret = current.client_secret
+    cleaned["client_secret"] = secret
+    if enabled:
+        missing = [field for field in ("name", "issuer", "client_id", "client_secret") if not cleaned[field]]
+        if missing:
+            required = {field: "is required to turn single sign-on on" for field in missing}
+            raise ValidationError(required, code="required")
+        if not any(cleaned["role_values"].values()):
+            raise ValidationError(
+                {"role_values": "map at least one claim value to a role, or nobody can sign in"}, code="required"
+            )
+    if sso_only and not enabled:
+        raise ValidationError({"sso_only": "turn single sign-on on first"}, code="invalid")
+    return cleaned
+
+
+@transaction.atomic
+def sso_settings_update(
+    *,
+    enabled: bool,
+    name: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str | None,
+    scopes: str,
+    role_claim: str,
+    role_values: dict,
+    sso_only: bool,
+) -> SsoSettings:
+    """Store the tenant's single sign-on settings (all of them; the secret as explained in validate)."""
+    config = SsoSettings.objects.select_for_update().filter(singleton=True).first() or SsoSettings()
+    cleaned = sso_settings_validate(
+        current=config,
+        enabled=enabled,
+        name=name,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=scopes,
+        role_claim=role_claim,
+        role_values=role_values,
+        sso_only=sso_only,
+    )
+    for field, value in cleaned.items():
+        setattr(config, field, value)
+    config.save()
+    return config
+
+
+def _claim(claims: dict[str, Any], name: str) -> Any:
+    """The claim ``name``, or a nested one by a dotted path (``realm_access.roles``) when no claim has
+    that exact name."""
+    if name in claims:
+        return claims[name]
+    value: Any = claims
+    for part in name.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def sso_role_for_claims(*, config: SsoSettings, claims: dict[str, Any]) -> Role | None:
+    """The highest role any of the role claim's values maps to, or None."""
+    raw = _claim(claims, config.role_claim)
+    if isinstance(raw, str):
+        values = {raw}
+    else:
+        values = {item for item in raw if isinstance(item, str)} if isinstance(raw, list) else set()
+    for role in reversed(Role):
+        if values & set(config.role_values.get(role.value, [])):
+            return role
+    return None
+
+
+def sso_user_sign_in(*, config: SsoSettings, claims: dict[str, Any]) -> User:
+    """The certmate user for verified claims of the tenant's provider: created or updated just in time,
+    with the role its claims map to. Refused when they map to no role."""
+    email = claims.get("email")
+    if not isinstance(email, str) or not email.strip():
+        raise SsoRefused("the identity provider sent no e-mail address (ask for the email scope)")
+    email = email.strip().lower()[:320]
+    if claims.get("email_verified") is False:
+        raise SsoRefused(f"{email}: the identity provider has not verified this e-mail address", email=email)
+    role = sso_role_for_claims(config=config, claims=claims)
+    if role is None:
+        raise SsoRefused(
+            f"{email} may not use certmate: no value of the identity provider's {config.role_claim!r} claim "
+            "is mapped to a certmate role. Ask this tenant's admins for access.",
+            email=email,
+        )
+    name = claims.get("name")
+    try:
+        return user_sign_in_provision(email=email, role=role, full_name=name if isinstance(name, str) else "")
+    except ValidationError as exc:
+        raise SsoRefused("; ".join(exc.messages), email=email) from None

@@ -1,0 +1,89 @@
+"""Sign-in through the tenant's identity provider: /sso/login/ sends the browser there, /sso/callback/
+takes it back. State, nonce and PKCE verifier live in the session (mozilla-django-oidc's views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.views.generic import View
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
+
+from apps.accounts.selectors import sso_settings_active
+from apps.accounts.services.sso import SsoRefused
+from apps.accounts.sso.backends import CALLBACK_URL_NAME
+from apps.accounts.sso.provider import provider_metadata
+
+LOGIN_URL_NAME = "tenant_admin:login"
+AFTER_LOGIN_URL_NAME = "tenant_admin:index"
+
+
+def sso_refused(request, message: str, *, email: str = "") -> HttpResponseRedirect:
+    """Back to the sign-in page with the reason. The failure counts toward the sign-in lockout: this is
+    Django's user_login_failed signal, which django-axes (and any other lockout) listens to."""
+    user_login_failed.send(sender=__name__, credentials={"username": email}, request=request)
+    messages.error(request, f"Single sign-on refused: {message}")
+    return HttpResponseRedirect(reverse(LOGIN_URL_NAME))
+
+
+class TenantSettingsMixin:
+    """The library's settings for the views, fixed for every tenant (the provider is per tenant)."""
+
+    VIEW_SETTINGS: dict[str, Any] = {
+        "OIDC_AUTHENTICATION_CALLBACK_URL": CALLBACK_URL_NAME,
+        "OIDC_USE_NONCE": True,
+        "OIDC_USE_PKCE": True,
+        "OIDC_REDIRECT_FIELD_NAME": "next",
+        "OIDC_AUTH_REQUEST_EXTRA_PARAMS": {},
+    }
+
+    def get_settings(self, attr: str, *args: Any) -> Any:
+        if attr == "OIDC_RP_SCOPES":
+            return self.config.scopes
+        if attr in ("LOGIN_REDIRECT_URL", "LOGIN_REDIRECT_URL_FAILURE"):
+            return reverse(AFTER_LOGIN_URL_NAME if attr == "LOGIN_REDIRECT_URL" else LOGIN_URL_NAME)
+        if attr in self.VIEW_SETTINGS:
+            return self.VIEW_SETTINGS[attr]
+        if args:
+            return args[0]
+        raise AttributeError(attr)
+
+    def dispatch(self, request, *args, **kwargs):
+        self.config = sso_settings_active()
+        if self.config is None:
+            raise Http404("single sign-on is not configured for this tenant")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SsoLoginView(TenantSettingsMixin, OIDCAuthenticationRequestView):
+    def __init__(self, **kwargs: Any) -> None:
+        View.__init__(self, **kwargs)  # the library would read its endpoint from Django settings here
+
+    def get(self, request):
+        try:
+            metadata = provider_metadata(self.config)
+        except SsoRefused as exc:
+            return sso_refused(request, str(exc))
+        self.OIDC_OP_AUTH_ENDPOINT = metadata.authorization_endpoint
+        self.OIDC_RP_CLIENT_ID = self.config.client_id
+        return super().get(request)
+
+
+class SsoCallbackView(TenantSettingsMixin, OIDCAuthenticationCallbackView):
+    def get(self, request):
+        try:
+            return super().get(request)
+        except SsoRefused as exc:
+            return sso_refused(request, str(exc), email=exc.email)
+        except SuspiciousOperation:
+            # A state this session never sent, or sent and already used.
+            return sso_refused(request, "this sign-in was not started here, or was already used: start again")
+
+    def login_failure(self):
+        if self.request.GET.get("error"):
+            return sso_refused(self.request, "the identity provider did not sign you in")
+        return sso_refused(self.request, "the sign-in could not be completed: start again")
