@@ -61,9 +61,21 @@ class TenantOIDCBackend(OIDCAuthenticationBackend):
         # Only the callback view passes a nonce: a password form's authenticate() never reaches the provider.
         if request is None or nonce is None:
             return None
+        if not self.use_tenant_provider():
+            return None
+        try:
+            return super().authenticate(request, nonce=nonce, code_verifier=code_verifier)
+        except SuspiciousOperation as exc:
+            # The library's own checks (nonce, key lookup): name the check, keep the details in the log.
+            raise SsoRefused(f"the identity provider's answer failed verification ({exc})") from None
+        except (KeyError, TypeError, ValueError, jwt.PyJWTError):
+            raise SsoRefused("the identity provider's answer could not be read") from None
+
+    def use_tenant_provider(self) -> bool:
+        """Point the library at the current tenant's provider and client; False when it has none."""
         self.config = sso_settings_active()
         if self.config is None:
-            return None
+            return False
         self.metadata = provider_metadata(self.config)
         self.OIDC_OP_TOKEN_ENDPOINT = self.metadata.token_endpoint
         self.OIDC_OP_USER_ENDPOINT = self.metadata.userinfo_endpoint
@@ -72,13 +84,7 @@ class TenantOIDCBackend(OIDCAuthenticationBackend):
         self.OIDC_RP_CLIENT_SECRET = self.config.client_secret
         self.OIDC_RP_SIGN_ALGO = SIGNING_ALGORITHM
         self.OIDC_RP_IDP_SIGN_KEY = None
-        try:
-            return super().authenticate(request, nonce=nonce, code_verifier=code_verifier)
-        except SuspiciousOperation as exc:
-            # The library's own checks (nonce, key lookup): name the check, keep the details in the log.
-            raise SsoRefused(f"the identity provider's answer failed verification ({exc})") from None
-        except (KeyError, TypeError, ValueError, jwt.PyJWTError):
-            raise SsoRefused("the identity provider's answer could not be read") from None
+        return True
 
     # --- connections: bounded, through the egress rule, errors without the provider's body ---------
 
