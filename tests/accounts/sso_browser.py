@@ -27,7 +27,8 @@ class Browser:
         """GET a certmate URL (absolute or a path) on the tenant's host."""
         parts = urlsplit(url)
         assert parts.hostname in (None, self.host), f"certmate sent the browser to {url}"
-        return self.client.get(f"{parts.path}?{parts.query}" if parts.query else parts.path, headers={"host": self.host})
+        path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        return self.client.get(path, headers={"host": self.host})
 
     def start(self, next_url: str = "/admin/") -> str:
         """Click "Sign in with …": the provider's authorization URL certmate sends the browser to."""

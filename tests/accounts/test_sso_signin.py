@@ -7,8 +7,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.messages import get_messages
 from django.test import Client, RequestFactory
 from django_tenants.utils import tenant_context
@@ -69,9 +69,8 @@ def test_operator_group_gives_operator_and_roles_follow_the_provider(sso_tenants
     with tenant_context(sso_tenants[0]):
         assert User.objects.get(email="otto@alpha.example").role == "operator"
         # The provider moves otto's group to admins: the next sign-in brings certmate in step.
-        sso_configure(
-            sso_tenants[0], idp_alpha, ALPHA_CLIENT, {**ALPHA_ROLES, "operator": [], "admin": ["certmate-ops"]}, name="A"
-        )
+        promoted = {**ALPHA_ROLES, "operator": [], "admin": ["certmate-ops"]}
+        sso_configure(sso_tenants[0], idp_alpha, ALPHA_CLIENT, promoted, name="A")
     browser.client.logout()
     browser.sign_in("otto")
     with tenant_context(sso_tenants[0]):

@@ -56,9 +56,7 @@ def main() -> None:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
     populate(config)
-    server = make_server(
-        "127.0.0.1", config["port"], get_wsgi_application(), ThreadingWSGIServer, HttpsHandler
-    )
+    server = make_server("127.0.0.1", config["port"], get_wsgi_application(), ThreadingWSGIServer, HttpsHandler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(config["tls_cert"], config["tls_key"])
     server.socket = context.wrap_socket(server.socket, server_side=True)

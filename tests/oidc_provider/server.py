@@ -85,7 +85,8 @@ class OidcProvider(_ManagedServer):
 
     def _is_ready(self) -> bool:
         try:
-            document = json.loads(_https_get(f"{self.issuer}/.well-known/openid-configuration", self.ca_bundle, timeout=1))
+            answer = _https_get(f"{self.issuer}/.well-known/openid-configuration", self.ca_bundle, timeout=1)
+            document = json.loads(answer)
         except (OSError, ValueError):
             return False
         return document.get("issuer") == self.issuer
