@@ -15,7 +15,7 @@ from tests.oidc_provider.server import OidcProvider
 from tests.tools import missing_tool
 
 IDP_PASSWORD = "idp-password-0123"
-ALPHA_CLIENT = {"client_id": "certmate-alpha", "client_secret": "alpha-client-secret-marker-7f3a"}
+ALPHA_CLIENT = {"client_id": "certmate-alpha", "client_secret": "alpha-client-secret-marker-7f3a-0001"}
 OTHER_CLIENT = {"client_id": "another-app", "client_secret": "another-app-secret-marker-91c2"}
 BETA_CLIENT = {"client_id": "certmate-beta", "client_secret": "beta-client-secret-marker-c55e"}
 # Alpha's provider: an admin, an operator, and a colleague in no group certmate knows.

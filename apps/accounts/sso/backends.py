@@ -124,6 +124,12 @@ class TenantOIDCBackend(OIDCAuthenticationBackend):
 
     # --- the ID token: RS256 from the provider's JWKS, for this client, from this issuer, unexpired --
 
+    def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super().verify_token(token, **kwargs)
+        except SuspiciousOperation:  # the library's nonce comparison; the other checks are below
+            raise SsoRefused("the ID token belongs to another sign-in (its nonce differs)") from None
+
     def _verify_jws(self, payload: str, key: jwt.PyJWK) -> dict[str, Any]:
         if jwt.get_unverified_header(payload).get("alg") != SIGNING_ALGORITHM:
             raise SsoRefused(f"the ID token is not signed with {SIGNING_ALGORITHM}")
