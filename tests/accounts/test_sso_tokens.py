@@ -40,7 +40,8 @@ def provider_id_token(idp, client: dict, username: str, *, host: str, nonce: str
     }
     callback = Browser(host, idp.ca_bundle).at_provider(f"{idp.issuer}/authorize/?{urlencode(query)}", username)
     code = parse_qs(urlsplit(callback).query)["code"][0]
-    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": verifier}
+    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    exchange["code_verifier"] = verifier
     answer = requests.post(
         f"{idp.issuer}/token/",
         data=exchange,
