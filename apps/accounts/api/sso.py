@@ -13,15 +13,20 @@ from apps.accounts.services.sso import MAX_SECRET_LENGTH, MAX_VALUE_LENGTH, MAX_
 from apps.accounts.sso.backends import CALLBACK_URL_NAME
 from certmate.api.views import TenantAPIView
 
-CLAIM_VALUES = serializers.ListField(
-    child=serializers.CharField(max_length=MAX_VALUE_LENGTH), max_length=MAX_VALUES_PER_ROLE, required=False
-)
+
+def claim_values(role: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=MAX_VALUE_LENGTH),
+        max_length=MAX_VALUES_PER_ROLE,
+        required=False,
+        help_text=f"Claim values that make a user {role}",
+    )
 
 
 class RoleValuesSerializer(serializers.Serializer):
-    admin = CLAIM_VALUES
-    operator = CLAIM_VALUES
-    viewer = CLAIM_VALUES
+    admin = claim_values("admin")
+    operator = claim_values("operator")
+    viewer = claim_values("viewer")
 
 
 class SsoSettingsSerializer(serializers.Serializer):

@@ -38,18 +38,22 @@ class SsoRefused(Exception):
         self.email = email
 
 
+def _invalid(field: str, message: str, code: str = "invalid") -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _text(value: Any, field: str, *, max_length: int, pattern: re.Pattern | None = None, blank: bool = True) -> str:
     if not isinstance(value, str):
-        raise ValidationError({field: "must be text"}, code="invalid")
+        raise _invalid(field, "must be text", "invalid")
     value = value.strip()
     if not value:
         if blank:
             return ""
-        raise ValidationError({field: "is required"}, code="required")
+        raise _invalid(field, "is required", "required")
     if len(value) > max_length:
-        raise ValidationError({field: f"is longer than {max_length} characters"}, code="invalid")
+        raise _invalid(field, f"is longer than {max_length} characters", "invalid")
     if CONTROL.search(value) or (pattern is not None and not pattern.fullmatch(value)):
-        raise ValidationError({field: "contains characters that are not allowed here"}, code="invalid")
+        raise _invalid(field, "contains characters that are not allowed here", "invalid")
     return value
 
 
@@ -59,35 +63,33 @@ def _issuer(value: Any) -> str:
         return ""
     parts = urlsplit(issuer)
     if parts.scheme != "https" or not parts.hostname:
-        raise ValidationError({"issuer": "must be an https:// URL"}, code="invalid")
+        raise _invalid("issuer", "must be an https:// URL", "invalid")
     if parts.username or parts.password or parts.query or parts.fragment or "#" in issuer or "?" in issuer:
-        raise ValidationError({"issuer": "must not carry credentials, a query or a fragment"}, code="invalid")
+        raise _invalid("issuer", "must not carry credentials, a query or a fragment", "invalid")
     try:
         egress.check_url(issuer, schemes=("https",))
     except egress.EgressRefused as exc:
-        raise ValidationError({"issuer": str(exc)}, code="egress_refused") from None
+        raise _invalid("issuer", str(exc), "egress_refused") from None
     return issuer
 
 
 def _scopes(value: Any) -> str:
     tokens = _text(value, "scopes", max_length=300, blank=False).split()
     if len(tokens) > MAX_SCOPES or not all(SCOPE_TOKEN.fullmatch(token) for token in tokens):
-        raise ValidationError({"scopes": f"must be at most {MAX_SCOPES} space-separated scope names"}, code="invalid")
+        raise _invalid("scopes", f"must be at most {MAX_SCOPES} space-separated scope names", "invalid")
     if "openid" not in tokens:
-        raise ValidationError({"scopes": "must include openid"}, code="invalid")
+        raise _invalid("scopes", "must include openid", "invalid")
     return " ".join(dict.fromkeys(tokens))
 
 
 def _role_values(value: Any) -> dict[str, list[str]]:
     if not isinstance(value, dict) or not set(value) <= set(Role.values):
-        raise ValidationError(
-            {"role_values": f"must be an object with lists under {', '.join(Role.values)}"}, code="invalid"
-        )
+        raise _invalid("role_values", f"must be an object with lists under {', '.join(Role.values)}", "invalid")
     cleaned = empty_role_values()
     for role, values in value.items():
         if not isinstance(values, list) or len(values) > MAX_VALUES_PER_ROLE:
-            raise ValidationError(
-                {"role_values": f"{role}: must be a list of at most {MAX_VALUES_PER_ROLE} claim values"}, code="invalid"
+            raise _invalid(
+                "role_values", f"{role}: must be a list of at most {MAX_VALUES_PER_ROLE} claim values", "invalid"
             )
         for item in values:
             text = _text(item, f"role_values.{role}", max_length=MAX_VALUE_LENGTH, blank=False)
@@ -113,7 +115,7 @@ def sso_settings_validate(
     empty) keeps the stored secret, unless the issuer or the client id changes: a stored secret is never
     sent anywhere it was not given for."""
     if not isinstance(enabled, bool) or not isinstance(sso_only, bool):
-        raise ValidationError("enabled and sso_only must be true or false", code="invalid")
+        raise _invalid("enabled", "enabled and sso_only must be true or false")
     cleaned = {
         "enabled": enabled,
         "name": _text(name, "name", max_length=60),
@@ -127,22 +129,20 @@ def sso_settings_validate(
     secret = _text(client_secret or "", "client_secret", max_length=MAX_SECRET_LENGTH, pattern=VSCHARS)
     if not secret and current.client_secret:
         if (cleaned["issuer"], cleaned["client_id"]) != (current.issuer, current.client_id):
-            raise ValidationError(
-                {"client_secret": "the issuer or client id changed: give the client secret again"}, code="required"
-            )
+            raise _invalid("client_secret", "the issuer or client id changed: give the client secret again", "required")
         secret = current.client_secret
     cleaned["client_secret"] = secret
     if enabled:
         missing = [field for field in ("name", "issuer", "client_id", "client_secret") if not cleaned[field]]
         if missing:
-            required = {field: "is required to turn single sign-on on" for field in missing}
-            raise ValidationError(required, code="required")
+            required = {
+                field: ValidationError("is required to turn single sign-on on", code="required") for field in missing
+            }
+            raise ValidationError(required)
         if not any(cleaned["role_values"].values()):
-            raise ValidationError(
-                {"role_values": "map at least one claim value to a role, or nobody can sign in"}, code="required"
-            )
+            raise _invalid("role_values", "map at least one claim value to a role, or nobody can sign in", "required")
     if sso_only and not enabled:
-        raise ValidationError({"sso_only": "turn single sign-on on first"}, code="invalid")
+        raise _invalid("sso_only", "turn single sign-on on first", "invalid")
     return cleaned
 
 
