@@ -12,6 +12,7 @@ from apps.accounts.sites import tenant_admin_site
 from apps.accounts.sso.backends import CALLBACK_URL_NAME
 
 ROLE_FIELDS = {role.value: f"{role.value}_values" for role in Role}
+SETTINGS_FIELDS = ["enabled", "name", "issuer", "client_id", "client_secret", "scopes", "role_claim", "sso_only"]
 
 
 class SsoSettingsForm(forms.ModelForm):
@@ -27,7 +28,7 @@ class SsoSettingsForm(forms.ModelForm):
 
     class Meta:
         model = SsoSettings
-        fields = ["enabled", "name", "issuer", "client_id", "client_secret", "scopes", "role_claim", "sso_only"]
+        fields = SETTINGS_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,7 +39,7 @@ class SsoSettingsForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        self.settings_values = {field: cleaned[field] for field in self.Meta.fields}
+        self.settings_values = {field: cleaned[field] for field in SETTINGS_FIELDS}
         self.settings_values["role_values"] = {
             role: [line.strip() for line in cleaned[field].splitlines() if line.strip()]
             for role, field in ROLE_FIELDS.items()
@@ -68,7 +69,7 @@ class SsoSettingsAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
     def has_add_permission(self, request):
-        return not SsoSettings.objects.exists()
+        return super().has_add_permission(request) and not SsoSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -1,0 +1,85 @@
+"""Single sign-on in the tenant's admin: saved through the service, the client secret write-only, bad
+values shown as form errors, and each tenant's page its own."""
+
+from __future__ import annotations
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from apps.accounts.models import SsoSettings
+from apps.accounts.services.users import user_create
+from tests.conftest import PASSWORD, TENANT_A, TENANT_B
+
+ALPHA, BETA = {"host": TENANT_A["domain"]}, {"host": TENANT_B["domain"]}
+SECRET = "admin-form-secret-marker-3b7c"
+FORM = {
+    "enabled": "on",
+    "name": "Alpha Login",
+    "issuer": "https://127.0.0.1:8443/o",
+    "client_id": "certmate-alpha",
+    "client_secret": SECRET,
+    "scopes": "openid email groups",
+    "role_claim": "groups",
+    "admin_values": "certmate-admins\n",
+    "operator_values": "certmate-ops\r\nops",
+    "viewer_values": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings):
+    settings.CERTMATE_EGRESS_ALLOW = ["127.0.0.0/8"]
+
+
+def signed_in(client, host: dict, email: str):
+    response = client.post("/admin/login/", {"username": email, "password": PASSWORD}, headers=host)
+    assert response.status_code == 302
+    return client
+
+
+def test_admin_configures_sso_and_never_sees_the_secret_again(client, tenant_a, tenant_b):
+    admin = signed_in(client, ALPHA, TENANT_A["admin_email"])
+
+    response = admin.post("/admin/accounts/ssosettings/add/", FORM, headers=ALPHA)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    with tenant_context(tenant_a):
+        config = SsoSettings.objects.get()
+        assert (config.enabled, config.client_secret) == (True, SECRET)
+        assert config.role_values == {"admin": ["certmate-admins"], "operator": ["certmate-ops", "ops"], "viewer": []}
+    page = admin.get(f"/admin/accounts/ssosettings/{config.pk}/change/", headers=ALPHA).content.decode()
+    assert "certmate-alpha" in page and SECRET not in page
+    assert "http://alpha.test/sso/callback/" in page, "the redirect URI to register is shown"
+    # Saving again without typing the secret keeps it.
+    kept = admin.post(f"/admin/accounts/ssosettings/{config.pk}/change/", {**FORM, "client_secret": ""}, headers=ALPHA)
+    assert kept.status_code == 302
+    with tenant_context(tenant_a):
+        assert SsoSettings.objects.get().client_secret == SECRET
+    with tenant_context(tenant_b):
+        assert not SsoSettings.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"issuer": "http://127.0.0.1:8443/o"}, "must be an https:// URL"),
+        ({"scopes": "email"}, "must include openid"),
+        ({"admin_values": "", "operator_values": ""}, "map at least one claim value to a role"),
+        ({"client_secret": ""}, "is required to turn single sign-on on"),
+    ],
+)
+def test_bad_values_are_form_errors_and_the_typed_secret_is_not_echoed(client, tenant_a, change, error):
+    admin = signed_in(client, ALPHA, TENANT_A["admin_email"])
+    response = admin.post("/admin/accounts/ssosettings/add/", {**FORM, **change}, headers=ALPHA)
+    page = response.content.decode()
+    assert response.status_code == 200 and error in page
+    assert SECRET not in page
+    with tenant_context(tenant_a):
+        assert not SsoSettings.objects.exists()
+
+
+def test_operators_cannot_open_it(client, tenant_a):
+    with tenant_context(tenant_a):
+        user_create(email="ops@alpha.test", password=PASSWORD, role="operator")
+    operator = signed_in(client, ALPHA, "ops@alpha.test")
+    assert operator.get("/admin/accounts/ssosettings/add/", headers=ALPHA).status_code == 403
