@@ -45,7 +45,7 @@ class SsoSettingsForm(forms.ModelForm):
             for role, field in ROLE_FIELDS.items()
         }
         try:
-            sso_settings_validate(current=self.instance, **self.settings_values)
+            sso_settings_validate(current=self.instance, values=self.settings_values)
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, messages)
@@ -65,7 +65,7 @@ class SsoSettingsAdmin(admin.ModelAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        saved = sso_settings_update(**form.settings_values)
+        saved = sso_settings_update(values=form.settings_values)
         obj.pk = saved.pk
 
     def has_add_permission(self, request):

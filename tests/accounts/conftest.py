@@ -68,17 +68,18 @@ def sso_platform(settings, tmp_path, idp_alpha, idp_beta):
 
 def sso_configure(tenant: Tenant, idp: OidcProvider, client: dict, roles: dict, *, name: str, **options):
     with tenant_context(tenant):
-        return sso_settings_update(
-            enabled=True,
-            name=name,
-            issuer=idp.issuer,
-            client_id=client["client_id"],
-            client_secret=client["client_secret"],
-            scopes="openid email profile groups",
-            role_claim="groups",
-            role_values=roles,
-            sso_only=options.get("sso_only", False),
-        )
+        values = {
+            "enabled": True,
+            "name": name,
+            "issuer": idp.issuer,
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+            "scopes": "openid email profile groups",
+            "role_claim": "groups",
+            "role_values": roles,
+            "sso_only": options.get("sso_only", False),
+        }
+        return sso_settings_update(values=values)
 
 
 @pytest.fixture

@@ -77,4 +77,4 @@ class SsoSettingsView(TenantAPIView):
     def put(self, request):
         given = self.validated(SsoSettingsSerializer)
         given.setdefault("client_secret", None)
-        return self.answer(sso_settings_update(**given))
+        return self.answer(sso_settings_update(values=given))

@@ -7,7 +7,7 @@ and bounded, and the issuer must pass the platform's egress rule before it is st
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -98,35 +98,38 @@ def _role_values(value: Any) -> dict[str, list[str]]:
     return cleaned
 
 
-def sso_settings_validate(
-    *,
-    current: SsoSettings,
-    enabled: bool,
-    name: str,
-    issuer: str,
-    client_id: str,
-    client_secret: str | None,
-    scopes: str,
-    role_claim: str,
-    role_values: dict,
-    sso_only: bool,
-) -> dict[str, Any]:
+class SsoSettingsValues(TypedDict):
+    """Everything an admin sets (the API's PUT body, the admin's form)."""
+
+    enabled: bool
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str | None
+    scopes: str
+    role_claim: str
+    role_values: dict
+    sso_only: bool
+
+
+def sso_settings_validate(*, current: SsoSettings, values: SsoSettingsValues) -> dict[str, Any]:
     """The settings as they would be stored, or a ValidationError per field. ``client_secret`` None (or
     empty) keeps the stored secret, unless the issuer or the client id changes: a stored secret is never
     sent anywhere it was not given for."""
+    enabled, sso_only = values["enabled"], values["sso_only"]
     if not isinstance(enabled, bool) or not isinstance(sso_only, bool):
         raise _invalid("enabled", "enabled and sso_only must be true or false")
     cleaned = {
         "enabled": enabled,
-        "name": _text(name, "name", max_length=60),
-        "issuer": _issuer(issuer),
-        "client_id": _text(client_id, "client_id", max_length=255, pattern=VSCHARS),
-        "scopes": _scopes(scopes),
-        "role_claim": _text(role_claim, "role_claim", max_length=200, pattern=CLAIM_NAME, blank=False),
-        "role_values": _role_values(role_values),
+        "name": _text(values["name"], "name", max_length=60),
+        "issuer": _issuer(values["issuer"]),
+        "client_id": _text(values["client_id"], "client_id", max_length=255, pattern=VSCHARS),
+        "scopes": _scopes(values["scopes"]),
+        "role_claim": _text(values["role_claim"], "role_claim", max_length=200, pattern=CLAIM_NAME, blank=False),
+        "role_values": _role_values(values["role_values"]),
         "sso_only": sso_only,
     }
-    secret = _text(client_secret or "", "client_secret", max_length=MAX_SECRET_LENGTH, pattern=VSCHARS)
+    secret = _text(values["client_secret"] or "", "client_secret", max_length=MAX_SECRET_LENGTH, pattern=VSCHARS)
     if not secret and current.client_secret:
         if (cleaned["issuer"], cleaned["client_id"]) != (current.issuer, current.client_id):
             raise _invalid("client_secret", "the issuer or client id changed: give the client secret again", "required")
@@ -147,32 +150,10 @@ def sso_settings_validate(
 
 
 @transaction.atomic
-def sso_settings_update(
-    *,
-    enabled: bool,
-    name: str,
-    issuer: str,
-    client_id: str,
-    client_secret: str | None,
-    scopes: str,
-    role_claim: str,
-    role_values: dict,
-    sso_only: bool,
-) -> SsoSettings:
+def sso_settings_update(*, values: SsoSettingsValues) -> SsoSettings:
     """Store the tenant's single sign-on settings (all of them; the secret as explained in validate)."""
     config = SsoSettings.objects.select_for_update().filter(singleton=True).first() or SsoSettings()
-    cleaned = sso_settings_validate(
-        current=config,
-        enabled=enabled,
-        name=name,
-        issuer=issuer,
-        client_id=client_id,
-        client_secret=client_secret,
-        scopes=scopes,
-        role_claim=role_claim,
-        role_values=role_values,
-        sso_only=sso_only,
-    )
+    cleaned = sso_settings_validate(current=config, values=values)
     for field, value in cleaned.items():
         setattr(config, field, value)
     config.save()
@@ -223,6 +204,7 @@ def sso_user_sign_in(*, config: SsoSettings, claims: dict[str, Any]) -> User:
         )
     name = claims.get("name")
     try:
-        return user_sign_in_provision(email=email, role=role, full_name=name if isinstance(name, str) else "")
+        full_name = CONTROL.sub("", name).strip() if isinstance(name, str) else ""
+        return user_sign_in_provision(email=email, role=role, full_name=full_name)
     except ValidationError as exc:
         raise SsoRefused("; ".join(exc.messages), email=email) from None
