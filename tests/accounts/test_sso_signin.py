@@ -186,3 +186,20 @@ def test_sso_only_refuses_the_password_form(sso_platform, tenant_a, tenant_b, cl
         assert authenticate(request, username=TENANT_A["admin_email"], password=PASSWORD) is None
     # …and the provider still signs them in.
     assert Browser(ALPHA, idp_alpha.ca_bundle).sign_in("ann")["Location"] == "/admin/"
+
+
+def test_failed_sso_sign_ins_lock_the_address_out_of_that_tenant(sso_tenants, idp_alpha, idp_beta, settings):
+    settings.CERTMATE_SIGNIN_FAILURES_PER_ADDRESS = 3
+    browser = Browser(ALPHA, idp_alpha.ca_bundle)
+    for _attempt in range(2):
+        assert "may not use certmate" in refusal(browser.sign_in("nora"))
+    assert browser.sign_in("nora").status_code == 429, "the failure that reaches the limit is answered 429"
+
+    # From this address nobody starts or finishes a sign-in through alpha's provider now…
+    locked = Browser(ALPHA, idp_alpha.ca_bundle)
+    assert locked.client.get("/sso/login/", headers={"host": ALPHA}).status_code == 429
+    assert locked.client.get("/sso/callback/?code=x&state=y", headers={"host": ALPHA}).status_code == 429
+    # …nor with a password; beta's sign-in counts are its own.
+    password = {"username": TENANT_A["admin_email"], "password": PASSWORD}
+    assert Client().post("/admin/login/", password, headers={"host": ALPHA}).status_code == 429
+    assert Browser(BETA, idp_beta.ca_bundle).sign_in("bea")["Location"] == "/admin/"

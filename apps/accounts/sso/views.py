@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -15,6 +14,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 
 from apps.accounts.selectors import sso_settings_active
 from apps.accounts.services.sso import SsoRefused
+from apps.accounts.signin import signin_allowed, signin_failed, signin_refused
 from apps.accounts.sso.backends import CALLBACK_URL_NAME
 from apps.accounts.sso.provider import provider_metadata
 
@@ -23,9 +23,8 @@ AFTER_LOGIN_URL_NAME = "tenant_admin:index"
 
 
 def sso_refused(request, message: str, *, email: str = "") -> HttpResponseRedirect:
-    """Back to the sign-in page with the reason. The failure counts toward the sign-in lockout: this is
-    Django's user_login_failed signal, which django-axes (and any other lockout) listens to."""
-    user_login_failed.send(sender=__name__, credentials={"username": email}, request=request)
+    """Back to the sign-in page with the reason; the failure counts toward the sign-in lockout."""
+    signin_failed(request, username=email or None)
     messages.error(request, f"Single sign-on refused: {message}")
     return HttpResponseRedirect(reverse(LOGIN_URL_NAME))
 
@@ -56,6 +55,10 @@ class TenantSettingsMixin:
         self.config = sso_settings_active()
         if self.config is None:
             raise Http404("single sign-on is not configured for this tenant")
+        # A locked-out address does not get to try through the provider either (the username is not
+        # known before the provider answers: the per-address rule decides here, the rest at authenticate).
+        if not signin_allowed(request, username=None):
+            return signin_refused(request, username=None)
         return super().dispatch(request, *args, **kwargs)
 
 
