@@ -4,6 +4,7 @@ values shown as form errors, and each tenant's page its own."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import SsoSettings
@@ -83,3 +84,23 @@ def test_operators_cannot_open_it(client, tenant_a):
         user_create(email="ops@alpha.test", password=PASSWORD, role="operator")
     operator = signed_in(client, ALPHA, "ops@alpha.test")
     assert operator.get("/admin/accounts/ssosettings/add/", headers=ALPHA).status_code == 403
+
+
+def test_platform_operator_restores_password_sign_in_from_the_command_line(client, tenant_a, tenant_b):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    admin = signed_in(client, ALPHA, TENANT_A["admin_email"])
+    admin.post("/admin/accounts/ssosettings/add/", {**FORM, "sso_only": "on"}, headers=ALPHA)
+    credentials = {"username": TENANT_A["admin_email"], "password": PASSWORD}
+    assert "Password sign-in is off" in Client().post("/admin/login/", credentials, headers=ALPHA).content.decode()
+
+    shown, restored = StringIO(), StringIO()
+    call_command("sso", "show", "alpha", stdout=shown)
+    call_command("sso", "password-signin", "alpha", stdout=restored)
+
+    assert "SSO only: True" in shown.getvalue() and "client secret: stored" in shown.getvalue()
+    assert SECRET not in shown.getvalue()
+    assert "password sign-in is on again" in restored.getvalue()
+    assert Client().post("/admin/login/", credentials, headers=ALPHA).status_code == 302

@@ -208,3 +208,10 @@ def sso_user_sign_in(*, config: SsoSettings, claims: dict[str, Any]) -> User:
         return user_sign_in_provision(email=email, role=role, full_name=full_name)
     except ValidationError as exc:
         raise SsoRefused("; ".join(exc.messages), email=email) from None
+
+
+@transaction.atomic
+def sso_password_signin_restore() -> bool:
+    """Let the tenant's users sign in with passwords again (a way back when its provider is gone).
+    True when SSO-only was on."""
+    return SsoSettings.objects.filter(singleton=True, sso_only=True).update(sso_only=False) == 1
