@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.messages import get_messages
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django_tenants.utils import tenant_context
 
@@ -203,3 +204,20 @@ def test_failed_sso_sign_ins_lock_the_address_out_of_that_tenant(sso_tenants, id
     password = {"username": TENANT_A["admin_email"], "password": PASSWORD}
     assert Client().post("/admin/login/", password, headers={"host": ALPHA}).status_code == 429
     assert Browser(BETA, idp_beta.ca_bundle).sign_in("bea")["Location"] == "/admin/"
+
+
+def test_a_provider_the_egress_rule_refuses_is_never_contacted(sso_tenants, idp_alpha, settings):
+    """Configured while the platform allowed loopback; then the platform stops allowing it."""
+    browser = Browser(ALPHA, idp_alpha.ca_bundle)
+    callback = browser.at_provider(browser.start(), "ann")  # discovery read and cached, code issued
+    requests_seen = idp_alpha.log_text().count('HTTP/1.1"')
+    assert requests_seen > 0, "the provider logs each request"
+    settings.CERTMATE_EGRESS_ALLOW = []
+
+    finished = browser.certmate(callback)
+    cache.clear()
+    started = browser.client.get("/sso/login/", headers={"host": ALPHA})
+
+    assert "127.0.0.1" in refusal(finished) and browser.signed_in_email() is None
+    assert "127.0.0.1" in refusal(started)
+    assert idp_alpha.log_text().count('HTTP/1.1"') == requests_seen, "no request reached the provider"
