@@ -71,7 +71,7 @@ def sso_configure(tenant: Tenant, idp: OidcProvider, client: dict, roles: dict, 
         values = {
             "enabled": True,
             "name": name,
-            "issuer": idp.issuer,
+            "issuer": options.get("issuer", idp.issuer),
             "client_id": client["client_id"],
             "client_secret": client["client_secret"],
             "scopes": "openid email profile groups",

@@ -107,7 +107,9 @@ def test_a_code_from_beta_provider_is_refused_at_alpha(sso_tenants, idp_alpha, i
 
     response = alpha.certmate(f"/sso/callback/?code={beta_code}&state={alpha_state}")
 
-    assert "identity provider at 127.0.0.1 answered HTTP 400" in refusal(response)
+    message = refusal(response)
+    assert "identity provider at 127.0.0.1 answered HTTP 400" in message
+    assert "invalid_grant" not in message, "the provider's answer is not repeated"
     assert alpha.signed_in_email() is None
     with tenant_context(sso_tenants[0]):
         assert not User.objects.filter(email="bea@beta.example").exists()
@@ -221,3 +223,11 @@ def test_a_provider_the_egress_rule_refuses_is_never_contacted(sso_tenants, idp_
     assert "127.0.0.1" in refusal(finished) and browser.signed_in_email() is None
     assert "127.0.0.1" in refusal(started)
     assert idp_alpha.log_text().count('HTTP/1.1"') == requests_seen, "no request reached the provider"
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(sso_tenants, idp_alpha):
+    """The same provider reached under another name: its discovery document names 127.0.0.1."""
+    other_name = idp_alpha.issuer.replace("127.0.0.1", "localhost")
+    sso_configure(sso_tenants[0], idp_alpha, ALPHA_CLIENT, ALPHA_ROLES, name="Alpha Login", issuer=other_name)
+    response = Browser(ALPHA, idp_alpha.ca_bundle).client.get("/sso/login/", headers={"host": ALPHA})
+    assert "names another issuer than the one configured" in refusal(response)
