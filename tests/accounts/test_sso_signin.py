@@ -225,9 +225,17 @@ def test_a_provider_the_egress_rule_refuses_is_never_contacted(sso_tenants, idp_
     assert idp_alpha.log_text().count('HTTP/1.1"') == requests_seen, "no request reached the provider"
 
 
-def test_a_discovery_document_naming_another_issuer_is_refused(sso_tenants, idp_alpha):
+def test_a_discovery_document_naming_another_issuer_is_refused(sso_tenants, idp_alpha, failed_sign_ins):
     """The same provider reached under another name: its discovery document names 127.0.0.1."""
     other_name = idp_alpha.issuer.replace("127.0.0.1", "localhost")
     sso_configure(sso_tenants[0], idp_alpha, ALPHA_CLIENT, ALPHA_ROLES, name="Alpha Login", issuer=other_name)
     response = Browser(ALPHA, idp_alpha.ca_bundle).client.get("/sso/login/", headers={"host": ALPHA})
     assert "names another issuer than the one configured" in refusal(response)
+    assert failed_sign_ins == [], "nobody tried to sign in yet: the provider's fault is not a failed sign-in"
+
+
+def test_sign_in_never_sends_the_browser_to_another_site(sso_tenants, idp_alpha):
+    browser = Browser(ALPHA, idp_alpha.ca_bundle)
+    assert browser.sign_in("ann", next_url="https://evil.example/admin/")["Location"] == "/admin/"
+    browser.client.logout()
+    assert browser.sign_in("ann", next_url="/admin/accounts/")["Location"] == "/admin/accounts/"

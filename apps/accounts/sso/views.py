@@ -22,9 +22,11 @@ LOGIN_URL_NAME = "tenant_admin:login"
 AFTER_LOGIN_URL_NAME = "tenant_admin:index"
 
 
-def sso_refused(request, message: str, *, email: str = "") -> HttpResponseRedirect:
-    """Back to the sign-in page with the reason; the failure counts toward the sign-in lockout."""
-    signin_failed(request, username=email or None)
+def sso_refused(request, message: str, *, email: str = "", counts: bool = True) -> HttpResponseRedirect:
+    """Back to the sign-in page with the reason. A failed sign-in counts toward the sign-in lockout; a
+    provider that cannot be reached before anyone signed in does not."""
+    if counts:
+        signin_failed(request, username=email or None)
     messages.error(request, f"Single sign-on refused: {message}")
     return HttpResponseRedirect(reverse(LOGIN_URL_NAME))
 
@@ -70,7 +72,7 @@ class SsoLoginView(TenantSettingsMixin, OIDCAuthenticationRequestView):
         try:
             metadata = provider_metadata(self.config)
         except SsoRefused as exc:
-            return sso_refused(request, str(exc))
+            return sso_refused(request, str(exc), counts=False)
         self.OIDC_OP_AUTH_ENDPOINT = metadata.authorization_endpoint
         self.OIDC_RP_CLIENT_ID = self.config.client_id
         return super().get(request)
