@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
+from apps.accounts.services.acme_accounts import ca_directory_url
 from apps.accounts.sites import tenant_admin_site
 from apps.certificates.acme.providers import PROVIDERS, get_provider
 
@@ -20,6 +21,10 @@ class CaAccountForm(forms.ModelForm):
     class Meta:
         model = CaAccount
         fields = ["name", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default"]
+
+    def clean_directory_url(self):
+        # https only, on a host the platform's egress rule allows: the same check as the API's.
+        return ca_directory_url(self.cleaned_data["directory_url"])
 
     def clean_eab_hmac_key(self):
         return self.cleaned_data["eab_hmac_key"] or (self.instance.eab_hmac_key if self.instance.pk else "")

@@ -276,6 +276,16 @@ CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)
 CERTMATE_PUBLISH_RETRY_MAX_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_MAX_SECONDS", 3600, minimum=1)
 
+# --- Egress rule ----------------------------------------------------------------------------------
+# Connections made for a tenant (storage backends, ACME directories, DNS APIs and nameservers, certbot
+# and its plugins) never reach loopback, link-local (cloud metadata), private, CGNAT or other
+# special-purpose addresses. Comma-separated CIDRs and host names listed here are allowed all the same
+# ("10.20.0.0/16,vault.internal,.corp.example" — a leading dot allows every name under it). Nothing else
+# widens the rule. See certmate/egress/.
+from certmate.egress.rules import allow_from_env  # noqa: E402
+
+CERTMATE_EGRESS_ALLOW = allow_from_env()
+
 # --- Sign-in lockout (django-axes behind apps/accounts/signin) -------------------------------------
 # Failed sign-ins are counted in the schema they happen in (axes' tables are in every tenant schema
 # and in public): a tenant's lockouts are its own, the platform admin's are the public schema's. Past

@@ -5,6 +5,7 @@ import secrets
 from cryptography.fernet import Fernet
 
 from certmate.database import database_settings, embedded_database_url
+from certmate.egress.rules import allow_from_env
 from certmate.encryption import parse_keys
 from certmate.env import env_bool, env_int, env_str, local_secret
 
@@ -27,3 +28,6 @@ DATABASES = {
 # Static files straight from the apps (no collectstatic needed outside production).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# `make run` on a laptop talks to services on loopback (a local Vault, Pebble): allow it unless set.
+CERTMATE_EGRESS_ALLOW = allow_from_env(("127.0.0.0/8", "::1/128"))

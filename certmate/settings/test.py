@@ -1,6 +1,7 @@
 """Tests: `make test`. Embedded PostgreSQL unless DATABASE_URL is set; fixed keys; fast hashing."""
 
 from certmate.database import database_settings, embedded_database_url
+from certmate.egress.rules import allow_from_env
 from certmate.env import env_str
 
 from .base import *  # noqa: F403
@@ -33,3 +34,7 @@ WHITENOISE_AUTOREFRESH = True
 
 # Published material of the tests' tenants (worker processes included), apart from `make run`'s.
 CERTMATE_STORAGE_ROOT = VAR_DIR / "certificates-test"
+
+# The tests' own servers (Pebble, BIND9, OpenBao, moto_server, the Azure and Infisical fakes) listen on
+# loopback: allow it unless the environment says otherwise (the egress tests set it empty).
+CERTMATE_EGRESS_ALLOW = allow_from_env(("127.0.0.0/8", "::1/128"))

@@ -55,12 +55,11 @@ def idp_beta() -> Iterator[OidcProvider]:
 
 @pytest.fixture
 def sso_platform(settings, tmp_path, idp_alpha, idp_beta):
-    """The platform as the tests run it: loopback allowed by the egress rule, the providers' test CAs
-    trusted; discovery documents not carried over from another test."""
+    """The platform as the tests run it (the test settings let the egress rule allow loopback): the
+    providers' test CAs trusted, discovery documents not carried over from another test."""
     bundle = tmp_path / "idp-cas.pem"
     bundle.write_bytes(idp_alpha.ca_bundle.read_bytes() + idp_beta.ca_bundle.read_bytes())
     settings.CERTMATE_SSO_CA_BUNDLE = str(bundle)
-    settings.CERTMATE_EGRESS_ALLOW = ["127.0.0.0/8"]
     cache.clear()
     yield settings
     cache.clear()

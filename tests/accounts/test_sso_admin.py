@@ -27,11 +27,6 @@ FORM = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _loopback_allowed(settings):
-    settings.CERTMATE_EGRESS_ALLOW = ["127.0.0.0/8"]
-
-
 def signed_in(client, host: dict, email: str):
     response = client.post("/admin/login/", {"username": email, "password": PASSWORD}, headers=host)
     assert response.status_code == 302

@@ -24,11 +24,6 @@ GOOD = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _loopback_allowed(settings):
-    settings.CERTMATE_EGRESS_ALLOW = ["127.0.0.0/8"]
-
-
 def test_admin_configures_and_reads_back_without_the_secret(api_client, tenant_a):
     admin = api_client(tenant_a)
 

@@ -13,18 +13,23 @@ from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, TenantSettin
 from apps.accounts.services.users import user_email_clean
 from apps.certificates.acme import runner
 from apps.certificates.acme.providers import get_provider
+from certmate.egress import EgressRefused, check_url
 
 
 def ca_directory_url(preset_or_url: str) -> str:
-    """A preset's directory URL, or the custom https URL given."""
+    """A preset's directory URL, or the custom https URL given, on a host the egress rule allows."""
     if preset_or_url in CA_PRESETS:
         return CA_PRESETS[preset_or_url][1]
     if not preset_or_url.startswith("https://"):
         presets = ", ".join(CA_PRESETS)
         raise ValidationError(
-            f"CA {preset_or_url!r} is neither a preset ({presets}) nor an https:// ACME directory URL",
+            f"CA {str(preset_or_url)[:100]!r} is neither a preset ({presets}) nor an https:// ACME directory URL",
             code="invalid_directory",
         )
+    try:
+        check_url(preset_or_url, schemes=("https",))
+    except EgressRefused as exc:
+        raise ValidationError(f"ACME directory URL: {exc}", code="refused_directory") from None
     return preset_or_url
 
 

@@ -50,9 +50,10 @@ def fetch_json(method: str, url: str, *, what: str, **kwargs: Any) -> dict[str, 
             )
             with response:
                 body = _read_bounded(response)
-    except egress.EgressRefused as exc:
-        raise SsoRefused(f"{what}: {exc}") from None
-    except requests.RequestException as exc:
+    except (egress.EgressRefused, requests.RequestException) as exc:
+        refused = egress.refusal_in(exc)  # requests wraps a refusal at connect time
+        if refused is not None:
+            raise SsoRefused(f"{what}: {refused}") from None
         reason = type(exc).__name__
         raise SsoRefused(f"{what}: the identity provider at {host} could not be reached ({reason})") from None
     if response.status_code != 200:

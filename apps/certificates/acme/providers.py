@@ -25,6 +25,8 @@ from pathlib import Path
 import configobj
 from django.core.exceptions import ValidationError
 
+from certmate.egress import EgressRefused, check_address, check_url
+
 PLUGIN_GROUP = "certbot.plugins"
 MAX_PROPAGATION_SECONDS = 3600
 MAX_VALUE_LENGTH = 4096
@@ -178,6 +180,9 @@ class DnsProvider:
             self._check_alternatives(set(cleaned) | bad, problems)
         if not problems and self.check:
             for field, text in self.check(cleaned):
+                problem(field, text)
+        if not problems:
+            for field, text in refused_destinations(self.key, cleaned):
                 problem(field, text)
         if problems:
             raise ValidationError(problems)
@@ -353,6 +358,62 @@ def _check_google(c: Mapping[str, str]) -> Iterable[tuple[str, str]]:
         yield "service_account_key", "lacks " + ", ".join(missing)
     if "project_id" not in c and not key.get("project_id"):
         yield "project_id", "is required: the key names no project"
+
+
+# -- where plugins connect: the platform's egress rule ---------------------------------------------
+# Checked whenever credentials are validated: when saved, and again before each run (prepare()), so a
+# change of CERTMATE_EGRESS_ALLOW applies to stored accounts too. HTTP clients in the certbot child also
+# go through the run's egress proxy; rfc2136 speaks DNS directly, so its nameserver is checked here only.
+
+
+def _url_refusal(value: str, schemes: tuple[str, ...]) -> str | None:
+    try:
+        check_url(value, schemes=schemes, query=False)
+    except EgressRefused as exc:
+        return str(exc)
+    return None
+
+
+def _google_token_uri(c: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    try:
+        key = json.loads(c["service_account_key"])
+    except (KeyError, ValueError):
+        return
+    uri = key.get("token_uri") if isinstance(key, dict) else None
+    refusal = _url_refusal(uri, ("https",)) if isinstance(uri, str) else None
+    if refusal:
+        yield "service_account_key", f"token_uri is refused: {refusal}"
+
+
+def _rfc2136_nameserver(c: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    if "nameserver" in c:
+        try:
+            check_address(c["nameserver"])
+        except EgressRefused as exc:
+            yield "nameserver", f"is refused: {exc}"
+
+
+def _url_field(name: str, schemes: tuple[str, ...]) -> Check:
+    def check(c: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+        refusal = _url_refusal(c[name], schemes) if name in c else None
+        if refusal:
+            yield name, f"is refused: {refusal}"
+
+    return check
+
+
+_DESTINATIONS: dict[str, Check] = {
+    "powerdns": _url_field("api_url", ("https", "http")),
+    "desec": _url_field("endpoint", ("https",)),
+    "rfc2136": _rfc2136_nameserver,
+    "google": _google_token_uri,
+}
+
+
+def refused_destinations(provider: str, cleaned: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    """(field, why) for each place these credentials would make the plugin connect that the rule refuses."""
+    check = _DESTINATIONS.get(provider)
+    return check(cleaned) if check else ()
 
 
 def _azure_zones(value: str) -> list[str]:

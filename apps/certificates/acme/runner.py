@@ -14,6 +14,7 @@ from pathlib import Path
 import certifi
 
 from apps.certificates.acme import launch
+from certmate.egress import EgressProxy
 
 KEY_TYPE_ARGS = {
     "rsa2048": ["--key-type", "rsa", "--rsa-key-size", "2048"],
@@ -163,15 +164,19 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
         run_env["REQUESTS_CA_BUNDLE"] = str(bundle)
     run_env.update(env)
     start = launch.fork if _launch_mode() == "fork" else launch.spawn
-    try:
-        code, output = start(args, env=run_env, cwd=work, timeout=timeout)
-    except launch.Deadline as exc:
-        output = redact(exc.output, secrets)
-        reason = f"certbot did not finish within {timeout} s and was stopped"
-        raise CertbotError(reason, output, timed_out=True) from None
+    # Every HTTP(S) connection of certbot and its plugins (ACME directory, DNS APIs) goes through a proxy
+    # applying the platform's egress rule; what it refused is the reason the tenant sees.
+    with EgressProxy() as proxy:
+        run_env.update(proxy.environment())
+        try:
+            code, output = start(args, env=run_env, cwd=work, timeout=timeout)
+        except launch.Deadline as exc:
+            output = redact(exc.output, secrets)
+            reason = f"certbot did not finish within {timeout} s and was stopped"
+            raise CertbotError(reason, output, timed_out=True) from None
     output = redact(output, secrets)
     if code != 0:
-        raise CertbotError(failure_reason(output), output)
+        raise CertbotError(proxy.refusals[0] if proxy.refusals else failure_reason(output), output)
     return output
 
 

@@ -23,7 +23,7 @@ from apps.storage.backends.secrets_codec import (
     decode_files,
     encode_files,
     parse_secret_name,
-    scrub,
+    remote_summary,
     tenant_folder,
 )
 from apps.storage.naming import secret_name
@@ -74,6 +74,7 @@ class _Version(NamedTuple):
 class AwsSecretsManagerBackend(StorageBackend):
     name = "aws_secrets_manager"
     location_fields = ("region", "prefix", "endpoint_url")
+    destination_fields = {"endpoint_url": ("https", "http")}
     label = "AWS Secrets Manager"
     setting_fields = {
         "region": "the AWS region, e.g. eu-west-1",
@@ -245,6 +246,11 @@ class AwsSecretsManagerBackend(StorageBackend):
             raise self._error(action, error) from error
         except aws_errors.BotoCoreError as error:
             raise self._error(action, error) from error
+        except (KeyError, TypeError, AttributeError):  # an answer without the fields AWS's API always has
+            raise StorageError(
+                f"{self._where()} answered {action} with something that is not AWS's API; check the endpoint_url",
+                transient=False,
+            ) from None
 
     def _connect(self) -> Any:
         if self._client is None:
@@ -281,10 +287,13 @@ class AwsSecretsManagerBackend(StorageBackend):
                 transient=False,
             )
         if not isinstance(error, aws_errors.ClientError):
-            return StorageError(f"{where} could not {action}: {scrub(str(error), secrets)}", transient=False)
-        code = error.response.get("Error", {}).get("Code", "")
-        # One line, and short: some servers put a whole XML error document in the message.
-        message = scrub(" ".join(error.response.get("Error", {}).get("Message", "").split()), secrets)[:300]
+            return StorageError(f"{where} could not {action}: {remote_summary(str(error), secrets)}", transient=False)
+        code = remote_summary(error.response.get("Error", {}).get("Code", ""))
+        # One short line: some servers put a whole XML error document, or a whole page, in the message.
+        message = remote_summary(error.response.get("Error", {}).get("Message", ""), secrets)
+        if not code or code.isdigit():
+            # No error type: the body was not AWS's JSON (botocore then passes the whole page as the message).
+            code, message = f"HTTP {code or 'error'}", "the answer is not AWS's API; check the endpoint_url"
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in _TRANSIENT_CODES or status >= 500 or _being_deleted(error):
             return StorageError(f"{where} failed to {action}: {code}: {message}")

@@ -26,7 +26,7 @@ from azure.identity import AzureAuthorityHosts, ClientSecretCredential, DefaultA
 from azure.keyvault.secrets import KeyVaultSecret, SecretClient
 
 from apps.storage.backends.base import Bundle, StorageBackend, StorageError, StoredItem
-from apps.storage.backends.secrets_codec import bundle_from_text, encode_files
+from apps.storage.backends.secrets_codec import bundle_from_text, encode_files, remote_summary
 from apps.storage.naming import check_identifier
 
 MAX_NAME = 127  # Key Vault's limit on a secret name
@@ -73,6 +73,7 @@ def secret_name(prefix: str, tenant: str, kind: str, identifier: str) -> str:
 class AzureKeyVaultBackend(StorageBackend):
     name = "azure_keyvault"
     location_fields = ("vault_url", "prefix")
+    destination_fields = {"vault_url": ("https",), "authority_host": ("https",)}
     label = "Azure Key Vault"
     setting_fields = {
         "vault_url": "The vault's URL, https://<vault name>.vault.azure.net",
@@ -260,9 +261,13 @@ class AzureKeyVaultBackend(StorageBackend):
             raise self._error(action, exc, "check the vault URL and credentials", transient=False) from exc
 
     def _error(self, action: str, exc: Exception, hint: str, *, transient: bool) -> StorageError:
-        detail = (getattr(exc, "message", None) or str(exc) or type(exc).__name__).strip().splitlines()[0][:300]
-        secret = str(self.credentials.get("client_secret") or "")
-        if secret:
-            detail = detail.replace(secret, "***")
+        if isinstance(exc, HttpResponseError) and not isinstance(exc, ClientAuthenticationError):
+            # Key Vault's own error (code and message) when it sent one; otherwise the status alone, never the body.
+            error = getattr(exc, "error", None)
+            said = f"{error.code}: {error.message}" if error is not None and error.code else ""
+            detail = f"HTTP {exc.status_code or 'error'}" + (f" {said}" if said else "")
+        else:
+            detail = (getattr(exc, "message", None) or str(exc) or type(exc).__name__).strip().splitlines()[0]
+        detail = remote_summary(detail, [self.credentials.get("client_secret")])
         reason = f"Azure Key Vault {self._vault_url}: {action} failed: {detail}"
         return StorageError(f"{reason} ({hint})" if hint else reason, transient=transient)

@@ -3,11 +3,14 @@ receive and return plain bundles, so each can be tested against its server alone
 
 from __future__ import annotations
 
+import functools
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from certmate.egress import EgressRefused, check_url, guarded, refusal_in
 
 # The files of a bundle, by the names consumers know them under (CertMate's and certbot's).
 PEM_FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")
@@ -28,6 +31,13 @@ class StorageError(Exception):
 
 class IdentifierRefused(StorageError):
     """An identifier a backend cannot store safely (it would leave its folder, or is too long)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason, transient=False)
+
+
+class DestinationRefused(StorageError):
+    """Where the settings point is refused by the platform's egress rule (see certmate/egress)."""
 
     def __init__(self, reason: str):
         super().__init__(reason, transient=False)
@@ -116,11 +126,37 @@ class StorageBackend(ABC):
     # The settings that say where material lands (not how to get there): two configurations equal in
     # these are the same place, whatever their timeouts or credentials.
     location_fields: ClassVar[tuple[str, ...]] = ()
+    # Settings naming where the backend connects (URL setting -> schemes allowed): checked against the
+    # platform's egress rule when the settings are validated and again before every call.
+    destination_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def __init__(self, *, tenant: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
         self.tenant = tenant
         self.settings = {**self.defaults, **settings}
         self.credentials = dict(credentials)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every call a backend makes on the tenant's behalf, in the web process or a worker, runs under the
+        # platform's egress rule: the interface's methods are wrapped once here, so no backend can forget.
+        super().__init_subclass__(**kwargs)
+        for name in _INTERFACE:
+            method = cls.__dict__.get(name)
+            if method is not None:
+                setattr(cls, name, _under_egress_rule(method))
+
+    @classmethod
+    def refused_destinations(cls, settings: Mapping[str, Any]) -> dict[str, str]:
+        """Setting name -> why the egress rule refuses where it points (no DNS: literal addresses only)."""
+        refused = {}
+        for name, schemes in cls.destination_fields.items():
+            value = settings.get(name, cls.defaults.get(name))
+            if value in (None, ""):
+                continue  # missing: reported where required, and an optional endpoint means the default one
+            try:
+                check_url(str(value) if isinstance(value, str) else "", schemes=schemes, query=False)
+            except EgressRefused as exc:
+                refused[name] = f"{cls.label} {name}: {exc}"
+        return refused
 
     @abstractmethod
     def store(self, bundle: Bundle) -> None:
@@ -154,3 +190,27 @@ class StorageBackend(ABC):
     def describe(self) -> str:
         """Where material goes, for people (never a credential)."""
         return self.label
+
+
+_INTERFACE = ("store", "read", "list", "delete", "test_connection")
+
+
+def _under_egress_rule(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def call(self: StorageBackend, *args: Any, **kwargs: Any) -> Any:
+        refused = self.refused_destinations(self.settings)  # saved before the rule, or the allowlist changed
+        if refused:
+            raise DestinationRefused(next(iter(refused.values())))
+        try:
+            with guarded():
+                return method(self, *args, **kwargs)
+        except DestinationRefused:
+            raise
+        except Exception as exc:
+            refusal = refusal_in(exc)
+            if refusal is None:
+                raise
+            # Not worth retrying: only the tenant's settings or the platform's allowlist can change it.
+            raise DestinationRefused(f"{self.label}: {refusal}") from None
+
+    return call

@@ -20,7 +20,7 @@ from infisical_sdk.infisical_requests import APIError, InfisicalError
 from requests.adapters import HTTPAdapter
 
 from apps.storage.backends.base import KINDS, Bundle, IdentifierRefused, StorageBackend, StorageError, StoredItem
-from apps.storage.backends.secrets_codec import bundle_from_text, encode_files
+from apps.storage.backends.secrets_codec import bundle_from_text, encode_files, remote_summary
 from apps.storage.naming import check_identifier, escape, unescape
 
 MAX_KEY = 500  # the width of Infisical's key column
@@ -39,6 +39,7 @@ class _TimeoutAdapter(HTTPAdapter):
 class InfisicalBackend(StorageBackend):
     name = "infisical"
     location_fields = ("site_url", "project_id", "environment", "path")
+    destination_fields = {"site_url": ("https", "http")}
     label = "Infisical"
     setting_fields = {
         "site_url": "The Infisical server: https://app.infisical.com, https://eu.infisical.com or your own",
@@ -225,11 +226,22 @@ class InfisicalBackend(StorageBackend):
             raise self._error(action, exc, hint, transient=False) from exc
         except (InfisicalError, requests.RequestException, OSError) as exc:
             raise self._error(action, exc, "Infisical could not be reached; will try again", transient=True) from exc
+        except (KeyError, TypeError, AttributeError, ValueError):  # the SDK reading an answer of another shape
+            raise StorageError(
+                f"Infisical {self.settings['site_url']}: {action} failed: the answer is not Infisical's API; "
+                "check the site_url",
+                transient=False,
+            ) from None
 
     def _error(self, action: str, exc: Exception, hint: str, *, transient: bool) -> StorageError:
-        detail = (str(exc) or type(exc).__name__).strip().splitlines()[0][:300]
-        for credential in ("client_secret", "token"):
-            if self.credentials.get(credential):
-                detail = detail.replace(str(self.credentials[credential]), "***")
+        if isinstance(exc, APIError):
+            # Infisical's JSON error carries its message beside statusCode; a body that was not JSON (another
+            # service) comes back from the SDK as {"message": <the page>}, which is never shown.
+            answer = exc.response if isinstance(exc.response, dict) else {}
+            said = answer.get("message") if len(answer) > 1 and isinstance(answer.get("message"), str) else ""
+            detail = f"HTTP {exc.status_code}" + (f" {said}" if said else "")
+        else:
+            detail = (str(exc) or type(exc).__name__).strip().splitlines()[0]
+        detail = remote_summary(detail, [self.credentials.get(name) for name in ("client_secret", "token")])
         reason = f"Infisical {self.settings['site_url']}: {action} failed: {detail}"
         return StorageError(f"{reason} ({hint})" if hint else reason, transient=transient)

@@ -69,3 +69,15 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
+
+
+REMOTE_SUMMARY_MAX = 120
+
+
+def remote_summary(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """A service's own error message (from its structured answer, never a raw body) cut to one short line,
+    credentials blanked: enough to say what went wrong, too little to read another service's page out."""
+    line = " ".join(str(text or "").split())
+    line = "".join(char for char in line if char.isprintable())
+    line = scrub(line, secrets)
+    return line if len(line) <= REMOTE_SUMMARY_MAX else line[: REMOTE_SUMMARY_MAX - 1] + "…"

@@ -20,7 +20,7 @@ import requests
 from hvac import exceptions as vault_errors
 
 from apps.storage.backends.base import KINDS, Bundle, StorageBackend, StorageError, StoredItem
-from apps.storage.backends.secrets_codec import bundle_from_secret, parse_secret_name, scrub, tenant_folder
+from apps.storage.backends.secrets_codec import bundle_from_secret, parse_secret_name, remote_summary, tenant_folder
 from apps.storage.naming import secret_name
 
 logger = logging.getLogger(__name__)
@@ -35,11 +35,26 @@ _TRANSIENT = (
     vault_errors.PreconditionFailed,
     vault_errors.UnexpectedError,
 )
+_STATUS = {
+    vault_errors.InvalidRequest: 400,
+    vault_errors.Unauthorized: 401,
+    vault_errors.Forbidden: 403,
+    vault_errors.InvalidPath: 404,
+    vault_errors.PreconditionFailed: 412,
+    vault_errors.RateLimitExceeded: 429,
+    vault_errors.InternalServerError: 500,
+    vault_errors.VaultNotInitialized: 501,
+    vault_errors.BadGateway: 502,
+    vault_errors.VaultDown: 503,
+}
+# What hvac raises, or what reading its answer raises, when the server does not speak Vault's JSON API.
+_NOT_VAULT = (KeyError, TypeError, AttributeError, ValueError)
 
 
 class VaultBackend(StorageBackend):
     name = "hashicorp_vault"
     location_fields = ("url", "mount", "path_prefix", "namespace")
+    destination_fields = {"url": ("https", "http")}
     label = "HashiCorp Vault"
     setting_fields = {
         "url": "Vault's address, e.g. https://vault.example.com:8200",
@@ -158,7 +173,10 @@ class VaultBackend(StorageBackend):
             )
 
     def test_connection(self) -> None:
-        self._call("look up its own token", lambda c: c.auth.token.lookup_self())
+        if not isinstance(
+            self._field(self._call("look up its own token", lambda c: c.auth.token.lookup_self()), "data"), dict
+        ):
+            raise self._not_vault(200)
         try:
             mount = self._call("look up the mount", lambda c: c.adapter.get(f"/v1/sys/internal/ui/mounts/{self.mount}"))
         except StorageError as error:
@@ -187,14 +205,14 @@ class VaultBackend(StorageBackend):
     def _read_files(self, path: str, kv_version: int | None = None) -> dict[str, Any] | None:
         if self.kv_version == 1:
             answer = self._call(f"read {path}", lambda c: c.secrets.kv.v1.read_secret(path, mount_point=self.mount))
-            return None if answer is None else answer["data"]
+            return None if answer is None else self._field(answer, "data")
         answer = self._call(
             f"read {path}",
             lambda c: c.secrets.kv.v2.read_secret_version(
                 path, version=kv_version, mount_point=self.mount, raise_on_deleted_version=False
             ),
         )
-        return None if answer is None else answer["data"]["data"]  # data is None for a deleted version
+        return None if answer is None else self._field(answer, "data", "data")  # None for a deleted version
 
     def _read_bundle(self, kind: str, identifier: str, path: str, kv_version: int | None = None) -> Bundle | None:
         files = self._read_files(path, kv_version)
@@ -208,13 +226,19 @@ class VaultBackend(StorageBackend):
         )
         if answer is None:
             return []
-        versions = answer["data"]["versions"]
-        alive = [int(n) for n, info in versions.items() if not info.get("deletion_time") and not info.get("destroyed")]
+        versions = self._field(answer, "data", "versions")
+        try:
+            alive = [int(n) for n, info in versions.items() if not (info.get("deletion_time") or info.get("destroyed"))]
+        except _NOT_VAULT:
+            raise self._not_vault(200) from None
         return sorted(alive, reverse=True)
 
     def _list_keys(self, folder: str) -> list[str]:
         answer = self._call(f"list {folder}", lambda c: self._kv(c).list_secrets(folder, mount_point=self.mount))
-        return [] if answer is None else list(answer["data"]["keys"])
+        keys = [] if answer is None else self._field(answer, "data", "keys")
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise self._not_vault(200)
+        return keys
 
     def _kv(self, client: hvac.Client) -> Any:
         return client.secrets.kv.v1 if self.kv_version == 1 else client.secrets.kv.v2
@@ -224,18 +248,45 @@ class VaultBackend(StorageBackend):
         """``operation`` on an authenticated client; None when Vault has nothing at that path."""
         try:
             try:
-                return operation(self._connect())
+                answer = operation(self._connect())
             except vault_errors.Forbidden:
                 if self.auth_method != "approle":
                     raise
                 self._client = None  # the AppRole login's token may have expired: log in once more
-                return operation(self._connect())
+                answer = operation(self._connect())
         except vault_errors.InvalidPath as error:
+            if error.json is None:  # Vault answers 404 in JSON: this is some other service
+                raise self._not_vault(404) from None
             if not error.errors:  # an empty 404 is "no secret here"; one with errors names a bad route
                 return None
             raise self._error(action, error) from error
         except (vault_errors.VaultError, requests.RequestException) as error:
             raise self._error(action, error) from error
+        except _NOT_VAULT:
+            raise self._not_vault(200) from None
+        if isinstance(answer, requests.Response):
+            if answer.status_code != 204:  # hvac hands back a 200 whose body is not JSON as it is
+                raise self._not_vault(answer.status_code)
+            return None
+        if answer is not None and not isinstance(answer, dict):
+            raise self._not_vault(200)
+        return answer
+
+    def _field(self, answer: Any, *keys: str) -> Any:
+        """``answer[keys[0]][keys[1]]…``, or a StorageError when the answer does not have Vault's shape."""
+        try:
+            for key in keys:
+                answer = answer[key]
+        except _NOT_VAULT:
+            raise self._not_vault(200) from None
+        return answer
+
+    def _not_vault(self, status: int) -> StorageError:
+        # Never the body: a URL pointing at another service must not make certmate read it out to the tenant.
+        return StorageError(
+            f"{self._where()} answered HTTP {status} with something that is not Vault's API; check the url",
+            transient=False,
+        )
 
     def _connect(self) -> hvac.Client:
         if self._client is None:
@@ -253,6 +304,8 @@ class VaultBackend(StorageBackend):
                     )
                 except (vault_errors.VaultError, requests.RequestException) as error:
                     raise self._error("log in with the AppRole", error) from error
+                except _NOT_VAULT:
+                    raise self._not_vault(200) from None
             self._client = client
         return self._client
 
@@ -281,8 +334,14 @@ class VaultBackend(StorageBackend):
             return StorageError(f"{where} did not answer within {self.timeout:g}s while trying to {action}")
         if isinstance(error, requests.RequestException):
             return StorageError(f"{where} could not be reached to {action}: {type(error).__name__}")
+        if not _vault_errors(error):
+            status = _STATUS.get(type(error), 0)
+            if isinstance(error, (*_TRANSIENT, vault_errors.VaultDown)):
+                return StorageError(f"{where} answered HTTP {status or 'error'} while trying to {action}; retrying")
+            return self._not_vault(status)
         secrets = [self.credentials.get(name) for name in ("token", "role_id", "secret_id")]
-        detail = scrub(", ".join(getattr(error, "errors", None) or []) or str(error), secrets)
+        # Vault's own error list (JSON), bounded to one short line; never any other part of the body.
+        detail = remote_summary(", ".join(_vault_errors(error)), secrets)
         if isinstance(error, vault_errors.VaultDown):
             return StorageError(f"{where} is sealed or unavailable, could not {action}: {detail}")
         if isinstance(error, _TRANSIENT):
@@ -293,6 +352,11 @@ class VaultBackend(StorageBackend):
                 f"{where} refused to {action} ({detail}): check the {what} and its policy", transient=False
             )
         return StorageError(f"{where} could not {action}: {detail}", transient=False)
+
+
+def _vault_errors(error: Exception) -> list[str]:
+    errors = getattr(error, "errors", None)
+    return [str(item) for item in errors] if isinstance(errors, list) and errors else []
 
 
 def _kv_version(value: Any) -> int:

@@ -71,6 +71,8 @@ def storage_config_validate(*, backend: str, settings: Mapping[str, Any], creden
     for name, help_text in cls.setting_fields.items():
         if name not in cls.defaults and settings.get(name) in (None, ""):
             errors[name] = f"{cls.label} needs {name!r}: {help_text}"
+    for name, reason in cls.refused_destinations(settings).items():
+        errors.setdefault(name, reason)
     lend_identity = django_settings.CERTMATE_STORAGE_PLATFORM_CREDENTIALS
     if cls.platform_credentials_fallback and not given_credentials(credentials) and not lend_identity:
         errors["credentials"] = (
