@@ -4,10 +4,12 @@ every value checked; other roles and other tenants see nothing of it."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django_tenants.utils import tenant_context
 
 from tests.api.conftest import host_of
+from tests.egress import LOOPBACK_NAME, REFUSED_HOSTS, Listener, http_reply
 
 SECRET = "client-secret-marker-5d1e9a"
 ISSUER = "https://127.0.0.1:8443/o"
@@ -107,3 +109,28 @@ def test_the_secret_is_kept_unless_where_it_goes_changes(api_client, tenant_a):
     assert moved.status_code == 400 and moved.json()["code"] == "required"
     assert other_client.status_code == 400 and "client_secret" in other_client.json()["fields"]
     assert admin.get("/api/sso").json()["issuer"] == ISSUER
+
+
+@pytest.mark.parametrize("host", [host for host in REFUSED_HOSTS if host != LOOPBACK_NAME])
+def test_issuers_on_refused_addresses_are_a_400(api_client, tenant_a, settings, host):
+    settings.CERTMATE_EGRESS_ALLOW = []
+    with Listener(http_reply(body=b"{}")) as listener:
+        issuer = listener.url(host, scheme="https", path="/o")
+        response = api_client(tenant_a).put("/api/sso", {**GOOD, "issuer": issuer}, format="json")
+        assert response.status_code == 400, response.content
+        assert "CERTMATE_EGRESS_ALLOW" in response.json()["fields"]["issuer"][0]
+        assert listener.accepted == 0
+
+
+def test_an_issuer_name_resolving_to_loopback_is_refused_at_sign_in(api_client, tenant_a, settings, client):
+    settings.CERTMATE_EGRESS_ALLOW = []
+    with Listener(http_reply(body=b"{}")) as listener:
+        issuer = listener.url(LOOPBACK_NAME, scheme="https", path="/o")
+        assert api_client(tenant_a).put("/api/sso", {**GOOD, "issuer": issuer}, format="json").status_code == 200
+
+        response = client.get("/sso/login/", headers={"host": host_of(tenant_a)})
+
+        assert response.status_code == 302 and response["Location"] == "/admin/login/"
+        shown = " ".join(str(message) for message in get_messages(response.wsgi_request))
+        assert "127.0.0.1 is a loopback address" in shown
+        assert listener.accepted == 0
