@@ -18,6 +18,13 @@ from apps.accounts.sso.provider import SIGNING_ALGORITHM, fetch_json, provider_m
 # Clocks of certmate and the provider may differ by this much (seconds) for exp, iat and nbf.
 CLOCK_LEEWAY = 60
 CALLBACK_URL_NAME = "sso-callback"
+LIBRARY_SETTINGS = {
+    "OIDC_USE_NONCE": True,
+    "OIDC_AUTHENTICATION_CALLBACK_URL": CALLBACK_URL_NAME,
+    "OIDC_ALLOW_UNSECURED_JWT": False,
+    "OIDC_STORE_ACCESS_TOKEN": False,
+    "OIDC_STORE_ID_TOKEN": False,
+}
 
 
 class PasswordBackend(ModelBackend):
@@ -41,18 +48,10 @@ class TenantOIDCBackend(OIDCAuthenticationBackend):
         self.config = None
         self.metadata = None
 
-    def get_settings(self, attr: str, *args: Any) -> Any:  # the library's settings, per tenant
-        per_tenant = {
-            "OIDC_USE_NONCE": True,
-            "OIDC_AUTHENTICATION_CALLBACK_URL": CALLBACK_URL_NAME,
-            "OIDC_RP_SCOPES": self.config.scopes if self.config else "openid email",
-            "OIDC_ALLOW_UNSECURED_JWT": False,
-            "OIDC_STORE_ACCESS_TOKEN": False,
-            "OIDC_STORE_ID_TOKEN": False,
-            "OIDC_CREATE_USER": True,
-        }
-        if attr in per_tenant:
-            return per_tenant[attr]
+    def get_settings(self, attr: str, *args: Any) -> Any:
+        # Never Django's settings: what the library still reads is fixed here, the rest is per tenant.
+        if attr in LIBRARY_SETTINGS:
+            return LIBRARY_SETTINGS[attr]
         if args:
             return args[0]
         raise AttributeError(attr)
@@ -66,7 +65,7 @@ class TenantOIDCBackend(OIDCAuthenticationBackend):
         try:
             return super().authenticate(request, nonce=nonce, code_verifier=code_verifier)
         except SuspiciousOperation as exc:
-            # The library's own checks (nonce, key lookup): name the check, keep the details in the log.
+            # The library's own checks (its state and nonce handling): name the check.
             raise SsoRefused(f"the identity provider's answer failed verification ({exc})") from None
         except (KeyError, TypeError, ValueError, jwt.PyJWTError):
             raise SsoRefused("the identity provider's answer could not be read") from None

@@ -3,6 +3,7 @@ takes it back. State, nonce and PKCE verifier live in the session (mozilla-djang
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from apps.accounts.signin import signin_allowed, signin_failed, signin_refused
 from apps.accounts.sso.backends import CALLBACK_URL_NAME
 from apps.accounts.sso.provider import provider_metadata
 
+logger = logging.getLogger(__name__)
 LOGIN_URL_NAME = "tenant_admin:login"
 AFTER_LOGIN_URL_NAME = "tenant_admin:index"
 
@@ -25,6 +27,7 @@ AFTER_LOGIN_URL_NAME = "tenant_admin:index"
 def sso_refused(request, message: str, *, email: str = "", counts: bool = True) -> HttpResponseRedirect:
     """Back to the sign-in page with the reason. A failed sign-in counts toward the sign-in lockout; a
     provider that cannot be reached before anyone signed in does not."""
+    logger.info("single sign-on refused: %s", message)
     if counts:
         signin_failed(request, username=email or None)
     messages.error(request, f"Single sign-on refused: {message}")
