@@ -19,6 +19,10 @@ from tests.accounts.conftest import ALPHA_CLIENT, ALPHA_ROLES, BETA_CLIENT, sso_
 from tests.accounts.sso_browser import Browser
 from tests.conftest import PASSWORD, TENANT_A, TENANT_B
 
+# Real OpenID Connect providers run as child processes (tests/oidc_provider).
+pytestmark = pytest.mark.tools
+
+
 ALPHA, BETA = TENANT_A["domain"], TENANT_B["domain"]
 
 

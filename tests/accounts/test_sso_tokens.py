@@ -22,6 +22,9 @@ from tests.accounts.conftest import ALPHA_CLIENT, BETA_CLIENT, OTHER_CLIENT
 from tests.accounts.sso_browser import Browser
 from tests.conftest import TENANT_A, TENANT_B
 
+# Real OpenID Connect providers run as child processes (tests/oidc_provider).
+pytestmark = pytest.mark.tools
+
 
 def provider_id_token(idp, client: dict, username: str, *, host: str, nonce: str) -> str:
     """An ID token the provider issues to ``client`` for ``username`` (code flow with PKCE)."""
