@@ -99,3 +99,16 @@ def test_platform_operator_restores_password_sign_in_from_the_command_line(clien
     assert SECRET not in shown.getvalue()
     assert "password sign-in is on again" in restored.getvalue()
     assert Client().post("/admin/login/", credentials, headers=ALPHA).status_code == 302
+
+
+def test_a_tenant_without_sso_offers_none(client, tenant_a, tenant_b):
+    admin = signed_in(Client(), ALPHA, TENANT_A["admin_email"])
+    admin.post("/admin/accounts/ssosettings/add/", FORM, headers=ALPHA)
+
+    assert client.get("/sso/login/", headers=BETA).status_code == 404
+    assert client.get("/sso/callback/?code=x&state=y", headers=BETA).status_code == 404
+    assert "Sign in with" not in client.get("/admin/login/", headers=BETA).content.decode()
+    assert "Sign in with Alpha Login" in client.get("/admin/login/", headers=ALPHA).content.decode()
+    platform = client.get("/admin/login/", headers={"host": "localhost"})
+    assert platform.status_code == 200 and "Sign in with" not in platform.content.decode()
+    assert client.get("/sso/login/", headers={"host": "localhost"}).status_code == 404
