@@ -34,8 +34,8 @@ def sso_refused(request, message: str, *, email: str = "", counts: bool = True) 
     return HttpResponseRedirect(reverse(LOGIN_URL_NAME))
 
 
-class TenantSettingsMixin:
-    """The library's settings for the views, fixed for every tenant (the provider is per tenant)."""
+class PerTenantProviderMixin:
+    """The views with the tenant's provider: the library's settings fixed here, never read from Django's."""
 
     VIEW_SETTINGS: dict[str, Any] = {
         "OIDC_AUTHENTICATION_CALLBACK_URL": CALLBACK_URL_NAME,
@@ -67,7 +67,7 @@ class TenantSettingsMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class SsoLoginView(TenantSettingsMixin, OIDCAuthenticationRequestView):
+class SsoLoginView(PerTenantProviderMixin, OIDCAuthenticationRequestView):
     def __init__(self, **kwargs: Any) -> None:
         View.__init__(self, **kwargs)  # the library would read its endpoint from Django settings here
 
@@ -81,7 +81,7 @@ class SsoLoginView(TenantSettingsMixin, OIDCAuthenticationRequestView):
         return super().get(request)
 
 
-class SsoCallbackView(TenantSettingsMixin, OIDCAuthenticationCallbackView):
+class SsoCallbackView(PerTenantProviderMixin, OIDCAuthenticationCallbackView):
     def get(self, request):
         try:
             return super().get(request)
