@@ -8,6 +8,7 @@ from certmate.health import HEALTH_PATH, health
 urlpatterns = [
     path(HEALTH_PATH.lstrip("/"), health, name="health"),
     path("admin/", tenant_admin_site.urls),
+    path("sso/", include("apps.accounts.sso.urls")),
     # The certificate endpoints (CertMate-compatible paths under /api/) and the rest of the API.
     path("", include("apps.certificates.api.urls")),
     path("api/", include("certmate.api.urls")),

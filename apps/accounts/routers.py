@@ -7,7 +7,13 @@ from django_tenants.utils import get_public_schema_name
 PUBLIC_ONLY_MODELS = frozenset({("accounts", "tenant"), ("accounts", "domain")})
 # …and these only in tenant schemas.
 TENANT_ONLY_MODELS = frozenset(
-    {("accounts", "caaccount"), ("accounts", "dnsaccount"), ("accounts", "tenantsettings"), ("accounts", "apitoken")}
+    {
+        ("accounts", "caaccount"),
+        ("accounts", "dnsaccount"),
+        ("accounts", "tenantsettings"),
+        ("accounts", "apitoken"),
+        ("accounts", "ssosettings"),
+    }
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -294,3 +295,46 @@ CERTMATE_DNS_PLATFORM_IDENTITY = env_bool("CERTMATE_DNS_PLATFORM_IDENTITY", Fals
 # or hold CAP_SETUID, CAP_SETGID, CAP_CHOWN and CAP_DAC_OVERRIDE (it hands each run folder to that user).
 # Empty: certbot runs as the worker's user.
 CERTMATE_CERTBOT_USER = env_str("CERTMATE_CERTBOT_USER", "") or ""
+
+# --- Sign-in lockout (django-axes behind apps/accounts/signin) -------------------------------------
+# Failed sign-ins are counted in the schema they happen in (axes' tables are in every tenant schema
+# and in public): a tenant's lockouts are its own, the platform admin's are the public schema's. Past
+# a limit, sign-in is refused with a 429 page until the cool-off has passed since the last failure
+# (a refused attempt counts as one); `manage.py signin unlock` or the admin's access attempts lift it.
+SHARED_APPS += ["axes"]
+TENANT_APPS += ["axes"]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+CERTMATE_SIGNIN_FAILURES_PER_USER_ADDRESS = env_int("CERTMATE_SIGNIN_FAILURES_PER_USER_ADDRESS", 5, minimum=1)
+# 0 turns a rule off. Per address: one address guessing many accounts. Per user (off by default): one
+# account guessed from many addresses, at the price of letting anyone lock that account out.
+CERTMATE_SIGNIN_FAILURES_PER_ADDRESS = env_int("CERTMATE_SIGNIN_FAILURES_PER_ADDRESS", 20, minimum=0)
+CERTMATE_SIGNIN_FAILURES_PER_USER = env_int("CERTMATE_SIGNIN_FAILURES_PER_USER", 0, minimum=0)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CERTMATE_SIGNIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_HANDLER = "apps.accounts.signin.handler.SigninHandler"
+AXES_FAILURE_LIMIT = CERTMATE_SIGNIN_FAILURES_PER_USER_ADDRESS  # axes' one limit; the handler applies all three
+AXES_LOCKOUT_PARAMETERS = "apps.accounts.signin.rules.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.signin.rules.client_address"
+AXES_USERNAME_CALLABLE = "apps.accounts.signin.rules.username_of"
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field (the user model's is "email")
+AXES_LOCKOUT_CALLABLE = "apps.accounts.signin.responses.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]  # masked in logs and post_data
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+
+# --- Single sign-on (per-tenant OpenID Connect, apps/accounts/sso) --------------------------------
+# Each tenant configures its own provider in its admin or at /api/sso; these are the platform's bounds.
+CERTMATE_SSO_TIMEOUT = env_int("CERTMATE_SSO_TIMEOUT", 10, minimum=1)
+# Seconds a provider's discovery document is reused (per tenant and issuer).
+CERTMATE_SSO_DISCOVERY_CACHE_SECONDS = env_int("CERTMATE_SSO_DISCOVERY_CACHE_SECONDS", 300, minimum=0)
+# A PEM bundle of CAs to trust for identity providers instead of the system's (a private CA).
+CERTMATE_SSO_CA_BUNDLE = env_str("CERTMATE_SSO_CA_BUNDLE") or None
+if CERTMATE_SSO_CA_BUNDLE and not Path(CERTMATE_SSO_CA_BUNDLE).is_file():
+    raise ImproperlyConfigured(f"CERTMATE_SSO_CA_BUNDLE={CERTMATE_SSO_CA_BUNDLE!r} is not a file")
+# The lockout first, then passwords through certmate's backend (which refuses them for an SSO-only
+# tenant), then the tenant's provider.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "apps.accounts.sso.backends.PasswordBackend",
+    "apps.accounts.sso.backends.TenantOIDCBackend",
+]

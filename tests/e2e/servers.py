@@ -514,15 +514,7 @@ class Pebble(_ManagedServer):
         return config
 
     def _write_listener_cert(self, folder: Path) -> None:
-        if (folder / "listener-ca.pem").exists():
-            return
-        import trustme
-
-        ca = trustme.CA()
-        leaf = ca.issue_cert(LOOPBACK, "localhost")
-        ca.cert_pem.write_to_path(str(folder / "listener-ca.pem"))
-        leaf.private_key_pem.write_to_path(str(folder / "listener-key.pem"))
-        (folder / "listener-cert.pem").write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+        write_listener_cert(folder)
 
     def _is_ready(self) -> bool:
         try:
@@ -537,6 +529,20 @@ class Pebble(_ManagedServer):
 
 # What the pebble_factory fixture returns: Pebble's keyword options in, a started Pebble out.
 PebbleFactory = Callable[..., Pebble]
+
+
+def write_listener_cert(folder: Path) -> None:
+    """A test CA (listener-ca.pem) and its certificate for 127.0.0.1 and localhost (listener-cert.pem,
+    listener-key.pem) in ``folder``, for a test server's HTTPS; kept when already there."""
+    if (folder / "listener-ca.pem").exists():
+        return
+    import trustme
+
+    ca = trustme.CA()
+    leaf = ca.issue_cert(LOOPBACK, "localhost")
+    ca.cert_pem.write_to_path(str(folder / "listener-ca.pem"))
+    leaf.private_key_pem.write_to_path(str(folder / "listener-key.pem"))
+    (folder / "listener-cert.pem").write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
 
 
 def _https_get(url: str, ca_bundle: Path, *, timeout: float = 5) -> bytes:

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from apps.accounts.api import views
+from apps.accounts.api import sso, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", views.TokenViewSet, basename="api-token")
@@ -13,5 +13,6 @@ router.register("dns-accounts", views.DnsAccountViewSet, basename="api-dns-accou
 urlpatterns = [
     path("dns-providers", views.DnsProviderListView.as_view(), name="api-dns-providers"),
     path("settings", views.TenantSettingsView.as_view(), name="api-settings"),
+    path("sso", sso.SsoSettingsView.as_view(), name="api-sso"),
     *router.urls,
 ]

@@ -1,4 +1,5 @@
 from apps.accounts.models.acme import CA_PRESETS, CaAccount, DnsAccount, KeyType, TenantSettings
+from apps.accounts.models.sso import SsoSettings
 from apps.accounts.models.tenants import Domain, Tenant
 from apps.accounts.models.tokens import ApiToken
 from apps.accounts.models.users import Role, User
@@ -11,6 +12,7 @@ __all__ = [
     "Domain",
     "KeyType",
     "Role",
+    "SsoSettings",
     "Tenant",
     "TenantSettings",
     "User",

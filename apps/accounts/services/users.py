@@ -41,3 +41,26 @@ def user_create(*, email: str, password: str, role: Role | str = Role.VIEWER, fu
     user = User.objects.create_user(email, password, full_name=full_name, role=role)
     user_apply_role(user=user)
     return user
+
+
+@transaction.atomic
+def user_sign_in_provision(*, email: str, role: Role | str, full_name: str = "") -> User:
+    """A user signing in through the tenant's identity provider: created on first sign-in (without a
+    password), and its role and name brought in step with the provider's claims on every sign-in."""
+    email = user_email_clean(email)
+    if role not in Role.values:
+        raise ValidationError(f"role {role!r} is unknown: use one of {', '.join(Role.values)}", code="invalid_role")
+    full_name = full_name[: User._meta.get_field("full_name").max_length]
+    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    if user is None:
+        user = User(email=email, full_name=full_name, role=role)
+        user.set_unusable_password()
+        user.save()
+    elif not user.is_active:
+        raise ValidationError(f"the certmate account {email} is disabled", code="user_inactive")
+    else:
+        user.role = role
+        user.full_name = full_name or user.full_name
+        user.save(update_fields=["role", "full_name"])
+    user_apply_role(user=user)
+    return user

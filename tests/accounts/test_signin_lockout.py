@@ -1,0 +1,224 @@
+"""Sign-in lockout: guessing passwords on a tenant's admin or the platform admin stops working after a
+few tries, per username and address and per address, in that schema only, until the cool-off passes
+or an admin lifts it; API tokens do not care."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client, override_settings
+from django_tenants.utils import schema_context, tenant_context
+
+from apps.accounts.models import Role, User
+from apps.accounts.services.tokens import token_create
+from apps.accounts.services.users import user_create
+from tests.conftest import PASSWORD, PUBLIC_HOST, TENANT_A, TENANT_B
+
+ALPHA, BETA = TENANT_A["domain"], TENANT_B["domain"]
+BOB = "bob@shared.test"  # a user of both tenants, with the same e-mail
+LOCKED = "Too many failed sign-in attempts. Try again in 15 minutes."
+
+
+def sign_in(host: str, username: str, password: str, address: str = "127.0.0.1", **headers):
+    return Client().post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password},
+        headers={"host": host, **headers},
+        REMOTE_ADDR=address,
+    )
+
+
+def signed_in(response) -> bool:
+    return response.status_code == 302 and response["Location"] == "/admin/"
+
+
+@pytest.fixture
+def bob(tenant_a, tenant_b):
+    for tenant in (tenant_a, tenant_b):
+        with tenant_context(tenant):
+            user_create(email=BOB, password=PASSWORD, role=Role.ADMIN)
+    return BOB
+
+
+@pytest.fixture
+def operator(db):
+    with schema_context("public"):
+        return user_create(email="operator@platform.test", password=PASSWORD, role=Role.ADMIN).email
+
+
+def test_tenant_admin_refuses_the_right_password_after_200_wrong_ones(bob, tenant_a, tenant_b):
+    answers = [sign_in(ALPHA, bob, f"guess-{n}") for n in range(200)]
+    assert [a.status_code for a in answers[:4]] == [200] * 4  # the form again, "enter a correct e-mail…"
+    assert {a.status_code for a in answers[4:]} == {429}
+    refused = sign_in(ALPHA, bob, PASSWORD)
+    assert refused.status_code == 429
+    assert LOCKED in refused.content.decode()
+    assert refused["Retry-After"] == "900"
+    assert "sessionid" not in refused.cookies
+    # Audited in alpha: every failure (the right password while locked is one), none anywhere else.
+    with tenant_context(tenant_a):
+        assert AccessFailureLog.objects.filter(username=bob).count() == 201
+        assert AccessFailureLog.objects.filter(username=bob, locked_out=True).count() == 197
+    with tenant_context(tenant_b):
+        assert not AccessFailureLog.objects.exists()
+        assert not AccessAttempt.objects.exists()
+    # The same e-mail, from the same address, on another tenant: its own account, unaffected.
+    assert signed_in(sign_in(BETA, bob, PASSWORD))
+    with tenant_context(tenant_b):
+        assert AccessLog.objects.filter(username=bob).count() == 1
+
+
+def test_platform_admin_refuses_the_right_password_after_100_wrong_ones(operator, tenant_a):
+    for n in range(100):
+        assert sign_in(PUBLIC_HOST, operator, f"guess-{n}").status_code in (200, 429)
+    assert sign_in(PUBLIC_HOST, operator, PASSWORD).status_code == 429
+    with schema_context("public"):
+        assert AccessFailureLog.objects.filter(username=operator).count() == 101
+    with tenant_context(tenant_a):
+        assert not AccessFailureLog.objects.exists()
+    # The platform's lockout is not alpha's: its admin signs in from the same address.
+    assert signed_in(sign_in(ALPHA, TENANT_A["admin_email"], PASSWORD))
+
+
+def test_one_address_guessing_many_accounts_is_locked_out(tenant_a):
+    for n in range(20):  # one failure each for 20 usernames: no username reaches its own limit
+        assert sign_in(ALPHA, f"user{n}@alpha.test", "guess", address="203.0.113.9").status_code in (200, 429)
+    assert sign_in(ALPHA, TENANT_A["admin_email"], PASSWORD, address="203.0.113.9").status_code == 429
+    assert signed_in(sign_in(ALPHA, TENANT_A["admin_email"], PASSWORD, address="203.0.113.10"))
+
+
+def test_the_lock_is_per_username_and_address(bob, tenant_a):
+    for _ in range(5):
+        sign_in(ALPHA, bob, "guess", address="203.0.113.9")
+    assert sign_in(ALPHA, bob, PASSWORD, address="203.0.113.9").status_code == 429
+    # Bob elsewhere, and another user from that address, still sign in (no one can lock bob out).
+    assert signed_in(sign_in(ALPHA, bob, PASSWORD, address="198.51.100.4"))
+    assert signed_in(sign_in(ALPHA, TENANT_A["admin_email"], PASSWORD, address="203.0.113.9"))
+    # The username counts in lower case, trimmed: changing its case does not reset the count.
+    assert sign_in(ALPHA, " BOB@Shared.Test", PASSWORD, address="203.0.113.9").status_code == 429
+
+
+def test_forwarded_addresses_count_only_behind_configured_proxies(bob, tenant_a):
+    # No proxy configured: a client rotating X-Forwarded-For is still one address.
+    for n in range(5):
+        sign_in(ALPHA, bob, "guess", x_forwarded_for=f"198.51.100.{n}")
+    assert sign_in(ALPHA, bob, PASSWORD, x_forwarded_for="198.51.100.99").status_code == 429
+    rest = {"REST_FRAMEWORK": {"NUM_PROXIES": 1}}
+    with override_settings(**rest):
+        # Behind one proxy, the address it saw (the last one it appended) is the client's; what the
+        # client put before it counts for nothing.
+        for _ in range(5):
+            sign_in(ALPHA, TENANT_A["admin_email"], "guess", x_forwarded_for="10.0.0.1, 192.0.2.50")
+        refused = sign_in(ALPHA, TENANT_A["admin_email"], PASSWORD, x_forwarded_for="10.0.0.2, 192.0.2.50")
+        assert refused.status_code == 429
+        assert signed_in(sign_in(ALPHA, TENANT_A["admin_email"], PASSWORD, x_forwarded_for="192.0.2.50, 192.0.2.51"))
+    with tenant_context(tenant_a):
+        addresses = set(AccessAttempt.objects.values_list("ip_address", flat=True))
+    assert addresses == {"127.0.0.1", "192.0.2.50"}
+
+
+def test_sign_in_works_again_once_the_cool_off_has_passed(bob, tenant_a):
+    with override_settings(AXES_COOLOFF_TIME=timedelta(seconds=2)):
+        for _ in range(5):
+            sign_in(ALPHA, bob, "guess")
+        locked = sign_in(ALPHA, bob, PASSWORD)
+        assert locked.status_code == 429
+        assert "Try again in 1 minute." in locked.content.decode()
+        time.sleep(2.2)
+        assert signed_in(sign_in(ALPHA, bob, PASSWORD))
+
+
+def test_scripts_asking_for_json_get_the_api_error_shape(bob, tenant_a):
+    for _ in range(5):
+        sign_in(ALPHA, bob, "guess")
+    refused = sign_in(ALPHA, bob, PASSWORD, accept="application/json")
+    assert refused.status_code == 429
+    assert refused.json() == {"error": LOCKED, "code": "signin_locked"}
+
+
+def test_tenant_admin_unlocks_a_user_and_sees_only_its_tenants_attempts(bob, tenant_a, tenant_b):
+    for _ in range(5):
+        sign_in(ALPHA, bob, "guess")
+        sign_in(BETA, bob, "guess")
+    admin = Client()  # alpha's admin signs in through the form, from another address
+    page = admin.post(
+        "/admin/login/?next=/admin/",
+        {"username": TENANT_A["admin_email"], "password": PASSWORD},
+        headers={"host": ALPHA},
+        REMOTE_ADDR="192.0.2.10",
+    )
+    assert signed_in(page)
+    listing = admin.get("/admin/axes/accessattempt/", headers={"host": ALPHA})
+    assert listing.status_code == 200 and bob in listing.content.decode()
+    with tenant_context(tenant_a):
+        ids = [str(pk) for pk in AccessAttempt.objects.filter(username=bob).values_list("pk", flat=True)]
+    deleted = admin.post(
+        "/admin/axes/accessattempt/",
+        {"action": "delete_selected", "_selected_action": ids, "post": "yes"},
+        headers={"host": ALPHA},
+    )
+    assert deleted.status_code == 302
+    assert signed_in(sign_in(ALPHA, bob, PASSWORD))
+    # Beta's lockout is beta's: alpha's admin neither saw nor lifted it.
+    assert sign_in(BETA, bob, PASSWORD).status_code == 429
+    with tenant_context(tenant_a):
+        assert AccessFailureLog.objects.filter(username=bob).count() == 5  # the record stays
+
+
+def test_platform_admin_lists_its_own_attempts(operator, bob, tenant_a):
+    for _ in range(5):
+        sign_in(ALPHA, bob, "guess")
+    sign_in(PUBLIC_HOST, operator, "guess")
+    platform = Client()
+    assert signed_in(
+        platform.post("/admin/login/?next=/admin/", {"username": operator, "password": PASSWORD},
+                      headers={"host": PUBLIC_HOST})
+    )  # fmt: skip
+    page = platform.get("/admin/axes/accessattempt/", headers={"host": PUBLIC_HOST}).content.decode()
+    assert operator in page and bob not in page
+
+
+def test_unlock_command_per_tenant_and_for_the_platform(bob, operator, tenant_a, tenant_b, capsys):
+    for _ in range(5):
+        sign_in(ALPHA, bob, "guess")
+        sign_in(BETA, bob, "guess")
+        sign_in(PUBLIC_HOST, operator, "guess")
+    call_command("signin", "list", "--tenant", "alpha")
+    listing = capsys.readouterr().out
+    assert bob in listing and "127.0.0.1" in listing and operator not in listing
+    call_command("signin", "unlock", "--tenant", "alpha", "--username", "BOB@shared.test")
+    assert "1 failure record(s) forgotten" in capsys.readouterr().out
+    assert signed_in(sign_in(ALPHA, bob, PASSWORD))
+    assert sign_in(BETA, bob, PASSWORD).status_code == 429
+    assert sign_in(PUBLIC_HOST, operator, PASSWORD).status_code == 429
+    call_command("signin", "unlock", "--platform", "--address", "127.0.0.1")
+    assert signed_in(sign_in(PUBLIC_HOST, operator, PASSWORD))
+    assert sign_in(BETA, bob, PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tenant", "alpha"], "give a username, an address or both"),
+        (["--tenant", "alpha", "--address", "not-an-ip"], "'not-an-ip' is not an IP address"),
+        (["--tenant", "nobody", "--username", "x@y.test"], "no tenant with slug 'nobody'"),
+    ],
+)
+def test_unlock_command_refuses_bad_arguments(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("signin", "unlock", *args)
+
+
+def test_api_tokens_work_from_a_locked_out_address(bob, tenant_a):
+    with tenant_context(tenant_a):
+        _, raw = token_create(user=User.objects.get(email=bob), role=Role.ADMIN, name="script")
+    for n in range(20):
+        sign_in(ALPHA, f"user{n}@alpha.test", "guess")
+    assert sign_in(ALPHA, bob, PASSWORD).status_code == 429
+    answer = Client().get("/api/certificates", headers={"host": ALPHA, "authorization": f"Bearer {raw}"})
+    assert answer.status_code == 200
