@@ -274,3 +274,10 @@ CERTMATE_STORAGE_PLATFORM_CREDENTIALS = env_bool("CERTMATE_STORAGE_PLATFORM_CRED
 CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)
 CERTMATE_PUBLISH_RETRY_MAX_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_MAX_SECONDS", 3600, minimum=1)
+
+# --- Fair workers (issue 10, finding 5) ---------------------------------------------------------------
+# At most this many of one tenant's certbot runs (issuance, renewal, revocation) at once, across all
+# workers; its other jobs stay queued ("waiting for a free slot") and are tried again every
+# CERTMATE_TENANT_SLOT_RETRY_SECONDS to twice that (jittered), so other tenants' jobs find free workers.
+CERTMATE_TENANT_CONCURRENCY = env_int("CERTMATE_TENANT_CONCURRENCY", 2, minimum=1)
+CERTMATE_TENANT_SLOT_RETRY_SECONDS = env_int("CERTMATE_TENANT_SLOT_RETRY_SECONDS", 10, minimum=1)
