@@ -33,7 +33,7 @@ def test_registering_holds_no_transaction_while_the_ca_answers(fresh_tenant, sta
     with tenant_context(fresh_tenant()):
         account = unregistered_account(stand_in_ca.url)
         stand_in_ca.watch()
-        with pytest.raises(RegistrationError, match="registering the ACME account at .* failed"):
+        with pytest.raises(RegistrationError, match=r"registering the ACME account at .* failed"):
             ca_account_ensure_registered(ca_account_id=account.pk, timeout_seconds=60)
         assert CaAccount.objects.get(pk=account.pk).registered_at is None
     stand_in_ca.assert_called_with_no_transaction_open()
