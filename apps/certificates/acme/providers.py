@@ -26,7 +26,16 @@ import configobj
 from django.core.exceptions import ValidationError
 
 PLUGIN_GROUP = "certbot.plugins"
-MAX_PROPAGATION_SECONDS = 3600
+# The longest DNS wait a tenant may ask for: one certbot run holds one of the tenant's worker slots
+# meanwhile (issue 10: fair workers). Stored values above it (from before the cap) are used as the cap.
+MAX_PROPAGATION_SECONDS = 600
+# lego's own timing variables a tenant may set in `multi` (whole seconds), capped the same way.
+LEGO_DURATION_CAPS = {
+    "_PROPAGATION_TIMEOUT": MAX_PROPAGATION_SECONDS,
+    "_POLLING_INTERVAL": 60,
+    "_SEQUENCE_INTERVAL": 60,
+    "_HTTP_TIMEOUT": 60,
+}
 MAX_VALUE_LENGTH = 4096
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -414,6 +423,14 @@ def _check_multi(c: Mapping[str, str]) -> Iterable[tuple[str, str]]:
             yield name, "is not allowed: it changes the certbot process, not the DNS provider"
         elif name.endswith(_LEGO_REFUSED_SUFFIXES):
             yield name, "is not allowed: give the value itself, not a path on the certmate host"
+    yield from _lego_durations_capped(c)
+
+
+def _lego_durations_capped(c: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    for name, value in c.items():
+        for suffix, cap in LEGO_DURATION_CAPS.items():
+            if name.endswith(suffix) and not (value.isascii() and value.isdigit() and int(value) <= cap):
+                yield name, f"must be a whole number of seconds from 0 to {cap}"
 
 
 # -- the registry -------------------------------------------------------------------------------

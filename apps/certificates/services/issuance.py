@@ -17,7 +17,7 @@ from apps.accounts.models import TenantSettings
 from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme import runner
 from apps.certificates.acme.failures import is_transient
-from apps.certificates.acme.providers import DnsPluginMissing, get_provider
+from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
 from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobStatus
 from apps.certificates.parsing import certificate_facts
 from apps.certificates.services.leases import (
@@ -77,6 +77,8 @@ def _obtain(job: Job) -> runner.Issued:
     except DnsPluginMissing as exc:
         raise IssuanceError(str(exc)) from None
     propagation = dns.propagation_seconds
+    if propagation is not None:
+        propagation = min(propagation, MAX_PROPAGATION_SECONDS)  # stored before the cap: no longer than it
 
     def dns_setup(folder):
         prepared = provider.prepare(credentials, folder, propagation)
