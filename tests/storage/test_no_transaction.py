@@ -60,3 +60,20 @@ def test_the_admin_tests_a_target_with_no_transaction_open(fresh_tenant, stand_i
     stand_in_vault.assert_called_with_no_transaction_open()
     with tenant_context(tenant):
         assert storage_config_active() == local
+
+
+def test_a_publish_asked_for_again_while_the_target_answers_is_not_marked_done(
+    tenant_a, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from apps.storage.services import publication_republish
+    from apps.storage.services.publishing import _claim, _record
+
+    settings.CERTMATE_STORAGE_ROOT = tmp_path
+    with tenant_context(tenant_a), django_capture_on_commit_callbacks(execute=False):
+        version = issued_version("asked-again.alpha.test")
+        publication = publication_request(version=version)
+        publication, claim = _claim(publication.pk, version.certificate_id)  # the target is answering now...
+        publication_republish(version=version)  # ...when the version changes (revoked): publish it again
+        assert not _record(publication, claim=claim, state=PublicationState.PUBLISHED)
+        assert publication.state == PublicationState.PENDING  # the second publish will store what is new
+        assert publication_publish(publication_id=publication.pk).state == PublicationState.PUBLISHED
