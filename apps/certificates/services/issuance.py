@@ -23,8 +23,7 @@ from apps.certificates.parsing import certificate_facts
 from apps.certificates.services.leases import (
     JobAbandoned,
     JobAttemptError,
-    job_claim,
-    job_failed_attempt,
+    job_attempt,
     job_finish_failed,
     job_lease_extend,
 )
@@ -40,27 +39,10 @@ class IssuanceError(JobAttemptError):
 
 
 def certificate_issue(*, job_id: int) -> Job | None:
-    """Run a queued job. A job another worker holds, or that is finished, is left alone; a job over
-    its CA account's order limit waits and is sent again later."""
+    """Run a queued issuance or renewal. A job another worker holds, or that is finished, is left alone;
+    a job over its CA account's order limit waits and is sent again later."""
     job = Job.objects.select_related("certificate__ca_account", "certificate__dns_account").filter(pk=job_id).first()
-    if job is None or job.status != JobStatus.QUEUED:
-        return job
-    if not job_claim(job):
-        job.refresh_from_db()
-        return job
-    try:
-        issued = _obtain(job)
-        _store(job, issued)
-    except JobAbandoned:
-        logger.warning("job %s ran past its lease and was given up on; a newer job takes over", job.pk)
-    except IssuanceError as exc:
-        _failed_attempt(job, exc)
-    except Exception as exc:
-        logger.exception("job %s for %s failed unexpectedly", job.pk, job.certificate.identifier)
-        _fail_for_good(job, f"internal error: {type(exc).__name__}: {exc}", "")
-        raise
-    job.refresh_from_db()
-    return job
+    return job_attempt(job, lambda claimed: _store(claimed, _obtain(claimed)), fail=_fail_for_good)
 
 
 def _obtain(job: Job) -> runner.Issued:
@@ -162,10 +144,6 @@ def version_make_current(*, certificate: Certificate, issued: runner.Issued, fac
     # Published after commit, with its own retries: a storage target that is down never fails the job.
     publication_request(version=version)
     return version
-
-
-def _failed_attempt(job: Job, exc: IssuanceError) -> None:
-    job_failed_attempt(job, exc, fail=_fail_for_good)
 
 
 def _fail_for_good(job: Job, reason: str, output: str) -> None:

@@ -35,6 +35,27 @@ class JobAttemptError(Exception):
         self.transient = transient
 
 
+def job_attempt(job: Job | None, work: Callable[[Job], None], *, fail: Callable[[Job, str, str], None]) -> Job | None:
+    """Claim the queued ``job`` and do ``work`` on it: a failed attempt is retried or handed to ``fail``
+    (job, reason, output), an unexpected error fails the job and is raised. A job another worker holds,
+    or that is finished, is left alone; the job is answered as it then stands."""
+    if job is None or job.status != JobStatus.QUEUED:
+        return job
+    if job_claim(job):
+        try:
+            work(job)
+        except JobAbandoned:
+            logger.warning("job %s ran past its lease and was given up on; a newer job takes over", job.pk)
+        except JobAttemptError as exc:
+            job_failed_attempt(job, exc, fail=fail)
+        except Exception as exc:
+            logger.exception("job %s for %s failed unexpectedly", job.pk, job.certificate.identifier)
+            fail(job, f"internal error: {type(exc).__name__}", "")
+            raise
+    job.refresh_from_db()
+    return job
+
+
 def job_claim(job: Job) -> bool:
     """queued -> running under a lease, unless another worker got it first or (for an order) the CA
     account has used its orders for the window (then the job waits its turn instead of failing)."""

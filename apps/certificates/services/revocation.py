@@ -20,8 +20,7 @@ from apps.certificates.selectors import job_open
 from apps.certificates.services.leases import (
     JobAbandoned,
     JobAttemptError,
-    job_claim,
-    job_failed_attempt,
+    job_attempt,
     job_finish_failed,
     job_lease_extend,
 )
@@ -104,24 +103,7 @@ def revocation_run(*, job_id: int) -> Job | None:
     """The worker's part: revoke the job's version at the CA, then record it. A job another worker
     holds, or that is finished, is left alone; a CA that does not answer is retried with backoff."""
     job = Job.objects.select_related("certificate__ca_account", "version").filter(pk=job_id).first()
-    if job is None or job.status != JobStatus.QUEUED:
-        return job
-    if not job_claim(job):
-        job.refresh_from_db()
-        return job
-    try:
-        output = _revoke_at_ca(job)
-        _record_revoked(job, output)
-    except JobAbandoned:
-        logger.warning("revocation job %s ran past its lease and was given up on", job.pk)
-    except JobAttemptError as exc:
-        job_failed_attempt(job, exc, fail=_fail)
-    except Exception as exc:
-        logger.exception("revocation job %s for %s failed unexpectedly", job.pk, job.certificate.identifier)
-        _fail(job, f"internal error: {type(exc).__name__}", "")
-        raise
-    job.refresh_from_db()
-    return job
+    return job_attempt(job, lambda claimed: _record_revoked(claimed, _revoke_at_ca(claimed)), fail=_fail)
 
 
 def _revoke_at_ca(job: Job) -> str:
