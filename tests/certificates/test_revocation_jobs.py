@@ -94,3 +94,16 @@ def test_a_version_already_revoked_is_answered_with_its_revocation(fresh_tenant)
     assert operator.post(url, {}).json()["job_id"] == first.json()["job_id"]
     with tenant_context(alpha):
         assert Job.objects.filter(operation=JobOperation.REVOKE, status=JobStatus.SUCCEEDED).count() == 1
+
+
+def test_an_account_being_registered_is_not_changed_meanwhile(tenant_a):
+    from certmate.locks import CA_ACCOUNT, session_lock
+
+    admin = bearer_client(tenant_a, "admin")
+    with tenant_context(tenant_a):
+        account = CaAccount.objects.create(name="busy", directory_url="https://ca.example/dir", email="a@alpha.test")
+        with session_lock(CA_ACCOUNT, str(account.pk)) as registering:  # as a worker registering it holds
+            assert registering
+            response = admin.patch(f"/api/ca-accounts/{account.pk}", {"email": "b@alpha.test"})
+        assert response.status_code == 409 and "being registered" in response.json()["error"]
+        assert admin.patch(f"/api/ca-accounts/{account.pk}", {"email": "b@alpha.test"}).status_code == 200
