@@ -62,6 +62,17 @@ def test_the_admin_tests_a_target_with_no_transaction_open(fresh_tenant, stand_i
         assert storage_config_active() == local
 
 
+def test_the_api_tests_a_target_with_no_transaction_open(fresh_tenant, stand_in_vault):
+    from tests.api.conftest import bearer_client
+
+    tenant = fresh_tenant()
+    admin = bearer_client(tenant, "admin")
+    stand_in_vault.watch()
+    assert admin.put("/api/storage", vault_at(stand_in_vault.url), format="json").status_code == 502
+    assert admin.post("/api/storage/test").status_code == 200  # the local target, still active
+    stand_in_vault.assert_called_with_no_transaction_open()
+
+
 def test_a_publish_asked_for_again_while_the_target_answers_is_not_marked_done(
     tenant_a, settings, tmp_path, django_capture_on_commit_callbacks
 ):
