@@ -45,15 +45,15 @@ def test_one_tenants_slow_backlog_does_not_hold_another_tenants_order(fresh_tena
     worker = Worker(tmp_path / "worker.log", concurrency=3, extra_env=settings).start()
     try:
         backlog = [order(alpha, slow_ca, slow_dns).pk for _ in range(4)]
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # generous: the machine may be busy with other work
         while sum(job.status == JobStatus.RUNNING for job in jobs_of(alpha, backlog)) < BOUND:
-            assert time.monotonic() < deadline, worker.log_text()[-3000:]
+            assert time.monotonic() < deadline, "A's orders did not start\n" + worker.log_text()[-3000:]
             time.sleep(0.2)
         time.sleep(1)  # the third worker process has tried one of A's other orders by now
         quick = order(beta, quick_ca, quick_dns)
 
         alpha_client, most_running, waiting_said = bearer_client(alpha, "viewer"), 0, set()
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 600
         while True:
             jobs = jobs_of(alpha, backlog)
             most_running = max(most_running, sum(job.status == JobStatus.RUNNING for job in jobs))
@@ -64,7 +64,7 @@ def test_one_tenants_slow_backlog_does_not_hold_another_tenants_order(fresh_tena
             done = jobs + jobs_of(beta, [quick.pk])
             if all(job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) for job in done):
                 break
-            assert time.monotonic() < deadline, worker.log_text()[-3000:]
+            assert time.monotonic() < deadline, "the jobs did not finish\n" + worker.log_text()[-3000:]
             time.sleep(0.5)
     finally:
         worker.stop()
