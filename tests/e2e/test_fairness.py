@@ -33,6 +33,7 @@ def jobs_of(tenant, ids) -> list[Job]:
         return list(Job.objects.filter(pk__in=ids).order_by("pk"))
 
 
+@pytest.mark.timeout(900)
 def test_one_tenants_slow_backlog_does_not_hold_another_tenants_order(fresh_tenant, pebble, bind9, tmp_path):
     alpha, beta = fresh_tenant(), fresh_tenant()
     slow_ca, slow_dns = accounts_for(alpha, pebble, bind9)
