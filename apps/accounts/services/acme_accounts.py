@@ -145,7 +145,7 @@ def ca_account_ensure_registered(*, ca_account_id: int, timeout_seconds: int = 3
         except runner.CertbotError as exc:
             reason = f"registering the ACME account at {account.directory_url} failed: {exc.reason}"
             raise RegistrationError(reason, exc.output, timed_out=exc.timed_out) from None
-        # Kept only if the account was not changed meanwhile (changes wait for the lock, see below).
+        # Stored only if no registration was stored meanwhile (ca_account_update refuses while this lock is held).
         CaAccount.objects.filter(pk=ca_account_id, registered_at__isnull=True).update(
             acme_account=files, acme_account_uri=_registration_uri(files), registered_at=timezone.now()
         )
