@@ -68,6 +68,27 @@ def live_db(django_db_setup, django_db_blocker):
         yield
 
 
+@pytest.fixture
+def fresh_tenant(live_db):
+    """Committed tenants of the test's own (``fresh_tenant()`` makes one; ``admin=True`` with
+    TENANT_A's admin e-mail and PASSWORD), so a sweep or a worker sees exactly this test's rows."""
+    import uuid
+
+    from apps.accounts.services.tenants import tenant_create, tenant_delete
+
+    made = []
+
+    def make(*, admin: bool = False):
+        slug = f"r{uuid.uuid4().hex[:10]}"
+        login = {"admin_email": f"admin@{slug}.test", "admin_password": PASSWORD} if admin else {}
+        made.append(tenant_create(slug=slug, domain=f"{slug}.test", **login))
+        return made[-1]
+
+    yield make
+    for tenant in made:
+        tenant_delete(slug=tenant.schema_name)
+
+
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process (prefork, 4 children) for the module's tests. Per module, so a

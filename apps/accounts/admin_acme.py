@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
 from apps.accounts.services.acme_accounts import ca_directory_url
 from apps.accounts.sites import tenant_admin_site
-from apps.certificates.acme.providers import PROVIDERS, get_provider
+from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS, get_provider
 
 KEEP = "Leave empty to keep the stored value; it is never shown."
 
@@ -57,6 +57,12 @@ class CaAccountAdmin(admin.ModelAdmin):
 
 class DnsAccountForm(forms.ModelForm):
     provider = forms.ChoiceField(choices=sorted((key, p.label) for key, p in PROVIDERS.items()))
+    propagation_seconds = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_PROPAGATION_SECONDS,
+        required=False,
+        help_text="seconds to wait for DNS changes to spread; empty: the provider's default",
+    )
     credentials_json = forms.CharField(
         label="credentials (JSON object)", required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text=KEEP
     )

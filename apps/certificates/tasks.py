@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from apps.certificates.services.issuance import certificate_issue
+from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
 
 SWEEP_TASK = "apps.certificates.tasks.renewal_sweep_all_task"
@@ -10,7 +10,8 @@ SWEEP_TASK = "apps.certificates.tasks.renewal_sweep_all_task"
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def certificate_issue_task(job_id: int) -> None:
-    certificate_issue(job_id=job_id)
+    """Any queued job (issue, renew, revoke); the name stays for messages already queued."""
+    job_run(job_id=job_id)
 
 
 @shared_task(acks_late=True)

@@ -5,6 +5,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import ValidationError
 
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
@@ -68,6 +69,13 @@ class StorageConfigAdmin(admin.ModelAdmin):
             return storage_backend(obj).describe()
         except StorageError as exc:
             return exc.reason
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Not in one transaction, unlike the admin's default: the form tests the connection to a host
+        # the tenant chose, and no transaction may stay open while it answers. Saving is one service
+        # call, atomic on its own.
+        return self._changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         # A saved configuration becomes the active target (tested by the form), through the service.

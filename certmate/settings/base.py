@@ -338,3 +338,10 @@ AUTHENTICATION_BACKENDS = [
     "apps.accounts.sso.backends.PasswordBackend",
     "apps.accounts.sso.backends.TenantOIDCBackend",
 ]
+
+# --- Fair workers (issue 10, finding 5) ---------------------------------------------------------------
+# At most this many of one tenant's certbot runs (issuance, renewal, revocation) at once, across all
+# workers; its other jobs stay queued ("waiting for a free slot") and are tried again every
+# CERTMATE_TENANT_SLOT_RETRY_SECONDS to twice that (jittered), so other tenants' jobs find free workers.
+CERTMATE_TENANT_CONCURRENCY = env_int("CERTMATE_TENANT_CONCURRENCY", 2, minimum=1)
+CERTMATE_TENANT_SLOT_RETRY_SECONDS = env_int("CERTMATE_TENANT_SLOT_RETRY_SECONDS", 10, minimum=1)

@@ -35,6 +35,17 @@ def _fresh_throttles():
     cache.clear()
 
 
+def bearer_client(tenant: Tenant, role: str = "admin") -> APIClient:
+    """A client of a new user of ``role`` with a real token, without a test transaction (rows are
+    committed when the caller's are: usable with live_db and worker processes)."""
+    with tenant_context(tenant):
+        user = user_create(email=f"{role}-{next(_serial)}@{host_of(tenant)}", password=PASSWORD, role=role)
+        _, raw = token_create(user=user, role=role, name="tests")
+    client = tenant_client(tenant)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
 @pytest.fixture
 def api_user(db):
     """``api_user(tenant, role)``: a new active user of that role in the tenant's schema."""

@@ -13,7 +13,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django_tenants.utils import tenant_context
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -29,6 +29,8 @@ BASE_URL = f"http://{TENANT_A['domain']}"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 4}
 application = WSGIHandler()
+# Paths under /api/certificates/ that are endpoints of their own: a {domain} spelling one is not a domain.
+FIXED_WORDS = ("jobs", "create")
 
 
 @pytest.fixture
@@ -65,6 +67,7 @@ def test_api_survives_any_input(in_process, tenant_a, api_user, mode):
             derandomize=True,
         )
         def run(case):
+            assume(case.path_parameters is None or case.path_parameters.get("domain") not in FIXED_WORDS)
             case.call_and_validate(
                 base_url=BASE_URL, headers={"Authorization": f"Bearer {fresh_token()}"}, checks=CHECKS
             )

@@ -69,7 +69,7 @@ def test_rate_limit_retry_after_is_honoured():
 
 @override_settings(CERTMATE_RETRY_BASE_SECONDS=10, CERTMATE_RETRY_MAX_SECONDS=100)
 def test_backoff_grows_exponentially_with_jitter_and_a_ceiling():
-    from apps.certificates.services.issuance import retry_delay
+    from apps.certificates.services.leases import retry_delay
 
     for attempt, ceiling in [(1, 10), (2, 20), (3, 40), (4, 80), (5, 100), (9, 100)]:
         delays = {retry_delay(attempt) for _ in range(50)}
@@ -100,6 +100,7 @@ def test_a_job_given_up_on_while_running_neither_renews_its_lease_nor_stores(ten
     from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
     from apps.certificates.models import CertificateVersion, Job, JobStatus
     from apps.certificates.services import certificate_request, issuance
+    from apps.certificates.services.leases import JobAbandoned, job_lease_extend
 
     credentials = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
     with tenant_context(tenant_a):
@@ -107,12 +108,12 @@ def test_a_job_given_up_on_while_running_neither_renews_its_lease_nor_stores(ten
         dns = dns_account_create(name="bind", provider="rfc2136", credentials=credentials)
         job = certificate_request(identifier="slow.alpha.test", ca_account=ca, dns_account=dns)
         Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, lease_expires_at=timezone.now())
-        issuance._extend_lease(job)  # still ours: the lease moves on
+        job_lease_extend(job)  # still ours: the lease moves on
         assert Job.objects.get(pk=job.pk).lease_expires_at > timezone.now() + timedelta(minutes=5)
         Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED)  # the sweep reaped it
-        with pytest.raises(issuance._Abandoned):
-            issuance._extend_lease(job)
-        with pytest.raises(issuance._Abandoned):
+        with pytest.raises(JobAbandoned):
+            job_lease_extend(job)
+        with pytest.raises(JobAbandoned):
             issuance._store_version(job, job.certificate, facts=None, issued=None)
         assert not CertificateVersion.objects.filter(certificate=job.certificate).exists()
 

@@ -52,21 +52,3 @@ def pebble_factory(bind9: Bind9) -> Iterator[PebbleFactory]:
             return started.enter_context(Pebble(**options))
 
         yield start
-
-
-@pytest.fixture
-def fresh_tenant(live_db):
-    """Committed tenants of the test's own, so a sweep sees exactly this test's certificates."""
-    from apps.accounts.services.tenants import tenant_create, tenant_delete
-    from tests.e2e.issuance import unique
-
-    made = []
-
-    def make():
-        slug = unique("r")
-        made.append(tenant_create(slug=slug, domain=f"{slug}.test"))
-        return made[-1]
-
-    yield make
-    for tenant in made:
-        tenant_delete(slug=tenant.schema_name)

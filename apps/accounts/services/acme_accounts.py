@@ -12,8 +12,9 @@ from django.utils import timezone
 from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, TenantSettings
 from apps.accounts.services.users import user_email_clean
 from apps.certificates.acme import runner
-from apps.certificates.acme.providers import get_provider
+from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, get_provider
 from certmate.egress import EgressRefused, check_url
+from certmate.locks import CA_ACCOUNT, session_lock, xact_lock_try
 
 
 def ca_directory_url(preset_or_url: str) -> str:
@@ -77,6 +78,11 @@ def ca_account_update(*, account: CaAccount, **changes) -> CaAccount:
     if unknown:
         raise TypeError(f"ca_account_update: unknown fields {sorted(unknown)}")
     account = CaAccount.objects.select_for_update().get(pk=account.pk)
+    if not xact_lock_try(CA_ACCOUNT, str(account.pk)):
+        raise ValidationError(
+            f"CA account {account.name!r} is being registered at its CA right now: try again in a minute",
+            code="conflict",
+        )
     if "directory" in changes:
         changes["directory_url"] = ca_directory_url(changes.pop("directory"))
     if "email" in changes:
@@ -120,19 +126,35 @@ def _delete_unless_used(account: CaAccount | DnsAccount, label: str) -> None:
         ) from None
 
 
+class RegistrationError(runner.CertbotError):
+    """The ACME account could not be registered at its CA: ``reason`` says why in one line."""
+
+
 def ca_account_ensure_registered(*, ca_account_id: int, timeout_seconds: int = 300) -> CaAccount:
-    """The ACME account, registered at the CA on first use. Concurrent first uses wait on a row lock,
-    so every worker ends up with the one account."""
-    with transaction.atomic():
-        account = CaAccount.objects.select_for_update().get(pk=ca_account_id)
-        if account.acme_account:
-            return account
-        files = runner.register(acme_account_of(account), timeout_seconds=timeout_seconds)
-        account.acme_account = files
-        account.acme_account_uri = _registration_uri(files)
-        account.registered_at = timezone.now()
-        account.save(update_fields=["acme_account", "acme_account_uri", "registered_at"])
+    """The ACME account, registered at the CA on first use (RegistrationError when the CA refuses or
+    cannot be reached). No transaction stays open while the CA answers: concurrent first uses wait on a
+    session lock of the account instead, so every worker ends up with the one account."""
+    account = CaAccount.objects.get(pk=ca_account_id)
+    if account.acme_account:
         return account
+    # The holder's registration ends within its own deadline: waiting a little longer is enough.
+    with session_lock(CA_ACCOUNT, str(ca_account_id), wait_seconds=timeout_seconds + 30) as taken:
+        if not taken:
+            busy = f"CA account {account.name!r} is still being registered by another worker (temporarily busy)"
+            raise RegistrationError(busy)
+        account = CaAccount.objects.get(pk=ca_account_id)
+        if account.acme_account:
+            return account  # registered while this one waited
+        try:
+            files = runner.register(acme_account_of(account), timeout_seconds=timeout_seconds)
+        except runner.CertbotError as exc:
+            reason = f"registering the ACME account at {account.directory_url} failed: {exc.reason}"
+            raise RegistrationError(reason, exc.output, timed_out=exc.timed_out) from None
+        # Stored only if no registration was stored meanwhile (ca_account_update refuses while this lock is held).
+        CaAccount.objects.filter(pk=ca_account_id, registered_at__isnull=True).update(
+            acme_account=files, acme_account_uri=_registration_uri(files), registered_at=timezone.now()
+        )
+        return CaAccount.objects.get(pk=ca_account_id)
 
 
 def acme_account_of(account: CaAccount) -> runner.AcmeAccount:
@@ -162,9 +184,9 @@ def _dns_credentials_clean(provider: str, credentials: dict[str, str]) -> dict[s
 
 
 def _propagation_clean(propagation_seconds: int | None) -> int | None:
-    if propagation_seconds is not None and not 0 <= propagation_seconds <= 3600:
+    if propagation_seconds is not None and not 0 <= propagation_seconds <= MAX_PROPAGATION_SECONDS:
         raise ValidationError(
-            f"propagation_seconds={propagation_seconds} is out of range: use 0 to 3600 seconds",
+            f"propagation_seconds={propagation_seconds} is out of range: use 0 to {MAX_PROPAGATION_SECONDS} seconds",
             code="invalid_propagation",
         )
     return propagation_seconds

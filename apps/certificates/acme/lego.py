@@ -16,20 +16,13 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from apps.certificates.acme.limits import LEGO_SECONDS_BOUNDS
 from certmate.egress import EgressRefused, check_address, check_url
 
 TABLE = Path(__file__).with_name("lego_providers.json")
 MAX_VALUE_LENGTH = 4096
 MAX_DESTINATION_LENGTH = 2048
-# Tuning variables: (name suffix, lowest, highest) in seconds.
-SECONDS_BOUNDS = (
-    ("_TTL", 1, 86400),
-    ("_PROPAGATION_TIMEOUT", 1, 1800),
-    ("_POLLING_INTERVAL", 1, 300),
-    ("_SEQUENCE_INTERVAL", 1, 300),
-    ("_HTTP_TIMEOUT", 1, 300),
-    ("_DNS_TIMEOUT", 1, 300),
-)
+SECONDS_BOUNDS = LEGO_SECONDS_BOUNDS
 # Destinations some providers name by a keyword rather than a URL.
 NAMED_ENDPOINTS = {
     "OVH_ENDPOINT": {"ovh-eu", "ovh-ca", "ovh-us", "kimsufi-eu", "kimsufi-ca", "soyoustart-eu", "soyoustart-ca"},

@@ -26,10 +26,10 @@ import configobj
 from django.core.exceptions import ValidationError
 
 from apps.certificates.acme import lego
+from apps.certificates.acme.limits import MAX_PROPAGATION_SECONDS
 from certmate.egress import EgressRefused, check_address, check_url
 
 PLUGIN_GROUP = "certbot.plugins"
-MAX_PROPAGATION_SECONDS = 3600
 MAX_VALUE_LENGTH = 4096
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

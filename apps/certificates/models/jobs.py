@@ -10,6 +10,7 @@ from django.db.models import Q
 class JobOperation(models.TextChoices):
     ISSUE = "issue", "Issue"
     RENEW = "renew", "Renew"
+    REVOKE = "revoke", "Revoke"
 
 
 class JobStatus(models.TextChoices):
@@ -35,11 +36,15 @@ class Job(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     forced = models.BooleanField(default=False, help_text="renew even if not due")
+    # A revocation's RFC 5280 reason (its version is ``version``, set when it is asked for).
+    revocation_reason = models.CharField(max_length=40, blank=True)
+    progress = models.CharField(max_length=200, blank=True, help_text="what a queued job is waiting for")
     sweep = models.ForeignKey(
         "certificates.RenewalSweep", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     output = models.TextField(blank=True, help_text="certbot's output, secrets redacted")
     error = models.TextField(blank=True, help_text="why it failed, in one line")
+    # The version an issuance or renewal stored, or the version a revocation revokes.
     version = models.ForeignKey(
         "certificates.CertificateVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -5,94 +5,44 @@ failure."""
 from __future__ import annotations
 
 import logging
-import random
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import Max
 from django.utils import timezone
 
-from apps.accounts.models import CaAccount, TenantSettings
+from apps.accounts.models import TenantSettings
 from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme import runner, untrusted
-from apps.certificates.acme.failures import is_transient, retry_after
-from apps.certificates.acme.providers import DnsPluginMissing, get_provider
+from apps.certificates.acme.failures import is_transient
+from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
 from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobStatus
 from apps.certificates.parsing import certificate_facts
+from apps.certificates.services.leases import (
+    JobAbandoned,
+    JobAttemptError,
+    job_attempt,
+    job_finish_failed,
+    job_lease_extend,
+)
 from apps.certificates.services.renewals import certificate_renew_at
-from apps.certificates.services.requests import job_dispatch
 from apps.certificates.signals import certificate_failed
 from apps.storage.services import publication_request
 
 logger = logging.getLogger(__name__)
 
 
-class _Abandoned(Exception):
-    """The sweep gave this job up (its lease expired) while it still ran: a newer job has taken over."""
-
-
-class IssuanceError(Exception):
-    def __init__(self, reason: str, output: str = "", *, transient: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.output = output
-        self.transient = transient
+class IssuanceError(JobAttemptError):
+    pass
 
 
 def certificate_issue(*, job_id: int) -> Job | None:
-    """Run a queued job. A job another worker holds, or that is finished, is left alone; a job over
-    its CA account's order limit waits and is sent again later."""
+    """Run a queued issuance or renewal. A job another worker holds, or that is finished, is left alone;
+    a job over its CA account's order limit waits and is sent again later."""
     job = Job.objects.select_related("certificate__ca_account", "certificate__dns_account").filter(pk=job_id).first()
-    if job is None or job.status != JobStatus.QUEUED:
-        return job
-    if not _claim(job):
-        job.refresh_from_db()
-        return job
-    try:
-        issued = _obtain(job)
-        _store(job, issued)
-    except _Abandoned:
-        logger.warning("job %s ran past its lease and was given up on; a newer job takes over", job.pk)
-    except IssuanceError as exc:
-        _failed_attempt(job, exc)
-    except Exception as exc:
-        logger.exception("job %s for %s failed unexpectedly", job.pk, job.certificate.identifier)
-        _fail_for_good(job, f"internal error: {type(exc).__name__}: {exc}", "")
-        raise
-    job.refresh_from_db()
-    return job
-
-
-def _claim(job: Job) -> bool:
-    """queued -> running under a lease, unless another worker got it first or the CA account has
-    used its orders for the window (then the job waits its turn instead of failing)."""
-    now = timezone.now()
-    lease = now + timedelta(seconds=settings.CERTMATE_JOB_LEASE_SECONDS)
-    with transaction.atomic():
-        if job.certificate.ca_account_id:
-            CaAccount.objects.select_for_update().filter(pk=job.certificate.ca_account_id).first()
-            wait = _order_limit_wait(job.certificate.ca_account_id, now)
-            if wait:
-                Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(queued_at=now + timedelta(seconds=wait))
-                job_dispatch(job_id=job.pk, countdown=wait)
-                logger.info("job %s waits %.0f s: CA account order limit reached", job.pk, wait)
-                return False
-        return bool(
-            Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
-                status=JobStatus.RUNNING, started_at=now, lease_expires_at=lease, attempts=F("attempts") + 1
-            )
-        )
-
-
-def _order_limit_wait(ca_account_id: int, now) -> float:
-    window = timedelta(seconds=settings.CERTMATE_ORDER_WINDOW_SECONDS)
-    recent = Job.objects.filter(certificate__ca_account_id=ca_account_id, started_at__gte=now - window)
-    if recent.count() < settings.CERTMATE_ORDERS_PER_ACCOUNT:
-        return 0
-    oldest = recent.aggregate(first=Min("started_at"))["first"]
-    return (oldest + window - now).total_seconds() + random.uniform(1, 30)  # noqa: S311
+    return job_attempt(job, lambda claimed: _store(claimed, _obtain(claimed)), fail=_fail_for_good)
 
 
 def _obtain(job: Job) -> runner.Issued:
@@ -109,6 +59,8 @@ def _obtain(job: Job) -> runner.Issued:
     except DnsPluginMissing as exc:
         raise IssuanceError(str(exc)) from None
     propagation = dns.propagation_seconds
+    if propagation is not None:
+        propagation = min(propagation, MAX_PROPAGATION_SECONDS)  # stored before the cap: no longer than it
 
     def dns_setup(folder):
         prepared = provider.prepare(credentials, folder, propagation)
@@ -116,13 +68,13 @@ def _obtain(job: Job) -> runner.Issued:
 
     attempts = settings.CERTMATE_ACME_NONCE_ATTEMPTS
     for attempt in range(1, attempts + 1):
-        _extend_lease(job)
+        job_lease_extend(job)
         try:
-            # Registering is one request to the CA: a short deadline, since other workers wait on its lock.
+            # Registering is one request to the CA: a short deadline, since other workers may wait for it.
             account = ca_account_ensure_registered(
                 ca_account_id=certificate.ca_account_id, timeout_seconds=min(300, settings.CERTMATE_CERTBOT_TIMEOUT)
             )
-            _extend_lease(job)
+            job_lease_extend(job)
             order = runner.Order(
                 account=acme_account_of(account),
                 domains=certificate.names,
@@ -143,13 +95,6 @@ def _obtain(job: Job) -> runner.Issued:
     raise AssertionError("unreachable")
 
 
-def _extend_lease(job: Job) -> None:
-    """Each certbot run gets a whole lease, so a job with several runs is not taken for lost."""
-    lease = timezone.now() + timedelta(seconds=settings.CERTMATE_JOB_LEASE_SECONDS)
-    if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(lease_expires_at=lease):
-        raise _Abandoned
-
-
 def _store(job: Job, issued: runner.Issued) -> None:
     facts = certificate_facts(issued.cert_pem)
     certificate = job.certificate
@@ -164,7 +109,7 @@ def _store_version(job: Job, certificate: Certificate, facts, issued: runner.Iss
     # Only a job still running stores: one the sweep gave up on (lost lease) must not add a version
     # next to the newer job's.
     if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(lease_expires_at=None):
-        raise _Abandoned
+        raise JobAbandoned
     version = version_make_current(certificate=certificate, issued=issued, facts=facts)
     Job.objects.filter(pk=job.pk).update(
         status=JobStatus.SUCCEEDED,
@@ -201,41 +146,13 @@ def version_make_current(*, certificate: Certificate, issued: runner.Issued, fac
     return version
 
 
-def retry_delay(attempt: int) -> float:
-    """Exponential backoff with full jitter: up to base * 2^(attempt-1), at least half of it."""
-    ceiling = min(settings.CERTMATE_RETRY_MAX_SECONDS, settings.CERTMATE_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spreading retries, not a secret
-
-
-def _failed_attempt(job: Job, exc: IssuanceError) -> None:
-    reason = untrusted.one_line(exc.reason)
-    attempts = Job.objects.values_list("attempts", flat=True).get(pk=job.pk)
-    if exc.transient and attempts < settings.CERTMATE_RETRY_ATTEMPTS:
-        now = timezone.now()
-        delay = max(retry_delay(attempts), retry_after(exc.output + exc.reason, now=now) or 0)
-        with transaction.atomic():
-            # Only while still ours: a job the sweep gave up on stays given up on.
-            if Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-                status=JobStatus.QUEUED,
-                error=untrusted.one_line(f"attempt {attempts} failed, retrying in {delay:.0f} s: {reason}"),
-                output=untrusted.clean_output(exc.output),
-                queued_at=now + timedelta(seconds=delay),
-                lease_expires_at=None,
-            ):
-                job_dispatch(job_id=job.pk, countdown=delay)
-        return
-    _fail_for_good(job, reason, exc.output)
-
-
 def _fail_for_good(job: Job, reason: str, output: str) -> None:
     """Record why and tell listeners; the certificate's current version, if it has one, stays current,
     and it is not tried again before a growing delay (a day, doubling up to a week)."""
     reason, output = untrusted.one_line(reason), untrusted.clean_output(output)
     now = timezone.now()
     with transaction.atomic():
-        if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-            status=JobStatus.FAILED, finished_at=now, error=reason, output=output, lease_expires_at=None
-        ):
+        if not job_finish_failed(job, reason, output):
             return  # given up on by the sweep meanwhile: a newer job speaks for the certificate
         certificate = (
             Certificate.objects.select_for_update(of=("self",))

@@ -90,6 +90,7 @@ def certificate_request(
         )
         open_job = job_open(certificate=certificate)
         if open_job is not None:
+            _refuse_during_revocation(open_job)
             if certificate.san_domains != names[1:] or certificate.key_type != key_type:
                 raise CertificateRequestError(
                     f"job {open_job.pk} for {certificate.identifier} is {open_job.status} with other names or key "
@@ -129,6 +130,7 @@ def certificate_renew(
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         open_job = job_open(certificate=certificate)
         if open_job is not None:
+            _refuse_during_revocation(open_job)
             return open_job, False
         if not force and not (certificate.renew_at and certificate.renew_at <= (as_of or timezone.now())):
             when = f"{certificate.renew_at:%Y-%m-%d %H:%M} UTC" if certificate.renew_at else "after its first issuance"
@@ -144,6 +146,15 @@ def certificate_renew(
             countdown=countdown,
         )
         return job, True
+
+
+def _refuse_during_revocation(open_job: Job) -> None:
+    """An order joins an open order; while a revocation runs, it waits for it instead."""
+    if open_job.operation == JobOperation.REVOKE:
+        raise CertificateRequestError(
+            f"job {open_job.pk} is revoking {open_job.certificate.identifier}: order once it has finished",
+            code="job_open",
+        )
 
 
 def job_queue(*, certificate: Certificate, operation: str, countdown: float = 0, **fields) -> Job:

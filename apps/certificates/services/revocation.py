@@ -1,5 +1,6 @@
-"""Revoking an issued version at its CA (ACME revocation through certbot, signed with the account
-that ordered it). The database records it; the version stays readable, marked revoked."""
+"""Revoking an issued version at its CA (ACME revocation through certbot, signed with the account that
+ordered it), as a job: asked for here, run by a worker like an issuance. The database records it; the
+version stays readable, marked revoked."""
 
 from __future__ import annotations
 
@@ -13,8 +14,18 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme import runner
-from apps.certificates.models import Certificate, CertificateVersion
-from apps.certificates.services.requests import CertificateRequestError
+from apps.certificates.acme.failures import is_transient
+from apps.certificates.models import Certificate, CertificateVersion, Job, JobOperation, JobStatus
+from apps.certificates.selectors import job_open
+from apps.certificates.services.leases import (
+    JobAbandoned,
+    JobAttemptError,
+    job_attempt,
+    job_finish_failed,
+    job_lease_extend,
+)
+from apps.certificates.services.requests import CertificateRequestError, job_queue
+from apps.storage.services import publication_republish
 
 logger = logging.getLogger(__name__)
 REASONS = runner.REVOCATION_REASONS
@@ -27,51 +38,115 @@ def certificate_revoke(
     reason: str = "unspecified",
     version_number: int | None = None,
     revoked_by: User | None = None,
-) -> CertificateVersion:
-    """Revoke the current version (or version ``version_number``). Safe to repeat: a version already
-    revoked, here or at the CA, is answered as it stands. The certificate keeps serving nothing new on
-    its own: renew it (force) to replace a revoked current version."""
+) -> Job:
+    """Ask for the current version (or version ``version_number``) to be revoked: the job that does it.
+    Safe to repeat: an open revocation of that version is answered (its first reason stands), and so is
+    the finished one of a version already revoked. Refused (job_open) while the certificate has another
+    job open. The certificate serves nothing new on its own: renew it (force) to replace a revoked
+    current version."""
     if reason not in REASONS:
         raise CertificateRequestError(
             f"revocation reason {reason!r} is unknown: use one of {', '.join(REASONS)}", code="invalid_reason"
         )
-    versions = certificate.versions.all()
-    version = (
-        versions.filter(number=version_number).first()
-        if version_number is not None
-        else versions.filter(pk=certificate.current_version_id).first()
-    )
-    if version is None:
-        raise CertificateRequestError(f"{certificate.identifier} has no such version to revoke", code="no_version")
-    if version.revoked_at:
-        return version
-    if certificate.ca_account_id is None:
-        raise CertificateRequestError(
-            f"{certificate.identifier} has no CA account to revoke it with: set one first", code="no_ca"
-        )
-    account = ca_account_ensure_registered(ca_account_id=certificate.ca_account_id)
-    try:
-        runner.revoke(
-            acme_account_of(account),
-            version.certificate_pem,
-            reason=reason,
-            timeout_seconds=min(300, settings.CERTMATE_CERTBOT_TIMEOUT),
-        )
-    except runner.CertbotError as exc:
-        if not _ALREADY.search(exc.reason + exc.output):
-            raise CertificateRequestError(
-                f"{certificate.identifier} v{version.number}: the CA refused to revoke it: {exc.reason}",
-                code="revocation_failed",
-            ) from None
     with transaction.atomic():
-        CertificateVersion.objects.filter(pk=version.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revocation_reason=reason
+        certificate = Certificate.objects.select_for_update(of=("self",)).get(pk=certificate.pk)
+        versions = certificate.versions.all()
+        version = (
+            versions.filter(number=version_number).first()
+            if version_number is not None
+            else versions.filter(pk=certificate.current_version_id).first()
         )
-        version.refresh_from_db()
-        if version.pk == certificate.current_version_id:
-            # Republished, so metadata.json says it is revoked wherever consumers read it.
-            from apps.storage.services import publication_republish
+        if version is None:
+            raise CertificateRequestError(f"{certificate.identifier} has no such version to revoke", code="no_version")
+        open_job = job_open(certificate=certificate)
+        if open_job is not None:
+            if open_job.operation == JobOperation.REVOKE and open_job.version_id == version.pk:
+                return open_job
+            raise CertificateRequestError(
+                f"job {open_job.pk} for {certificate.identifier} is {open_job.status}: revoke once it has finished",
+                code="job_open",
+            )
+        if version.revoked_at:
+            return _revocation_of(version, revoked_by)
+        if certificate.ca_account_id is None:
+            raise CertificateRequestError(
+                f"{certificate.identifier} has no CA account to revoke it with: set one first", code="no_ca"
+            )
+        return job_queue(
+            certificate=certificate,
+            operation=JobOperation.REVOKE,
+            version=version,
+            revocation_reason=reason,
+            requested_by=revoked_by,
+        )
 
-            publication_republish(version=version)
-    logger.info("%s v%s revoked (%s) by %s", certificate.identifier, version.number, reason, revoked_by)
-    return version
+
+def _revocation_of(version: CertificateVersion, requested_by: User | None) -> Job:
+    """The finished job that revoked ``version``; one is recorded for a version revoked before
+    revocations were jobs."""
+    done = Job.objects.filter(operation=JobOperation.REVOKE, version=version, status=JobStatus.SUCCEEDED)
+    earlier = done.order_by("-finished_at").first()
+    if earlier is not None:
+        return earlier
+    return Job.objects.create(
+        certificate=version.certificate,
+        operation=JobOperation.REVOKE,
+        status=JobStatus.SUCCEEDED,
+        version=version,
+        revocation_reason=version.revocation_reason,
+        requested_by=requested_by,
+        finished_at=version.revoked_at,
+    )
+
+
+def revocation_run(*, job_id: int) -> Job | None:
+    """The worker's part: revoke the job's version at the CA, then record it. A job another worker
+    holds, or that is finished, is left alone; a CA that does not answer is retried with backoff."""
+    job = Job.objects.select_related("certificate__ca_account", "version").filter(pk=job_id).first()
+    return job_attempt(job, lambda claimed: _record_revoked(claimed, _revoke_at_ca(claimed)), fail=_fail)
+
+
+def _revoke_at_ca(job: Job) -> str:
+    certificate, version = job.certificate, job.version
+    if version is None:
+        raise JobAttemptError(f"{certificate.identifier}: the version to revoke was deleted")
+    if version.revoked_at:
+        return ""
+    if certificate.ca_account_id is None:
+        raise JobAttemptError(f"{certificate.identifier} has no CA account to revoke it with: set one first")
+    job_lease_extend(job)
+    deadline = min(300, settings.CERTMATE_CERTBOT_TIMEOUT)
+    try:
+        # Registration failing (a CA that refuses or never answers) is this job's reason, like any refusal.
+        account = ca_account_ensure_registered(ca_account_id=certificate.ca_account_id, timeout_seconds=deadline)
+        job_lease_extend(job)
+        return runner.revoke(acme_account_of(account), version.certificate_pem, reason=job.revocation_reason,
+                             timeout_seconds=deadline)  # fmt: skip
+    except runner.CertbotError as exc:
+        if _ALREADY.search(exc.reason + exc.output):
+            return exc.output
+        transient = is_transient(f"{exc.reason}\n{exc.output}")
+        reason = f"{certificate.identifier} v{version.number}: the CA did not revoke it: {exc.reason}"
+        raise JobAttemptError(reason, exc.output, transient=transient) from None
+
+
+def _record_revoked(job: Job, output: str) -> None:
+    version = job.version
+    with transaction.atomic():
+        if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.SUCCEEDED, finished_at=timezone.now(), output=output, error="", lease_expires_at=None
+        ):
+            raise JobAbandoned
+        CertificateVersion.objects.filter(pk=version.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revocation_reason=job.revocation_reason
+        )
+        current = Certificate.objects.filter(pk=job.certificate_id).values_list("current_version_id", flat=True)
+        if current.first() == version.pk:
+            # Republished, so metadata.json says it is revoked wherever consumers read it.
+            publication_republish(version=CertificateVersion.objects.get(pk=version.pk))
+    logger.info("%s revoked (%s), job %s", version, job.revocation_reason, job.pk)
+
+
+def _fail(job: Job, reason: str, output: str) -> None:
+    """Recorded on the job only: a refused revocation changes nothing about the certificate."""
+    job_finish_failed(job, reason, output)

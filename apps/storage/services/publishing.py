@@ -20,10 +20,11 @@ from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
 from apps.storage.services.config import storage_backend, storage_config_active
+from certmate.locks import PUBLISH, session_lock
 
 logger = logging.getLogger(__name__)
-# First key of the advisory locks that serialize publishes (the second is the certificate's).
-_PUBLISH_LOCK_CLASS = 0x5043  # "PC"
+# How long a publish waits for an earlier one of the same certificate before trying again later.
+_LOCK_WAIT_SECONDS = 120
 
 
 def _dispatch(publication_id: int, countdown: float = 0) -> None:
@@ -82,27 +83,53 @@ def publish_retry_delay(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spreading retries, not a secret
 
 
-def _serialize_publishing(certificate_id: int) -> None:
-    """One publish per certificate at a time (for this transaction), so an older version never lands
-    over a newer one. An advisory lock, not the certificate's row: issuance and deletion need that row
-    while a slow target answers."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-            [_PUBLISH_LOCK_CLASS, f"{connection.schema_name}:{certificate_id}"],
-        )
-
-
 def publication_publish(*, publication_id: int, retry: bool = True) -> Publication | None:
     """Store the publication's version in its target. A version no longer current is not published
     (a newer one is, or will be); a target no longer active hands over to the active one; a failure
-    is recorded and, with ``retry``, tried again later."""
+    is recorded and, with ``retry``, tried again later.
+
+    One publish per certificate at a time, so an older version never lands over a newer one: a session
+    lock of the certificate, held on a connection of its own, not a transaction — none stays open while
+    the target answers (the row is claimed in one short transaction and the outcome recorded in another,
+    only if nobody asked for the publication again meanwhile)."""
     certificate_id = Publication.objects.filter(pk=publication_id).values_list("version__certificate_id", flat=True)
     certificate_id = certificate_id.first()
     if certificate_id is None:
         return None
+    with session_lock(PUBLISH, str(certificate_id), wait_seconds=_LOCK_WAIT_SECONDS) as taken:
+        if not taken:  # an earlier publish of this certificate still talks to the target: go after it
+            if retry:
+                _dispatch(publication_id, countdown=publish_retry_delay(1))
+            return Publication.objects.filter(pk=publication_id).first()
+        publication, claim = _claim(publication_id, certificate_id)
+        if claim is None:
+            return publication
+        try:
+            storage_backend(publication.target).store(version_bundle(publication.version))
+        except StorageError as exc:
+            return _failed(publication, exc.reason, retry=retry, claim=claim)
+        except Exception as exc:
+            # A bug or an error no backend mapped: recorded and retried like any failure, never left
+            # pending with nothing said.
+            logger.exception("publishing %s failed unexpectedly", publication.version)
+            return _failed(publication, f"internal error: {type(exc).__name__}: {exc}", retry=retry, claim=claim)
+        with transaction.atomic():
+            _record(
+                publication,
+                claim=claim,
+                state=PublicationState.PUBLISHED,
+                last_error="",
+                published_at=timezone.now(),
+                next_attempt_at=None,
+                attempts=publication.attempts + 1,
+            )
+        return publication
+
+
+def _claim(publication_id: int, certificate_id: int) -> tuple[Publication | None, datetime | None]:
+    """The publication and a claim (the time it is tried at, kept in next_attempt_at) when there is
+    something to store; no claim when it is done, superseded or handed to the active target."""
     with transaction.atomic():
-        _serialize_publishing(certificate_id)
         publication = (
             Publication.objects.select_for_update(of=("self",))
             .select_related("target", "version__certificate__ca_account", "version__certificate__dns_account")
@@ -110,62 +137,63 @@ def publication_publish(*, publication_id: int, retry: bool = True) -> Publicati
             .first()
         )
         if publication is None or publication.state in (PublicationState.PUBLISHED, PublicationState.SUPERSEDED):
-            return publication
+            return publication, None
         current = Certificate.objects.filter(pk=certificate_id).values_list("current_version_id", flat=True).first()
         if current != publication.version_id:
-            return _record(publication, state=PublicationState.SUPERSEDED, last_error="", next_attempt_at=None)
+            _record(publication, state=PublicationState.SUPERSEDED, last_error="", next_attempt_at=None)
+            return publication, None
         if not publication.target.is_active:
             publication_request(version=publication.version)
             moved = "the tenant publishes to another target now"
-            return _record(publication, state=PublicationState.SUPERSEDED, last_error=moved, next_attempt_at=None)
-        try:
-            storage_backend(publication.target).store(version_bundle(publication.version))
-        except StorageError as exc:
-            return _failed(publication, exc.reason, retry=retry)
-        except Exception as exc:
-            # A bug or an error no backend mapped: recorded and retried like any failure, never left
-            # pending with nothing said.
-            logger.exception("publishing %s failed unexpectedly", publication.version)
-            return _failed(publication, f"internal error: {type(exc).__name__}: {exc}", retry=retry)
-        return _record(
-            publication,
-            state=PublicationState.PUBLISHED,
-            last_error="",
-            published_at=timezone.now(),
-            next_attempt_at=None,
-            attempts=publication.attempts + 1,
-        )
+            _record(publication, state=PublicationState.SUPERSEDED, last_error=moved, next_attempt_at=None)
+            return publication, None
+        claim = timezone.now()
+        _record(publication, state=PublicationState.PENDING, next_attempt_at=claim)
+        return publication, claim
 
 
-def _record(publication: Publication, **changes) -> Publication:
+def _record(publication: Publication, *, claim: datetime | None = None, **changes) -> bool:
+    """Write ``changes``; with a claim, only if the publication is still as claimed (pending, not asked
+    for again since). Whether they were written; if not, ``publication`` is read again."""
+    changes["updated_at"] = timezone.now()
+    rows = Publication.objects.filter(pk=publication.pk)
+    if claim is not None:
+        rows = rows.filter(state=PublicationState.PENDING, next_attempt_at=claim)
+    if not rows.update(**changes):
+        publication.refresh_from_db()
+        return False
     for name, value in changes.items():
         setattr(publication, name, value)
-    publication.save(update_fields=[*changes, "updated_at"])
-    return publication
+    return True
 
 
-def _failed(publication: Publication, reason: str, *, retry: bool) -> Publication:
+def _failed(publication: Publication, reason: str, *, retry: bool, claim: datetime | None = None) -> Publication:
     attempts = publication.attempts + 1
     where = publication.target.get_backend_display()
     reason = " ".join(f"{publication.version}: publishing to {where} failed: {reason}".split())
     logger.warning("%s (attempt %s)", reason, attempts)
-    if retry and attempts < settings.CERTMATE_PUBLISH_ATTEMPTS:
-        delay = publish_retry_delay(attempts)
-        _dispatch(publication.pk, countdown=delay)
-        return _record(
+    with transaction.atomic():
+        if retry and attempts < settings.CERTMATE_PUBLISH_ATTEMPTS:
+            delay = publish_retry_delay(attempts)
+            if _record(
+                publication,
+                claim=claim,
+                state=PublicationState.PENDING,
+                attempts=attempts,
+                last_error=f"{reason}; retrying in {delay:.0f} s",
+                next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            ):
+                _dispatch(publication.pk, countdown=delay)
+            return publication
+        _record(
             publication,
-            state=PublicationState.PENDING,
+            claim=claim,
+            state=PublicationState.FAILED,
             attempts=attempts,
-            last_error=f"{reason}; retrying in {delay:.0f} s",
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            last_error=f"{reason}; run `manage.py storage resync` once the target is back",
+            next_attempt_at=None,
         )
-    return _record(
-        publication,
-        state=PublicationState.FAILED,
-        attempts=attempts,
-        last_error=f"{reason}; run `manage.py storage resync` once the target is back",
-        next_attempt_at=None,
-    )
+    return publication
 
 
 def publications_retry_due(*, now: datetime | None = None) -> int:

@@ -13,19 +13,26 @@ from certmate.api.permissions import effective_role
 
 class JobSerializer(serializers.Serializer):
     job_id = serializers.IntegerField(source="pk", help_text="The job's id: poll GET /api/certificates/jobs/{job_id}.")
-    operation = serializers.ChoiceField(choices=JobOperation.choices, help_text="issue (first order) or renew.")
+    operation = serializers.ChoiceField(choices=JobOperation.choices, help_text="issue (first order), renew or revoke.")
     domain = serializers.CharField(source="certificate.identifier", help_text="The certificate's domain.")
     status = serializers.ChoiceField(choices=JobStatus.choices, help_text="queued, running, then succeeded or failed.")
     error = serializers.CharField(
         help_text="Why it failed (or why the last attempt failed while it waits to retry); empty otherwise."
+    )
+    progress = serializers.CharField(
+        help_text="What a queued job is waiting for (a free slot of the tenant's, the CA's order window); "
+        "empty otherwise."
     )
     status_url = serializers.SerializerMethodField(help_text="Where to poll the job.")
     certificate_id = serializers.IntegerField(help_text="The certificate's row id.")
     forced = serializers.BooleanField(help_text="A renewal asked for before it was due.")
     attempts = serializers.IntegerField(help_text="How many times a worker has started it.")
     version = serializers.IntegerField(
-        source="version.number", allow_null=True, help_text="Number of the version it stored, once succeeded."
+        source="version.number",
+        allow_null=True,
+        help_text="Number of the version it stored, once succeeded; for a revocation, the version it revokes.",
     )
+    revocation_reason = serializers.CharField(help_text="A revocation's reason (RFC 5280); empty otherwise.")
     created_at = UtcDateTimeField(help_text="When it was asked for.")
     started_at = UtcDateTimeField(allow_null=True, help_text="When a worker last started it.")
     finished_at = UtcDateTimeField(allow_null=True, help_text="When it succeeded or failed for good.")

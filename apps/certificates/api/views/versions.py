@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from apps.certificates.api.pagination import JobPagination, VersionPagination
 from apps.certificates.api.serializers import (
+    JobAcceptedSerializer,
     JobDetailSerializer,
     JobFilterSerializer,
     JobSerializer,
     RevokeSerializer,
     VersionSerializer,
 )
-from apps.certificates.api.views.base import CertificateAPIView
-from apps.certificates.selectors import job_get, job_list, version_list
+from apps.certificates.api.views.base import CertificateAPIView, conflicts_as_409
+from apps.certificates.selectors import OPEN_JOB_STATUSES, job_get, job_list, version_list
 from apps.certificates.services.revocation import certificate_revoke
-from certmate.api.exceptions import ApiError
 
 
 class CertificateVersionsView(CertificateAPIView):
@@ -43,26 +42,25 @@ class CertificateRevokeView(CertificateAPIView):
         operation_id="certificates_revoke",
         tags=["certificates"],
         request=RevokeSerializer,
-        responses=VersionSerializer,
-        description="Revokes the current version (or `version`) at its CA and answers it, marked revoked; "
-        "repeating it is harmless. 502 revocation_failed when the CA refuses. Renew (force) to replace a "
+        responses={202: JobAcceptedSerializer, 200: JobAcceptedSerializer},
+        description="Queues the revocation of the current version (or `version`) at its CA: 202 with the job, "
+        "to follow at its status_url (failed, with the CA's reason, when the CA refuses or cannot be reached). "
+        "Repeating it is harmless: an open revocation of that version is answered (202), a finished one "
+        "with 200. 409 job_open while another job for the certificate is open. Renew (force) to replace a "
         "revoked current version.",
     )
     def post(self, request, domain):
         certificate = self.get_certificate()
         data = self.validated(RevokeSerializer)
-        try:
-            version = certificate_revoke(
+        with conflicts_as_409():
+            job = certificate_revoke(
                 certificate=certificate,
                 reason=data["reason"],
                 version_number=data.get("version"),
                 revoked_by=request.user,
             )
-        except DjangoValidationError as exc:
-            if getattr(exc, "code", None) == "revocation_failed":
-                raise ApiError("; ".join(exc.messages), "revocation_failed", status.HTTP_502_BAD_GATEWAY) from None
-            raise
-        return Response(VersionSerializer(version, context={"request": request, "certificate": certificate}).data)
+        answer = status.HTTP_202_ACCEPTED if job.status in OPEN_JOB_STATUSES else status.HTTP_200_OK
+        return Response(JobAcceptedSerializer(job, context={"request": request}).data, status=answer)
 
 
 class JobListView(CertificateAPIView):

@@ -37,6 +37,7 @@ class Command(BaseCommand):
         revoke.add_argument("domain")
         revoke.add_argument("--reason", choices=REVOCATION_REASONS, default="unspecified")
         revoke.add_argument("--version", type=int, help="an earlier version's number (default: the current one)")
+        revoke.add_argument("--timeout", type=int, default=600, help="seconds to wait for a worker (default 600)")
         listing = sub.add_parser("list", help="list the tenant's certificates")
         listing.add_argument("--tenant", required=True)
 
@@ -61,8 +62,10 @@ class Command(BaseCommand):
         job, _ = certificate_renew(certificate=_certificate(domain), force=force)
         self._report(job, wait, timeout)
 
-    def _revoke(self, *, domain, reason, version, **_):
-        revoked = certificate_revoke(certificate=_certificate(domain), reason=reason, version_number=version)
+    def _revoke(self, *, domain, reason, version, timeout, **_):
+        job = certificate_revoke(certificate=_certificate(domain), reason=reason, version_number=version)
+        self.stdout.write(f"job {job.pk}: revoke {job.certificate.identifier} v{job.version.number} {job.status}")
+        revoked = self._wait(job, timeout).version
         self.stdout.write(
             f"{revoked.certificate.identifier} v{revoked.number} (serial {revoked.serial}) revoked: "
             f"{revoked.revocation_reason}, {revoked.revoked_at:%Y-%m-%d %H:%M} UTC"
@@ -72,8 +75,6 @@ class Command(BaseCommand):
         self.stdout.write(f"job {job.pk}: {job.operation} {job.certificate.identifier} {job.status}")
         if wait:
             job = self._wait(job, timeout)
-            if job.status == JobStatus.FAILED:
-                raise CommandError(f"job {job.pk} failed: {job.error}")
             version = job.version
             self.stdout.write(
                 f"job {job.pk}: succeeded in {job.duration_seconds:.1f} s; version {version.number}, serial "
@@ -85,6 +86,8 @@ class Command(BaseCommand):
         if job.status in OPEN_JOB_STATUSES:
             hint = " (is a worker running? `make run` starts one)" if job.status == JobStatus.QUEUED else ""
             raise CommandError(f"job {job.pk} is still {job.status} after {timeout} s{hint}")
+        if job.status == JobStatus.FAILED:
+            raise CommandError(f"job {job.pk} failed: {job.error}")
         return job
 
     def _list(self, **_):
