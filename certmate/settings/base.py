@@ -274,3 +274,9 @@ CERTMATE_STORAGE_PLATFORM_CREDENTIALS = env_bool("CERTMATE_STORAGE_PLATFORM_CRED
 CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)
 CERTMATE_PUBLISH_RETRY_MAX_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_MAX_SECONDS", 3600, minimum=1)
+
+# --- Logs carry no secrets (secrets sweep, issue 10) ----------------------------------------------
+# At DEBUG, botocore logs every AWS request and answer whole: the credentials' key id and each
+# published bundle, private key included. Its loggers stay at INFO whatever LOG_LEVEL says.
+for _sdk_logger in ("botocore", "boto3", "s3transfer"):
+    LOGGING["loggers"].setdefault(_sdk_logger, {"level": "INFO"})
