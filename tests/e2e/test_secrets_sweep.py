@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 
 import pytest
+from django.conf import settings
 from django_tenants.utils import schema_context
 
 from apps.accounts.models import Role
@@ -65,6 +66,18 @@ def configure(world: TenantWorld, *, ca, dns: Bind9, kid: str, hmac: str, storag
     world.call(Role.ADMIN, "put", "/api/storage", storage)
     made = world.call(Role.ADMIN, "post", "/api/tokens", {"name": "ci", "role": "operator"})
     scanner.add(f"{slug} token made through the API", made["token"], kind="token")  # from now on, a leak
+    refused_changes(world, dns, storage)
+
+
+def refused_changes(world: TenantWorld, dns: Bind9, storage: dict) -> None:
+    """Changes the API refuses: their answers (scanned like all) must not echo the secrets sent with them."""
+    scanner, slug = world.scanner, world.slug
+    malformed = scanner.secret(f"{slug} malformed TSIG secret", "dns", extra="!*")  # not base64
+    body = {"name": "malformed", "provider": "rfc2136", "credentials": rfc2136_credentials(dns, secret=malformed)}
+    world.call(Role.ADMIN, "post", "/api/dns-accounts", body, expect=(400,))
+    if storage["backend"] == "hashicorp_vault":  # Vault answers a wrong token with 403: certmate with 502
+        wrong = {"token": scanner.secret(f"{slug} wrong Vault token", "storage")}
+        world.call(Role.ADMIN, "put", "/api/storage", {**storage, "credentials": wrong}, expect=(502,))
 
 
 def order(world: TenantWorld, dns_account: str) -> tuple[str, dict]:
@@ -129,6 +142,10 @@ def sweep(django_db_setup, django_db_blocker, debug_worker, pebble_factory):
         if reason := tool.missing_reason():
             missing_tool(reason)
     scanner, leaks, facts = MarkerScanner(), defaultdict(list), {}
+    # The platform's own secrets, which no tenant may ever see either.
+    scanner.add("Django SECRET_KEY", settings.SECRET_KEY, kind="platform")
+    for number, key in enumerate(settings.CERTMATE_ENCRYPTION_KEYS, 1):
+        scanner.add(f"encryption key {number}", key, kind="platform")
     with django_db_blocker.unblock(), contextlib.ExitStack() as stack:
         pg_dump = pg_dump_program()
         logs = stack.enter_context(RecordingLogs())
@@ -182,6 +199,7 @@ def sweep(django_db_setup, django_db_blocker, debug_worker, pebble_factory):
         leaks["logs"] += scanner.scan(f"worker log {debug_worker.log_path}", debug_worker.log_text())
         leaks["logs"] += scanner.scan("this process's log records", "\n".join(logs.lines))
         facts["log records"] = len(logs.lines)
+        places.run_folders(scanner, leaks["logs"])
     with schema_context("public"):
         yield {"leaks": leaks, "facts": facts}
 

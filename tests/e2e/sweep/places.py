@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 from collections import defaultdict
+from pathlib import Path
 
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
@@ -21,7 +23,7 @@ from apps.certificates.models import Certificate, Job
 from apps.storage.models import Publication, StorageConfig
 from apps.storage.services import storage_backend, storage_config_active
 from tests.conftest import PUBLIC_HOST
-from tests.e2e.issuance import unique
+from tests.e2e.issuance import leftovers, unique
 from tests.e2e.sweep.markers import Leak, MarkerScanner
 from tests.e2e.sweep.walks import admin_pages, admin_signed_in, api_walk, unpacked
 from tests.e2e.sweep.world import ROLES, TenantWorld
@@ -147,6 +149,16 @@ def records(world: TenantWorld, leaks: list[Leak]) -> int:
         ]
         leaks += scanner.scan(f"{world.slug} recorded errors", "\n".join(recorded))
     return count
+
+
+def run_folders(scanner: MarkerScanner, leaks: list[Leak]) -> None:
+    """certbot's run folders (its own log, the credentials files) are removed after each run; any left in
+    the temp folder (this machine's other runs' too) must hold none of these secrets."""
+    for folder in leftovers():
+        for path in Path(tempfile.gettempdir(), folder).rglob("*"):
+            with contextlib.suppress(OSError):  # another run's folder may vanish meanwhile
+                if path.is_file():
+                    leaks += scanner.scan(f"certbot run file {path}", path.read_bytes())
 
 
 def keys_in_storage(world: TenantWorld) -> list[bool]:

@@ -65,7 +65,8 @@ class TenantWorld:
     def call(self, role: str, method: str, path: str, body: dict | None = None, *, expect=(200, 201, 202)) -> Any:
         """One API call as ``role``; its answer is scanned (every answer is), its JSON returned."""
         response = getattr(self.clients[role], method)(path, body, format="json")
-        self.leaks += self.scanner.scan(f"{self.slug} {role} {method.upper()} {path}", response.content)
+        where = f"{self.slug} {role} {method.upper()} {path} → {response.status_code}"
+        self.leaks += self.scanner.scan(where, response.content)
         assert response.status_code in expect, f"{method.upper()} {path}: {response.status_code} {response.content!r}"
         return response.json() if response.content else None
 
