@@ -33,15 +33,16 @@ ISSUED_KEY = "private key"
 OUTSIDERS = ("anonymous", "the other tenant's admin")
 
 
-def api_answers(world: TenantWorld, other: TenantWorld, pfx_password: str, leaks: list[Leak]) -> int:
+def api_answers(world: TenantWorld, other: TenantWorld, pfx_password: str, leaks: list[Leak]) -> dict[str, int]:
     """Every GET of the schema as each role, anonymously and with the other tenant's admin token. Private
-    keys may only be in key downloads to an operator or admin. Returns how many answers held a key."""
+    keys may only be in key downloads to an operator or admin. Returns how many answers there were, and
+    how many held a key."""
     scanner = world.scanner
     schema = world.client(None).get("/api/schema/", {"format": "json"}).json()
     clients = {str(role): world.clients[role] for role in ROLES}
     clients |= dict(zip(OUTSIDERS, (world.client(None), world.client(other.tokens[Role.ADMIN])), strict=True))
     keys = [label for label, kind in scanner.labels.items() if kind == ISSUED_KEY and label.startswith(world.slug)]
-    with_key = 0
+    with_key = answers = 0
     walk = api_walk(
         schema=schema, host=world.host, admin_token=world.tokens[Role.ADMIN], clients=clients, brief=set(OUTSIDERS),
         pfx_password=pfx_password,
@@ -49,10 +50,11 @@ def api_answers(world: TenantWorld, other: TenantWorld, pfx_password: str, leaks
     for name, template, url, response in walk:
         may_hold_key = template in KEY_DOWNLOADS and name in (Role.ADMIN, Role.OPERATOR)
         allowed = frozenset({ISSUED_KEY}) if may_hold_key else frozenset()
+        answers += 1
         for part, content in unpacked(f"{world.slug} as {name}: GET {url} → {response.status_code}", response):
             leaks += scanner.scan(part, content, allowed_kinds=allowed)
             with_key += any(scanner.found(content, label) for label in keys)
-    return with_key
+    return {"answers": answers, "with a key": with_key}
 
 
 def _pages(scanner: MarkerScanner, client: Client, site, urlconf: str, objects_of, who: str, leaks) -> dict:

@@ -132,12 +132,15 @@ class RecordingLogs:
     """Every logger at DEBUG for the duration (but those the settings pin higher), recorded."""
 
     LOGGERS = ("", "apps", "certmate", "tests", "celery", "django", "django_tenants")
+    QUIET = ("django.template",)  # a DEBUG record with a traceback per missing template variable
 
     def __enter__(self) -> RecordingHandler:
         self.handler = RecordingHandler()
-        self.levels = {name: logging.getLogger(name).level for name in self.LOGGERS}
+        self.levels = {name: logging.getLogger(name).level for name in (*self.LOGGERS, *self.QUIET)}
         for name in self.LOGGERS:
             logging.getLogger(name).setLevel(logging.DEBUG)
+        for name in self.QUIET:
+            logging.getLogger(name).setLevel(logging.INFO)
         logging.getLogger().addHandler(self.handler)
         return self.handler
 
