@@ -98,7 +98,8 @@ def wait_published(world: TenantWorld, timeout: float = 60) -> list[str]:
 
 def issue_fail_renew(worlds: list[TenantWorld]) -> dict:
     """Two orders per tenant (one whose DNS account has the wrong TSIG secret), then a forced renewal of
-    the good one; every job through the worker. Returns the jobs' outcomes and domains."""
+    the good one, every job through the worker, and the first version revoked at the CA. Returns the
+    jobs' outcomes and domains."""
     orders = {world.slug: {"issue": order(world, "bind"), "wrong TSIG": order(world, "bind-wrong")} for world in worlds}
     deadline = time.monotonic() + JOB_TIMEOUT
     outcomes = {world.slug: {name: world.wait(job, deadline)["status"] for name, (_, job) in orders[world.slug].items()}
@@ -109,6 +110,10 @@ def issue_fail_renew(worlds: list[TenantWorld]) -> dict:
         renewals[world.slug] = world.call(Role.OPERATOR, "post", f"/api/certificates/{domain}/renew", {"force": True})
     for world in worlds:
         outcomes[world.slug]["renew"] = world.wait(renewals[world.slug], deadline + JOB_TIMEOUT)["status"]
+    for world in worlds:  # signed with the ACME account key; the answer (or its job) is swept like the rest
+        revoke = {"version": 1, "reason": "superseded"}
+        domain = orders[world.slug]["issue"][0]
+        world.call(Role.ADMIN, "post", f"/api/certificates/{domain}/revoke", revoke, expect=(200, 202))
     return {
         "outcomes": outcomes,
         "domains": {slug: [domain for domain, _ in placed.values()] for slug, placed in orders.items()},
