@@ -1,5 +1,6 @@
 """The secrets sweep: after a full end-to-end run in two tenants whose every secret is a marker, no secret
-is in the database dump, the logs, the job records, any API answer or any admin page.
+is in the database dump, the logs, the job records, any API answer, any admin page or the operators'
+commands' output.
 
 The run, through the real components: Pebble with external account binding (a marker HMAC key per
 tenant), BIND9 with a marker TSIG secret, a real Celery worker, OpenBao (tenant one's storage, a marker
@@ -39,7 +40,7 @@ from tests.tools import missing_tool
 pytestmark = [pytest.mark.tools, pytest.mark.worker, pytest.mark.timeout(480)]
 JOB_TIMEOUT = 90
 
-PLACES = ("database dump", "logs", "job records", "API answers", "admin pages")
+PLACES = ("database dump", "logs", "job records", "API answers", "admin pages", "command output")
 UPPER = string.ascii_uppercase + string.digits
 
 
@@ -200,6 +201,7 @@ def sweep(django_db_setup, django_db_blocker, debug_worker, pebble_factory):
             for world, other in zip(worlds, worlds[::-1], strict=True)
         }
         facts["jobs"] = sum(places.records(world, leaks["job records"]) for world in worlds)
+        facts["commands"] = sum(places.commands(world, leaks["command output"]) for world in worlds)
 
         seconds["API"] = time.monotonic() - started - sum(seconds.values())
         # The database as a backup holds it, and every log.
@@ -225,7 +227,7 @@ def test_the_run_used_every_secret(sweep):
     assert facts["keys in storage"] and all(all(found) and found for found in facts["keys in storage"].values())
     assert all(api["answers"] >= 200 and api["with a key"] >= 4 for api in facts["API"].values()), facts["API"]
     assert facts["account keys"] == 2, "both tenants' ACME accounts were registered and their keys looked for"
-    assert facts["jobs"] == 6 and facts["dumped"] and facts["log records"] > 0
+    assert facts["jobs"] == 6 and facts["dumped"] and facts["log records"] > 0 and facts["commands"] == 10
     for where, roles in facts["admin statuses"].items():
         for role in ("admin", "operator"):  # pages rendered, not just refused
             assert roles.get(role, {200: 99}).get(200, 0) >= 20, (where, roles)

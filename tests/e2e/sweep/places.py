@@ -5,6 +5,7 @@ returns a figure that shows it looked (pages rendered, answers holding a key, ..
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import tempfile
 from collections import defaultdict
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context, tenant_context
@@ -151,6 +153,26 @@ def records(world: TenantWorld, leaks: list[Leak]) -> int:
         ]
         leaks += scanner.scan(f"{world.slug} recorded errors", "\n".join(recorded))
     return count
+
+
+def commands(world: TenantWorld, leaks: list[Leak]) -> int:
+    """What the operators' read-only commands print about the tenant (out, err, or the error they stop
+    with). Returns how many printed something."""
+    runs = [
+        ("tenant", "list"), ("token", "list", "--tenant", world.slug), ("certificate", "list", "--tenant", world.slug),
+        ("storage", "status", "--tenant", world.slug), ("storage", "test", "--tenant", world.slug),
+    ]  # fmt: skip
+    printed = 0
+    for argv in runs:
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            call_command(*argv, stdout=out, stderr=err)
+        except CommandError as exc:
+            err.write(str(exc))
+        text = out.getvalue() + err.getvalue()
+        printed += bool(text.strip())
+        leaks += world.scanner.scan(f"manage.py {' '.join(argv)}", text)
+    return printed
 
 
 def run_folders(scanner: MarkerScanner, leaks: list[Leak]) -> None:
