@@ -227,10 +227,10 @@ def test_the_run_used_every_secret(sweep):
     assert facts["keys in storage"] and all(all(found) and found for found in facts["keys in storage"].values())
     assert all(api["answers"] >= 200 and api["with a key"] >= 4 for api in facts["API"].values()), facts["API"]
     assert facts["account keys"] == 2, "both tenants' ACME accounts were registered and their keys looked for"
-    assert facts["jobs"] == 6 and facts["dumped"] and facts["log records"] > 0 and facts["commands"] == 10
+    assert facts["jobs"] >= 6 and facts["dumped"] and facts["log records"] > 0 and facts["commands"] == 10
     for where, roles in facts["admin statuses"].items():
-        for role in ("admin", "operator"):  # pages rendered, not just refused
-            assert roles.get(role, {200: 99}).get(200, 0) >= 20, (where, roles)
+        for role, statuses in roles.items():  # pages rendered, not only refused
+            assert statuses.get(200, 0) >= 20, (where, role, statuses)
 
 
 @pytest.mark.parametrize("place", PLACES)
