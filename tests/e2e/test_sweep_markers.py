@@ -41,6 +41,7 @@ def test_a_report_names_the_place_and_the_secret_but_masks_every_secret():
     assert "GET /api/thing" in report and "admin@alpha" in report and "[secret]" in report
     assert token not in report and password not in report
     assert token[len(PREFIX) : len(PREFIX) + 16] not in report, "not even a part of the secret"
+    assert scanner.mask(text.encode()) == text.replace(password, "[secret]").replace(token, "[secret]")
 
 
 def test_private_keys_are_found_by_their_pem_lines_and_private_numbers_not_by_public_parts():

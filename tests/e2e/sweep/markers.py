@@ -184,6 +184,13 @@ class MarkerScanner:
         text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
         return any(needle.label == label and needle.text in text for needle in self._needles)
 
+    def mask(self, content: str | bytes) -> str:
+        """``content`` with every secret replaced by [secret], for messages that quote an answer."""
+        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+        for needle in sorted(self._needles, key=lambda needle: len(needle.text), reverse=True):
+            text = text.replace(needle.text, "[secret]")
+        return text
+
     def _masked(self, text: str, start: int, end: int) -> str:
         """The finding with CONTEXT characters either side, every secret (even cut off at the edges)
         replaced by its label."""

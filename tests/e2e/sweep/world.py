@@ -67,7 +67,9 @@ class TenantWorld:
         response = getattr(self.clients[role], method)(path, body, format="json")
         where = f"{self.slug} {role} {method.upper()} {path} → {response.status_code}"
         self.leaks += self.scanner.scan(where, response.content)
-        assert response.status_code in expect, f"{method.upper()} {path}: {response.status_code} {response.content!r}"
+        assert response.status_code in expect, (
+            f"{method.upper()} {path}: {response.status_code} {self.scanner.mask(response.content)[:2000]}"
+        )
         return response.json() if response.content else None
 
     def wait(self, job: dict, deadline: float) -> dict:
