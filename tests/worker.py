@@ -28,9 +28,10 @@ def database_url_of_test_db() -> str:
 
 
 class Worker:
-    def __init__(self, log_path: Path, *, concurrency: int = 4, extra_env: dict | None = None):
+    def __init__(self, log_path: Path, *, concurrency: int = 4, extra_env: dict | None = None, loglevel: str = "INFO"):
         self.log_path = log_path
         self.concurrency = concurrency
+        self.loglevel = loglevel
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
 
@@ -42,7 +43,7 @@ class Worker:
             **self.extra_env,
         }
         argv = [
-            sys.executable, "-m", "celery", "-A", "certmate", "worker", "--loglevel", "INFO",
+            sys.executable, "-m", "celery", "-A", "certmate", "worker", "--loglevel", self.loglevel,
             "--pool", "prefork", "--concurrency", str(self.concurrency),
             "--without-heartbeat", "--without-mingle", "--without-gossip",
             "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",

@@ -345,3 +345,9 @@ AUTHENTICATION_BACKENDS = [
 # CERTMATE_TENANT_SLOT_RETRY_SECONDS to twice that (jittered), so other tenants' jobs find free workers.
 CERTMATE_TENANT_CONCURRENCY = env_int("CERTMATE_TENANT_CONCURRENCY", 2, minimum=1)
 CERTMATE_TENANT_SLOT_RETRY_SECONDS = env_int("CERTMATE_TENANT_SLOT_RETRY_SECONDS", 10, minimum=1)
+
+# --- Logs carry no secrets (secrets sweep, issue 10) ----------------------------------------------
+# At DEBUG, botocore logs every AWS request and answer whole: the credentials' key id and each
+# published bundle, private key included. Its loggers stay at INFO whatever LOG_LEVEL says.
+for _sdk_logger in ("botocore", "boto3", "s3transfer"):
+    LOGGING["loggers"].setdefault(_sdk_logger, {"level": "INFO"})

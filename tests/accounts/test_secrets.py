@@ -1,8 +1,5 @@
 """Secrets are encrypted at rest, readable with any configured key, and rotated to the newest."""
 
-import re
-import subprocess
-
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -13,11 +10,10 @@ from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import Tenant
-from certmate.database import embedded_bin_dir
 from certmate.encryption import PREFIX, DecryptionError
 from tests.conftest import TENANT_A
+from tests.database_dump import database_dump, pg_dump_program
 from tests.testapp.models import Vault
-from tests.tools import find_program, missing_tool
 
 TOKEN = "cf-api-token-Zq8rT3vNw1"
 
@@ -84,23 +80,9 @@ def test_rotation_re_encrypts_every_tenant_with_the_newest_key(tenant_a, tenant_
                 assert vault.other_secret is None
 
 
-def _pg_dump() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version_num")
-        server_major = int(cursor.fetchone()[0]) // 10000
-    candidates = [find_program("pg_dump", extra_dirs=[embedded_bin_dir()] if embedded_bin_dir() else [])]
-    candidates += [find_program("pg_dump", extra_dirs=[f"/usr/lib/postgresql/{server_major}/bin"])]
-    for program in filter(None, candidates):
-        version = subprocess.run([program, "--version"], capture_output=True, text=True, check=True).stdout
-        if int(re.search(r"(\d+)\.", version).group(1)) >= server_major:
-            return program
-    missing_tool(f"no pg_dump of PostgreSQL {server_major} or newer (install postgresql-client-{server_major})")
-
-
 def test_a_database_dump_holds_no_plaintext_secret(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        pg_dump = _pg_dump()
-        db = connection.settings_dict
+        pg_dump = pg_dump_program()
         tenant = Tenant.objects.get(schema_name=TENANT_A["slug"])
         with tenant_context(tenant):
             vault = Vault.objects.create(name="dumped", secret=TOKEN)  # committed: pg_dump sees it
@@ -116,13 +98,7 @@ def test_a_database_dump_holds_no_plaintext_secret(django_db_setup, django_db_bl
                 acme_account={"accounts/x/private_key.json": f"{TOKEN}-acme"},
             )  # fmt: skip
         try:
-            argv = [pg_dump, "--no-password", "--dbname", db["NAME"], "--username", db["USER"] or "postgres"]
-            if db["HOST"]:
-                argv += ["--host", db["HOST"]]
-            if db["PORT"]:
-                argv += ["--port", str(db["PORT"])]
-            env = {"PGPASSWORD": db["PASSWORD"] or "", "PATH": "/usr/bin:/bin"}
-            dump = subprocess.run(argv, capture_output=True, text=True, env=env, check=True, timeout=120).stdout
+            dump = database_dump(pg_dump)
         finally:
             with tenant_context(tenant):
                 Vault.objects.filter(pk=vault.pk).delete()
