@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context, tenant_context
 from apps.accounts.models import Role, User
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
+from apps.accounts.signin import signin_allowed, signin_failed, signin_refused
 from tests.conftest import PASSWORD, PUBLIC_HOST, TENANT_A, TENANT_B
 
 ALPHA, BETA = TENANT_A["domain"], TENANT_B["domain"]
@@ -222,3 +223,18 @@ def test_api_tokens_work_from_a_locked_out_address(bob, tenant_a):
     assert sign_in(ALPHA, bob, PASSWORD).status_code == 429
     answer = Client().get("/api/certificates", headers={"host": ALPHA, "authorization": f"Bearer {raw}"})
     assert answer.status_code == 200
+
+
+def test_sign_ins_without_a_password_use_the_same_rules(rf, tenant_a, tenant_b):
+    """What the portal and OpenID Connect sign-in call: refused identities count, per tenant."""
+    request = rf.post("/oidc/callback/", REMOTE_ADDR="203.0.113.7")
+    with tenant_context(tenant_a):
+        for _ in range(5):
+            assert signin_allowed(request, username=BOB)
+            signin_failed(request, username=BOB)
+        assert not signin_allowed(request, username=BOB)
+        assert signin_allowed(request, username="someone-else@shared.test")
+        refused = signin_refused(request, username=BOB)
+        assert refused.status_code == 429 and LOCKED in refused.content.decode()
+    with tenant_context(tenant_b):
+        assert signin_allowed(request, username=BOB)
