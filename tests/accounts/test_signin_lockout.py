@@ -238,3 +238,15 @@ def test_sign_ins_without_a_password_use_the_same_rules(rf, tenant_a, tenant_b):
         assert refused.status_code == 429 and LOCKED in refused.content.decode()
     with tenant_context(tenant_b):
         assert signin_allowed(request, username=BOB)
+
+
+def test_a_client_failing_on_and_on_does_not_grow_its_record(bob, tenant_a):
+    padding = "p" * 900  # axes keeps each failure's form data (passwords masked) on the attempt's row
+    for _ in range(40):
+        Client().post("/admin/login/", {"username": bob, "password": "guess", "note": padding},
+                      headers={"host": ALPHA})  # fmt: skip
+    with tenant_context(tenant_a):
+        attempt = AccessAttempt.objects.get(username=bob)
+    assert attempt.failures_since_start == 40
+    assert len(attempt.post_data) <= 4000
+    assert "guess" not in attempt.post_data and padding[:100] in attempt.post_data
