@@ -12,6 +12,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
+from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from apps.accounts.models import Role, User
@@ -250,3 +251,28 @@ def test_a_client_failing_on_and_on_does_not_grow_its_record(bob, tenant_a):
     assert attempt.failures_since_start == 40
     assert len(attempt.post_data) <= 4000
     assert "guess" not in attempt.post_data and padding[:100] in attempt.post_data
+
+
+def test_prune_deletes_old_sign_in_records_of_the_platform_and_every_tenant(bob, operator, tenant_a, tenant_b, capsys):
+    sign_in(ALPHA, bob, "guess")
+    sign_in(BETA, bob, PASSWORD)
+    sign_in(PUBLIC_HOST, operator, "guess")
+    old = timezone.now() - timedelta(days=100)
+    for tenant in (tenant_a, tenant_b):
+        with tenant_context(tenant):
+            for model in (AccessFailureLog, AccessLog):  # records from 100 days ago (the time is set on create)
+                record = model.objects.create(username=bob, ip_address="192.0.2.1", user_agent="x")
+                model.objects.filter(pk=record.pk).update(attempt_time=old)
+    call_command("signin", "prune", "--days", "90")
+    report = capsys.readouterr().out
+    assert "alpha: 2 sign-in record(s) older than 90 days deleted" in report
+    assert "platform: 0 sign-in record(s)" in report
+    with tenant_context(tenant_a):
+        assert list(AccessFailureLog.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
+        assert not AccessLog.objects.exists()
+    with tenant_context(tenant_b):
+        assert list(AccessLog.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
+    with schema_context("public"):
+        assert AccessFailureLog.objects.filter(username=operator).count() == 1
+    with pytest.raises(CommandError, match="keep at least 1 day"):
+        call_command("signin", "prune", "--days", "0")
