@@ -25,6 +25,8 @@ SECRET_NAMES = re.compile(
 URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@", flags=re.IGNORECASE)
 HIDDEN = SafeExceptionReporterFilter.cleansed_substitute
 SHORTEST_HIDDEN_VALUE = 4  # shorter posted values ("1", "on") are not worth hunting through the page
+SHORTEST_HIDDEN_PIECE = 8
+ESCAPED = re.compile(r"[\s\\'\"]+")  # what repr() writes as an escape or a quote
 BODY_SCAN_LIMIT = 1_000_000
 
 
@@ -39,16 +41,23 @@ class _Shown:
 
 
 def _posted_values(request) -> list[str]:
-    """Every text the client sent in its body or under a secret-looking query name, longest first."""
+    """Every text the client sent in its body or under a secret-looking query name, longest first.
+    Worked out once per request (the filter runs for every frame)."""
     if request is None:
         return []
-    values = [v for name, vs in request.GET.lists() if SECRET_NAMES.search(name) for v in vs]
-    values += [v for _, vs in _post_of(request).lists() for v in vs]
-    body = getattr(request, "_body", b"")  # only if the view read it
-    if "json" in (request.content_type or "") and len(body) <= BODY_SCAN_LIMIT:
-        with contextlib.suppress(ValueError, UnicodeDecodeError):
-            values += list(_strings(json.loads(body)))
-    return sorted({v for v in values if isinstance(v, str) and len(v) >= SHORTEST_HIDDEN_VALUE}, key=len, reverse=True)
+    if not hasattr(request, "_certmate_posted"):
+        values = [v for name, vs in request.GET.lists() if SECRET_NAMES.search(name) for v in vs]
+        values += [v for _, vs in _post_of(request).lists() for v in vs]
+        body = getattr(request, "_body", b"")  # only if the view read it
+        if "json" in (request.content_type or "") and len(body) <= BODY_SCAN_LIMIT:
+            with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
+                values += list(_strings(json.loads(body)))
+        texts = {v for v in values if isinstance(v, str) and len(v) >= SHORTEST_HIDDEN_VALUE}
+        # Quoted by repr() (or a repr of a repr), line breaks and quotes turn into escapes: hide each
+        # piece between them as well.
+        texts |= {piece for v in texts for piece in ESCAPED.split(v) if len(piece) >= SHORTEST_HIDDEN_PIECE}
+        request._certmate_posted = sorted(texts, key=len, reverse=True)
+    return request._certmate_posted
 
 
 def _post_of(request) -> QueryDict:

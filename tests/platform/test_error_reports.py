@@ -14,6 +14,7 @@ from certmate.error_reports import SecretHidingReporter
 
 HMAC = "eab-hmac-Zx81kq0PzP2nN5tUvW7y"
 FREE_TEXT = "typed-into-a-plain-field-5c1f"  # a secret in a field whose name says nothing
+TWO_LINES = "first-line-of-a-pem-71c2\nsecond-line-of-it"  # repr() writes the newline as \n
 PASSWORD = "hunter2-but-longer-0d9e"
 QUERY_TOKEN = "query-token-77aa1c"
 SESSION = "sessionkey-abcdef0123456789"
@@ -22,23 +23,38 @@ TSIG = "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw=="
 DB_PASSWORD = "db-pass-4417"
 BROKER_PASSWORD = "broker-pass-8812"
 FERNET = "jpGquv5-D3mfBt9XQscyaiQcL6B0waXPV98JkF8-cIM="
-SECRETS = [HMAC, FREE_TEXT, PASSWORD, QUERY_TOKEN, SESSION, BEARER, TSIG, DB_PASSWORD, BROKER_PASSWORD, FERNET]
+SECRETS = [
+    HMAC,
+    FREE_TEXT,
+    "first-line-of-a-pem-71c2",
+    PASSWORD,
+    QUERY_TOKEN,
+    SESSION,
+    BEARER,
+    TSIG,
+    DB_PASSWORD,
+    BROKER_PASSWORD,
+    FERNET,
+]
 
 
 def failing_save(request):
     """Stands for an admin save that breaks with the form's values in its local variables."""
     value = request.POST["notes"]
+    bundle = request.POST["trust_bundle"]
     credentials = {"tsig_secret": TSIG, "nameserver": "192.0.2.1"}
     eab_hmac_key = request.POST["eab_hmac_key"]
     database = f"postgres://certmate:{DB_PASSWORD}@db.internal:5432/certmate"
-    raise ValueError(f"could not save {value!r} for {credentials['nameserver']} at {database} ({len(eab_hmac_key)})")
+    raise ValueError(
+        f"could not save {value!r} for {credentials['nameserver']} at {database} ({len(eab_hmac_key)}, {bundle!r})"
+    )
 
 
 @pytest.fixture
 def error_report():
     request = RequestFactory().post(
         f"/admin/accounts/caaccount/add/?token={QUERY_TOKEN}&page=2",
-        {"name": "digicert", "eab_hmac_key": HMAC, "notes": FREE_TEXT, "password": PASSWORD},
+        {"name": "digicert", "eab_hmac_key": HMAC, "notes": FREE_TEXT, "password": PASSWORD, "trust_bundle": TWO_LINES},
         headers={"authorization": f"Bearer {BEARER}", "cookie": f"sessionid={SESSION}"},
         # runserver copies the process environment into every request's META
         DATABASE_URL=f"postgres://certmate:{DB_PASSWORD}@db.internal:5432/certmate",
