@@ -216,14 +216,19 @@ def test_unlock_command_refuses_bad_arguments(db, args, message):
         call_command("signin", "unlock", *args)
 
 
-def test_api_tokens_work_from_a_locked_out_address(bob, tenant_a):
+def test_api_tokens_and_open_sessions_work_from_a_locked_out_address(bob, tenant_a):
     with tenant_context(tenant_a):
         _, raw = token_create(user=User.objects.get(email=bob), role=Role.ADMIN, name="script")
+    session = Client()
+    assert signed_in(session.post("/admin/login/?next=/admin/", {"username": bob, "password": PASSWORD},
+                                  headers={"host": ALPHA}))  # fmt: skip
     for n in range(20):
         sign_in(ALPHA, f"user{n}@alpha.test", "guess")
     assert sign_in(ALPHA, bob, PASSWORD).status_code == 429
     answer = Client().get("/api/certificates", headers={"host": ALPHA, "authorization": f"Bearer {raw}"})
     assert answer.status_code == 200
+    # The lock is on signing in: a session opened before it still reaches the API (DRF's session auth).
+    assert session.get("/api/certificates", headers={"host": ALPHA}).status_code == 200
 
 
 def test_sign_ins_without_a_password_use_the_same_rules(rf, tenant_a, tenant_b):
