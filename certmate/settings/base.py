@@ -300,7 +300,8 @@ AXES_USERNAME_CALLABLE = "apps.accounts.signin.rules.username_of"
 AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field (the user model's is "email")
 AXES_LOCKOUT_CALLABLE = "apps.accounts.signin.responses.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]  # masked in logs and post_data
+# Masked in axes' log lines and stored form data (a username field sometimes holds a password).
+AXES_SENSITIVE_PARAMETERS = ["username", "csrfmiddlewaretoken"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
 
 # --- Browser hardening and error reports (every environment; HTTPS-only settings are in prod.py) --------
