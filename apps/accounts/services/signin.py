@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.accounts.signin.rules import username_normalize
 
 logger = logging.getLogger(__name__)
+LOGGED_UNLOCKS = 20  # records named in the log line of one unlock
 
 
 @transaction.atomic
@@ -39,9 +40,10 @@ def signin_unlock(*, username: str | None = None, address: str | None = None, ac
 @transaction.atomic
 def signin_attempts_delete(*, attempts: QuerySet[AccessAttempt], actor: str) -> int:
     """Forget these counted failures (what unlocks); returns how many records went."""
-    described = [f"{a.username or '-'}@{a.ip_address or '-'}" for a in attempts]
+    named = [f"{a.username or '-'}@{a.ip_address or '-'}" for a in attempts[:LOGGED_UNLOCKS]]
     count, _ = attempts.delete()
-    logger.warning("sign-in unlocked by %s: %s", actor, ", ".join(described) or "nothing was locked")
+    more = f" and {count - len(named)} more" if count > len(named) else ""
+    logger.warning("sign-in unlocked by %s: %s%s", actor, ", ".join(named) or "nothing was locked", more)
     return count
 
 
