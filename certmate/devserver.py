@@ -41,6 +41,8 @@ def _interrupt(signum, frame):
 def main() -> int:
     env = os.environ.copy()
     env.setdefault("DJANGO_SETTINGS_MODULE", "certmate.settings.dev")
+    if env["DJANGO_SETTINGS_MODULE"] == "certmate.settings.dev":
+        env.setdefault("DJANGO_DEBUG", "true")  # debug pages on the developer's own machine, nowhere else
     port = env.get("PORT", "8000")
     if not port.isdigit() or not 0 < int(port) < 65536:
         sys.exit(f"make run: PORT={port!r} is not a TCP port number")

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE as CSP_NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from certmate.env import env_bool, env_int, env_list, env_str
@@ -13,7 +14,7 @@ from certmate.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env_str("CERTMATE_VAR_DIR") or BASE_DIR / "var")
 
-DEBUG = env_bool("DJANGO_DEBUG", False)
+DEBUG = False  # only `make run` turns it on (devserver.py, dev.py); production refuses it
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", ".localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -319,7 +320,8 @@ AXES_USERNAME_CALLABLE = "apps.accounts.signin.rules.username_of"
 AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field (the user model's is "email")
 AXES_LOCKOUT_CALLABLE = "apps.accounts.signin.responses.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]  # masked in logs and post_data
+# Masked in axes' log lines and stored form data (a username field sometimes holds a password).
+AXES_SENSITIVE_PARAMETERS = ["username", "csrfmiddlewaretoken"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
 
 # --- Single sign-on (per-tenant OpenID Connect, apps/accounts/sso) --------------------------------
@@ -351,3 +353,37 @@ CERTMATE_TENANT_SLOT_RETRY_SECONDS = env_int("CERTMATE_TENANT_SLOT_RETRY_SECONDS
 # published bundle, private key included. Its loggers stay at INFO whatever LOG_LEVEL says.
 for _sdk_logger in ("botocore", "boto3", "s3transfer"):
     LOGGING["loggers"].setdefault(_sdk_logger, {"level": "INFO"})
+
+# --- Browser hardening and error reports (every environment; HTTPS-only settings are in prod.py) --------
+# Content security policy (django-csp): this origin only. The few inline blocks (the API docs' page
+# styles) carry the request's nonce; ReDoc alone needs inline styles and a blob: worker (its view
+# widens the policy for itself). Nothing is loaded from other sites.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'", CSP_NONCE],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# django-tenants' admin index and app list (first in the template search when it is listed first) colour
+# the app captions with inline styles the policy refuses; Django's own admin templates have none.
+SHARED_APPS.remove("django_tenants")
+SHARED_APPS.insert(SHARED_APPS.index("django.contrib.admin") + 1, "django_tenants")
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # forms carry the token; no script reads the cookie
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Error pages and error e-mails never show what was posted, cookies, secret-looking names, or the
+# passwords inside URLs (database, broker, cache), debug on or off.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "certmate.error_reports.SecretHidingFilter"
+DEFAULT_EXCEPTION_REPORTER = "certmate.error_reports.SecretHidingReporter"

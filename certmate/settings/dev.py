@@ -12,7 +12,9 @@ from certmate.env import env_bool, env_int, env_str, local_secret
 from .base import *  # noqa: F403
 from .base import CERTMATE_ENCRYPTION_KEYS, VAR_DIR
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Debug pages only under `make run` (certmate/devserver.py turns them on); manage.py and Celery with
+# these settings run without them unless DJANGO_DEBUG says otherwise.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or local_secret(VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(50))
 if not CERTMATE_ENCRYPTION_KEYS:
     CERTMATE_ENCRYPTION_KEYS = [local_secret(VAR_DIR / "encryption_key", lambda: Fernet.generate_key().decode())]

@@ -12,11 +12,13 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
+from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from apps.accounts.models import Role, User
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
+from apps.accounts.signin import signin_allowed, signin_failed, signin_refused
 from tests.conftest import PASSWORD, PUBLIC_HOST, TENANT_A, TENANT_B
 
 ALPHA, BETA = TENANT_A["domain"], TENANT_B["domain"]
@@ -214,11 +216,68 @@ def test_unlock_command_refuses_bad_arguments(db, args, message):
         call_command("signin", "unlock", *args)
 
 
-def test_api_tokens_work_from_a_locked_out_address(bob, tenant_a):
+def test_api_tokens_and_open_sessions_work_from_a_locked_out_address(bob, tenant_a):
     with tenant_context(tenant_a):
         _, raw = token_create(user=User.objects.get(email=bob), role=Role.ADMIN, name="script")
+    session = Client()
+    assert signed_in(session.post("/admin/login/?next=/admin/", {"username": bob, "password": PASSWORD},
+                                  headers={"host": ALPHA}))  # fmt: skip
     for n in range(20):
         sign_in(ALPHA, f"user{n}@alpha.test", "guess")
     assert sign_in(ALPHA, bob, PASSWORD).status_code == 429
     answer = Client().get("/api/certificates", headers={"host": ALPHA, "authorization": f"Bearer {raw}"})
     assert answer.status_code == 200
+    # The lock is on signing in: a session opened before it still reaches the API (DRF's session auth).
+    assert session.get("/api/certificates", headers={"host": ALPHA}).status_code == 200
+
+
+def test_sign_ins_without_a_password_use_the_same_rules(rf, tenant_a, tenant_b):
+    """What the portal and OpenID Connect sign-in call: refused identities count, per tenant."""
+    request = rf.post("/oidc/callback/", REMOTE_ADDR="203.0.113.7")
+    with tenant_context(tenant_a):
+        for _ in range(5):
+            assert signin_allowed(request, username=BOB)
+            signin_failed(request, username=BOB)
+        assert not signin_allowed(request, username=BOB)
+        assert signin_allowed(request, username="someone-else@shared.test")
+        refused = signin_refused(request, username=BOB)
+        assert refused.status_code == 429 and LOCKED in refused.content.decode()
+    with tenant_context(tenant_b):
+        assert signin_allowed(request, username=BOB)
+
+
+def test_a_client_failing_on_and_on_does_not_grow_its_record(bob, tenant_a):
+    padding = "p" * 900  # axes keeps each failure's form data (passwords masked) on the attempt's row
+    for _ in range(40):
+        Client().post("/admin/login/", {"username": bob, "password": "guess", "note": padding},
+                      headers={"host": ALPHA})  # fmt: skip
+    with tenant_context(tenant_a):
+        attempt = AccessAttempt.objects.get(username=bob)
+    assert attempt.failures_since_start == 40
+    assert len(attempt.post_data) <= 4000
+    assert "guess" not in attempt.post_data and padding[:100] in attempt.post_data
+
+
+def test_prune_deletes_old_sign_in_records_of_the_platform_and_every_tenant(bob, operator, tenant_a, tenant_b, capsys):
+    sign_in(ALPHA, bob, "guess")
+    sign_in(BETA, bob, PASSWORD)
+    sign_in(PUBLIC_HOST, operator, "guess")
+    old = timezone.now() - timedelta(days=100)
+    for tenant in (tenant_a, tenant_b):
+        with tenant_context(tenant):
+            for model in (AccessFailureLog, AccessLog):  # records from 100 days ago (the time is set on create)
+                record = model.objects.create(username=bob, ip_address="192.0.2.1", user_agent="x")
+                model.objects.filter(pk=record.pk).update(attempt_time=old)
+    call_command("signin", "prune", "--days", "90")
+    report = capsys.readouterr().out
+    assert "alpha: 2 sign-in record(s) older than 90 days deleted" in report
+    assert "platform: 0 sign-in record(s)" in report
+    with tenant_context(tenant_a):
+        assert list(AccessFailureLog.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
+        assert not AccessLog.objects.exists()
+    with tenant_context(tenant_b):
+        assert list(AccessLog.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
+    with schema_context("public"):
+        assert AccessFailureLog.objects.filter(username=operator).count() == 1
+    with pytest.raises(CommandError, match="keep at least 1 day"):
+        call_command("signin", "prune", "--days", "0")

@@ -22,12 +22,10 @@ GOOD_PROD_ENV = {
 }
 
 
-def load_settings(module: str, **env: str) -> subprocess.CompletedProcess:
+def load_settings(module: str, *, show: str = "settings.DATABASES['default']['ENGINE']", **env: str):
+    """Start Django with these settings and only this environment; print ``show`` (an expression)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CERTMATE_", "DATABASE_", "CELERY_"))}
-    code = (
-        "import django; django.setup(); from django.conf import settings; "
-        "print(settings.DATABASES['default']['ENGINE'])"
-    )
+    code = f"import django; django.setup(); from django.conf import settings; print({show})"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

@@ -1,12 +1,12 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from apps.accounts.management.commands._errors import command_error
 from apps.accounts.management.commands._table import table_lines
 from apps.accounts.management.commands._tenant import in_tenant
-from apps.accounts.selectors import signin_attempts
-from apps.accounts.services.signin import signin_unlock
+from apps.accounts.selectors import signin_attempts, tenant_list
+from apps.accounts.services.signin import signin_records_prune, signin_unlock
 
 
 def _where(parser):
@@ -26,9 +26,16 @@ class Command(BaseCommand):
         _where(unlock)
         unlock.add_argument("--username", help="the e-mail address typed at sign-in")
         unlock.add_argument("--address", help="the client's IP address")
+        prune = sub.add_parser(
+            "prune", help="delete sign-in records older than --days, of the platform and every tenant"
+        )
+        prune.add_argument("--days", type=int, required=True, help="days of records to keep (at least 1)")
 
-    def handle(self, *args, action, tenant, platform, **options):
+    def handle(self, *args, action, tenant=None, platform=False, **options):
         try:
+            if action == "prune":  # everywhere
+                self._prune(**options)
+                return
             with in_tenant(tenant) if tenant else schema_context(get_public_schema_name()):
                 getattr(self, f"_{action}")(**options)
         except ValidationError as exc:
@@ -43,6 +50,15 @@ class Command(BaseCommand):
         ]  # fmt: skip
         for line in table_lines(header, rows):
             self.stdout.write(line)
+
+    def _prune(self, *, days, **_):
+        with schema_context(get_public_schema_name()):
+            counts = {"platform": signin_records_prune(days=days)}
+        for tenant in tenant_list():
+            with tenant_context(tenant):
+                counts[tenant.schema_name] = signin_records_prune(days=days)
+        for where, count in counts.items():
+            self.stdout.write(f"{where}: {count} sign-in record(s) older than {days} days deleted")
 
     def _unlock(self, *, username, address, **_):
         count = signin_unlock(username=username, address=address, actor="manage.py signin unlock")
