@@ -73,6 +73,7 @@ def secret_name(prefix: str, tenant: str, kind: str, identifier: str) -> str:
 class AzureKeyVaultBackend(StorageBackend):
     name = "azure_keyvault"
     location_fields = ("vault_url", "prefix")
+    destination_fields = ("vault_url", "authority_host")
     label = "Azure Key Vault"
     setting_fields = {
         "vault_url": "The vault's URL, https://<vault name>.vault.azure.net",

@@ -116,6 +116,22 @@ class StorageBackend(ABC):
     # The settings that say where material lands (not how to get there): two configurations equal in
     # these are the same place, whatever their timeouts or credentials.
     location_fields: ClassVar[tuple[str, ...]] = ()
+    # The settings that say where the credentials are sent, or who can read them on the way there (an
+    # address, a region, TLS verification): changing one needs the credentials given again, so stored
+    # secrets never follow a new address.
+    destination_fields: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def settings_problems(cls, settings: Mapping[str, Any]) -> dict[str, str]:
+        """What is wrong with these settings' values (types and bounds), by field; empty when nothing.
+        Run before anything connects: a refused value never reaches a library."""
+        return {}
+
+    @classmethod
+    def destination(cls, settings: Mapping[str, Any]) -> tuple[str, ...]:
+        """Where the credentials go with these settings (see destination_fields), as compared."""
+        merged = {**cls.defaults, **settings}
+        return tuple(str(merged.get(name, "")).strip().rstrip("/") for name in cls.destination_fields)
 
     def __init__(self, *, tenant: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
         self.tenant = tenant
