@@ -22,6 +22,7 @@ from apps.certificates.services.downloads import (
     certificate_download,
     safe_filename,
 )
+from certmate.api.fields import IntegerField
 
 PFX_PASSWORD_HEADER = "X-PFX-Password"  # noqa: S105 - a header name, not a password
 # CertMate's path-style names: /api/certificates/{domain}/download/{file_type}
@@ -43,7 +44,7 @@ DownloadDocument = inline_serializer(
     "CertificateDownloadDocument",
     {
         "domain": serializers.CharField(help_text="The certificate's domain."),
-        "version": serializers.IntegerField(help_text="The version's number."),
+        "version": IntegerField(help_text="The version's number."),
         "cert_pem": serializers.CharField(help_text="The certificate."),
         "chain_pem": serializers.CharField(help_text="The intermediates."),
         "fullchain_pem": serializers.CharField(help_text="Certificate and intermediates."),
