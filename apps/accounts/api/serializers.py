@@ -16,10 +16,19 @@ from apps.accounts.services.acme_accounts import (
     dns_account_create,
     dns_account_update,
 )
+from apps.accounts.validators import validate_contact_email, validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS
 from certmate.api.fields import IntegerField
 
 MAX_TOKEN_DAYS = 3650
+
+
+class ContactEmailField(serializers.EmailField):
+    """An e-mail address a tenant types: the one check of apps.accounts.validators (Django's and certbot's)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [validate_contact_email]
 
 
 # -- API tokens ---------------------------------------------------------------------------------------
@@ -84,12 +93,17 @@ class CaAccountSerializer(serializers.Serializer):
         max_length=500,
         help_text=f"The CA's ACME directory: an https:// URL, or a preset ({', '.join(CA_PRESETS)}) on input",
     )
-    email = serializers.EmailField(help_text="Contact e-mail registered with the CA")
+    email = ContactEmailField(help_text="Contact e-mail registered with the CA")
     eab_kid = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, help_text="External account binding key id, if the CA needs"
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        validators=[validate_eab_kid],
+        help_text="External account binding key id, if the CA needs",
     )
     eab_hmac_key = serializers.CharField(
         write_only=True,
+        validators=[validate_eab_hmac_key],
         required=False,
         allow_blank=True,
         style={"input_type": "password"},
@@ -237,7 +251,7 @@ class AccountReferenceField(serializers.RelatedField):
 
 
 class TenantSettingsSerializer(serializers.Serializer):
-    contact_email = serializers.EmailField(allow_blank=True, required=False, help_text="Where notices about it go")
+    contact_email = ContactEmailField(allow_blank=True, required=False, help_text="Where notices about it go")
     default_ca_account = AccountReferenceField(
         queryset=CaAccount.objects.all(),
         allow_null=True,
