@@ -171,6 +171,9 @@ class RenewalSweepAdmin(RecordAdmin):
 class KeyDownloadAdmin(RecordAdmin):
     """Who took which private key away, when and from where: a record, never edited."""
 
-    list_display = ("created_at", "identifier", "version_number", "format", "user_email", "token_prefix", "ip_address")
+    list_display = (
+        "created_at", "identifier", "version_number", "format", "user_email", "token_prefix", "token_created_by_email",
+        "ip_address",
+    )  # fmt: skip
     list_filter = ("format",)
     search_fields = ("identifier", "user_email")

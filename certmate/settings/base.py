@@ -274,3 +274,9 @@ CERTMATE_STORAGE_PLATFORM_CREDENTIALS = env_bool("CERTMATE_STORAGE_PLATFORM_CRED
 CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)
 CERTMATE_PUBLISH_RETRY_MAX_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_MAX_SECONDS", 3600, minimum=1)
+
+# --- Hostile input (issue 10) ---------------------------------------------------------------------
+# Whether a tenant admin may create an API token acting as another user of the tenant (the token then
+# records both, and so do its private-key downloads). Off: a token acts for whoever creates it; the
+# platform's `manage.py token create --user` stays the way to make one for someone else.
+CERTMATE_API_TOKEN_DELEGATION = env_bool("CERTMATE_API_TOKEN_DELEGATION", False)

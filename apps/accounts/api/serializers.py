@@ -16,11 +16,10 @@ from apps.accounts.services.acme_accounts import (
     dns_account_create,
     dns_account_update,
 )
+from apps.accounts.services.tokens import MAX_TOKEN_DAYS
 from apps.accounts.validators import validate_contact_email, validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS
 from certmate.api.fields import IntegerField
-
-MAX_TOKEN_DAYS = 3650
 
 
 class ContactEmailField(serializers.EmailField):

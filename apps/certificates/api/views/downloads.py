@@ -13,7 +13,13 @@ from rest_framework.response import Response
 
 from apps.accounts.models import Role
 from apps.certificates.api.serializers import DownloadQuerySerializer, DownloadSerializer
-from apps.certificates.api.views.base import CertificateAPIView, FilesNegotiation, client_address, token_prefix_of
+from apps.certificates.api.views.base import (
+    CertificateAPIView,
+    FilesNegotiation,
+    client_address,
+    token_delegator_of,
+    token_prefix_of,
+)
 from apps.certificates.selectors import certificate_version
 from apps.certificates.services.downloads import (
     PEM_TYPE,
@@ -133,6 +139,7 @@ class CertificateDownloadView(CertificateAPIView):
             request=asked,
             user=request.user,
             token_prefix=token_prefix_of(request),
+            token_created_by_email=token_delegator_of(request),
             ip_address=client_address(request),
         )
         return file_response(download)
