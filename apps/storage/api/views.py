@@ -76,4 +76,6 @@ class PublicationViewSet(mixins.ListModelMixin, TenantViewSet):
     def get_queryset(self):
         queryset = Publication.objects.select_related("version__certificate", "target").order_by("-created_at")
         state = self.request.query_params.get("state")
+        if state and state not in PublicationState.values:
+            raise ApiError(f"state must be one of {', '.join(PublicationState.values)}", "invalid")
         return queryset.filter(state=state) if state else queryset
