@@ -30,7 +30,9 @@ def test_vault_timeout_is_bounded(tenant_a, api_client, timeout):
     body = '{"backend": "hashicorp_vault", "settings": {"url": "http://127.0.0.1:9", "timeout": TIMEOUT}, '
     response = _put_raw(api_client(tenant_a), body.replace("TIMEOUT", timeout) + '"credentials": {"token": "t"}}')
     assert response.status_code == 400, response.content
-    assert "timeout" in response.json()["fields"]
+    body = response.json()
+    # 1e999 is no number at all (it reads as infinity): refused with the body, not the field.
+    assert "timeout" in body.get("fields", {}) or (body["code"] == "parse_error" and "1e999" in timeout)
 
 
 def test_nan_is_not_json(tenant_a, api_client):
