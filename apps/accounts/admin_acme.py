@@ -7,8 +7,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
-from apps.accounts.services.acme_accounts import ca_directory_url
+from apps.accounts.services.acme_accounts import ca_account_eab_kept, ca_directory_url, dns_credentials_kept
 from apps.accounts.sites import tenant_admin_site
+from apps.accounts.validators import validate_eab_hmac_key
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS, get_provider
 
 KEEP = "Leave empty to keep the stored value; it is never shown."
@@ -16,7 +17,13 @@ KEEP = "Leave empty to keep the stored value; it is never shown."
 
 class CaAccountForm(forms.ModelForm):
     directory_url = forms.URLField(label="ACME directory URL", assume_scheme="https", max_length=500)
-    eab_hmac_key = forms.CharField(label="EAB HMAC key", required=False, widget=forms.PasswordInput, help_text=KEEP)
+    eab_hmac_key = forms.CharField(
+        label="EAB HMAC key",
+        required=False,
+        widget=forms.PasswordInput,
+        help_text=KEEP + " A new directory URL needs it again.",
+        validators=[validate_eab_hmac_key],
+    )
 
     class Meta:
         model = CaAccount
@@ -26,8 +33,12 @@ class CaAccountForm(forms.ModelForm):
         # https only, on a host the platform's egress rule allows: the same check as the API's.
         return ca_directory_url(self.cleaned_data["directory_url"])
 
-    def clean_eab_hmac_key(self):
-        return self.cleaned_data["eab_hmac_key"] or (self.instance.eab_hmac_key if self.instance.pk else "")
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("eab_hmac_key") and self.instance.pk and "directory_url" in cleaned:
+            # Left empty: the stored key, unless the directory changes (then it must be given again).
+            cleaned["eab_hmac_key"] = ca_account_eab_kept(account=self.instance, directory_url=cleaned["directory_url"])
+        return cleaned
 
 
 class RegisteredCaAccountForm(forms.ModelForm):
@@ -75,7 +86,12 @@ class DnsAccountForm(forms.ModelForm):
         cleaned = super().clean()
         raw = cleaned.get("credentials_json")
         if not raw and self.instance.pk:
-            credentials = self.instance.credentials
+            try:
+                credentials = dns_credentials_kept(
+                    account=self.instance, provider=cleaned.get("provider", self.instance.provider)
+                )
+            except ValidationError as exc:
+                raise ValidationError({"credentials_json": exc.message_dict["credentials"]}) from None
         else:
             try:
                 credentials = json.loads(raw or "{}")

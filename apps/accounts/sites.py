@@ -48,3 +48,7 @@ class RecordAdmin(ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A record is history: it goes with what it records (a certificate deleted through its service).
+        return False

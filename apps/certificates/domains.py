@@ -45,9 +45,21 @@ def domain_clean(name: str) -> str:
                 "not starting or ending with a hyphen",
                 code="invalid_domain",
             )
+        if label.startswith("xn--") and not _a_label_valid(label):
+            raise ValidationError(
+                f"{raw!r}: label {label!r} is not a valid internationalized label (xn--)", code="invalid_domain"
+            )
     if labels[-1].isdigit():
         raise ValidationError(f"{raw!r} looks like an IP address, not a domain name", code="invalid_domain")
     return f"*.{body}" if wildcard else body
+
+
+def _a_label_valid(label: str) -> bool:
+    """An xn-- label is valid when it decodes to a U-label that encodes back to the same A-label."""
+    try:
+        return idna.encode(idna.decode(label)).decode("ascii") == label
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
 
 
 def domains_clean(identifier: str, san_domains: list[str] | None = None) -> list[str]:

@@ -11,7 +11,12 @@ from django.core.exceptions import ValidationError
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.storage.backends.base import StorageError
 from apps.storage.models import Publication, StorageConfig
-from apps.storage.services import storage_config_set, storage_config_test, storage_config_validate
+from apps.storage.services import (
+    storage_config_set,
+    storage_config_test,
+    storage_config_validate,
+    storage_credentials_kept,
+)
 
 
 class StorageConfigForm(forms.ModelForm):
@@ -30,16 +35,16 @@ class StorageConfigForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         raw = data.get("credentials_json")
+        settings = data.get("settings") or {}
+        if "backend" not in data:
+            return data  # the form already says the backend is not a choice
         try:
-            credentials = json.loads(raw) if raw else (self.instance.credentials if self.instance.pk else {})
+            credentials = json.loads(raw) if raw else self._stored_credentials(data["backend"], settings)
         except json.JSONDecodeError:
             raise ValidationError({"credentials_json": "credentials must be a JSON object"}) from None
         if not isinstance(credentials, dict):
             raise ValidationError({"credentials_json": "credentials must be a JSON object"})
         data["credentials"] = credentials
-        settings = data.get("settings") or {}
-        if "backend" not in data:
-            return data  # the form already says the backend is not a choice
         try:
             storage_config_validate(backend=data["backend"], settings=settings, credentials=credentials)
         except ValidationError as exc:
@@ -52,6 +57,15 @@ class StorageConfigForm(forms.ModelForm):
         except StorageError as exc:
             raise ValidationError(f"connection test failed: {exc.reason}") from None
         return data
+
+    def _stored_credentials(self, backend: str, settings: dict) -> dict:
+        """Left empty: the stored credentials, unless the new settings would send them elsewhere."""
+        try:
+            return storage_credentials_kept(
+                previous=self.instance if self.instance.pk else None, backend=backend, settings=settings
+            )
+        except ValidationError as exc:
+            raise ValidationError({"credentials_json": exc.message_dict["credentials"]}) from None
 
 
 @admin.register(StorageConfig, site=tenant_admin_site)

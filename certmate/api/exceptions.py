@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
@@ -55,6 +56,13 @@ def _django_field_codes(exc: DjangoValidationError) -> set:
 
 
 def _from_django(exc: Exception) -> exceptions.APIException | None:
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return ApiError(
+            f"the request body is larger than this server takes ({limit} bytes)",
+            "too_large",
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DjangoValidationError):
         return ServiceValidationError(exc)
     if isinstance(exc, Http404 | ObjectDoesNotExist):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from rest_framework.pagination import BasePagination, LimitOffsetPagination, PageNumberPagination
 from rest_framework.response import Response
 
+from certmate.api.exceptions import ApiError
+from certmate.api.fields import ASCII_INTEGER
+
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100
 
@@ -41,6 +44,10 @@ class OptionalPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         for style, params in self.styles:
             if any(param in request.query_params for param in params):
+                for param in params:
+                    value = request.query_params.get(param)
+                    if value is not None and not ASCII_INTEGER.fullmatch(value):
+                        raise ApiError(f"{param} must be a whole number (ASCII digits)", "invalid")
                 self.pager = style()
                 return self.pager.paginate_queryset(queryset, request, view)
         return None

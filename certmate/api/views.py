@@ -11,6 +11,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from certmate.api.authentication import BearerTokenAuthentication
 from certmate.api.pagination import OptionalPagination
+from certmate.api.parsers import BoundedJSONParser
 from certmate.api.permissions import RolePermission
 from certmate.api.throttling import THROTTLE_CLASSES
 
@@ -24,6 +25,7 @@ class TenantAPIMixin:
     permission_classes = [RolePermission]
     throttle_classes = THROTTLE_CLASSES
     pagination_class = OptionalPagination
+    parser_classes = [BoundedJSONParser]
 
     def validated(self, serializer_class, data=None) -> dict:
         """The request's body (or ``data``, e.g. the query string) checked by ``serializer_class``; an
@@ -47,7 +49,8 @@ class TenantAPIView(TenantAPIMixin, APIView):
 
 
 class TenantViewSet(TenantAPIMixin, GenericViewSet):
-    pass
+    # Ids are ASCII digits: int() and the database would also read U+0661 (Arabic-Indic one) as 1.
+    lookup_value_regex = "[0-9]+"
 
 
 def api_page_not_found(request, exception=None):

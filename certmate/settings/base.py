@@ -387,3 +387,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # passwords inside URLs (database, broker, cache), debug on or off.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "certmate.error_reports.SecretHidingFilter"
 DEFAULT_EXCEPTION_REPORTER = "certmate.error_reports.SecretHidingReporter"
+
+# --- Hostile input (issue 10) ---------------------------------------------------------------------
+# Whether a tenant admin may create an API token acting as another user of the tenant (the token then
+# records both, and so do its private-key downloads). Off: a token acts for whoever creates it; the
+# platform's `manage.py token create --user` stays the way to make one for someone else.
+CERTMATE_API_TOKEN_DELEGATION = env_bool("CERTMATE_API_TOKEN_DELEGATION", False)

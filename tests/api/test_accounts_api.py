@@ -45,7 +45,8 @@ def test_ca_account_create_read_update_delete(admin):
     assert (created["has_eab"], created["registered"], created["is_default"]) == (True, False, False)
     assert "eab_hmac_key" not in created
 
-    changed = admin.patch(f"/api/ca-accounts/{created['id']}", {"directory_url": "https://ca.example/dir"})
+    moved = {"directory_url": "https://ca.example/dir", "eab_hmac_key": HMAC}  # a new directory: the key again
+    changed = admin.patch(f"/api/ca-accounts/{created['id']}", moved)
     assert changed.status_code == 200 and changed.json()["directory_url"] == "https://ca.example/dir"
     assert admin.patch(f"/api/ca-accounts/{created['id']}", {"is_default": True}).json()["is_default"] is True
     other = create_ca(admin, name="le", directory_url="letsencrypt", is_default=True)
@@ -77,7 +78,7 @@ def test_a_registered_ca_account_keeps_its_directory_email_and_eab(tenant_a, adm
     with tenant_context(tenant_a):
         CaAccount.objects.filter(pk=account["id"]).update(registered_at=timezone.now())
     url = f"/api/ca-accounts/{account['id']}"
-    for change in ({"directory_url": "letsencrypt"}, {"email": "new@alpha.test"}, {"eab_hmac_key": "other"}):
+    for change in ({"directory_url": "letsencrypt"}, {"email": "new@alpha.test"}, {"eab_hmac_key": HMAC + "AA"}):
         refused = admin.patch(url, change)
         assert refused.status_code == 400, change
         assert refused.json()["code"] == "account_registered"

@@ -171,7 +171,8 @@ def test_bad_bearer_headers_get_401(tenant_a, anon_client, header):
     assert response.json()["code"] == "authentication_failed"
 
 
-def test_api_creates_lists_and_revokes_tokens(tenant_a, api_client, api_user, anon_client):
+def test_api_creates_lists_and_revokes_tokens(tenant_a, api_client, api_user, anon_client, settings):
+    settings.CERTMATE_API_TOKEN_DELEGATION = True  # a token for someone else (off by default)
     admin = api_client(tenant_a, "admin")
     operator = api_user(tenant_a, "operator")
     response = admin.post(
@@ -199,9 +200,10 @@ def test_api_creates_lists_and_revokes_tokens(tenant_a, api_client, api_user, an
     assert again.status_code == 200 and again.json()["revoked_at"] is not None
 
 
-def test_api_token_for_the_caller_by_default_and_never_above_its_user(tenant_a, api_client, api_user):
+def test_api_token_for_the_caller_by_default_and_never_above_its_user(tenant_a, api_client, api_user, settings):
+    settings.CERTMATE_API_TOKEN_DELEGATION = True
     admin = api_client(tenant_a, "admin")
-    mine = admin.post("/api/tokens", {"role": "operator", "expires_at": "2099-01-01T00:00:00Z"})
+    mine = admin.post("/api/tokens", {"role": "operator", "expires_at": (timezone.now() + timedelta(400)).isoformat()})
     assert mine.status_code == 201 and mine.json()["user"] == admin.user.email
     viewer = api_user(tenant_a, "viewer")
     above = admin.post("/api/tokens", {"role": "admin", "user": viewer.email})

@@ -11,7 +11,7 @@ from apps.certificates.services import certificate_request
 from tests.conftest import PASSWORD, TENANT_A
 
 HOST = {"host": TENANT_A["domain"]}
-HMAC = "eab-hmac-Zx81kq0PzP2nN5tUvW7y"
+HMAC = "eab-hmac-Zx81kq0PzP2nN5tUvW7yQ"
 TSIG = "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw=="
 
 

@@ -59,3 +59,14 @@ def test_identifier_comes_first_and_duplicates_are_refused():
 def test_at_most_100_names():
     with pytest.raises(ValidationError, match="101 names is more than the 100"):
         domains_clean("example.com", [f"n{i}.example.com" for i in range(100)])
+
+
+@pytest.mark.parametrize("given", ["xn--zz.example", "xn--a.example", "www.xn--ls8h.example", "*.xn--zz.example"])
+def test_invalid_a_labels_are_refused(given):
+    with pytest.raises(ValidationError, match="not a valid internationalized label"):
+        domain_clean(given)
+
+
+@pytest.mark.parametrize("given", ["xn--bcher-kva.example", "*.xn--bcher-kva.example", "xn--mnchen-3ya.de"])
+def test_valid_a_labels_pass_as_they_are(given):
+    assert domain_clean(given) == given

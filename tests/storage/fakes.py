@@ -502,3 +502,18 @@ class FakeInfisical(_FakeServer):
             "description": None,
             "lastSecretModified": None,
         }
+
+
+class Listener(_FakeServer):
+    """Any host a stored secret must not reach: records every request and refuses it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[Request] = []
+
+    def handle(self, request: Request) -> Response:
+        self.requests.append(request)
+        return 403, {}, {"errors": ["permission denied"]}
+
+    def heard(self, secret: str) -> bool:
+        return any(secret in str(dict(r.headers)) or secret.encode() in r.body for r in self.requests)

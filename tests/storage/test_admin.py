@@ -65,7 +65,8 @@ def test_a_vault_target_becomes_active_and_versions_show_their_state(
     ).content.decode()
     assert "HashiCorp Vault: published" in page
     publications = admin_client.get("/admin/storage/publication/", headers=HOST).content.decode()
-    assert "HashiCorp Vault: published" in publications
+    assert '"field-target nowrap">HashiCorp Vault (active)<' in publications
+    assert '"field-state">Published<' in publications
 
 
 def test_settings_the_backend_does_not_know_are_shown_on_the_form(admin_client, tenant_a):

@@ -16,16 +16,25 @@ from apps.accounts.services.acme_accounts import (
     dns_account_create,
     dns_account_update,
 )
+from apps.accounts.services.tokens import MAX_TOKEN_DAYS
+from apps.accounts.validators import validate_contact_email, validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS
+from certmate.api.fields import IntegerField
 
-MAX_TOKEN_DAYS = 3650
+
+class ContactEmailField(serializers.EmailField):
+    """An e-mail address a tenant types: the one check of apps.accounts.validators (Django's and certbot's)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [validate_contact_email]
 
 
 # -- API tokens ---------------------------------------------------------------------------------------
 
 
 class TokenSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True, help_text="The token's id (for revoking it)")
+    id = IntegerField(read_only=True, help_text="The token's id (for revoking it)")
     name = serializers.CharField(read_only=True, help_text="What the token is for")
     prefix = serializers.CharField(read_only=True, help_text="The token's first characters, to recognise it")
     role = serializers.ChoiceField(Role.choices, read_only=True, help_text="The token's role (capped by its user's)")
@@ -52,7 +61,7 @@ class TokenCreatedSerializer(TokenSerializer):
 class TokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True, help_text="A label")
     role = serializers.ChoiceField(Role.choices, help_text="The token's role: at most its user's role")
-    expires_days = serializers.IntegerField(
+    expires_days = IntegerField(
         min_value=1, max_value=MAX_TOKEN_DAYS, required=False, help_text="Days until it expires (or expires_at)"
     )
     expires_at = serializers.DateTimeField(required=False, help_text="When it expires (or expires_days); default never")
@@ -77,18 +86,23 @@ class TokenCreateSerializer(serializers.Serializer):
 
 
 class CaAccountSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True, help_text="The account's id")
+    id = IntegerField(read_only=True, help_text="The account's id")
     name = serializers.CharField(max_length=100, help_text="A unique name")
     directory_url = serializers.CharField(
         max_length=500,
         help_text=f"The CA's ACME directory: an https:// URL, or a preset ({', '.join(CA_PRESETS)}) on input",
     )
-    email = serializers.EmailField(help_text="Contact e-mail registered with the CA")
+    email = ContactEmailField(help_text="Contact e-mail registered with the CA")
     eab_kid = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, help_text="External account binding key id, if the CA needs"
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        validators=[validate_eab_kid],
+        help_text="External account binding key id, if the CA needs",
     )
     eab_hmac_key = serializers.CharField(
         write_only=True,
+        validators=[validate_eab_hmac_key],
         required=False,
         allow_blank=True,
         style={"input_type": "password"},
@@ -126,7 +140,7 @@ class CaAccountSerializer(serializers.Serializer):
 
 
 class DnsAccountSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True, help_text="The account's id")
+    id = IntegerField(read_only=True, help_text="The account's id")
     name = serializers.CharField(max_length=100, help_text="A name, unique per provider")
     provider = serializers.ChoiceField(sorted(PROVIDERS), help_text="The DNS provider (see /api/dns-providers)")
     credentials = serializers.DictField(
@@ -136,7 +150,7 @@ class DnsAccountSerializer(serializers.Serializer):
         help_text="The provider's credential fields (see /api/dns-providers): write-only, never returned. "
         "Required to create; on update, given credentials replace the stored ones whole",
     )
-    propagation_seconds = serializers.IntegerField(
+    propagation_seconds = IntegerField(
         min_value=0,
         max_value=MAX_PROPAGATION_SECONDS,
         allow_null=True,
@@ -180,7 +194,7 @@ class DnsProviderSerializer(serializers.Serializer):
     package = serializers.CharField(help_text="The certbot plugin's Python package")
     plugin = serializers.CharField(help_text="The certbot authenticator")
     plugin_installed = serializers.BooleanField(help_text="Whether the plugin is installed here")
-    default_propagation_seconds = serializers.IntegerField(
+    default_propagation_seconds = IntegerField(
         allow_null=True, help_text="The plugin's own wait; null: the plugin waits by itself"
     )
     credential_fields = CredentialFieldSerializer(source="fields", many=True, help_text="The credential fields")
@@ -236,7 +250,7 @@ class AccountReferenceField(serializers.RelatedField):
 
 
 class TenantSettingsSerializer(serializers.Serializer):
-    contact_email = serializers.EmailField(allow_blank=True, required=False, help_text="Where notices about it go")
+    contact_email = ContactEmailField(allow_blank=True, required=False, help_text="Where notices about it go")
     default_ca_account = AccountReferenceField(
         queryset=CaAccount.objects.all(),
         allow_null=True,
@@ -253,6 +267,6 @@ class TenantSettingsSerializer(serializers.Serializer):
         KeyType.choices, required=False, help_text="Key type of new certificates"
     )
     auto_renew_default = serializers.BooleanField(required=False, help_text="Whether new certificates renew by default")
-    renewal_threshold_days = serializers.IntegerField(
+    renewal_threshold_days = IntegerField(
         min_value=1, max_value=365, required=False, help_text="Renew this many days before expiry"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from apps.accounts.validators import validate_contact_email, validate_eab_kid
 from certmate.fields import EncryptedJSONField, EncryptedTextField
 
 # Directory URLs of well-known ACME CAs. Any other directory can be given as a custom URL.
@@ -34,8 +35,8 @@ class CaAccount(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     directory_url = models.URLField("ACME directory URL", max_length=500)
-    email = models.EmailField("contact e-mail")
-    eab_kid = models.CharField("EAB key id", max_length=500, blank=True)
+    email = models.EmailField("contact e-mail", validators=[validate_contact_email])
+    eab_kid = models.CharField("EAB key id", max_length=500, blank=True, validators=[validate_eab_kid])
     eab_hmac_key = EncryptedTextField("EAB HMAC key", blank=True, default="")
     trust_bundle = models.TextField(
         blank=True, help_text="PEM CA certificates to trust for a private ACME server's HTTPS endpoint"
@@ -90,7 +91,7 @@ class TenantSettings(models.Model):
     """The tenant's defaults; one row per tenant schema."""
 
     singleton = models.BooleanField(default=True, unique=True, editable=False)
-    contact_email = models.EmailField(blank=True)
+    contact_email = models.EmailField(blank=True, validators=[validate_contact_email])
     default_ca_account = models.ForeignKey(
         CaAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, TenantSettings
 from apps.accounts.services.users import user_email_clean
+from apps.accounts.validators import validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme import runner
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, get_provider
 from certmate.egress import EgressRefused, check_url
@@ -34,6 +35,14 @@ def ca_directory_url(preset_or_url: str) -> str:
     return preset_or_url
 
 
+def _eab_clean(eab_kid: str, eab_hmac_key: str) -> tuple[str, str]:
+    """The EAB values as stored, checked to their format: they are written into certbot's configuration."""
+    eab_kid, eab_hmac_key = (eab_kid or "").strip(), (eab_hmac_key or "").strip()
+    validate_eab_kid(eab_kid)
+    validate_eab_hmac_key(eab_hmac_key)
+    return eab_kid, eab_hmac_key
+
+
 @transaction.atomic
 def ca_account_create(
     *,
@@ -45,6 +54,7 @@ def ca_account_create(
     trust_bundle: str = "",
     is_default: bool = False,
 ) -> CaAccount:
+    eab_kid, eab_hmac_key = _eab_clean(eab_kid, eab_hmac_key)
     if bool(eab_kid) != bool(eab_hmac_key):
         raise ValidationError("give the EAB key id and HMAC key together", code="eab_incomplete")
     if CaAccount.objects.filter(name=name).exists():
@@ -55,14 +65,23 @@ def ca_account_create(
         name=name,
         directory_url=ca_directory_url(directory),
         email=user_email_clean(email),
-        eab_kid=eab_kid.strip(),
-        eab_hmac_key=eab_hmac_key.strip(),
+        eab_kid=eab_kid,
+        eab_hmac_key=eab_hmac_key,
         trust_bundle=trust_bundle,
         is_default=is_default,
     )
     account.full_clean()
     account.save()
     return account
+
+
+def ca_account_eab_kept(*, account: CaAccount, directory_url: str) -> str:
+    """The stored EAB HMAC key, for an account whose directory stays; a new directory needs it given
+    again (ValidationError on eab_hmac_key), so a stored secret never follows a changed URL."""
+    if account.eab_hmac_key and directory_url != account.directory_url:
+        message = "a new directory URL needs the EAB HMAC key given again"
+        raise ValidationError({"eab_hmac_key": ValidationError(message, code="credentials_required")})
+    return account.eab_hmac_key
 
 
 # What the ACME account at the CA was registered with: fixed once registered (a new CA account is
@@ -88,7 +107,7 @@ def ca_account_update(*, account: CaAccount, **changes) -> CaAccount:
     if "email" in changes:
         changes["email"] = user_email_clean(changes["email"])
     for field in ("eab_kid", "eab_hmac_key"):
-        if field in changes:
+        if isinstance(changes.get(field), str):
             changes[field] = changes[field].strip()
     if account.registered_at:
         fixed = sorted(f for f in REGISTRATION_FIELDS if f in changes and changes[f] != getattr(account, f))
@@ -98,6 +117,12 @@ def ca_account_update(*, account: CaAccount, **changes) -> CaAccount:
                 "(create a new CA account instead)",
                 code="account_registered",
             )
+    if "directory_url" in changes and "eab_hmac_key" not in changes:
+        ca_account_eab_kept(account=account, directory_url=changes["directory_url"])
+    if "eab_kid" in changes:
+        changes["eab_kid"] = _eab_clean(changes["eab_kid"], "")[0]
+    if "eab_hmac_key" in changes:
+        changes["eab_hmac_key"] = _eab_clean("", changes["eab_hmac_key"])[1]
     if "name" in changes and CaAccount.objects.filter(name=changes["name"]).exclude(pk=account.pk).exists():
         raise ValidationError(f"a CA account named {changes['name']!r} already exists", code="name_taken")
     for field, value in changes.items():
@@ -175,6 +200,15 @@ def _registration_uri(files: dict[str, str]) -> str:
     return ""
 
 
+def dns_credentials_kept(*, account: DnsAccount, provider: str) -> dict[str, str]:
+    """The stored credentials, for an account that keeps its provider; another provider needs them
+    given again (ValidationError on credentials): a token for one DNS host never goes to another."""
+    if account.credentials and provider != account.provider:
+        message = f"a new provider ({provider}) needs the credentials given again"
+        raise ValidationError({"credentials": ValidationError(message, code="credentials_required")})
+    return account.credentials
+
+
 def _dns_credentials_clean(provider: str, credentials: dict[str, str]) -> dict[str, str]:
     definition = get_provider(provider)
     try:
@@ -231,7 +265,10 @@ def dns_account_update(*, account: DnsAccount, **changes) -> DnsAccount:
     provider = changes.get("provider", account.provider)
     moved = provider != account.provider
     if "credentials" in changes or moved:
-        changes["credentials"] = _dns_credentials_clean(provider, changes.get("credentials", account.credentials))
+        given = changes.get("credentials")
+        if given is None:
+            given = dns_credentials_kept(account=account, provider=provider)
+        changes["credentials"] = _dns_credentials_clean(provider, given)
     _propagation_clean(changes.get("propagation_seconds"))
     _dns_name_free(provider, changes.get("name", account.name), exclude=account.pk)
     is_default = changes.get("is_default", account.is_default and not moved)

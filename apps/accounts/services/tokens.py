@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -13,6 +14,8 @@ from django.utils import timezone
 from apps.accounts.models import ApiToken, Role, User
 from apps.accounts.models.tokens import SHOWN_PREFIX_LENGTH, TOKEN_PREFIX, token_hash_of
 
+# A token lives ten years at most, however its expiry is given (days or a date).
+MAX_TOKEN_DAYS = 3650
 # last_used_at is written at most this often per token, so busy clients do not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -35,8 +38,15 @@ def token_create(
     expires_at: datetime | None = None,
     created_by: User | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token for ``user`` and its text, which is never available again."""
+    """A new token for ``user`` and its text, which is never available again. ``created_by`` (None: the
+    platform's command line) may only make tokens acting as someone else where the platform allows it."""
     role = _role_of(role)
+    if created_by is not None and created_by.pk != user.pk and not settings.CERTMATE_API_TOKEN_DELEGATION:
+        raise ValidationError(
+            f"a token acts for whoever creates it: {created_by.email} cannot make one acting as {user.email} "
+            "(this platform does not allow delegation, CERTMATE_API_TOKEN_DELEGATION)",
+            code="delegation_refused",
+        )
     if not user.is_active:
         raise ValidationError(f"user {user.email} is inactive", code="user_inactive")
     if role.rank > Role(user.role).rank:
@@ -45,6 +55,8 @@ def token_create(
         )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError("the expiry date is in the past", code="expired")
+    if expires_at is not None and expires_at > timezone.now() + timedelta(days=MAX_TOKEN_DAYS):
+        raise ValidationError(f"a token expires within {MAX_TOKEN_DAYS} days at most", code="expires_too_late")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=user,

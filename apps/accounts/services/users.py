@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 
 from apps.accounts.models import Role, User
+from apps.accounts.validators import validate_contact_email
 
 
 def user_apply_role(*, user: User) -> None:
@@ -23,9 +23,11 @@ def user_email_clean(email: str | None) -> str:
     """The e-mail address as stored (trimmed, lowercase), or a ValidationError saying why not."""
     email = (email or "").strip().lower()
     try:
-        validate_email(email)
-    except ValidationError:
-        raise ValidationError(f"{email!r} is not a valid e-mail address", code="invalid_email") from None
+        validate_contact_email(email)
+    except ValidationError as exc:
+        raise ValidationError(
+            f"{email!r} is not a valid e-mail address: {exc.messages[0]}", code="invalid_email"
+        ) from None
     return email
 
 

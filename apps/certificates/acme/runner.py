@@ -77,9 +77,11 @@ def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, s
     with _Workspace() as work:
         argv = [*_base_args(account, work), "register"]
         if account.eab_kid and account.eab_hmac_key:
-            # In a 0600 config file, not on the command line, where any local user could read it.
+            # In a 0600 config file, not on the command line, where any local user could read it. Only
+            # base64url tokens go in: a line break would add certbot options of the tenant's choosing.
             config = work / "eab.ini"
-            _write_private(config, f"eab-kid = {account.eab_kid}\neab-hmac-key = {account.eab_hmac_key}\n")
+            lines = [_config_line("eab-kid", account.eab_kid), _config_line("eab-hmac-key", account.eab_hmac_key)]
+            _write_private(config, "".join(lines))
             argv += ["--config", str(config)]
         _run(argv, work, account, env={}, timeout=timeout_seconds, secrets=(account.eab_hmac_key,))
         return _read_tree(work / "config" / "accounts", prefix="accounts")
@@ -135,11 +137,25 @@ class _Workspace:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+# What may stand in certbot's config file or its option values: base64url tokens, a plain e-mail address.
+_CONFIG_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,512}={0,2}")
+_EMAIL = re.compile(r"[A-Za-z0-9_+=%][A-Za-z0-9._+=%-]*@[A-Za-z0-9.-]+")
+
+
+def _config_line(name: str, value: str) -> str:
+    if not _CONFIG_TOKEN.fullmatch(value):
+        raise CertbotError(f"{name} is not a base64url token: refused before it reaches certbot")
+    return f"{name} = {value}\n"
+
+
 def _base_args(account: AcmeAccount, work: Path) -> list[str]:
+    if not _EMAIL.fullmatch(account.email) or len(account.email) > 254:
+        raise CertbotError("the account's e-mail address is not one certbot takes: refused before running it")
+    # "--option=value": a value starting with "-" stays a value.
     return [
         "--non-interactive", "--agree-tos", "--no-eff-email",
-        "--email", account.email,
-        "--server", account.directory_url,
+        f"--email={account.email}",
+        f"--server={account.directory_url}",
         "--config-dir", str(work / "config"),
         "--work-dir", str(work / "work"),
         "--logs-dir", str(work / "logs"),

@@ -36,6 +36,9 @@ class KeyDownload(models.Model):
     token_prefix = models.CharField(
         max_length=20, blank=True, help_text="the API token's visible prefix; empty for a browser session"
     )
+    token_created_by_email = models.EmailField(
+        blank=True, help_text="who made the API token, when someone else than its user (delegation)"
+    )
     ip_address = models.GenericIPAddressField(
         null=True, blank=True, help_text="the client's address as the server saw it"
     )

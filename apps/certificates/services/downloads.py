@@ -155,6 +155,7 @@ def certificate_download(
     request: DownloadRequest,
     user: User | None,
     token_prefix: str = "",
+    token_created_by_email: str = "",
     ip_address: str | None = None,
 ) -> Download:
     """Build the download; when it holds the private key, record who took it first (the record is
@@ -171,6 +172,7 @@ def certificate_download(
             user=user if user is not None and user.pk else None,
             user_email=getattr(user, "email", "") or "",
             token_prefix=token_prefix,
+            token_created_by_email=token_created_by_email,
             ip_address=ip_address,
         )
     return download

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from apps.storage.backends import BACKEND_CHOICES
 from apps.storage.models import Publication, StorageConfig
 from apps.storage.selectors import publication_counts
+from certmate.api.fields import IntegerField
 
 
 class StorageConfigSerializer(serializers.ModelSerializer):
@@ -42,9 +43,9 @@ class StorageConfigInputSerializer(serializers.Serializer):
     settings = serializers.DictField(required=False, default=dict, help_text="the backend's settings")
     credentials = serializers.DictField(
         required=False,
-        default=dict,
         write_only=True,
-        help_text="the backend's credentials (write-only); left out, the stored ones are kept for the same backend",
+        help_text="the backend's credentials (write-only); left out, the stored ones are kept for the same backend "
+        "and destination (a new url, endpoint, region or TLS trust needs them again)",
     )
     test = serializers.BooleanField(
         required=False, default=True, help_text="test the connection first and refuse a target that fails"
@@ -61,7 +62,7 @@ class PublicationSerializer(serializers.ModelSerializer):
         source="version.certificate.identifier", read_only=True, help_text="the certificate's identifier"
     )
     kind = serializers.CharField(source="version.certificate.kind", read_only=True, help_text="server or client")
-    version = serializers.IntegerField(source="version.number", read_only=True, help_text="the version's number")
+    version = IntegerField(source="version.number", read_only=True, help_text="the version's number")
     backend = serializers.CharField(source="target.backend", read_only=True, help_text="the target's backend")
 
     class Meta:

@@ -39,10 +39,7 @@ class StorageView(TenantAPIView):
 
     @extend_schema(request=s.StorageConfigInputSerializer, responses=s.StorageConfigSerializer)
     def put(self, request):
-        data = self.validated(s.StorageConfigInputSerializer)
-        active = storage_config_active()
-        if "credentials" not in request.data and data["backend"] == active.backend:
-            data["credentials"] = active.credentials  # left out: kept, as the admin form does
+        data = self.validated(s.StorageConfigInputSerializer)  # no credentials: the active target's kept
         try:
             config = storage_config_set(**data)
         except StorageError as exc:
@@ -79,4 +76,6 @@ class PublicationViewSet(mixins.ListModelMixin, TenantViewSet):
     def get_queryset(self):
         queryset = Publication.objects.select_related("version__certificate", "target").order_by("-created_at")
         state = self.request.query_params.get("state")
+        if state and state not in PublicationState.values:
+            raise ApiError(f"state must be one of {', '.join(PublicationState.values)}", "invalid")
         return queryset.filter(state=state) if state else queryset

@@ -75,7 +75,8 @@ class _Version(NamedTuple):
 class AwsSecretsManagerBackend(StorageBackend):
     name = "aws_secrets_manager"
     location_fields = ("region", "prefix", "endpoint_url")
-    destination_fields = {"endpoint_url": ("https", "http")}
+    egress_url_fields = {"endpoint_url": ("https", "http")}
+    destination_fields = ("region", "endpoint_url")
     label = "AWS Secrets Manager"
     setting_fields = {
         "region": "the AWS region, e.g. eu-west-1",

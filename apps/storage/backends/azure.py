@@ -88,7 +88,8 @@ class _PlatformIdentity(DefaultAzureCredential):
 class AzureKeyVaultBackend(StorageBackend):
     name = "azure_keyvault"
     location_fields = ("vault_url", "prefix")
-    destination_fields = {"vault_url": ("https",), "authority_host": ("https",)}
+    egress_url_fields = {"vault_url": ("https",), "authority_host": ("https",)}
+    destination_fields = ("vault_url", "authority_host")
     label = "Azure Key Vault"
     setting_fields = {
         "vault_url": "The vault's URL, https://<vault name>.vault.azure.net",

@@ -128,7 +128,23 @@ class StorageBackend(ABC):
     location_fields: ClassVar[tuple[str, ...]] = ()
     # Settings naming where the backend connects (URL setting -> schemes allowed): checked against the
     # platform's egress rule when the settings are validated and again before every call.
-    destination_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    egress_url_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    # The settings that say where the credentials are sent, or who can read them on the way there (an
+    # address, a region, TLS verification): changing one needs the credentials given again, so stored
+    # secrets never follow a new address.
+    destination_fields: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def settings_problems(cls, settings: Mapping[str, Any]) -> dict[str, str]:
+        """What is wrong with these settings' values (types and bounds), by field; empty when nothing.
+        Run before anything connects: a refused value never reaches a library."""
+        return {}
+
+    @classmethod
+    def destination(cls, settings: Mapping[str, Any]) -> tuple[str, ...]:
+        """Where the credentials go with these settings (see destination_fields), as compared."""
+        merged = {**cls.defaults, **settings}
+        return tuple(str(merged.get(name, "")).strip().rstrip("/") for name in cls.destination_fields)
 
     def __init__(self, *, tenant: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
         self.tenant = tenant
@@ -148,7 +164,7 @@ class StorageBackend(ABC):
     def refused_destinations(cls, settings: Mapping[str, Any]) -> dict[str, str]:
         """Setting name -> why the egress rule refuses where it points (no DNS: literal addresses only)."""
         refused = {}
-        for name, schemes in cls.destination_fields.items():
+        for name, schemes in cls.egress_url_fields.items():
             value = settings.get(name, cls.defaults.get(name))
             if value in (None, ""):
                 continue  # missing: reported where required, and an optional endpoint means the default one

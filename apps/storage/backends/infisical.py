@@ -47,7 +47,8 @@ class _TimeoutAdapter(HTTPAdapter):
 class InfisicalBackend(StorageBackend):
     name = "infisical"
     location_fields = ("site_url", "project_id", "environment", "path")
-    destination_fields = {"site_url": ("https", "http")}
+    egress_url_fields = {"site_url": ("https", "http")}
+    destination_fields = ("site_url",)
     label = "Infisical"
     setting_fields = {
         "site_url": "The Infisical server: https://app.infisical.com, https://eu.infisical.com or your own",

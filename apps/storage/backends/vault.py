@@ -51,10 +51,16 @@ _STATUS = {
 _NOT_VAULT = (KeyError, TypeError, AttributeError, ValueError)
 
 
+# Each answer from Vault is waited for this long at most: a tenant's slow Vault holds a shared worker.
+MIN_TIMEOUT, MAX_TIMEOUT = 1, 30
+AUTH_METHODS = ("token", "approle")
+
+
 class VaultBackend(StorageBackend):
     name = "hashicorp_vault"
     location_fields = ("url", "mount", "path_prefix", "namespace")
-    destination_fields = {"url": ("https", "http")}
+    egress_url_fields = {"url": ("https", "http")}
+    destination_fields = ("url", "namespace", "verify_tls", "ca_bundle")
     label = "HashiCorp Vault"
     setting_fields = {
         "url": "Vault's address, e.g. https://vault.example.com:8200",
@@ -82,6 +88,29 @@ class VaultBackend(StorageBackend):
         "ca_bundle": "",
         "timeout": 10,
     }
+
+    @classmethod
+    def settings_problems(cls, settings: Mapping[str, Any]) -> dict[str, str]:
+        merged = {**cls.defaults, **settings}
+        problems = {}
+        timeout = merged["timeout"]
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not (MIN_TIMEOUT <= timeout <= MAX_TIMEOUT)
+        ):
+            problems["timeout"] = f"Vault timeout must be a number of seconds from {MIN_TIMEOUT} to {MAX_TIMEOUT}"
+        if merged["auth_method"] not in AUTH_METHODS:
+            problems["auth_method"] = f"Vault auth_method must be one of {', '.join(AUTH_METHODS)}"
+        if merged["kv_version"] not in (1, 2, "1", "2"):
+            problems["kv_version"] = "Vault kv_version must be 1 or 2"
+        verify = merged["verify_tls"]
+        if not isinstance(verify, bool) and str(verify).strip().lower() not in _FLAG_WORDS:
+            problems["verify_tls"] = "Vault verify_tls must be true or false"
+        url = merged.get("url")
+        if url not in (None, "") and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+            problems["url"] = "Vault url must start with https:// (or http://)"
+        return problems
 
     def __init__(self, *, tenant: str, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
         super().__init__(tenant=tenant, settings=settings, credentials=credentials)
@@ -363,6 +392,9 @@ def _kv_version(value: Any) -> int:
     if str(value) not in ("1", "2"):
         raise StorageError(f"Vault kv_version {value!r} is unknown: use 1 or 2", transient=False)
     return int(value)
+
+
+_FLAG_WORDS = ("true", "false", "1", "0", "yes", "no", "on", "off")
 
 
 def _flag(value: Any) -> bool:

@@ -4,6 +4,7 @@ from apps.storage.services.config import (
     storage_config_set,
     storage_config_test,
     storage_config_validate,
+    storage_credentials_kept,
 )
 from apps.storage.services.migrate import MigrationReport, storage_migrate
 from apps.storage.services.publishing import (
@@ -30,5 +31,6 @@ __all__ = [
     "storage_config_set",
     "storage_config_test",
     "storage_config_validate",
+    "storage_credentials_kept",
     "storage_migrate",
 ]

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from apps.accounts.models import CA_PRESETS, KeyType, TenantSettings
 from apps.certificates.models import Certificate, CertificateKind, CertificateStatus
 from apps.certificates.services.renewals import renew_at_for
+from certmate.api.fields import IntegerField
 
 CERTMATE_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"  # CertMate's expiry_date, in UTC
 _PRESET_BY_URL = {url: key for key, (_, url) in CA_PRESETS.items()}
@@ -59,7 +60,7 @@ class CertificateSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Further names on the certificate, besides domain."
     )
     # --- certmate's own --------------------------------------------------------------------------
-    id = serializers.IntegerField(help_text="Row id (stable; domain is what the paths take).")
+    id = IntegerField(help_text="Row id (stable; domain is what the paths take).")
     kind = serializers.ChoiceField(choices=CertificateKind.choices, help_text="server or client.")
     identifier = serializers.CharField(help_text="Same as domain (for client certificates: CN, e-mail, ...).")
     status = serializers.ChoiceField(
@@ -68,16 +69,16 @@ class CertificateSerializer(serializers.Serializer):
     )
     key_type = serializers.ChoiceField(choices=KeyType.choices, help_text="Key algorithm and size of new versions.")
     ca_account = serializers.CharField(source="ca_account.name", allow_null=True, help_text="CA account name.")
-    ca_account_id = serializers.IntegerField(allow_null=True, help_text="CA account id.")
+    ca_account_id = IntegerField(allow_null=True, help_text="CA account id.")
     dns_account = serializers.CharField(source="dns_account.name", allow_null=True, help_text="DNS account name.")
-    dns_account_id = serializers.IntegerField(allow_null=True, help_text="DNS account id.")
-    renew_before_days = serializers.IntegerField(
+    dns_account_id = IntegerField(allow_null=True, help_text="DNS account id.")
+    renew_before_days = IntegerField(
         allow_null=True, help_text="Days before expiry to renew; null: the tenant's renewal threshold."
     )
     renew_at = UtcDateTimeField(
         allow_null=True, help_text="When the sweep next renews it (pushed out after failures); null before issuance."
     )
-    current_version = serializers.IntegerField(
+    current_version = IntegerField(
         source="current_version.number", allow_null=True, help_text="Number of the version being served."
     )
     not_before = UtcDateTimeField(
@@ -98,7 +99,7 @@ class CertificateSerializer(serializers.Serializer):
     key_algorithm = serializers.CharField(
         source="current_version.key_algorithm", allow_null=True, help_text="RSA or EC, of the current version."
     )
-    key_size = serializers.IntegerField(
+    key_size = IntegerField(
         source="current_version.key_size", allow_null=True, help_text="Key size in bits, of the current version."
     )
     last_error = serializers.CharField(help_text="Why the last job failed; empty after a success.")
@@ -152,7 +153,7 @@ class CertMateCreatedSerializer(CertificateSerializer):
 
 
 class VersionSerializer(serializers.Serializer):
-    number = serializers.IntegerField(help_text="1 for the first issuance, then one more per renewal.")
+    number = IntegerField(help_text="1 for the first issuance, then one more per renewal.")
     is_current = serializers.SerializerMethodField(help_text="True for the version being served.")
     serial = serializers.CharField(help_text="Serial number (hex).")
     not_before = UtcDateTimeField(help_text="Start of validity.")
@@ -161,7 +162,7 @@ class VersionSerializer(serializers.Serializer):
     issuer = serializers.CharField(help_text="Issuer DN (RFC 4514).")
     san = serializers.ListField(child=serializers.CharField(), help_text="Subject alternative names.")
     key_algorithm = serializers.CharField(help_text="RSA or EC (Ed25519, Ed448 for imported ones).")
-    key_size = serializers.IntegerField(help_text="Key size in bits (curve size for EC).")
+    key_size = IntegerField(help_text="Key size in bits (curve size for EC).")
     key_usage = serializers.ListField(child=serializers.CharField(), help_text="Key usage bits set.")
     extended_key_usage = serializers.ListField(
         child=serializers.CharField(), help_text="Extended key usages (server_auth, client_auth, ...)."

@@ -8,11 +8,12 @@ from rest_framework import serializers
 from apps.accounts.models import Role
 from apps.certificates.api.serializers.certificates import UtcDateTimeField
 from apps.certificates.models import JobOperation, JobStatus
+from certmate.api.fields import IntegerField
 from certmate.api.permissions import effective_role
 
 
 class JobSerializer(serializers.Serializer):
-    job_id = serializers.IntegerField(source="pk", help_text="The job's id: poll GET /api/certificates/jobs/{job_id}.")
+    job_id = IntegerField(source="pk", help_text="The job's id: poll GET /api/certificates/jobs/{job_id}.")
     operation = serializers.ChoiceField(choices=JobOperation.choices, help_text="issue (first order), renew or revoke.")
     domain = serializers.CharField(source="certificate.identifier", help_text="The certificate's domain.")
     status = serializers.ChoiceField(choices=JobStatus.choices, help_text="queued, running, then succeeded or failed.")
@@ -24,10 +25,10 @@ class JobSerializer(serializers.Serializer):
         "empty otherwise."
     )
     status_url = serializers.SerializerMethodField(help_text="Where to poll the job.")
-    certificate_id = serializers.IntegerField(help_text="The certificate's row id.")
+    certificate_id = IntegerField(help_text="The certificate's row id.")
     forced = serializers.BooleanField(help_text="A renewal asked for before it was due.")
-    attempts = serializers.IntegerField(help_text="How many times a worker has started it.")
-    version = serializers.IntegerField(
+    attempts = IntegerField(help_text="How many times a worker has started it.")
+    version = IntegerField(
         source="version.number",
         allow_null=True,
         help_text="Number of the version it stored, once succeeded; for a revocation, the version it revokes.",

@@ -10,6 +10,7 @@ from apps.certificates.acme.runner import REVOCATION_REASONS
 from apps.certificates.domains import MAX_NAMES, domain_clean
 from apps.certificates.models import CertificateKind, CertificateStatus, JobOperation, JobStatus
 from apps.certificates.services.downloads import FILES, KeyFormat
+from certmate.api.fields import IntegerField
 
 KEY_PEM_FILES = ("privkey.pem", "combined.pem")  # the files key_format re-encodes
 
@@ -84,7 +85,7 @@ class CertificateRequestSerializer(serializers.Serializer):
     auto_renew = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="Renew when due; default: the tenant's default."
     )
-    renew_before_days = serializers.IntegerField(
+    renew_before_days = IntegerField(
         required=False,
         allow_null=True,
         min_value=1,
@@ -125,7 +126,7 @@ class CertificateUpdateSerializer(serializers.Serializer):
     )
     key_type = serializers.ChoiceField(choices=KeyType.choices, required=False, help_text="Key of the next versions.")
     auto_renew = serializers.BooleanField(required=False, help_text="Renew when due.")
-    renew_before_days = serializers.IntegerField(
+    renew_before_days = IntegerField(
         required=False,
         allow_null=True,
         min_value=1,
@@ -149,7 +150,7 @@ class RevokeSerializer(serializers.Serializer):
         default="unspecified",
         help_text="Why, as RFC 5280 names it (keycompromise when the private key may be known to others).",
     )
-    version = serializers.IntegerField(
+    version = IntegerField(
         required=False, min_value=1, max_value=2**31 - 1, help_text="An earlier version's number (default: current)."
     )
 
@@ -157,7 +158,7 @@ class RevokeSerializer(serializers.Serializer):
 class CertificateFilterSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CertificateKind.choices, required=False, help_text="Only this kind.")
     status = serializers.ChoiceField(choices=CertificateStatus.choices, required=False, help_text="Only this status.")
-    expiring_within = serializers.IntegerField(
+    expiring_within = IntegerField(
         required=False,
         min_value=0,
         max_value=36500,
@@ -196,9 +197,7 @@ class DownloadSerializer(serializers.Serializer):
     include_private = serializers.BooleanField(
         required=False, default=True, help_text="zip only: false leaves the private key out (viewers may download it)."
     )
-    version = serializers.IntegerField(
-        required=False, min_value=1, max_value=2**31 - 1, help_text="An earlier version's number."
-    )
+    version = IntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text="An earlier version's number.")
     password = serializers.CharField(
         required=False,
         allow_blank=True,

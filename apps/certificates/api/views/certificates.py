@@ -36,6 +36,7 @@ from apps.certificates.services.certificates import (
     dns_account_resolve,
 )
 from apps.certificates.services.requests import certificate_renew
+from certmate.api.fields import IntegerField
 
 TAGS = ["certificates"]
 TRUTHY = ("1", "true", "yes", "on")
@@ -101,7 +102,7 @@ IssuanceFailed = inline_serializer(
     {
         "error": serializers.CharField(help_text="Why the CA did not issue it."),
         "code": serializers.CharField(help_text="issuance_failed"),
-        "job_id": serializers.IntegerField(help_text="The failed job."),
+        "job_id": IntegerField(help_text="The failed job."),
     },
 )
 Deleted = inline_serializer(

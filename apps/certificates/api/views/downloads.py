@@ -13,7 +13,13 @@ from rest_framework.response import Response
 
 from apps.accounts.models import Role
 from apps.certificates.api.serializers import DownloadQuerySerializer, DownloadSerializer
-from apps.certificates.api.views.base import CertificateAPIView, FilesNegotiation, client_address, token_prefix_of
+from apps.certificates.api.views.base import (
+    CertificateAPIView,
+    FilesNegotiation,
+    client_address,
+    token_delegator_of,
+    token_prefix_of,
+)
 from apps.certificates.selectors import certificate_version
 from apps.certificates.services.downloads import (
     PEM_TYPE,
@@ -22,6 +28,7 @@ from apps.certificates.services.downloads import (
     certificate_download,
     safe_filename,
 )
+from certmate.api.fields import IntegerField
 
 PFX_PASSWORD_HEADER = "X-PFX-Password"  # noqa: S105 - a header name, not a password
 # CertMate's path-style names: /api/certificates/{domain}/download/{file_type}
@@ -43,7 +50,7 @@ DownloadDocument = inline_serializer(
     "CertificateDownloadDocument",
     {
         "domain": serializers.CharField(help_text="The certificate's domain."),
-        "version": serializers.IntegerField(help_text="The version's number."),
+        "version": IntegerField(help_text="The version's number."),
         "cert_pem": serializers.CharField(help_text="The certificate."),
         "chain_pem": serializers.CharField(help_text="The intermediates."),
         "fullchain_pem": serializers.CharField(help_text="Certificate and intermediates."),
@@ -132,6 +139,7 @@ class CertificateDownloadView(CertificateAPIView):
             request=asked,
             user=request.user,
             token_prefix=token_prefix_of(request),
+            token_created_by_email=token_delegator_of(request),
             ip_address=client_address(request),
         )
         return file_response(download)
