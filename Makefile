@@ -23,8 +23,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=certmate.settings.test $(PY) manage.py makemigrations --check --dry-run
 
+# Two pytest processes at once, each with its own embedded PostgreSQL, broker folder and published
+# material (CERTMATE_VAR_DIR): the end-to-end tests (real workers, Pebble, BIND9, secret stores; mostly
+# waiting on them) beside everything else. Both must pass; the e2e log is printed after the rest.
 test: lint
-	$(VENV)/bin/pytest
+	@mkdir -p var
+	@CERTMATE_VAR_DIR=$(CURDIR)/var/e2e $(VENV)/bin/pytest tests/e2e > var/e2e-tests.log 2>&1 & e2e=$$!; \
+	trap 'kill $$e2e 2>/dev/null' INT TERM; \
+	$(VENV)/bin/pytest --ignore=tests/e2e; rest=$$?; \
+	wait $$e2e; e2e_status=$$?; \
+	echo "== tests/e2e, run beside the rest (var/e2e-tests.log):"; cat var/e2e-tests.log; \
+	test $$rest -eq 0 && test $$e2e_status -eq 0
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
