@@ -28,7 +28,7 @@ lint: $(STAMP)
 # waiting on them) beside everything else. Both must pass; the e2e log is printed after the rest.
 test: lint
 	@mkdir -p var
-	@CERTMATE_VAR_DIR=$(CURDIR)/var/e2e $(VENV)/bin/pytest tests/e2e > var/e2e-tests.log 2>&1 & e2e=$$!; \
+	@CERTMATE_VAR_DIR=$(CURDIR)/var/e2e CERTMATE_TEST_DATABASE_SUFFIX=_e2e $(VENV)/bin/pytest tests/e2e > var/e2e-tests.log 2>&1 & e2e=$$!; \
 	trap 'kill $$e2e 2>/dev/null' INT TERM; \
 	$(VENV)/bin/pytest --ignore=tests/e2e; rest=$$?; \
 	wait $$e2e; e2e_status=$$?; \

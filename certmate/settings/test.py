@@ -1,5 +1,9 @@
 """Tests: `make test`. Embedded PostgreSQL unless DATABASE_URL is set; fixed keys; fast hashing."""
 
+import re
+
+from django.core.exceptions import ImproperlyConfigured
+
 from certmate.database import database_settings, embedded_database_url
 from certmate.egress.rules import allow_from_env
 from certmate.env import env_str
@@ -22,6 +26,12 @@ TENANT_APPS = [*TENANT_APPS, "tests.testapp"]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
 DATABASES = {"default": database_settings(env_str("DATABASE_URL") or embedded_database_url(VAR_DIR / "postgres"))}
+# `make test` runs tests/e2e in a second pytest process: against one DATABASE_URL server, each process
+# needs a test database of its own.
+_TEST_DATABASE_SUFFIX = env_str("CERTMATE_TEST_DATABASE_SUFFIX") or ""
+if not re.fullmatch(r"[a-z0-9_]{0,20}", _TEST_DATABASE_SUFFIX):
+    raise ImproperlyConfigured("CERTMATE_TEST_DATABASE_SUFFIX may hold a-z, 0-9 and _ only (20 at most)")
+DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_TEST_DATABASE_SUFFIX}"}
 
 # Tests and the worker processes they start share this folder (or CELERY_BROKER_URL's server).
 CERTMATE_BROKER_DIR = VAR_DIR / "broker-test"
