@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from urllib.parse import SplitResult, urlsplit
 
 import requests
+import urllib3.poolmanager
 import urllib3.util.connection as urllib3_connection
 from django.conf import settings
 
@@ -145,11 +146,27 @@ def _create_connection(address, timeout=urllib3_connection._DEFAULT_TIMEOUT, sou
     return connect(address, timeout, source_address, socket_options)
 
 
+_original_proxy_connection = urllib3.poolmanager.ProxyManager.connection_from_host
+
+
+def _proxy_connection_from_host(self, host, port=None, scheme="http", pool_kwargs=None):
+    """Every proxied urllib3 request passes here (requests, botocore and azure-core build a ProxyManager
+    from HTTPS_PROXY/HTTP_PROXY). Through a proxy, the proxy would resolve and reach the tenant's host and
+    the rule would only ever see the proxy's address: inside guarded(), no proxy is used."""
+    if _ACTIVE.get():
+        raise EgressRefused(
+            f"{normalize_host(str(host))[:64]}: the process environment names a proxy (HTTPS_PROXY or HTTP_PROXY), "
+            "which connections for tenants never go through: unset it for certmate's processes"
+        )
+    return _original_proxy_connection(self, host, port, scheme, pool_kwargs)
+
+
 def _install() -> None:
     if getattr(urllib3_connection.create_connection, "__certmate_egress__", False):
         return
     _create_connection.__certmate_egress__ = True  # type: ignore[attr-defined]
     urllib3_connection.create_connection = _create_connection
+    urllib3.poolmanager.ProxyManager.connection_from_host = _proxy_connection_from_host
 
 
 _install()

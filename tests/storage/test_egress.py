@@ -140,3 +140,20 @@ def test_an_infisical_url_answering_a_page_is_a_clean_permanent_error():
 def test_a_vault_url_that_would_choose_its_own_path_is_refused_before_connecting(url):
     with pytest.raises(StorageError, match=r"Vault url.* must"):
         vault(url).test_connection()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_proxy_named_by_the_environment_never_carries_a_tenants_connection(monkeypatch, backend):
+    # The SDKs read HTTPS_PROXY/HTTP_PROXY; the proxy, not the egress rule, would then resolve and reach the
+    # tenant's host (here the cloud metadata service's name). The proxy sits on an allowed address (loopback
+    # in the tests' settings, an allowed internal range in production), so only refusing to use it helps.
+    build, scheme = BACKENDS[backend]
+    with Listener(http_reply("403 Forbidden")) as proxy:
+        for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+            monkeypatch.setenv(name, proxy.url())
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        with pytest.raises(StorageError) as refused:
+            build(f"{scheme}://metadata.google.internal").test_connection()
+        assert proxy.accepted == 0
+    assert "proxy" in refused.value.reason and refused.value.transient is False
