@@ -15,17 +15,22 @@ from tests.egress import LOOPBACK_NAME, Listener, http_reply
 pytestmark = pytest.mark.tools
 
 
+def pebble_by_name(pebble):
+    """A CA account for Pebble, reached by the name ``localhost`` (which the tests below allow)."""
+    return ca_account_create(
+        name=unique("pebble-"),
+        directory=f"https://localhost:{pebble.port}/dir",
+        email="admin@certmate.test",
+        trust_bundle=pebble.ca_bundle.read_text(),
+    )
+
+
 def test_a_plugins_api_resolving_to_loopback_is_refused_at_the_proxy(tenant_a, pebble, settings):
     # Pebble is allowed by its name only; the PowerDNS API's name resolves to 127.0.0.1, which is not allowed.
     settings.CERTMATE_EGRESS_ALLOW = ["localhost"]
     with Listener(http_reply(body=b"[]", headers={"Content-Type": "application/json"})) as powerdns:
         with tenant_context(tenant_a):
-            ca = ca_account_create(
-                name=unique("pebble-"),
-                directory=f"https://localhost:{pebble.port}/dir",
-                email="admin@certmate.test",
-                trust_bundle=pebble.ca_bundle.read_text(),
-            )
+            ca = pebble_by_name(pebble)
             dns = dns_account_create(
                 name=unique("pdns-"),
                 provider="powerdns",
@@ -54,12 +59,7 @@ def test_lego_never_follows_a_redirect_to_loopback(tenant_a, pebble, settings):
     with Listener(http_reply(body=b"[]", headers={"Content-Type": "application/json"})) as inner:
         hop = http_reply("302 Found", headers={"Location": f"http://127.0.0.1:{inner.port}/internal"})
         with Listener(hop) as outer, tenant_context(tenant_a):
-            ca = ca_account_create(
-                name=unique("pebble-"),
-                directory=f"https://localhost:{pebble.port}/dir",
-                email="admin@certmate.test",
-                trust_bundle=pebble.ca_bundle.read_text(),
-            )
+            ca = pebble_by_name(pebble)
             dns = dns_account_create(
                 name=unique("lego-pdns-"),
                 provider="multi",
