@@ -70,7 +70,7 @@ def check(provider: str, variables: Mapping[str, str], *, allow_identity: bool) 
 def _value_problem(name: str, kind: str, value: str) -> str | None:
     if kind == "seconds":
         low, high = next(((lo, hi) for suffix, lo, hi in SECONDS_BOUNDS if name.endswith(suffix)), (1, 300))
-        if not re.fullmatch(r"\d{1,6}", value) or not low <= int(value) <= high:
+        if not re.fullmatch(r"[0-9]{1,6}", value) or not low <= int(value) <= high:
             return f"must be a whole number of seconds from {low} to {high}"
         return None
     if kind == "destination":
