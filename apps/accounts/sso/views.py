@@ -83,15 +83,19 @@ class SsoLoginView(PerTenantProviderMixin, OIDCAuthenticationRequestView):
 
 class SsoCallbackView(PerTenantProviderMixin, OIDCAuthenticationCallbackView):
     def get(self, request):
+        # Only a callback for a sign-in this browser started counts toward the lockout: any page can make
+        # a browser fetch this URL, and would otherwise lock its visitors' address out of the tenant.
+        self.started = request.GET.get("state") in request.session.get("oidc_states", {})
         try:
             return super().get(request)
         except SsoRefused as exc:
-            return sso_refused(request, str(exc), email=exc.email)
+            return sso_refused(request, str(exc), email=exc.email, counts=self.started)
         except SuspiciousOperation:
             # A state this session never sent, or sent and already used.
-            return sso_refused(request, "this sign-in was not started here, or was already used: start again")
+            message = "this sign-in was not started here, or was already used: start again"
+            return sso_refused(request, message, counts=False)
 
     def login_failure(self):
         if self.request.GET.get("error"):
-            return sso_refused(self.request, "the identity provider did not sign you in")
-        return sso_refused(self.request, "the sign-in could not be completed: start again")
+            return sso_refused(self.request, "the identity provider did not sign you in", counts=self.started)
+        return sso_refused(self.request, "the sign-in could not be completed: start again", counts=self.started)
