@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from urllib.parse import SplitResult, urlsplit
@@ -24,6 +26,7 @@ from django.conf import settings
 from .rules import Allowance, EgressRefused, check_address_with, is_host_name, normalize_host, parse_allow
 
 _ACTIVE: ContextVar[bool] = ContextVar("certmate_egress_guarded", default=False)
+_DEADLINE: ContextVar[float | None] = ContextVar("certmate_egress_deadline", default=None)
 _SPECIAL_NAMES = ("localhost", ".localhost")
 _LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
@@ -128,6 +131,7 @@ def connect(address: tuple[str, int], timeout=None, source_address=None, socket_
             if source_address:
                 sock.bind(source_address)
             sock.connect(sockaddr)
+            _cut_at_deadline(sock)
             return sock
         except OSError as exc:
             error = exc
@@ -180,6 +184,36 @@ def guarded() -> Iterator[None]:
         yield
     finally:
         _ACTIVE.reset(token)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Within this block, every connection made under the rule is cut ``seconds`` from now at the latest.
+    A socket timeout bounds each wait for a byte, so a server trickling its answer a byte at a time holds
+    the caller for as long as it likes; this bounds the whole exchange (for callers holding a web thread)."""
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _cut_at_deadline(sock: socket.socket) -> None:
+    end = _DEADLINE.get()
+    if end is None:
+        return
+    # A duplicate of the descriptor: TLS wrapping detaches ``sock``, and shutdown() acts on the connection
+    # behind every descriptor of it, waking whatever read or write blocks on it.
+    watch = sock.dup()
+
+    def cut() -> None:
+        with contextlib.suppress(OSError):
+            watch.shutdown(socket.SHUT_RDWR)
+        watch.close()
+
+    timer = threading.Timer(max(0.0, end - time.monotonic()), cut)
+    timer.daemon = True
+    timer.start()
 
 
 @contextlib.contextmanager

@@ -335,6 +335,7 @@ AXES_SENSITIVE_PARAMETERS = ["username", "csrfmiddlewaretoken"]
 
 # --- Single sign-on (per-tenant OpenID Connect, apps/accounts/sso) --------------------------------
 # Each tenant configures its own provider in its admin or at /api/sso; these are the platform's bounds.
+# Seconds each exchange with a provider may take in all (a web thread waits for it).
 CERTMATE_SSO_TIMEOUT = env_int("CERTMATE_SSO_TIMEOUT", 10, minimum=1)
 # Seconds a provider's discovery document is reused (per tenant and issuer).
 CERTMATE_SSO_DISCOVERY_CACHE_SECONDS = env_int("CERTMATE_SSO_DISCOVERY_CACHE_SECONDS", 300, minimum=0)

@@ -38,7 +38,9 @@ def fetch_json(method: str, url: str, *, what: str, **kwargs: Any) -> dict[str, 
     """A JSON object from the provider, or SsoRefused saying what failed where."""
     host = urlsplit(url).hostname or "?"
     try:
-        with egress.session() as http:
+        # The timeout is for the whole exchange: any anonymous visitor can start a sign-in, and a provider
+        # trickling its answer must not hold a web thread for longer.
+        with egress.deadline(settings.CERTMATE_SSO_TIMEOUT), egress.session() as http:
             response = http.request(
                 method,
                 url,
