@@ -287,6 +287,9 @@ CERTMATE_STORAGE_ROOT = Path(env_str("CERTMATE_STORAGE_ROOT") or VAR_DIR / "cert
 # Whether a tenant's AWS or Azure target without credentials may use this machine's own cloud identity
 # (instance role, managed identity). Off: every tenant brings its own credentials.
 CERTMATE_STORAGE_PLATFORM_CREDENTIALS = env_bool("CERTMATE_STORAGE_PLATFORM_CREDENTIALS", False)
+# Seconds one call to a tenant's storage target (store, read, list, delete, a connection test) may take
+# in all, retries included: the SDKs' timeouts bound each wait for a byte, not a server that trickles.
+CERTMATE_STORAGE_CALL_SECONDS = env_int("CERTMATE_STORAGE_CALL_SECONDS", 120, minimum=1)
 # A publish that fails is retried this many times with backoff (then `storage resync` tries again).
 CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)

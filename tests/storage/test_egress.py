@@ -3,6 +3,8 @@ refused addresses (web process and workers alike), and what a server answers is 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from apps.storage.backends.aws import AwsSecretsManagerBackend
@@ -10,7 +12,7 @@ from apps.storage.backends.azure import AzureKeyVaultBackend
 from apps.storage.backends.base import Bundle, StorageError
 from apps.storage.backends.infisical import InfisicalBackend
 from apps.storage.backends.vault import VaultBackend
-from tests.egress import REFUSED_HOSTS, Listener, http_reply, loopback_name_resolves_to_loopback
+from tests.egress import REFUSED_HOSTS, Listener, Trickle, http_reply, loopback_name_resolves_to_loopback
 
 INTERNAL_PAGE = b"<html><h1>internal admin</h1>INTERNAL-PAGE-MARKER</html>"
 
@@ -157,3 +159,17 @@ def test_a_proxy_named_by_the_environment_never_carries_a_tenants_connection(mon
             build(f"{scheme}://metadata.google.internal").test_connection()
         assert proxy.accepted == 0
     assert "proxy" in refused.value.reason and refused.value.transient is False
+
+
+def test_a_target_trickling_its_answer_is_cut_at_the_platforms_bound(settings):
+    # Vault's timeout bounds each wait for a byte: a server sending one byte a second less often holds a
+    # worker (or the web thread testing the connection) for as long as it likes, one per publication.
+    settings.CERTMATE_STORAGE_CALL_SECONDS = 2
+    server = Trickle(b'{"data": {}}', interval=0.5)  # about a minute in all
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageError):
+            vault(f"http://127.0.0.1:{server.port}").store(BUNDLE)
+        assert time.monotonic() - started < 6
+    finally:
+        server.close()
