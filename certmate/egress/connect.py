@@ -26,7 +26,8 @@ from django.conf import settings
 from .rules import Allowance, EgressRefused, check_address_with, is_host_name, normalize_host, parse_allow
 
 _ACTIVE: ContextVar[bool] = ContextVar("certmate_egress_guarded", default=False)
-_DEADLINE: ContextVar[float | None] = ContextVar("certmate_egress_deadline", default=None)
+# (when, [(timer, descriptor)]) of the innermost deadline() block
+_DEADLINE: ContextVar[tuple[float, list] | None] = ContextVar("certmate_egress_deadline", default=None)
 _SPECIAL_NAMES = ("localhost", ".localhost")
 _LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
@@ -191,17 +192,22 @@ def deadline(seconds: float) -> Iterator[None]:
     """Within this block, every connection made under the rule is cut ``seconds`` from now at the latest.
     A socket timeout bounds each wait for a byte, so a server trickling its answer a byte at a time holds
     the caller for as long as it likes; this bounds the whole exchange (for callers holding a web thread)."""
-    token = _DEADLINE.set(time.monotonic() + seconds)
+    watches: list[tuple[threading.Timer, socket.socket]] = []
+    token = _DEADLINE.set((time.monotonic() + seconds, watches))
     try:
         yield
     finally:
         _DEADLINE.reset(token)
+        for timer, watch in watches:  # nobody waits on these connections any more
+            timer.cancel()
+            watch.close()
 
 
 def _cut_at_deadline(sock: socket.socket) -> None:
-    end = _DEADLINE.get()
-    if end is None:
+    current = _DEADLINE.get()
+    if current is None:
         return
+    end, watches = current
     # A duplicate of the descriptor: TLS wrapping detaches ``sock``, and shutdown() acts on the connection
     # behind every descriptor of it, waking whatever read or write blocks on it.
     watch = sock.dup()
@@ -209,11 +215,11 @@ def _cut_at_deadline(sock: socket.socket) -> None:
     def cut() -> None:
         with contextlib.suppress(OSError):
             watch.shutdown(socket.SHUT_RDWR)
-        watch.close()
 
     timer = threading.Timer(max(0.0, end - time.monotonic()), cut)
     timer.daemon = True
     timer.start()
+    watches.append((timer, watch))
 
 
 @contextlib.contextmanager
