@@ -110,9 +110,9 @@ def publication_publish(*, publication_id: int, retry: bool = True) -> Publicati
             return _failed(publication, exc.reason, retry=retry, claim=claim)
         except Exception as exc:
             # A bug or an error no backend mapped: recorded and retried like any failure, never left
-            # pending with nothing said.
+            # pending with nothing said. Its text may carry what the target answered: the log has it.
             logger.exception("publishing %s failed unexpectedly", publication.version)
-            return _failed(publication, f"internal error: {type(exc).__name__}: {exc}", retry=retry, claim=claim)
+            return _failed(publication, f"internal error: {type(exc).__name__}", retry=retry, claim=claim)
         with transaction.atomic():
             _record(
                 publication,
