@@ -481,6 +481,21 @@ def test_numbers_in_credentials_are_ascii_digits(key, credentials):
     assert PROVIDERS[key].validate(ascii_digits)
 
 
+@pytest.mark.parametrize("region", ["x@127.0.0.1:8080/", "tyo1.conoha.io#", "a b", "tyo1/..", "x" * 65])
+def test_a_lego_region_is_a_name(region):
+    credentials = {
+        "provider": "conoha",
+        "CONOHA_TENANT_ID": "t",
+        "CONOHA_API_USERNAME": "u",
+        "CONOHA_API_PASSWORD": "p",
+    }
+    with pytest.raises(ValidationError, match="CONOHA_REGION must be a region name"):
+        PROVIDERS["multi"].validate({**credentials, "CONOHA_REGION": region})
+    for good in ("tyo1", "c3j1"):
+        assert PROVIDERS["multi"].validate({**credentials, "CONOHA_REGION": good})
+    assert PROVIDERS["multi"].validate({"provider": "oraclecloud", "OCI_REGION": "us-ashburn-1"})
+
+
 def test_secret_values_lists_what_to_redact():
     multi = PROVIDERS["multi"]
     cleaned = multi.validate({"provider": "namecheap", "NAMECHEAP_API_USER": "u", "NAMECHEAP_API_KEY": "k"})

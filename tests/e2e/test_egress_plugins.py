@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
+from apps.accounts.models import DnsAccount
 from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
 from apps.certificates.models import JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
@@ -75,3 +76,25 @@ def test_lego_never_follows_a_redirect_to_loopback(tenant_a, pebble, settings):
             assert outer.accepted >= 1, job.error
         assert inner.accepted == 0, job.error
     assert job.status == JobStatus.FAILED
+
+
+def test_a_lego_region_cannot_name_a_host(tenant_a, pebble, settings):
+    # lego builds some providers' URLs from the region (https://identity.<region>.conoha.io): a region of
+    # "x@127.0.0.1:<port>/" made it connect to this machine's loopback, straight past the egress proxy.
+    settings.CERTMATE_EGRESS_ALLOW = ["localhost"]
+    with Listener(http_reply(body=b"{}")) as inner, tenant_context(tenant_a):
+        ca = pebble_by_name(pebble)
+        credentials = {
+            "provider": "conoha",
+            "CONOHA_REGION": f"x@127.0.0.1:{inner.port}/",
+            "CONOHA_TENANT_ID": "tenant",
+            "CONOHA_API_USERNAME": "user",
+            "CONOHA_API_PASSWORD": "password",
+        }
+        # Stored as a tenant could before the rule: straight into the table, past every check.
+        dns = DnsAccount.objects.create(name=unique("conoha-"), provider="multi", credentials=credentials)
+        job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+        job = certificate_issue(job_id=job.pk)
+        assert inner.accepted == 0, job.error
+    assert job.status == JobStatus.FAILED
+    assert "CONOHA_REGION" in job.error, job.error
