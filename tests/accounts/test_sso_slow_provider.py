@@ -29,3 +29,18 @@ def test_a_trickling_provider_is_cut_at_the_sso_timeout(db, settings, trickle):
     with pytest.raises(SsoRefused, match="could not be reached"):
         provider_metadata(config)
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("endpoint", ["https://[::1", "https://[idp]/authorize", "https://idp.example:99999/"])
+def test_a_discovery_document_with_a_broken_url_is_a_refusal_not_a_500(db, monkeypatch, endpoint):
+    document = {
+        "issuer": "https://idp.example",
+        "authorization_endpoint": endpoint,
+        "token_endpoint": "https://idp.example/token",
+        "jwks_uri": "https://idp.example/jwks",
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }
+    monkeypatch.setattr("apps.accounts.sso.provider.fetch_json", lambda *args, **kwargs: document)
+    config = SsoSettings(enabled=True, issuer="https://idp.example", client_id="c", client_secret="s")
+    with pytest.raises(SsoRefused, match="authorization_endpoint is missing or not an https:// URL"):
+        provider_metadata(config)
