@@ -1,5 +1,6 @@
-"""A tenant's identity provider that answers a trickle at a time holds a web thread for the platform's
-SSO timeout in all, not for as long as it keeps trickling (any anonymous visitor can start a sign-in)."""
+"""What a tenant's identity provider answers is untrusted: a provider trickling its answer holds a web
+thread for the platform's SSO timeout in all, not for as long as it keeps trickling (any anonymous visitor
+can start a sign-in), and a malformed discovery document is a refusal, never a 500."""
 
 from __future__ import annotations
 
