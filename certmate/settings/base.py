@@ -205,7 +205,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "certmate.api.pagination.OptionalPagination",
     # JSON in and out: the API is for scripts; people have the portal and the docs pages.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bounded in depth, numbers and text (certmate/api/parsers.py), for every view.
+    "DEFAULT_PARSER_CLASSES": ["certmate.api.parsers.BoundedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
