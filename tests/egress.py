@@ -64,6 +64,38 @@ class Listener:
         self.close()
 
 
+class Trickle:
+    """An HTTP server on loopback that answers its first connection one byte every ``interval`` seconds."""
+
+    def __init__(self, body: bytes, interval: float) -> None:
+        self.answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"." * 80 + b"\r\n\r\n"
+        self.answer += body
+        self.interval = interval
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self._server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            for byte in self.answer:
+                if self._stop.wait(self.interval):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()
+
+
 def http_reply(status: str = "200 OK", body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
     lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]

@@ -151,6 +151,12 @@ class JobAdmin(RecordAdmin):
         fields = super().get_readonly_fields(request, obj)
         return fields if _is_admin(request) else [f for f in fields if f != "output"]
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # Nor do they filter by it: ?output__contains=… would tell them what it says (a 400 instead).
+        if lookup.split("__", 1)[0] == "output" and not _is_admin(request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     @admin.display(description="seconds")
     def duration(self, obj):
         return f"{obj.duration_seconds:.1f}" if obj.duration_seconds is not None else "—"

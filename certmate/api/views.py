@@ -11,7 +11,6 @@ from rest_framework.viewsets import GenericViewSet
 
 from certmate.api.authentication import BearerTokenAuthentication
 from certmate.api.pagination import OptionalPagination
-from certmate.api.parsers import BoundedJSONParser
 from certmate.api.permissions import RolePermission
 from certmate.api.throttling import THROTTLE_CLASSES
 
@@ -25,7 +24,6 @@ class TenantAPIMixin:
     permission_classes = [RolePermission]
     throttle_classes = THROTTLE_CLASSES
     pagination_class = OptionalPagination
-    parser_classes = [BoundedJSONParser]
 
     def validated(self, serializer_class, data=None) -> dict:
         """The request's body (or ``data``, e.g. the query string) checked by ``serializer_class``; an

@@ -5,6 +5,7 @@ check_address(ip)         one address against the rule and CERTMATE_EGRESS_ALLOW
 resolve(host, port)       resolve once, check every address
 session()                 a requests.Session whose every connection obeys the rule
 guarded()                 a block in which every urllib3 connection obeys it (SDKs)
+deadline(seconds)         a block whose guarded connections are cut after ``seconds`` in all
 """
 
 from .connect import (
@@ -14,6 +15,7 @@ from .connect import (
     check_host,
     check_url,
     connect,
+    deadline,
     guarded,
     platform_identity,
     refusal_in,
@@ -34,6 +36,7 @@ __all__ = [
     "check_url",
     "classify",
     "connect",
+    "deadline",
     "guarded",
     "parse_allow",
     "platform_identity",

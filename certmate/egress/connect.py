@@ -12,17 +12,22 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from urllib.parse import SplitResult, urlsplit
 
 import requests
+import urllib3.poolmanager
 import urllib3.util.connection as urllib3_connection
 from django.conf import settings
 
 from .rules import Allowance, EgressRefused, check_address_with, is_host_name, normalize_host, parse_allow
 
 _ACTIVE: ContextVar[bool] = ContextVar("certmate_egress_guarded", default=False)
+# (when, [(timer, descriptor)]) of the innermost deadline() block
+_DEADLINE: ContextVar[tuple[float, list] | None] = ContextVar("certmate_egress_deadline", default=None)
 _SPECIAL_NAMES = ("localhost", ".localhost")
 _LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
@@ -127,6 +132,7 @@ def connect(address: tuple[str, int], timeout=None, source_address=None, socket_
             if source_address:
                 sock.bind(source_address)
             sock.connect(sockaddr)
+            _cut_at_deadline(sock)
             return sock
         except OSError as exc:
             error = exc
@@ -145,11 +151,27 @@ def _create_connection(address, timeout=urllib3_connection._DEFAULT_TIMEOUT, sou
     return connect(address, timeout, source_address, socket_options)
 
 
+_original_proxy_connection = urllib3.poolmanager.ProxyManager.connection_from_host
+
+
+def _proxy_connection_from_host(self, host, port=None, scheme="http", pool_kwargs=None):
+    """Every proxied urllib3 request passes here (requests, botocore and azure-core build a ProxyManager
+    from HTTPS_PROXY/HTTP_PROXY). Through a proxy, the proxy would resolve and reach the tenant's host and
+    the rule would only ever see the proxy's address: inside guarded(), no proxy is used."""
+    if _ACTIVE.get():
+        raise EgressRefused(
+            f"{normalize_host(str(host))[:64]}: the process environment names a proxy (HTTPS_PROXY or HTTP_PROXY), "
+            "which connections for tenants never go through: unset it for certmate's processes"
+        )
+    return _original_proxy_connection(self, host, port, scheme, pool_kwargs)
+
+
 def _install() -> None:
     if getattr(urllib3_connection.create_connection, "__certmate_egress__", False):
         return
     _create_connection.__certmate_egress__ = True  # type: ignore[attr-defined]
     urllib3_connection.create_connection = _create_connection
+    urllib3.poolmanager.ProxyManager.connection_from_host = _proxy_connection_from_host
 
 
 _install()
@@ -163,6 +185,41 @@ def guarded() -> Iterator[None]:
         yield
     finally:
         _ACTIVE.reset(token)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Within this block, every connection made under the rule is cut ``seconds`` from now at the latest.
+    A socket timeout bounds each wait for a byte, so a server trickling its answer a byte at a time holds
+    the caller for as long as it likes; this bounds the whole exchange (for callers holding a web thread)."""
+    watches: list[tuple[threading.Timer, socket.socket]] = []
+    token = _DEADLINE.set((time.monotonic() + seconds, watches))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+        for timer, watch in watches:  # nobody waits on these connections any more
+            timer.cancel()
+            watch.close()
+
+
+def _cut_at_deadline(sock: socket.socket) -> None:
+    current = _DEADLINE.get()
+    if current is None:
+        return
+    end, watches = current
+    # A duplicate of the descriptor: TLS wrapping detaches ``sock``, and shutdown() acts on the connection
+    # behind every descriptor of it, waking whatever read or write blocks on it.
+    watch = sock.dup()
+
+    def cut() -> None:
+        with contextlib.suppress(OSError):
+            watch.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(max(0.0, end - time.monotonic()), cut)
+    timer.daemon = True
+    timer.start()
+    watches.append((timer, watch))
 
 
 @contextlib.contextmanager

@@ -146,20 +146,16 @@ def _destination(method: bytes, target: bytes, version: bytes, headers: list[byt
         text = target.decode("ascii")
     except UnicodeDecodeError:
         raise _BadRequest("the target is not ASCII") from None
+    try:  # urlsplit raises on a bad bracketed host as .port does on a bad port
+        parts = urlsplit(f"//{text}" if method == b"CONNECT" else text)
+        port = parts.port
+    except ValueError:
+        raise _BadRequest("bad host or port") from None
     if method == b"CONNECT":
-        parts = urlsplit(f"//{text}")
-        try:
-            port = parts.port
-        except ValueError:
-            raise _BadRequest("bad port") from None
         if not parts.hostname or port is None:
             raise _BadRequest("CONNECT needs host:port")
         return parts.hostname, port, b""
-    parts = urlsplit(text)
-    try:
-        port = parts.port or 80
-    except ValueError:
-        raise _BadRequest("bad port") from None
+    port = port or 80
     if parts.scheme != "http" or not parts.hostname or parts.username is not None:
         raise _BadRequest("only CONNECT and absolute http:// requests are proxied")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

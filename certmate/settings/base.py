@@ -21,21 +21,25 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # --- Tenancy -------------------------------------------------------------------------------------
 # Public schema: tenants, domains, platform operators, beat schedules. Tenant schemas: the rest.
 # accounts is in both lists because users live in every schema; its router keeps the Tenant and
-# Domain tables out of tenant schemas.
+# Domain tables out of tenant schemas. axes (sign-in lockout) is in both too: a tenant's failed sign-ins
+# are counted in its schema, the platform admin's in public.
 SHARED_APPS = [
-    "django_tenants",
     "apps.accounts",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    # After the admin: django-tenants' admin index and app list (first in the template search when listed
+    # first) colour the app captions with inline styles the content security policy refuses.
+    "django_tenants",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # static files of the API docs (Swagger UI, ReDoc)
+    "axes",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -46,6 +50,7 @@ TENANT_APPS = [
     "apps.accounts",
     "apps.certificates",
     "apps.storage",
+    "axes",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -63,6 +68,7 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     "apps.accounts.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the content security policy (below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +76,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # the sign-in lockout's 429 page (below)
+]
+# The lockout first, then passwords through certmate's backend (which refuses them for an SSO-only
+# tenant), then the tenant's OpenID Connect provider (single sign-on, below).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "apps.accounts.sso.backends.PasswordBackend",
+    "apps.accounts.sso.backends.TenantOIDCBackend",
 ]
 
 TEMPLATES = [
@@ -191,7 +205,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "certmate.api.pagination.OptionalPagination",
     # JSON in and out: the API is for scripts; people have the portal and the docs pages.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bounded in depth, numbers and text (certmate/api/parsers.py), for every view.
+    "DEFAULT_PARSER_CLASSES": ["certmate.api.parsers.BoundedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -273,6 +288,9 @@ CERTMATE_STORAGE_ROOT = Path(env_str("CERTMATE_STORAGE_ROOT") or VAR_DIR / "cert
 # Whether a tenant's AWS or Azure target without credentials may use this machine's own cloud identity
 # (instance role, managed identity). Off: every tenant brings its own credentials.
 CERTMATE_STORAGE_PLATFORM_CREDENTIALS = env_bool("CERTMATE_STORAGE_PLATFORM_CREDENTIALS", False)
+# Seconds one call to a tenant's storage target (store, read, list, delete, a connection test) may take
+# in all, retries included: the SDKs' timeouts bound each wait for a byte, not a server that trickles.
+CERTMATE_STORAGE_CALL_SECONDS = env_int("CERTMATE_STORAGE_CALL_SECONDS", 120, minimum=1)
 # A publish that fails is retried this many times with backoff (then `storage resync` tries again).
 CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)
@@ -302,10 +320,6 @@ CERTMATE_CERTBOT_USER = env_str("CERTMATE_CERTBOT_USER", "") or ""
 # and in public): a tenant's lockouts are its own, the platform admin's are the public schema's. Past
 # a limit, sign-in is refused with a 429 page until the cool-off has passed since the last failure
 # (a refused attempt counts as one); `manage.py signin unlock` or the admin's access attempts lift it.
-SHARED_APPS += ["axes"]
-TENANT_APPS += ["axes"]
-INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 CERTMATE_SIGNIN_FAILURES_PER_USER_ADDRESS = env_int("CERTMATE_SIGNIN_FAILURES_PER_USER_ADDRESS", 5, minimum=1)
 # 0 turns a rule off. Per address: one address guessing many accounts. Per user (off by default): one
 # account guessed from many addresses, at the price of letting anyone lock that account out.
@@ -322,10 +336,10 @@ AXES_LOCKOUT_CALLABLE = "apps.accounts.signin.responses.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Masked in axes' log lines and stored form data (a username field sometimes holds a password).
 AXES_SENSITIVE_PARAMETERS = ["username", "csrfmiddlewaretoken"]
-MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
 
 # --- Single sign-on (per-tenant OpenID Connect, apps/accounts/sso) --------------------------------
 # Each tenant configures its own provider in its admin or at /api/sso; these are the platform's bounds.
+# Seconds each exchange with a provider may take in all (a web thread waits for it).
 CERTMATE_SSO_TIMEOUT = env_int("CERTMATE_SSO_TIMEOUT", 10, minimum=1)
 # Seconds a provider's discovery document is reused (per tenant and issuer).
 CERTMATE_SSO_DISCOVERY_CACHE_SECONDS = env_int("CERTMATE_SSO_DISCOVERY_CACHE_SECONDS", 300, minimum=0)
@@ -333,13 +347,6 @@ CERTMATE_SSO_DISCOVERY_CACHE_SECONDS = env_int("CERTMATE_SSO_DISCOVERY_CACHE_SEC
 CERTMATE_SSO_CA_BUNDLE = env_str("CERTMATE_SSO_CA_BUNDLE") or None
 if CERTMATE_SSO_CA_BUNDLE and not Path(CERTMATE_SSO_CA_BUNDLE).is_file():
     raise ImproperlyConfigured(f"CERTMATE_SSO_CA_BUNDLE={CERTMATE_SSO_CA_BUNDLE!r} is not a file")
-# The lockout first, then passwords through certmate's backend (which refuses them for an SSO-only
-# tenant), then the tenant's provider.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "apps.accounts.sso.backends.PasswordBackend",
-    "apps.accounts.sso.backends.TenantOIDCBackend",
-]
 
 # --- Fair workers (issue 10, finding 5) ---------------------------------------------------------------
 # At most this many of one tenant's certbot runs (issuance, renewal, revocation) at once, across all
@@ -358,7 +365,6 @@ for _sdk_logger in ("botocore", "boto3", "s3transfer"):
 # Content security policy (django-csp): this origin only. The few inline blocks (the API docs' page
 # styles) carry the request's nonce; ReDoc alone needs inline styles and a blob: worker (its view
 # widens the policy for itself). Nothing is loaded from other sites.
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -370,11 +376,6 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-# django-tenants' admin index and app list (first in the template search when it is listed first) colour
-# the app captions with inline styles the policy refuses; Django's own admin templates have none.
-SHARED_APPS.remove("django_tenants")
-SHARED_APPS.insert(SHARED_APPS.index("django.contrib.admin") + 1, "django_tenants")
-INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

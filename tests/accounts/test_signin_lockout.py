@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from apps.accounts.models import Role, User
+from apps.accounts.services.sso import sso_settings_update
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
 from apps.accounts.signin import signin_allowed, signin_failed, signin_refused
@@ -24,6 +25,11 @@ from tests.conftest import PASSWORD, PUBLIC_HOST, TENANT_A, TENANT_B
 ALPHA, BETA = TENANT_A["domain"], TENANT_B["domain"]
 BOB = "bob@shared.test"  # a user of both tenants, with the same e-mail
 LOCKED = "Too many failed sign-in attempts. Try again in 15 minutes."
+SSO_VALUES = {
+    "enabled": True, "name": "IdP", "issuer": "https://idp.example", "client_id": "certmate",
+    "client_secret": "client-secret", "scopes": "openid email", "role_claim": "groups",
+    "role_values": {"admin": ["admins"]}, "sso_only": False,
+}  # fmt: skip
 
 
 def sign_in(host: str, username: str, password: str, address: str = "127.0.0.1", **headers):
@@ -281,3 +287,29 @@ def test_prune_deletes_old_sign_in_records_of_the_platform_and_every_tenant(bob,
         assert AccessFailureLog.objects.filter(username=operator).count() == 1
     with pytest.raises(CommandError, match="keep at least 1 day"):
         call_command("signin", "prune", "--days", "0")
+
+
+def test_a_sign_in_callback_this_browser_never_started_counts_for_nothing(bob, tenant_a):
+    # Any page can make a visitor's browser fetch /sso/callback/ (an <img> is enough, no cookie needed):
+    # if that counted as a failed sign-in, a page could lock its visitors (or a whole office behind one
+    # address) out of their tenant. A callback without a state this session started is no sign-in attempt.
+    with tenant_context(tenant_a):
+        sso_settings_update(values=SSO_VALUES)
+    browser = Client()
+    for query in ("", "?error=access_denied", "?code=x&state=forged", "?state=forged&error=login_required") * 10:
+        answer = browser.get(f"/sso/callback/{query}", headers={"host": ALPHA}, REMOTE_ADDR="198.51.100.7")
+        assert answer.status_code == 302
+    assert signed_in(sign_in(ALPHA, bob, PASSWORD, address="198.51.100.7"))
+
+
+def test_a_sign_in_callback_this_browser_never_started_signs_nobody_out(bob, tenant_a):
+    # The library signs the browser out on any ?error=…: a link on any site would end a user's session.
+    with tenant_context(tenant_a):
+        sso_settings_update(values=SSO_VALUES)
+    browser = Client()
+    assert (
+        browser.post("/admin/login/", {"username": bob, "password": PASSWORD}, headers={"host": ALPHA}).status_code
+        == 302
+    )
+    assert browser.get("/sso/callback/?error=access_denied", headers={"host": ALPHA}).status_code == 302
+    assert browser.get("/admin/", headers={"host": ALPHA}).status_code == 200

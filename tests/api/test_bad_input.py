@@ -4,11 +4,14 @@ bounds, bodies over the size limit (413), nesting deeper than any endpoint takes
 from __future__ import annotations
 
 import json
+from importlib import import_module
 
 import pytest
+from django.urls import URLPattern, URLResolver
 from django_tenants.utils import tenant_context
 
 from apps.accounts.services.acme_accounts import ca_account_create
+from certmate.api.parsers import BoundedJSONParser
 
 TOO_DEEP = 33  # one level more than the API takes
 VAULT = {"url": "http://127.0.0.1:9"}
@@ -125,3 +128,21 @@ def test_ids_are_ascii_digits(tenant_a, tenant_b, api_client):
 def test_non_ascii_digits_are_not_numbers(tenant_a, api_client, method, path, body):
     response = getattr(api_client(tenant_a), method)(path, body, format="json")
     assert response.status_code == 400, response.content
+
+
+@pytest.mark.parametrize("urlconf", ["certmate.urls_tenant", "certmate.urls_public"])
+def test_every_api_view_reads_bodies_with_the_bounded_parser(urlconf):
+    # One default for the whole API: a view that does not derive from TenantAPIView (the schema's, any
+    # to come) must not fall back to DRF's parser, which a deeply nested body sends into a RecursionError.
+    def views(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from views(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern) and hasattr(pattern.callback, "cls"):
+                yield pattern.callback.cls
+
+    found = list(views(import_module(urlconf).urlpatterns))
+    assert found or urlconf.endswith("public")
+    for view in found:
+        parsers = view.parser_classes
+        assert parsers and all(issubclass(parser, BoundedJSONParser) for parser in parsers), view

@@ -67,6 +67,8 @@ def test_one_tenant_settings_are_not_another(api_client, tenant_a, tenant_b):
         ({"issuer": "https://127.0.0.1:8443/o#/v1/secret"}, "issuer"),
         ({"issuer": "https://user:pw@127.0.0.1/o"}, "issuer"),
         ({"issuer": "x" * 501}, "issuer"),
+        ({"issuer": "https://[::1"}, "issuer"),  # urlsplit raises on these: a 400, not a 500
+        ({"issuer": "https://[idp.example]/"}, "issuer"),
         ({"scopes": "email profile"}, "scopes"),
         ({"scopes": 'openid "quoted"'}, "scopes"),
         ({"client_id": "certmate\nno-verify-ssl = true"}, "client_id"),

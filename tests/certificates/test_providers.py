@@ -461,6 +461,41 @@ def test_propagation_seconds_are_bounded(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+AWS_KEYS = {"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+ASCII_DIGITS = str.maketrans("\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669", "0123456789")
+
+
+@pytest.mark.parametrize(
+    ("key", "credentials"),
+    [
+        ("rfc2136", {"nameserver": "8.8.8.8", "port": "\u0665\u0663", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}),
+        ("route53", {**AWS_KEYS, "region": "us-gov-west-\u0661"}),
+        ("multi", {"provider": "pdns", "PDNS_API_KEY": "k", "PDNS_PROPAGATION_TIMEOUT": "\u0661\u0662\u0660"}),
+    ],
+)
+def test_numbers_in_credentials_are_ascii_digits(key, credentials):
+    # Python's \d and int() take any script's digits ("٥٣" is 53); the plugins' parsers (Go's for lego) do not.
+    with pytest.raises(ValidationError, match=r"format|whole number"):
+        PROVIDERS[key].validate(credentials)
+    ascii_digits = {name: value.translate(ASCII_DIGITS) for name, value in credentials.items()}
+    assert PROVIDERS[key].validate(ascii_digits)
+
+
+@pytest.mark.parametrize("region", ["x@127.0.0.1:8080/", "tyo1.conoha.io#", "a b", "tyo1/..", "x" * 65])
+def test_a_lego_region_is_a_name(region):
+    credentials = {
+        "provider": "conoha",
+        "CONOHA_TENANT_ID": "t",
+        "CONOHA_API_USERNAME": "u",
+        "CONOHA_API_PASSWORD": "p",
+    }
+    with pytest.raises(ValidationError, match="CONOHA_REGION must be a region name"):
+        PROVIDERS["multi"].validate({**credentials, "CONOHA_REGION": region})
+    for good in ("tyo1", "c3j1"):
+        assert PROVIDERS["multi"].validate({**credentials, "CONOHA_REGION": good})
+    assert PROVIDERS["multi"].validate({"provider": "oraclecloud", "OCI_REGION": "us-ashburn-1"})
+
+
 def test_secret_values_lists_what_to_redact():
     multi = PROVIDERS["multi"]
     cleaned = multi.validate({"provider": "namecheap", "NAMECHEAP_API_USER": "u", "NAMECHEAP_API_KEY": "k"})

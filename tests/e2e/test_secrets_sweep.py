@@ -6,7 +6,8 @@ The run, through the real components: Pebble with external account binding (a ma
 tenant), BIND9 with a marker TSIG secret, a real Celery worker, OpenBao (tenant one's storage, a marker
 token) and moto_server (tenant two's, marker AWS keys). Each tenant has users with marker passwords who
 sign in through the admin's form, API tokens per role, a DNS account of another provider that is only
-stored, a CA account that is only stored, and a DNS account with a wrong TSIG secret whose job fails.
+stored, a CA account that is only stored, single sign-on with a marker client secret (stored only), and
+a DNS account with a wrong TSIG secret whose job fails.
 Certificates are issued, renewed, downloaded and listed. What certmate generates itself is registered
 once it exists: the issued private keys (which belong in key downloads and the storage backend only)
 and the ACME account keys (which belong nowhere but the database, encrypted).
@@ -65,6 +66,7 @@ def configure(world: TenantWorld, *, ca, dns: Bind9, kid: str, hmac: str, storag
         world.call(Role.ADMIN, "post", "/api/dns-accounts", {**body, "propagation_seconds": 1})
     world.call(Role.ADMIN, "post", "/api/dns-accounts", other_dns)
     world.call(Role.ADMIN, "put", "/api/storage", storage)
+    world.call(Role.ADMIN, "put", "/api/sso", sso_settings(world))
     made = world.call(Role.ADMIN, "post", "/api/tokens", {"name": "ci", "role": "operator"})
     scanner.add(f"{slug} token made through the API", made["token"], kind="token")  # from now on, a leak
     refused_changes(world, dns, storage)
@@ -76,9 +78,31 @@ def refused_changes(world: TenantWorld, dns: Bind9, storage: dict) -> None:
     malformed = scanner.secret(f"{slug} malformed TSIG secret", "dns", extra="!*")  # not base64
     body = {"name": "malformed", "provider": "rfc2136", "credentials": rfc2136_credentials(dns, secret=malformed)}
     world.call(Role.ADMIN, "post", "/api/dns-accounts", body, expect=(400,))
+    # A new client secret sent with an issuer the API refuses (plain http): the 400 must not echo it.
+    refused_sso = {**sso_settings(world), "issuer": "http://idp.certmate.test"}
+    refused_sso["client_secret"] = scanner.secret(f"{slug} refused SSO client secret", "sso", extra="+/&%")
+    world.call(Role.ADMIN, "put", "/api/sso", refused_sso, expect=(400,))
     if storage["backend"] == "hashicorp_vault":  # Vault answers a wrong token with 403: certmate with 502
         wrong = {"token": scanner.secret(f"{slug} wrong Vault token", "storage")}
         world.call(Role.ADMIN, "put", "/api/storage", {**storage, "credentials": wrong}, expect=(502,))
+
+
+def sso_settings(world: TenantWorld) -> dict:
+    """Single sign-on turned on with a marker client secret (stored only: the provider is never contacted);
+    the same secret on every call, registered once."""
+    if not world.sso_secret:
+        world.sso_secret = world.scanner.secret(f"{world.slug} SSO client secret", "sso", extra="+/&%")
+    return {
+        "enabled": True,
+        "name": "Sweep IdP",
+        "issuer": "https://idp.certmate.test",
+        "client_id": f"certmate-{world.slug}",
+        "client_secret": world.sso_secret,
+        "scopes": "openid email",
+        "role_claim": "groups",
+        "role_values": {"admin": ["certmate-admins"], "viewer": ["certmate-viewers"]},
+        "sso_only": False,
+    }
 
 
 def order(world: TenantWorld, dns_account: str) -> tuple[str, dict]:

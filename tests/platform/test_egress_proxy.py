@@ -59,7 +59,15 @@ def test_a_connect_tunnel_carries_bytes_both_ways(settings):
 
 
 @pytest.mark.parametrize(
-    "request_line", [b"GET https://127.0.0.1/ HTTP/1.1", b"GET / HTTP/1.1", b"CONNECT nohost HTTP/1.1", b"junk"]
+    "request_line",
+    [
+        b"GET https://127.0.0.1/ HTTP/1.1",
+        b"GET / HTTP/1.1",
+        b"CONNECT nohost HTTP/1.1",
+        b"junk",
+        b"CONNECT [::1:443 HTTP/1.1",  # a host urlsplit cannot read
+        b"GET http://[zz]/ HTTP/1.1",
+    ],
 )
 def test_anything_else_is_a_400(settings, request_line):
     with EgressProxy() as proxy, socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as client:

@@ -1,5 +1,6 @@
 """Settings come from the environment and fail loudly, naming the variable, on a bad value."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -98,3 +99,28 @@ def test_several_keys_are_accepted_and_none_is_refused():
     assert len(parse_keys([Fernet.generate_key().decode(), Fernet.generate_key().decode()])) == 2
     with pytest.raises(ImproperlyConfigured, match="is empty"):
         parse_keys([])
+
+
+def test_each_shared_setting_is_set_in_one_place():
+    """A setting assigned twice in base.py (or appended to further down) is one a reader finds half of: the
+    second AUTHENTICATION_BACKENDS silently replaced the first."""
+    tree = ast.parse((ROOT / "certmate/settings/base.py").read_text())
+    places: dict[str, list[int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names = [node.target.id]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.attr in ("append", "extend", "insert", "remove", "pop", "update", "setdefault")
+        ):
+            names = [node.func.value.id]
+        else:
+            continue
+        for name in names:
+            if name.isupper():
+                places.setdefault(name, []).append(node.lineno)
+    assert {name: lines for name, lines in places.items() if len(lines) > 1} == {}

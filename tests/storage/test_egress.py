@@ -3,6 +3,8 @@ refused addresses (web process and workers alike), and what a server answers is 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from apps.storage.backends.aws import AwsSecretsManagerBackend
@@ -10,7 +12,7 @@ from apps.storage.backends.azure import AzureKeyVaultBackend
 from apps.storage.backends.base import Bundle, StorageError
 from apps.storage.backends.infisical import InfisicalBackend
 from apps.storage.backends.vault import VaultBackend
-from tests.egress import REFUSED_HOSTS, Listener, http_reply, loopback_name_resolves_to_loopback
+from tests.egress import REFUSED_HOSTS, Listener, Trickle, http_reply, loopback_name_resolves_to_loopback
 
 INTERNAL_PAGE = b"<html><h1>internal admin</h1>INTERNAL-PAGE-MARKER</html>"
 
@@ -140,3 +142,34 @@ def test_an_infisical_url_answering_a_page_is_a_clean_permanent_error():
 def test_a_vault_url_that_would_choose_its_own_path_is_refused_before_connecting(url):
     with pytest.raises(StorageError, match=r"Vault url.* must"):
         vault(url).test_connection()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_proxy_named_by_the_environment_never_carries_a_tenants_connection(monkeypatch, backend):
+    # The SDKs read HTTPS_PROXY/HTTP_PROXY; the proxy, not the egress rule, would then resolve and reach the
+    # tenant's host (here the cloud metadata service's name). The proxy sits on an allowed address (loopback
+    # in the tests' settings, an allowed internal range in production), so only refusing to use it helps.
+    build, scheme = BACKENDS[backend]
+    with Listener(http_reply("403 Forbidden")) as proxy:
+        for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+            monkeypatch.setenv(name, proxy.url())
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        with pytest.raises(StorageError) as refused:
+            build(f"{scheme}://metadata.google.internal").test_connection()
+        assert proxy.accepted == 0
+    assert "proxy" in refused.value.reason and refused.value.transient is False
+
+
+def test_a_target_trickling_its_answer_is_cut_at_the_platforms_bound(settings):
+    # Vault's timeout bounds each wait for a byte: a server sending one byte a second less often holds a
+    # worker (or the web thread testing the connection) for as long as it likes, one per publication.
+    settings.CERTMATE_STORAGE_CALL_SECONDS = 2
+    server = Trickle(b'{"data": {}}', interval=0.5)  # about a minute in all
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageError):
+            vault(f"http://127.0.0.1:{server.port}").store(BUNDLE)
+        assert time.monotonic() - started < 6
+    finally:
+        server.close()

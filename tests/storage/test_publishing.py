@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
 from apps.certificates.models import Certificate
@@ -20,10 +21,15 @@ from apps.storage.services import (
     storage_config_active,
     storage_config_set,
 )
+from certmate.locks import STORAGE_SLOT, one_slot_of
 from tests.factories import issued_version
 
 RFC2136 = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
 UNREACHABLE_VAULT = {"url": "http://127.0.0.1:9", "mount": "secret", "timeout": 2}
+
+
+def storage_slot():
+    return one_slot_of(STORAGE_SLOT, "storage", 2)
 
 
 @pytest.fixture
@@ -244,13 +250,14 @@ def test_deleting_a_certificate_withdraws_its_published_material(
     assert (root / "alpha/server/kept.alpha.test/privkey.pem").read_text() == kept.private_key
 
 
+@pytest.mark.parametrize("error", [KeyError("data"), ValueError("could not decode b'<h1>internal admin</h1>'")])
 def test_an_unexpected_error_is_recorded_and_retried_not_lost(
-    tenant_a, root, monkeypatch, django_capture_on_commit_callbacks
+    error, tenant_a, root, monkeypatch, django_capture_on_commit_callbacks
 ):
     from apps.storage.backends.local import LocalFilesystemBackend
 
     def broken(self, bundle):
-        raise KeyError("data")
+        raise error
 
     with tenant_a, django_capture_on_commit_callbacks(execute=False):
         publication = publication_request(version=issued_version("bug.alpha.test"))
@@ -258,7 +265,9 @@ def test_an_unexpected_error_is_recorded_and_retried_not_lost(
         publication = publication_publish(publication_id=publication.pk)
         stored = Publication.objects.get(pk=publication.pk)
     assert (stored.state, stored.attempts) == (PublicationState.PENDING, 1)
-    assert "internal error: KeyError" in stored.last_error and stored.next_attempt_at is not None
+    assert f"internal error: {type(error).__name__}" in stored.last_error and stored.next_attempt_at is not None
+    # An error no backend maps may carry anything, e.g. what the target answered: the log has its text.
+    assert str(error) not in stored.last_error and "internal admin" not in stored.last_error
 
 
 def test_a_publish_whose_message_was_lost_is_sent_again_by_the_sweep(
@@ -335,3 +344,27 @@ def test_a_republished_version_carries_what_changed(tenant_a, root, django_captu
         assert publication_publish(publication_id=again.pk).state == PublicationState.PUBLISHED
     metadata = json.loads((root / "alpha/server/revoked.alpha.test/metadata.json").read_text())
     assert metadata["revoked_at"] == version.revoked_at.isoformat()
+
+
+@override_settings(CERTMATE_TENANT_CONCURRENCY=2, CERTMATE_TENANT_SLOT_RETRY_SECONDS=5)
+def test_a_tenants_publishes_take_its_share_of_the_workers_and_no_more(
+    tenant_a, tenant_b, root, monkeypatch, django_capture_on_commit_callbacks
+):
+    # A target answering slowly holds a worker per publish: a tenant with many certificates held them all.
+    from apps.storage.backends.local import LocalFilesystemBackend
+
+    calls = []
+    monkeypatch.setattr(LocalFilesystemBackend, "store", lambda self, bundle: calls.append(bundle.identifier))
+    with tenant_a, django_capture_on_commit_callbacks(execute=False):
+        waiting = publication_request(version=issued_version("waits.alpha.test"))
+    with tenant_b, django_capture_on_commit_callbacks(execute=False):
+        other = publication_request(version=issued_version("other.beta.test"))
+    with tenant_a:
+        with storage_slot() as first, storage_slot() as second, django_capture_on_commit_callbacks() as sent:
+            assert None not in (first, second)  # two of alpha's publishes are talking to its target
+            waited = publication_publish(publication_id=waiting.pk)
+            with tenant_b:
+                assert publication_publish(publication_id=other.pk).state == PublicationState.PUBLISHED
+        assert (waited.state, waited.attempts, calls) == (PublicationState.PENDING, 0, ["other.beta.test"])
+        assert len(sent) == 1  # sent again, later
+        assert publication_publish(publication_id=waiting.pk).state == PublicationState.PUBLISHED

@@ -61,7 +61,11 @@ def _issuer(value: Any) -> str:
     issuer = _text(value, "issuer", max_length=500)
     if not issuer:
         return ""
-    parts = urlsplit(issuer)
+    try:
+        parts = urlsplit(issuer)
+        _ = parts.port  # parsed here, so that a bad host or port is this field's error, never a 500
+    except ValueError:
+        raise _invalid("issuer", "is not a valid URL (bad host or port)", "invalid") from None
     if parts.scheme != "https" or not parts.hostname:
         raise _invalid("issuer", "must be an https:// URL", "invalid")
     if parts.username or parts.password or parts.query or parts.fragment or "#" in issuer or "?" in issuer:

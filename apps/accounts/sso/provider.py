@@ -38,7 +38,9 @@ def fetch_json(method: str, url: str, *, what: str, **kwargs: Any) -> dict[str, 
     """A JSON object from the provider, or SsoRefused saying what failed where."""
     host = urlsplit(url).hostname or "?"
     try:
-        with egress.session() as http:
+        # The timeout is for the whole exchange: any anonymous visitor can start a sign-in, and a provider
+        # trickling its answer must not hold a web thread for longer.
+        with egress.deadline(settings.CERTMATE_SSO_TIMEOUT), egress.session() as http:
             response = http.request(
                 method,
                 url,
@@ -80,7 +82,11 @@ def _endpoint(data: dict[str, Any], name: str, *, required: bool = True) -> str:
     value = data.get(name)
     if value is None and not required:
         return ""
-    parts = urlsplit(value) if isinstance(value, str) and len(value) <= MAX_URL_LENGTH else None
+    try:  # what the provider says is untrusted: a bad host or port is its error, never a 500
+        parts = urlsplit(value) if isinstance(value, str) and len(value) <= MAX_URL_LENGTH else None
+        _ = parts and parts.port
+    except ValueError:
+        parts = None
     if parts is None or parts.scheme != "https" or not parts.hostname or parts.username or parts.fragment:
         raise SsoRefused(f"discovery: the identity provider's {name} is missing or not an https:// URL")
     return value

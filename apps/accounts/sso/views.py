@@ -22,6 +22,7 @@ from apps.accounts.sso.provider import provider_metadata
 logger = logging.getLogger(__name__)
 LOGIN_URL_NAME = "tenant_admin:login"
 AFTER_LOGIN_URL_NAME = "tenant_admin:index"
+NOT_STARTED = "this sign-in was not started here, or was already used: start again"
 
 
 def sso_refused(request, message: str, *, email: str = "", counts: bool = True) -> HttpResponseRedirect:
@@ -83,13 +84,17 @@ class SsoLoginView(PerTenantProviderMixin, OIDCAuthenticationRequestView):
 
 class SsoCallbackView(PerTenantProviderMixin, OIDCAuthenticationCallbackView):
     def get(self, request):
+        # A state this session never sent, or sent and already used: no sign-in of this browser's. Any page
+        # can make a browser fetch this URL; it neither counts toward the lockout (a page would lock its
+        # visitors' address out of the tenant) nor reaches the library (which signs the browser out).
+        if request.GET.get("state") not in request.session.get("oidc_states", {}):
+            return sso_refused(request, NOT_STARTED, counts=False)
         try:
             return super().get(request)
         except SsoRefused as exc:
             return sso_refused(request, str(exc), email=exc.email)
-        except SuspiciousOperation:
-            # A state this session never sent, or sent and already used.
-            return sso_refused(request, "this sign-in was not started here, or was already used: start again")
+        except SuspiciousOperation:  # the library's own state check (another tab used it meanwhile)
+            return sso_refused(request, NOT_STARTED)
 
     def login_failure(self):
         if self.request.GET.get("error"):

@@ -23,6 +23,10 @@ TABLE = Path(__file__).with_name("lego_providers.json")
 MAX_VALUE_LENGTH = 4096
 MAX_DESTINATION_LENGTH = 2048
 SECONDS_BOUNDS = LEGO_SECONDS_BOUNDS
+# Regions and locations, which lego puts into host names (https://identity.<region>.conoha.io): a name,
+# never text that could end the host and start another ("x@127.0.0.1:8080/").
+PLACE_NAME = re.compile(r"_(REGION|REGION_ID|REGION_NAME|AUTH_REGION|LOCATION_ID)$")
+PLACE_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 # Destinations some providers name by a keyword rather than a URL.
 NAMED_ENDPOINTS = {
     "OVH_ENDPOINT": {"ovh-eu", "ovh-ca", "ovh-us", "kimsufi-eu", "kimsufi-ca", "soyoustart-eu", "soyoustart-ca"},
@@ -70,7 +74,7 @@ def check(provider: str, variables: Mapping[str, str], *, allow_identity: bool) 
 def _value_problem(name: str, kind: str, value: str) -> str | None:
     if kind == "seconds":
         low, high = next(((lo, hi) for suffix, lo, hi in SECONDS_BOUNDS if name.endswith(suffix)), (1, 300))
-        if not re.fullmatch(r"\d{1,6}", value) or not low <= int(value) <= high:
+        if not re.fullmatch(r"[0-9]{1,6}", value) or not low <= int(value) <= high:
             return f"must be a whole number of seconds from {low} to {high}"
         return None
     if kind == "destination":
@@ -79,6 +83,8 @@ def _value_problem(name: str, kind: str, value: str) -> str | None:
         if value in NAMED_ENDPOINTS.get(name, ()):
             return None
         return destination_problem(value, dns=name.endswith("_NAMESERVER"))
+    if PLACE_NAME.search(name) and not PLACE_VALUE.fullmatch(value):
+        return "must be a region name: letters, digits, '.', '_' and '-' (at most 64)"
     if len(value) > MAX_VALUE_LENGTH:
         return f"is too long (at most {MAX_VALUE_LENGTH} characters)"
     return None

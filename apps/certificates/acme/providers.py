@@ -164,7 +164,7 @@ class DnsProvider:
                 problem(name, f"is too long (at most {spec.max_length} characters)")
             elif (_CONTROL_MULTILINE if spec.multiline else _CONTROL).search(value):
                 problem(name, "must be a single line without control characters")
-            elif spec.pattern and not re.fullmatch(spec.pattern, value):
+            elif spec.pattern and not re.fullmatch(spec.pattern, value, re.ASCII):  # \d: 0-9, not "٥٣"
                 problem(name, "has an invalid format" + (f" ({spec.help})" if spec.help else ""))
             elif self.style is CredentialStyle.INI and not _ini_round_trips(value):
                 problem(name, "mixes quotes with '#' or holds a %(…)s reference, which a credentials file cannot store")

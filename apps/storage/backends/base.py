@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from certmate.egress import EgressRefused, check_url, guarded, refusal_in
+from django.conf import settings as django_settings
+
+from certmate.egress import EgressRefused, check_url, deadline, guarded, refusal_in
 
 # The files of a bundle, by the names consumers know them under (CertMate's and certbot's).
 PEM_FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")
@@ -218,7 +220,7 @@ def _under_egress_rule(method: Callable) -> Callable:
         if refused:
             raise DestinationRefused(next(iter(refused.values())))
         try:
-            with guarded():
+            with guarded(), deadline(django_settings.CERTMATE_STORAGE_CALL_SECONDS):
                 return method(self, *args, **kwargs)
         except DestinationRefused:
             raise

@@ -20,7 +20,7 @@ from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
 from apps.storage.services.config import storage_backend, storage_config_active
-from certmate.locks import PUBLISH, session_lock
+from certmate.locks import PUBLISH, STORAGE_SLOT, one_slot_of, session_lock
 
 logger = logging.getLogger(__name__)
 # How long a publish waits for an earlier one of the same certificate before trying again later.
@@ -88,6 +88,22 @@ def publication_publish(*, publication_id: int, retry: bool = True) -> Publicati
     (a newer one is, or will be); a target no longer active hands over to the active one; a failure
     is recorded and, with ``retry``, tried again later.
 
+    A publish from the queue (``retry``) runs in one of its tenant's storage slots: at most
+    CERTMATE_TENANT_CONCURRENCY at once across all workers, so a tenant whose target answers slowly holds
+    that many workers, never all of them; its other publishes wait their turn (sent again shortly)."""
+    if not retry:
+        return _publish(publication_id, retry=False)
+    with one_slot_of(STORAGE_SLOT, "storage", settings.CERTMATE_TENANT_CONCURRENCY) as slot:
+        if slot is None:
+            base = settings.CERTMATE_TENANT_SLOT_RETRY_SECONDS
+            _dispatch(publication_id, countdown=random.uniform(base, 2 * base))  # noqa: S311 - not a secret
+            return Publication.objects.filter(pk=publication_id).first()
+        return _publish(publication_id, retry=True)
+
+
+def _publish(publication_id: int, *, retry: bool) -> Publication | None:
+    """publication_publish, in a slot when it needs one.
+
     One publish per certificate at a time, so an older version never lands over a newer one: a session
     lock of the certificate, held on a connection of its own, not a transaction — none stays open while
     the target answers (the row is claimed in one short transaction and the outcome recorded in another,
@@ -110,9 +126,9 @@ def publication_publish(*, publication_id: int, retry: bool = True) -> Publicati
             return _failed(publication, exc.reason, retry=retry, claim=claim)
         except Exception as exc:
             # A bug or an error no backend mapped: recorded and retried like any failure, never left
-            # pending with nothing said.
+            # pending with nothing said. Its text may carry what the target answered: the log has it.
             logger.exception("publishing %s failed unexpectedly", publication.version)
-            return _failed(publication, f"internal error: {type(exc).__name__}: {exc}", retry=retry, claim=claim)
+            return _failed(publication, f"internal error: {type(exc).__name__}", retry=retry, claim=claim)
         with transaction.atomic():
             _record(
                 publication,

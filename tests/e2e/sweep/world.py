@@ -32,6 +32,7 @@ class TenantWorld:
     passwords: dict[str, str] = field(default_factory=dict)  # role -> password
     tokens: dict[str, str] = field(default_factory=dict)  # role -> token text
     clients: dict[str, APIClient] = field(default_factory=dict)  # role -> client with that role's token
+    sso_secret: str = ""  # the single sign-on client secret (a marker), once configured
 
     @property
     def slug(self) -> str:
