@@ -48,14 +48,10 @@ def test_a_plugins_api_resolving_to_loopback_is_refused_at_the_proxy(tenant_a, p
         assert ca.registered_at is not None, "the CA was reached through the same proxy"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: Go's ProxyFromEnvironment never proxies localhost or loopback addresses, so lego reaches them "
-    "directly (e.g. after a redirect); closing it needs the certbot child in its own network namespace",
-)
 def test_lego_never_follows_a_redirect_to_loopback(tenant_a, pebble, settings):
     # Go's net/http sends nothing for localhost or a loopback address through HTTPS_PROXY: a redirect from
-    # the tenant's (allowed) DNS API to http://127.0.0.1 would reach the host's own services directly.
+    # the tenant's (allowed) DNS API to http://127.0.0.1 went to the host's own services directly. The
+    # certbot child may now open TCP to the proxy's port and DNS ports only (Landlock, confine.py).
     settings.CERTMATE_EGRESS_ALLOW = ["localhost", LOOPBACK_NAME]
     with Listener(http_reply(body=b"[]", headers={"Content-Type": "application/json"})) as inner:
         hop = http_reply("302 Found", headers={"Location": f"http://127.0.0.1:{inner.port}/internal"})

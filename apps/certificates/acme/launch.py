@@ -28,9 +28,10 @@ import sysconfig
 import threading
 from pathlib import Path
 
-from apps.certificates.acme import zygote
+from apps.certificates.acme import confine, zygote
 
-SPAWN_COMMAND = [sys.executable, "-c", "import sys; from certbot.main import main; sys.exit(main())"]
+# confine.py as a script: TCP confined as the run's environment says, then certbot's main().
+SPAWN_COMMAND = [sys.executable, str(Path(confine.__file__))]
 ZYGOTE_SCRIPT = Path(zygote.__file__)
 # Switching user (setuid, setgid), handing the folder over (chown) and reading it back (dac_override).
 _CAPABILITIES = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7}

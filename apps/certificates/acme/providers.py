@@ -26,6 +26,7 @@ import configobj
 from django.core.exceptions import ValidationError
 
 from apps.certificates.acme import lego
+from apps.certificates.acme.confine import PORTS_VARIABLE
 from apps.certificates.acme.limits import MAX_PROPAGATION_SECONDS
 from certmate.egress import EgressRefused, check_address, check_url
 
@@ -249,7 +250,20 @@ class DnsProvider:
             }
         if seconds is not None:
             args += [f"--{self.plugin}-propagation-seconds", str(seconds)]
+        ports = self._dns_ports(cleaned)
+        if ports:  # nameserver ports certbot may reach besides the egress proxy's (see confine.py)
+            env[PORTS_VARIABLE] = ",".join(ports)
         return CertbotDnsArgs(args=args, env=env, files=files)
+
+    def _dns_ports(self, cleaned: Mapping[str, str]) -> list[str]:
+        """TCP ports of the nameservers a plugin speaks DNS to itself: rfc2136's, lego's *_NAMESERVER."""
+        if self.key == "rfc2136":
+            return [cleaned.get("port", "53")]
+        return [
+            match.group(1)
+            for name, value in cleaned.items()
+            if name.endswith("_NAMESERVER") and (match := re.search(r":(\d{1,5})$", value))
+        ]
 
     # -- helpers ----------------------------------------------------------------------------------
 

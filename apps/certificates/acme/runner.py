@@ -13,7 +13,7 @@ from pathlib import Path
 
 import certifi
 
-from apps.certificates.acme import launch, untrusted
+from apps.certificates.acme import confine, launch, untrusted
 from certmate.egress import EgressProxy
 
 KEY_TYPE_ARGS = {
@@ -179,6 +179,11 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
     # applying the platform's egress rule; what it refused is the reason the tenant sees.
     with EgressProxy() as proxy:
         run_env.update(proxy.environment())
+        # Clients that skip the proxy for loopback (Go's, in lego) may open TCP to nothing but the proxy and
+        # DNS: 53, the ports a DNS plugin named (rfc2136, lego's nameservers) and the proxy's (confine.py).
+        named = run_env.get(confine.PORTS_VARIABLE, "").split(",")
+        ports = {proxy.port, 53, *(int(port) for port in named if port.isascii() and port.isdigit())}
+        run_env[confine.PORTS_VARIABLE] = confine.ports_value(ports)
         try:
             code, output = start(args, env=run_env, cwd=work, timeout=timeout, user=user)
         except launch.Deadline as exc:

@@ -17,6 +17,7 @@ and a forked Go runtime is not safe. Each child loads it with the run's own envi
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import select
@@ -27,6 +28,18 @@ import sys
 import time
 
 OUTPUT_NAME = "certbot-output.log"
+
+
+def _sibling(name: str):
+    """A stdlib-only module beside this file (the launcher runs isolated, without the project on its path)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"certmate_launcher_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_confine = _sibling("confine")
 _KEEP_OUT = ("certbot_dns_multi",)  # plugins whose import starts lego's Go runtime
 
 
@@ -124,6 +137,11 @@ def _child(request: dict, *, supervisor: int) -> None:
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(request["env"])
+        # Before anything starts a thread (Go's runtime does): Landlock binds the calling thread and the
+        # threads it starts afterwards, never those already running.
+        _confine.confine_tcp_from_environment()  # TCP to the egress proxy and DNS only
+        if "dns-multi" in request["args"]:  # a run that uses lego (its authenticator)
+            _go_environment(request["env"])
         import logging
         import tempfile
 
@@ -147,6 +165,18 @@ def _child(request: dict, *, supervisor: int) -> None:
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _go_environment(env: dict) -> None:
+    """Hand the run's environment to lego's Go runtime, which reads the process's environment from where
+    it was at exec time (the launcher's), not from what Python has set since: without this, lego would
+    never see the run's proxy. lego's bridge sets each variable it is given before picking a provider;
+    the empty provider name is then refused, which is all this call expects."""
+    try:
+        from lego_bridge import cmd
+    except ImportError:  # no lego plugin installed
+        return
+    cmd(json.dumps({"action": "configure", "provider": "", "credentials": env}))
 
 
 def _entry(request: dict):

@@ -1,0 +1,84 @@
+"""Confine a certbot child's TCP connections to a few ports with Linux Landlock (ABI 4+, Linux 6.7+).
+
+Every HTTP(S) request of certbot and its plugins goes through the run's egress proxy, except where a
+client skips the proxy: Go's net/http (lego) never proxies ``localhost`` or a loopback address, so a
+redirect from a tenant's DNS API to ``http://127.0.0.1:…`` would reach this host's services directly.
+Landlock cannot tell addresses apart, only ports, so the child may open TCP connections to the proxy's
+port and to DNS ports alone; the proxy judges every destination.
+
+Standard library only: the launcher process and ``spawn``'s fresh interpreter run it before certbot.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+# The run's environment names the TCP ports the child may connect to, comma-separated.
+PORTS_VARIABLE = "CERTMATE_TCP_PORTS"
+
+_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446  # the same on every architecture
+_CREATE_RULESET_VERSION = 1
+_ACCESS_NET_CONNECT_TCP = 1 << 1
+_RULE_NET_PORT = 2
+_PR_SET_NO_NEW_PRIVS = 38
+_FIRST_NET_ABI = 4
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64)]
+
+
+class _NetPortAttr(ctypes.Structure):
+    _pack_ = 1  # the kernel's struct is packed
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("port", ctypes.c_uint64)]
+
+
+def ports_value(ports) -> str:
+    """The environment value for ``ports`` (whole numbers from 1 to 65535)."""
+    return ",".join(str(port) for port in sorted({int(port) for port in ports}) if 0 < port < 65536)
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version; 0 without Landlock."""
+    return max(0, ctypes.CDLL(None).syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), _CREATE_RULESET_VERSION))
+
+
+def confine_tcp_from_environment() -> bool:
+    """Apply the restriction the environment names; True if this process is now confined.
+
+    A kernel without Landlock's network rules leaves the process as it is, with a line in its output
+    (the proxy still covers every client that uses it)."""
+    value = os.environ.pop(PORTS_VARIABLE, "")
+    if not value:
+        return False
+    if landlock_abi() < _FIRST_NET_ABI:
+        print("certmate: this kernel has no Landlock network rules; TCP is not confined", file=sys.stderr)
+        return False
+    ports = [int(port) for port in value.split(",") if port.isascii() and port.isdigit()]
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = _RulesetAttr(handled_access_fs=0, handled_access_net=_ACCESS_NET_CONNECT_TCP)
+    ruleset = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), 0)
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    try:
+        for port in ports:
+            rule = _NetPortAttr(allowed_access=_ACCESS_NET_CONNECT_TCP, port=port)
+            if libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_NET_PORT, ctypes.byref(rule), 0) != 0:
+                raise OSError(ctypes.get_errno(), f"landlock_add_rule (port {port})")
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+        if libc.syscall(_SYS_RESTRICT_SELF, ruleset, 0) != 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+    return True
+
+
+if __name__ == "__main__":  # spawn: `python confine.py <certbot args>`
+    del sys.path[0]  # this folder: nothing here may shadow what certbot imports
+    confine_tcp_from_environment()
+    from certbot.main import main
+
+    sys.exit(main())
