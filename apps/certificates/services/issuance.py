@@ -149,7 +149,7 @@ def version_make_current(*, certificate: Certificate, issued: runner.Issued, fac
 def _fail_for_good(job: Job, reason: str, output: str) -> None:
     """Record why and tell listeners; the certificate's current version, if it has one, stays current,
     and it is not tried again before a growing delay (a day, doubling up to a week)."""
-    reason, output = untrusted.one_line(reason), untrusted.clean_output(output)
+    reason = untrusted.one_line(reason)  # for the certificate too; the job's output is cleaned where it is written
     now = timezone.now()
     with transaction.atomic():
         if not job_finish_failed(job, reason, output):
