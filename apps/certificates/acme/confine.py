@@ -35,6 +35,11 @@ class _NetPortAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("port", ctypes.c_uint64)]
 
 
+def ports_of(value: str) -> list[int]:
+    """The ports an environment value names (anything else in it is ignored)."""
+    return [int(port) for port in value.split(",") if port.isascii() and port.isdigit()]
+
+
 def ports_value(ports) -> str:
     """The environment value for ``ports`` (whole numbers from 1 to 65535)."""
     return ",".join(str(port) for port in sorted({int(port) for port in ports}) if 0 < port < 65536)
@@ -56,7 +61,7 @@ def confine_tcp_from_environment() -> bool:
     if landlock_abi() < _FIRST_NET_ABI:
         print("certmate: this kernel has no Landlock network rules; TCP is not confined", file=sys.stderr)
         return False
-    ports = [int(port) for port in value.split(",") if port.isascii() and port.isdigit()]
+    ports = ports_of(value)
     libc = ctypes.CDLL(None, use_errno=True)
     attr = _RulesetAttr(handled_access_fs=0, handled_access_net=_ACCESS_NET_CONNECT_TCP)
     ruleset = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), 0)

@@ -181,9 +181,8 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
         run_env.update(proxy.environment())
         # Clients that skip the proxy for loopback (Go's, in lego) may open TCP to nothing but the proxy and
         # DNS: 53, the ports a DNS plugin named (rfc2136, lego's nameservers) and the proxy's (confine.py).
-        named = run_env.get(confine.PORTS_VARIABLE, "").split(",")
-        ports = {proxy.port, 53, *(int(port) for port in named if port.isascii() and port.isdigit())}
-        run_env[confine.PORTS_VARIABLE] = confine.ports_value(ports)
+        named = confine.ports_of(run_env.get(confine.PORTS_VARIABLE, ""))
+        run_env[confine.PORTS_VARIABLE] = confine.ports_value({proxy.port, 53, *named})
         try:
             code, output = start(args, env=run_env, cwd=work, timeout=timeout, user=user)
         except launch.Deadline as exc:
