@@ -50,6 +50,7 @@ TENANT_APPS = [
     "apps.accounts",
     "apps.certificates",
     "apps.storage",
+    "certmate.audit",
     "axes",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

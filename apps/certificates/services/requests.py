@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.accounts.models import CaAccount, DnsAccount, KeyType, TenantSettings, User
 from apps.certificates.acme.providers import DnsPluginMissing, get_provider
 from apps.certificates.domains import domains_clean
 from apps.certificates.models import Certificate, CertificateKind, Job, JobOperation, RenewalSweep
 from apps.certificates.selectors import job_open
+from certmate.dispatch import dispatch_on_commit
 
 
 class CertificateRequestError(ValidationError):
@@ -148,6 +148,9 @@ def certificate_renew(
         return job, True
 
 
+ISSUE_TASK = "apps.certificates.tasks.certificate_issue_task"
+
+
 def _refuse_during_revocation(open_job: Job) -> None:
     """An order joins an open order; while a revocation runs, it waits for it instead."""
     if open_job.operation == JobOperation.REVOKE:
@@ -170,14 +173,6 @@ def job_queue(*, certificate: Certificate, operation: str, countdown: float = 0,
 
 
 def job_dispatch(*, job_id: int, countdown: float = 0) -> None:
-    """Send the job's task once the transaction commits, from this tenant's schema — captured now,
-    since the commit may come after the caller has left the tenant."""
-    from apps.certificates.tasks import certificate_issue_task
-
-    schema = connection.schema_name
-
-    def send():
-        with schema_context(schema):
-            certificate_issue_task.apply_async((job_id,), countdown=max(0.0, countdown))
-
-    transaction.on_commit(send)
+    """Send the job's task once the transaction commits, from this tenant's schema. A lost send is
+    found again: a queued job past its time is picked up by the sweep."""
+    dispatch_on_commit(ISSUE_TASK, (job_id,), countdown=countdown)

@@ -10,16 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.certificates.models import Certificate, CertificateVersion
 from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
 from apps.storage.services.config import storage_backend, storage_config_active
+from certmate.backoff import backoff_seconds
+from certmate.dispatch import dispatch_on_commit
 from certmate.locks import PUBLISH, STORAGE_SLOT, one_slot_of, session_lock
 
 logger = logging.getLogger(__name__)
@@ -27,19 +28,14 @@ logger = logging.getLogger(__name__)
 _LOCK_WAIT_SECONDS = 120
 
 
+PUBLISH_TASK = "apps.storage.tasks.publication_publish_task"
+WITHDRAW_TASK = "apps.storage.tasks.storage_withdraw_task"
+
+
 def _dispatch(publication_id: int, countdown: float = 0) -> None:
-    """Send the publish task once the transaction commits, from this tenant's schema (captured now)."""
-    from apps.storage.tasks import publication_publish_task
-
-    schema = connection.schema_name
-
-    def send():
-        with schema_context(schema):
-            publication_publish_task.apply_async((publication_id,), countdown=max(0.0, countdown))
-
-    # robust: a broker that is down must not break the commit hooks of the issuance that stored the
-    # version; the sweep sends lost publishes again (publications_retry_due).
-    transaction.on_commit(send, robust=True)
+    """Send the publish task once the transaction commits; the sweep sends lost publishes again
+    (publications_retry_due)."""
+    dispatch_on_commit(PUBLISH_TASK, (publication_id,), countdown=countdown)
 
 
 def publication_request(*, version: CertificateVersion, target: StorageConfig | None = None) -> Publication:
@@ -76,11 +72,8 @@ def publications_request_all(*, target: StorageConfig) -> int:
 
 
 def publish_retry_delay(attempt: int) -> float:
-    """Exponential backoff with full jitter, at least half of the ceiling."""
-    ceiling = min(
-        settings.CERTMATE_PUBLISH_RETRY_MAX_SECONDS, settings.CERTMATE_PUBLISH_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-    )
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spreading retries, not a secret
+    base, cap = settings.CERTMATE_PUBLISH_RETRY_BASE_SECONDS, settings.CERTMATE_PUBLISH_RETRY_MAX_SECONDS
+    return backoff_seconds(attempt, base=base, cap=cap)
 
 
 def publication_publish(*, publication_id: int, retry: bool = True) -> Publication | None:
@@ -274,12 +267,4 @@ def publication_withdraw_now(*, kind: str, identifier: str) -> bool:
 
 def publication_withdraw(*, kind: str, identifier: str) -> None:
     """Remove a deleted certificate's material from the active target, in the background with retries."""
-    from apps.storage.tasks import storage_withdraw_task
-
-    schema = connection.schema_name
-
-    def send():
-        with schema_context(schema):
-            storage_withdraw_task.delay(kind, identifier)
-
-    transaction.on_commit(send)
+    dispatch_on_commit(WITHDRAW_TASK, (kind, identifier))
