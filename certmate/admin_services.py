@@ -9,6 +9,7 @@ change. ``ServiceAdmin`` hands the form its actor, deletes through a service, an
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from django import forms
@@ -39,6 +40,9 @@ class ServiceForm(forms.ModelForm):
     ``self.cleaned_data`` (``self.instance.pk`` tells a change from an add) and return the saved object."""
 
     actor: Actor | None = None  # set by ServiceAdmin.get_form
+    # False for a service that reaches a host the tenant chose before it writes, atomic on its own: no
+    # transaction may stay open while that host answers (its admin's changeform_view is not atomic either).
+    atomic: bool = True
 
     def apply(self, actor: Actor) -> models.Model:
         raise NotImplementedError
@@ -50,7 +54,7 @@ class ServiceForm(forms.ModelForm):
         if self.actor is None:
             raise RuntimeError(f"{type(self).__name__} is used without an actor")
         try:
-            with transaction.atomic():
+            with transaction.atomic() if self.atomic else nullcontext():
                 self.instance = self.apply(self.actor)
         except ValidationError as exc:
             form_errors_from(self, exc)

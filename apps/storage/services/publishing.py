@@ -18,7 +18,9 @@ from apps.certificates.models import Certificate, CertificateVersion
 from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
-from apps.storage.services.config import storage_backend, storage_config_active
+from apps.storage.services.config import AUDIT_TYPE, storage_backend, storage_config_active
+from certmate.actors import Actor
+from certmate.audit.services import audit_record
 from certmate.backoff import backoff_seconds
 from certmate.dispatch import dispatch_on_commit
 from certmate.locks import PUBLISH, STORAGE_SLOT, one_slot_of, session_lock
@@ -229,7 +231,7 @@ class ResyncReport:
     failed: list[str] = field(default_factory=list)
 
 
-def publications_resync(*, progress: Callable[[str], None] | None = None) -> ResyncReport:
+def publications_resync(*, actor: Actor, progress: Callable[[str], None] | None = None) -> ResyncReport:
     """Publish, now, every current version the active target lacks: not yet published, failed, or
     gone from the target since (a store that lost its data). Safe to repeat."""
     target = storage_config_active()
@@ -252,6 +254,15 @@ def publications_resync(*, progress: Callable[[str], None] | None = None) -> Res
             report.failed.append(publication.last_error)
         if progress:
             progress(f"{certificate.kind}/{certificate.identifier} v{version.number}: {publication.state}")
+    counts = {"checked": report.checked, "published": report.published, "failed": len(report.failed)}
+    audit_record(
+        actor=actor,
+        action="storage.resynced",
+        target=target,
+        object_type=AUDIT_TYPE,
+        object_name=report.target,
+        changes=counts,
+    )
     return report
 
 
