@@ -18,9 +18,10 @@ from certmate.audit.services import audit_record
 
 
 def certificate_settings(certificate: Certificate) -> dict[str, Any]:
-    """How the certificate is issued and renewed, as the audit log records it."""
+    """How the certificate is issued and renewed, as the audit log records it (its identifier is the
+    event's object name)."""
     return {
-        "names": certificate.names,
+        "san_domains": list(certificate.san_domains),
         "key_type": certificate.key_type,
         "ca_account": str(certificate.ca_account) if certificate.ca_account_id else None,
         "dns_account": str(certificate.dns_account) if certificate.dns_account_id else None,
