@@ -5,10 +5,12 @@ are audit events, and the download records kept before them were carried into th
 from __future__ import annotations
 
 import importlib
+import io
 import re
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.utils import DatabaseError
@@ -17,6 +19,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
 from apps.certificates.models import Certificate, Job, JobStatus
+from apps.certificates.services.renewals import renewal_sweep
 from apps.certificates.services.requests import certificate_renew
 from certmate.audit.models import AuditEvent
 from certmate.audit.services import audit_record, audit_verify
@@ -167,6 +170,25 @@ def test_renew_now_is_the_same_request_from_either_face(tenant_a, api, admin_cli
     # Asking again while that job is open joins it: no second job, nothing more recorded.
     assert api.post(f"/api/certificates/{VIA_API}/renew", {"force": True}, format="json").status_code == 202
     assert len(events(tenant_a, "certificate.renewal_requested", twins["api"])) == 1
+
+
+def test_the_command_line_and_the_sweep_are_recorded_as_themselves(tenant_a, twins):
+    call_command("certificate", "renew", "--tenant", "alpha", VIA_API, "--force", stdout=io.StringIO())
+    with tenant_context(tenant_a):
+        Certificate.objects.filter(pk=twins["admin"].pk).update(renew_at=timezone.now() - timedelta(hours=1))
+        assert renewal_sweep(jitter_seconds=0).queued == 1
+
+    [by_command] = events(tenant_a, "certificate.renewal_requested", twins["api"])
+    [by_sweep] = events(tenant_a, "certificate.renewal_requested", twins["admin"])
+    assert (by_command.channel, by_command.actor_type, by_command.actor_name) == (
+        "command", "system", "manage.py certificate",
+    )  # fmt: skip
+    assert (by_sweep.channel, by_sweep.actor_type, by_sweep.actor_name) == ("system", "system", "renewal sweep")
+    assert (by_command.changes["forced"], by_sweep.changes["forced"]) == (True, False)
+    with tenant_context(tenant_a):
+        assert not Job.objects.filter(
+            pk__in=[by_command.changes["job"], by_sweep.changes["job"]], requested_by__isnull=False
+        ).exists()
 
 
 def test_a_private_key_download_is_an_audit_event_and_a_public_one_is_not(tenant_a, api_client):  # noqa: F811
