@@ -175,12 +175,15 @@ def full_order(tenant, ca, dns, worker: CeleryWorker, name: str, key_type: str) 
 
     from apps.certificates.models import Job, JobStatus
     from apps.certificates.services.requests import certificate_request
+    from certmate.actors import Actor
 
     cpu_before = worker_cpu(worker)
     with tenant_context(tenant):
         requested_at = time.time()
         started = time.perf_counter()
-        job = certificate_request(identifier=name, key_type=key_type, ca_account=ca, dns_account=dns)
+        job = certificate_request(
+            identifier=name, key_type=key_type, ca_account=ca, dns_account=dns, actor=Actor.command(name="bench")
+        )
         deadline = started + ORDER_TIMEOUT
         while True:
             job = Job.objects.get(pk=job.pk)

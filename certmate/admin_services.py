@@ -27,12 +27,12 @@ def admin_actor(request) -> Actor:
 
 def form_errors_from(form: forms.BaseForm, exc: ValidationError) -> None:
     """Put a service's ValidationError on the form: on the fields it names that the form shows, on the
-    form itself otherwise."""
+    form itself otherwise. The errors keep their codes (``job_open`` in the admin as in the API)."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, [m for e in errors for m in e.messages])
+            form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(None, exc.messages)
+        form.add_error(None, exc.error_list)
 
 
 class ServiceForm(forms.ModelForm):

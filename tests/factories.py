@@ -23,9 +23,11 @@ from apps.certificates.models import (
     JobStatus,
 )
 from apps.certificates.services.issuance import version_make_current
+from certmate.actors import Actor
 
 ROOT = trustme.CA()
 INTERMEDIATE = ROOT.create_child_ca()
+TEST_ACTOR = Actor.command(name="tests")  # who acts when a test calls a service directly
 RFC2136 = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
 
 

@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
-from apps.certificates.models import Certificate, CertificateVersion, KeyDownload
+from apps.certificates.models import Certificate, CertificateVersion
+from certmate.audit.models import AuditEvent
 from tests.e2e.issuance import rfc2136_credentials, unique
 
 pytestmark = [pytest.mark.tools, pytest.mark.worker]
@@ -143,7 +144,8 @@ def test_a_wildcard_certificate_through_the_api(fresh_tenant, worker, pebble, bi
         files["chain.pem"].encode()
     )
     with tenant_context(tenant):
-        assert KeyDownload.objects.count() == 5  # zip, json, privkey.pem, pkcs1 privkey.pem, pfx
+        # zip, json, privkey.pem, pkcs1 privkey.pem, pfx
+        assert AuditEvent.objects.filter(action="private_key.downloaded").count() == 5
 
     # --- renew (forced), poll ---------------------------------------------------------------------
     renewing = client.post(f"{path}/renew", {"force": True}, format="json")
@@ -174,4 +176,4 @@ def test_a_wildcard_certificate_through_the_api(fresh_tenant, worker, pebble, bi
     assert client.get("/api/certificates").json() == {"certificates": [], "count": 0}
     with tenant_context(tenant):
         assert not Certificate.objects.exists() and not CertificateVersion.objects.exists()
-        assert KeyDownload.objects.filter(identifier=wildcard).count() == 5
+        assert AuditEvent.objects.filter(action="private_key.downloaded", object_name=wildcard).count() == 5

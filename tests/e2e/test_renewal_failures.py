@@ -16,6 +16,7 @@ from apps.certificates.services import certificate_issue, certificate_request
 from apps.certificates.signals import certificate_failed
 from tests.e2e.issuance import accounts_for, unique
 from tests.e2e.renewals import issue
+from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.tools
 
@@ -48,7 +49,9 @@ def test_a_permanent_failure_is_not_retried(tenant_a, pebble, bind9):
     try:
         ca, dns = accounts_for(tenant_a, pebble, bind9, tsig_secret="d3JvbmctdHNpZy1zZWNyZXQtdmFsdWU=")
         with tenant_context(tenant_a):
-            job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+            job = certificate_request(
+                identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+            )
             done = certificate_issue(job_id=job.pk)
     finally:
         certificate_failed.disconnect(dispatch_uid="test-perm")
@@ -68,7 +71,10 @@ def test_a_transient_failure_is_retried_with_backoff_then_succeeds(tenant_a, peb
         real_url = ca.directory_url
         CaAccount.objects.filter(pk=ca.pk).update(directory_url="https://127.0.0.1:9/dir")  # the CA is down
         job = certificate_request(
-            identifier=f"{unique()}.certmate.test", ca_account=CaAccount.objects.get(pk=ca.pk), dns_account=dns
+            identifier=f"{unique()}.certmate.test",
+            ca_account=CaAccount.objects.get(pk=ca.pk),
+            dns_account=dns,
+            actor=TEST_ACTOR,
         )
         first = certificate_issue(job_id=job.pk)
         assert first.status == JobStatus.QUEUED and first.attempts == 1
@@ -94,7 +100,7 @@ def test_after_the_last_attempt_the_certificate_fails_keeps_its_version_and_sign
             CaAccount.objects.filter(pk=cert.ca_account_id).update(acme_account=None)
             from apps.certificates.services.requests import certificate_renew
 
-            renewal, _ = certificate_renew(certificate=cert, force=True)
+            renewal, _ = certificate_renew(certificate=cert, force=True, actor=TEST_ACTOR)
             done = certificate_issue(job_id=renewal.pk)
             cert.refresh_from_db()
     finally:

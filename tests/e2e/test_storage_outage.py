@@ -19,6 +19,7 @@ from apps.storage.services import storage_config_set
 from certmate.actors import Actor
 from tests.e2e.issuance import wait_for_job
 from tests.e2e.renewals import issue
+from tests.factories import TEST_ACTOR
 from tests.storage.servers import Bao
 from tests.tools import missing_tool
 from tests.worker import Worker, purge_broker
@@ -80,7 +81,7 @@ def test_vault_down_during_a_renewal_loses_nothing(fresh_tenant, quick_retry_wor
 
     vault.stop()
     with tenant_context(tenant):
-        renewal, _ = certificate_renew(certificate=certificate, force=True)
+        renewal, _ = certificate_renew(certificate=certificate, force=True, actor=TEST_ACTOR)
     renewed = wait_for_job(tenant, renewal.pk)
     assert renewed.status == JobStatus.SUCCEEDED, renewed.error
     with tenant_context(tenant):

@@ -23,7 +23,7 @@ from apps.storage.services import (
 )
 from certmate.actors import Actor
 from certmate.locks import STORAGE_SLOT, one_slot_of
-from tests.factories import issued_version
+from tests.factories import TEST_ACTOR, issued_version
 
 ACTOR = Actor.system("tests")
 
@@ -254,7 +254,7 @@ def test_deleting_a_certificate_withdraws_its_published_material(
         assert (root / "alpha/server/gone.alpha.test/privkey.pem").exists()
         monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
         with django_capture_on_commit_callbacks(execute=True):
-            certificate_delete(certificate=Certificate.objects.get(identifier="gone.alpha.test"))
+            certificate_delete(certificate=Certificate.objects.get(identifier="gone.alpha.test"), actor=TEST_ACTOR)
     assert not (root / "alpha/server/gone.alpha.test").exists()
     assert (root / "alpha/server/kept.alpha.test/privkey.pem").read_text() == kept.private_key
 

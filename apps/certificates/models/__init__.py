@@ -1,5 +1,4 @@
 from apps.certificates.models.certificates import Certificate, CertificateKind, CertificateStatus, CertificateVersion
-from apps.certificates.models.downloads import KeyDownload, KeyDownloadFormat
 from apps.certificates.models.jobs import Job, JobOperation, JobStatus, RenewalSweep
 
 __all__ = [
@@ -10,7 +9,5 @@ __all__ = [
     "Job",
     "JobOperation",
     "JobStatus",
-    "KeyDownload",
-    "KeyDownloadFormat",
     "RenewalSweep",
 ]

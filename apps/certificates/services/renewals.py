@@ -17,9 +17,11 @@ from apps.accounts.models import Tenant, TenantSettings
 from apps.certificates.models import Certificate, CertificateVersion, Job, JobStatus, RenewalSweep
 from apps.certificates.services.requests import CertificateRequestError, certificate_renew, job_dispatch
 from apps.storage.services import publications_retry_due
+from certmate.actors import Actor
 
 logger = logging.getLogger(__name__)
 
+SWEEP = Actor.system("renewal sweep")
 LOST = "the worker running this job stopped before it finished (its lease expired); a new job retries it"
 
 
@@ -87,7 +89,9 @@ def renewal_sweep(*, now: datetime | None = None, jitter_seconds: float | None =
     for certificate in due:
         spread = random.uniform(0, jitter)  # noqa: S311 - spreading load, not a secret
         try:
-            _, created = certificate_renew(certificate=certificate, as_of=now, sweep=sweep, countdown=spread)
+            _, created = certificate_renew(
+                certificate=certificate, as_of=now, sweep=sweep, countdown=spread, actor=SWEEP
+            )
         except CertificateRequestError:
             continue  # renewed by a concurrent sweep's job since the list was read: nothing to do
         queued += created

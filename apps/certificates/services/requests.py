@@ -8,11 +8,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import CaAccount, DnsAccount, KeyType, TenantSettings, User
+from apps.accounts.models import CaAccount, DnsAccount, KeyType, TenantSettings
 from apps.certificates.acme.providers import DnsPluginMissing, get_provider
 from apps.certificates.domains import domains_clean
 from apps.certificates.models import Certificate, CertificateKind, Job, JobOperation, RenewalSweep
 from apps.certificates.selectors import job_open
+from apps.certificates.services.auditing import certificate_audit, certificate_settings
+from certmate.actors import Actor
+from certmate.audit.services import audit_changes
 from certmate.dispatch import dispatch_on_commit
 
 
@@ -58,11 +61,14 @@ def certificate_request(
     auto_renew: bool | None = None,
     renew_before_days: int | None = None,
     operation: str = JobOperation.ISSUE,
-    requested_by: User | None = None,
+    actor: Actor,
 ) -> Job:
     """Record the certificate as asked for and queue a job for it; safe to repeat: while a job for the
     certificate is queued or running, that job is returned instead of a second one. For a certificate
-    that exists, what the request leaves out (names, key type, accounts) stays as it is."""
+    that exists, what the request leaves out (names, key type, accounts) stays as it is.
+
+    Records ``certificate.requested`` (what the request set or changed, and the job); joining an open
+    job changes nothing and records nothing (the job's own request was recorded)."""
     names = domains_clean(identifier, san_domains)
     existing = Certificate.objects.filter(kind=CertificateKind.SERVER, identifier=names[0]).first()
     if existing is not None:
@@ -83,7 +89,7 @@ def certificate_request(
     key_type_check(key_type)
 
     with transaction.atomic():
-        certificate, _ = Certificate.objects.select_for_update().get_or_create(
+        certificate, created = Certificate.objects.select_for_update().get_or_create(
             kind=CertificateKind.SERVER,
             identifier=names[0],
             defaults={"auto_renew": settings.auto_renew_default if auto_renew is None else auto_renew},
@@ -98,6 +104,7 @@ def certificate_request(
                     code="job_open",
                 )
             return open_job
+        before = {} if created else certificate_settings(certificate)
         certificate.san_domains = names[1:]
         certificate.key_type = key_type
         certificate.ca_account = ca
@@ -111,7 +118,10 @@ def certificate_request(
             from apps.certificates.services.renewals import certificates_schedule_refresh
 
             certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=certificate.pk))
-        return job_queue(certificate=certificate, operation=operation, requested_by=requested_by)
+        job = job_queue(certificate=certificate, operation=operation, actor=actor)
+        changes = {**audit_changes(before, certificate_settings(certificate)), "job": job.pk}
+        certificate_audit(actor=actor, action="certificate.requested", certificate=certificate, changes=changes)
+        return job
 
 
 def certificate_renew(
@@ -119,13 +129,16 @@ def certificate_renew(
     certificate: Certificate,
     force: bool = False,
     as_of: datetime | None = None,
-    requested_by: User | None = None,
+    actor: Actor,
     sweep: RenewalSweep | None = None,
     countdown: float = 0,
 ) -> tuple[Job, bool]:
     """Queue a renewal of ``certificate`` as it stands: (the job, whether it is new). An open job is
     returned instead of a second one. Without ``force`` a certificate not due at ``as_of`` (default:
-    now) is refused."""
+    now) is refused.
+
+    A new job records ``certificate.renewal_requested`` (forced or not, and the job); joining an open
+    job records nothing, like a request that joins one."""
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         open_job = job_open(certificate=certificate)
@@ -140,11 +153,13 @@ def certificate_renew(
         job = job_queue(
             certificate=certificate,
             operation=JobOperation.RENEW,
-            requested_by=requested_by,
+            actor=actor,
             forced=force,
             sweep=sweep,
             countdown=countdown,
         )
+        changes = {"forced": force, "job": job.pk}
+        certificate_audit(actor=actor, action="certificate.renewal_requested", certificate=certificate, changes=changes)
         return job, True
 
 
@@ -160,11 +175,13 @@ def _refuse_during_revocation(open_job: Job) -> None:
         )
 
 
-def job_queue(*, certificate: Certificate, operation: str, countdown: float = 0, **fields) -> Job:
-    """Create the job and hand it to a worker once the transaction commits (in this tenant's schema)."""
+def job_queue(*, certificate: Certificate, operation: str, actor: Actor, countdown: float = 0, **fields) -> Job:
+    """Create the job and hand it to a worker once the transaction commits (in this tenant's schema).
+    The job names the user who asked (none for the system); the caller records the audit event."""
     job = Job.objects.create(
         certificate=certificate,
         operation=operation,
+        requested_by=actor.user if actor.user_id else None,
         queued_at=timezone.now() + timedelta(seconds=countdown),
         **fields,
     )

@@ -11,12 +11,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
 from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme import runner
 from apps.certificates.acme.failures import is_transient
 from apps.certificates.models import Certificate, CertificateVersion, Job, JobOperation, JobStatus
 from apps.certificates.selectors import job_open
+from apps.certificates.services.auditing import certificate_audit
 from apps.certificates.services.leases import (
     JobAbandoned,
     JobAttemptError,
@@ -26,6 +26,7 @@ from apps.certificates.services.leases import (
 )
 from apps.certificates.services.requests import CertificateRequestError, job_queue
 from apps.storage.services import publication_republish
+from certmate.actors import Actor
 
 logger = logging.getLogger(__name__)
 REASONS = runner.REVOCATION_REASONS
@@ -37,13 +38,16 @@ def certificate_revoke(
     certificate: Certificate,
     reason: str = "unspecified",
     version_number: int | None = None,
-    revoked_by: User | None = None,
+    actor: Actor,
 ) -> Job:
     """Ask for the current version (or version ``version_number``) to be revoked: the job that does it.
     Safe to repeat: an open revocation of that version is answered (its first reason stands), and so is
     the finished one of a version already revoked. Refused (job_open) while the certificate has another
     job open. The certificate serves nothing new on its own: renew it (force) to replace a revoked
-    current version."""
+    current version.
+
+    A new job records ``certificate.revocation_requested`` (reason, version, job); answering an open or
+    finished revocation records nothing."""
     if reason not in REASONS:
         raise CertificateRequestError(
             f"revocation reason {reason!r} is unknown: use one of {', '.join(REASONS)}", code="invalid_reason"
@@ -67,23 +71,28 @@ def certificate_revoke(
                 code="job_open",
             )
         if version.revoked_at:
-            return _revocation_of(version, revoked_by)
+            return _revocation_of(version, actor)
         if certificate.ca_account_id is None:
             raise CertificateRequestError(
                 f"{certificate.identifier} has no CA account to revoke it with: set one first", code="no_ca"
             )
-        return job_queue(
+        job = job_queue(
             certificate=certificate,
             operation=JobOperation.REVOKE,
+            actor=actor,
             version=version,
             revocation_reason=reason,
-            requested_by=revoked_by,
         )
+        changes = {"reason": reason, "version": version.number, "job": job.pk}
+        certificate_audit(
+            actor=actor, action="certificate.revocation_requested", certificate=certificate, changes=changes
+        )
+        return job
 
 
-def _revocation_of(version: CertificateVersion, requested_by: User | None) -> Job:
+def _revocation_of(version: CertificateVersion, actor: Actor) -> Job:
     """The finished job that revoked ``version``; one is recorded for a version revoked before
-    revocations were jobs."""
+    revocations were jobs (bookkeeping of a past revocation, not a new request: no audit event)."""
     done = Job.objects.filter(operation=JobOperation.REVOKE, version=version, status=JobStatus.SUCCEEDED)
     earlier = done.order_by("-finished_at").first()
     if earlier is not None:
@@ -94,7 +103,7 @@ def _revocation_of(version: CertificateVersion, requested_by: User | None) -> Jo
         status=JobStatus.SUCCEEDED,
         version=version,
         revocation_reason=version.revocation_reason,
-        requested_by=requested_by,
+        requested_by=actor.user if actor.user_id else None,
         finished_at=version.revoked_at,
     )
 

@@ -74,21 +74,12 @@ class CertificateAPIView(TenantAPIMixin, GenericAPIView):
         return self.get_paginated_response(data)
 
 
-def token_prefix_of(request) -> str:
-    return request.auth.prefix if isinstance(request.auth, ApiToken) else ""
-
-
 def token_delegator_of(request) -> str:
     """The e-mail of whoever made the request's token for its user (delegation), or ""."""
     token = request.auth if isinstance(request.auth, ApiToken) else None
     if token is None or token.created_by_id in (None, token.user_id):
         return ""
     return token.created_by.email
-
-
-def client_address(request) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wrote unless a trusted proxy set it.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class FilesNegotiation(BaseContentNegotiation):
