@@ -7,11 +7,11 @@ import logging
 from django.db import transaction
 
 from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, User
-from apps.certificates.models import Certificate
+from apps.certificates.models import Certificate, EventKind
 from apps.certificates.selectors import certificate_list, job_open
+from apps.certificates.services.events import event_record
 from apps.certificates.services.renewals import certificates_schedule_refresh
 from apps.certificates.services.requests import CertificateRequestError, key_type_check
-from apps.storage.services import publication_withdraw
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,6 @@ def certificate_delete(*, certificate: Certificate, deleted_by: User | None = No
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         _refuse_while_open(certificate, "delete it")
         identifier = certificate.identifier
-        kind = certificate.kind
         certificate.delete()
-        publication_withdraw(kind=kind, identifier=identifier)
+        event_record(kind=EventKind.DELETED, certificate=certificate)  # storage withdraws its material
     logger.info("certificate %s deleted by %s", identifier, deleted_by)
