@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection
 
-from apps.certificates.events import consumer_register
+from apps.certificates.events import consumer_register, consumer_unregister
 from apps.certificates.models import CertificateEvent, EventKind
 from tests.testapp.models import TaskRun
 
@@ -35,3 +37,14 @@ def recording(consumer: str, *, kinds: Iterable[str] = ALL_KINDS, fail_times: in
 def received(consumer: str) -> list[str]:
     """What ``consumer`` recorded in the current schema, one label per delivery."""
     return sorted(TaskRun.objects.filter(label__startswith=f"{consumer}:").values_list("label", flat=True))
+
+
+@contextmanager
+def subscribed(**options) -> Iterator[str]:
+    """A recording consumer of a name of its own (see ``recording``) while the block runs."""
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    recording(name, **options)
+    try:
+        yield name
+    finally:
+        consumer_unregister(name)

@@ -4,12 +4,14 @@ killed between the commit and the delivery loses nothing."""
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
@@ -26,7 +28,7 @@ from apps.certificates.services.schedule import schedule_install
 from apps.storage.models import Publication, PublicationState
 from certmate.audit.models import AuditEvent
 from certmate.celery import app as celery_app
-from tests.certificates.event_consumers import label_of, received, recording
+from tests.certificates.event_consumers import label_of, received, recording, subscribed
 from tests.factories import certificate_make, version_add
 from tests.testapp.models import TaskRun
 from tests.worker import ROOT, database_url_of_test_db
@@ -35,16 +37,8 @@ from tests.worker import ROOT, database_url_of_test_db
 @pytest.fixture
 def consumer():
     """``consumer(**options)``: a recording test consumer of its own name (unregistered afterwards)."""
-    names = []
-
-    def make(**options) -> str:
-        names.append(f"test-{uuid.uuid4().hex[:10]}")
-        recording(names[-1], **options)
-        return names[-1]
-
-    yield make
-    for name in names:
-        consumer_unregister(name)
+    with ExitStack() as stack:
+        yield lambda **options: stack.enter_context(subscribed(**options))
 
 
 @pytest.fixture
@@ -324,3 +318,15 @@ def test_killed_inside_a_consumer_the_others_are_not_delivered_twice(killed, roo
         assert received(f"{prefix}-second") == [label_of(f"{prefix}-second", event)]
         assert EventDelivery.objects.filter(event=event, delivered_at__isnull=False).count() == 3
     published_once(tenant, event.pk, root)
+
+
+def test_certificates_never_import_storage():
+    """Storage subscribes to certificate events; apps.certificates knows nothing of it."""
+    found = []
+    for path in sorted((ROOT / "apps" / "certificates").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            found += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.startswith("apps.storage")]
+    assert found == []
