@@ -175,7 +175,12 @@ def events_sweep_all(*, slugs: list[str] | None = None, now: datetime | None = N
     sent = []
     for tenant in tenants.order_by("schema_name"):
         with tenant_context(tenant):
-            if events_due(now=due_before).exists():
-                dispatch_on_commit(EVENTS_TASK, ())
-                sent.append(tenant.schema_name)
+            try:
+                if not events_due(now=due_before).exists():
+                    continue
+            except Exception:  # one tenant's trouble must not keep the others' events waiting
+                logger.exception("event sweep of tenant %s failed", tenant.schema_name)
+                continue
+            dispatch_on_commit(EVENTS_TASK, ())
+            sent.append(tenant.schema_name)
     return sent
