@@ -72,7 +72,7 @@ def version_add(certificate: Certificate, *, rsa: bool = False, days: int = 90, 
     made = material(certificate.names, rsa=rsa, days=days, **options)
     issued = Issued(made.cert_pem, made.chain_pem, made.fullchain_pem, made.key_pem, output="")
     with transaction.atomic():
-        version = version_make_current(certificate=certificate, issued=issued)
+        version = version_make_current(certificate=certificate, issued=issued, actor=Actor.system("worker"))
     certificate.refresh_from_db()
     certificate.current_version = version  # cached: tests read it outside the tenant's schema
     Job.objects.create(

@@ -7,12 +7,12 @@ import logging
 from django.db import transaction
 
 from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount
-from apps.certificates.models import Certificate
+from apps.certificates.models import Certificate, EventKind
 from apps.certificates.selectors import certificate_list, job_open
 from apps.certificates.services.auditing import certificate_audit, certificate_settings
+from apps.certificates.services.events import event_record
 from apps.certificates.services.renewals import certificates_schedule_refresh
 from apps.certificates.services.requests import CertificateRequestError, key_type_check
-from apps.storage.services import publication_withdraw
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes
 
@@ -150,7 +150,6 @@ def certificate_delete(*, certificate: Certificate, actor: Actor) -> None:
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         _refuse_while_open(certificate, "delete it")
         identifier = certificate.identifier
-        kind = certificate.kind
         certificate_id = certificate.pk
         before = certificate_settings(certificate)
         certificate.delete()
@@ -161,5 +160,5 @@ def certificate_delete(*, certificate: Certificate, actor: Actor) -> None:
             certificate_id=certificate_id,
             changes=audit_changes(before, {}),
         )
-        publication_withdraw(kind=kind, identifier=identifier)
+        event_record(kind=EventKind.DELETED, certificate=certificate)  # storage withdraws its material
     logger.info("certificate %s deleted by %s", identifier, actor.name)

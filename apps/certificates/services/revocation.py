@@ -14,9 +14,10 @@ from django.utils import timezone
 from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme import runner
 from apps.certificates.acme.failures import is_transient
-from apps.certificates.models import Certificate, CertificateVersion, Job, JobOperation, JobStatus
+from apps.certificates.models import Certificate, CertificateVersion, EventKind, Job, JobOperation, JobStatus
 from apps.certificates.selectors import job_open
 from apps.certificates.services.auditing import certificate_audit
+from apps.certificates.services.events import event_record
 from apps.certificates.services.leases import (
     JobAbandoned,
     JobAttemptError,
@@ -25,8 +26,8 @@ from apps.certificates.services.leases import (
     job_lease_extend,
 )
 from apps.certificates.services.requests import CertificateRequestError, job_queue
-from apps.storage.services import publication_republish
 from certmate.actors import Actor
+from certmate.audit.services import audit_record
 
 logger = logging.getLogger(__name__)
 REASONS = runner.REVOCATION_REASONS
@@ -146,14 +147,26 @@ def _record_revoked(job: Job, output: str) -> None:
             status=JobStatus.SUCCEEDED, finished_at=timezone.now(), output=output, error="", lease_expires_at=None
         ):
             raise JobAbandoned
-        CertificateVersion.objects.filter(pk=version.pk, revoked_at__isnull=True).update(
+        if CertificateVersion.objects.filter(pk=version.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revocation_reason=job.revocation_reason
-        )
-        current = Certificate.objects.filter(pk=job.certificate_id).values_list("current_version_id", flat=True)
-        if current.first() == version.pk:
-            # Republished, so metadata.json says it is revoked wherever consumers read it.
-            publication_republish(version=CertificateVersion.objects.get(pk=version.pk))
+        ):
+            _revoked(job.certificate, CertificateVersion.objects.get(pk=version.pk))
     logger.info("%s revoked (%s), job %s", version, job.revocation_reason, job.pk)
+
+
+def _revoked(certificate: Certificate, version: CertificateVersion) -> None:
+    """The event (storage publishes the current version again, so metadata.json says it is revoked
+    wherever consumers read it) and the audit record of a revocation just stored."""
+    detail = {"reason": version.revocation_reason, "serial": version.serial}
+    event_record(kind=EventKind.REVOKED, certificate=certificate, version=version, detail=detail)
+    audit_record(
+        actor=Actor.system("worker"),
+        action="certificate.revoked",
+        object_type="certificate",
+        object_id=certificate.pk,
+        object_name=certificate.identifier,
+        changes={"revoked_version": [None, version.number], "revocation_reason": ["", version.revocation_reason]},
+    )
 
 
 def _fail(job: Job, reason: str, output: str) -> None:

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.certificates.models import Certificate, CertificateVersion
+from apps.certificates.models import Certificate, CertificateVersion, EventKind
+from apps.certificates.services.events import event_record
 from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
@@ -196,14 +197,19 @@ def _failed(publication: Publication, reason: str, *, retry: bool, claim: dateti
             ):
                 _dispatch(publication.pk, countdown=delay)
             return publication
-        _record(
+        if _record(
             publication,
             claim=claim,
             state=PublicationState.FAILED,
             attempts=attempts,
             last_error=f"{reason}; run `manage.py storage resync` once the target is back",
             next_attempt_at=None,
-        )
+        ):
+            version = publication.version
+            detail = {"target": where, "attempts": attempts, "reason": reason}
+            event_record(
+                kind=EventKind.PUBLICATION_FAILED, certificate=version.certificate, version=version, detail=detail
+            )
     return publication
 
 
