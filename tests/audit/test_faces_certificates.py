@@ -227,8 +227,8 @@ def test_old_key_download_records_are_carried_into_the_chain(tenant_a):
         KeyDownload = state.apps.get_model("certificates", "KeyDownload")
         with connection.schema_editor() as editor:
             editor.create_model(KeyDownload)  # the table as it was, before the next migration drops it
-        already = audit_record(actor=TEST_ACTOR, action="thing.happened", object_type="thing")
         certificate = certificate_make("old.alpha.test")
+        already = audit_record(actor=TEST_ACTOR, action="thing.happened", object_type="thing")
         admin = User.objects.get(email=TENANT_A["admin_email"])
         kept = KeyDownload.objects.create(
             certificate_id=certificate.pk, version_id=certificate.current_version_id, identifier="old.alpha.test",

@@ -29,7 +29,7 @@ from apps.storage.models import Publication, PublicationState
 from certmate.audit.models import AuditEvent
 from certmate.celery import app as celery_app
 from tests.certificates.event_consumers import label_of, received, recording, subscribed
-from tests.factories import certificate_make, version_add
+from tests.factories import TEST_ACTOR, certificate_make, version_add
 from tests.testapp.models import TaskRun
 from tests.worker import ROOT, database_url_of_test_db
 
@@ -109,7 +109,7 @@ def test_a_failed_issuance_records_issue_failed_with_its_audit_event(tenant_a):
 def test_a_deleted_certificate_leaves_an_event_naming_it(tenant_a):
     with tenant_context(tenant_a):
         certificate = certificate_make("deleted.alpha.test")
-        certificate_delete(certificate=certificate)
+        certificate_delete(certificate=certificate, actor=TEST_ACTOR)
         deleted = CertificateEvent.objects.get(kind=EventKind.DELETED, identifier="deleted.alpha.test")
         assert (deleted.certificate_id, deleted.certificate_kind) == (None, "server")
         issued = CertificateEvent.objects.get(kind=EventKind.ISSUED, identifier="deleted.alpha.test")

@@ -15,7 +15,7 @@ from django_tenants.utils import tenant_context
 from apps.certificates.models import CertificateEvent, EventKind
 from apps.certificates.services.certificates import certificate_delete
 from apps.storage.models import Publication, PublicationState
-from tests.factories import certificate_make
+from tests.factories import TEST_ACTOR, certificate_make
 
 pytestmark = pytest.mark.worker
 
@@ -45,7 +45,7 @@ def test_the_worker_delivers_events_to_storage_in_their_tenant(worker, fresh_ten
         key = folders[0] / "server" / "worker.example.com" / "privkey.pem"
         assert key.read_text() == version.private_key
         with tenant_context(alpha):
-            certificate_delete(certificate=certificate)
+            certificate_delete(certificate=certificate, actor=TEST_ACTOR)
         wait_for(lambda: not key.exists(), "the deleted certificate's material was not withdrawn", worker)
 
         def processed() -> list[str]:

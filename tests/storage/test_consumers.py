@@ -15,7 +15,7 @@ from apps.certificates.services.events import event_record
 from apps.storage.models import Publication, PublicationState
 from apps.storage.services import publication_publish, publication_request, storage_config_set
 from certmate.celery import app as celery_app
-from tests.factories import certificate_make, version_add
+from tests.factories import TEST_ACTOR, certificate_make, version_add
 
 UNREACHABLE_VAULT = {"url": "http://127.0.0.1:9", "mount": "secret", "timeout": 2}
 
@@ -69,7 +69,7 @@ def test_a_deleted_certificates_material_is_withdrawn(tenant_a, root, django_cap
             certificate = certificate_make("withdrawn.alpha.test")
         assert (folder / "privkey.pem").exists()
         with django_capture_on_commit_callbacks(execute=True):
-            certificate_delete(certificate=certificate)
+            certificate_delete(certificate=certificate, actor=TEST_ACTOR)
         assert not (folder / "privkey.pem").exists()
 
 
@@ -77,7 +77,11 @@ def test_a_publication_that_gives_up_records_an_event(tenant_a, settings, django
     settings.CERTMATE_PUBLISH_ATTEMPTS = 2
     with tenant_a, django_capture_on_commit_callbacks(execute=False):
         storage_config_set(
-            backend="hashicorp_vault", settings=UNREACHABLE_VAULT, credentials={"token": "t0k"}, test=False
+            backend="hashicorp_vault",
+            settings=UNREACHABLE_VAULT,
+            credentials={"token": "t0k"},
+            test=False,
+            actor=TEST_ACTOR,
         )
         version = certificate_make("gives-up.alpha.test").current_version
         publication = publication_request(version=version)
