@@ -28,6 +28,9 @@ STATUS_BY_CODE = {
     "name_taken": status.HTTP_409_CONFLICT,
     "conflict": status.HTTP_409_CONFLICT,
     "not_found": status.HTTP_404_NOT_FOUND,
+    "user_exists": status.HTTP_409_CONFLICT,
+    "last_admin": status.HTTP_409_CONFLICT,
+    "own_account": status.HTTP_409_CONFLICT,
 }
 GENERIC_CODE = "invalid"
 

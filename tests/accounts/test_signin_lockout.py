@@ -20,6 +20,7 @@ from apps.accounts.services.sso import sso_settings_update
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
 from apps.accounts.signin import signin_allowed, signin_failed, signin_refused
+from certmate.actors import Actor
 from tests.conftest import PASSWORD, PUBLIC_HOST, TENANT_A, TENANT_B
 
 ALPHA, BETA = TENANT_A["domain"], TENANT_B["domain"]
@@ -49,14 +50,16 @@ def signed_in(response) -> bool:
 def bob(tenant_a, tenant_b):
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):
-            user_create(email=BOB, password=PASSWORD, role=Role.ADMIN)
+            user_create(email=BOB, password=PASSWORD, role=Role.ADMIN, actor=Actor.command())
     return BOB
 
 
 @pytest.fixture
 def operator(db):
     with schema_context("public"):
-        return user_create(email="operator@platform.test", password=PASSWORD, role=Role.ADMIN).email
+        return user_create(
+            email="operator@platform.test", password=PASSWORD, role=Role.ADMIN, actor=Actor.command()
+        ).email
 
 
 def test_tenant_admin_refuses_the_right_password_after_200_wrong_ones(bob, tenant_a, tenant_b):
@@ -224,7 +227,7 @@ def test_unlock_command_refuses_bad_arguments(db, args, message):
 
 def test_api_tokens_and_open_sessions_work_from_a_locked_out_address(bob, tenant_a):
     with tenant_context(tenant_a):
-        _, raw = token_create(user=User.objects.get(email=bob), role=Role.ADMIN, name="script")
+        _, raw = token_create(user=User.objects.get(email=bob), role=Role.ADMIN, name="script", actor=Actor.command())
     session = Client()
     assert signed_in(session.post("/admin/login/?next=/admin/", {"username": bob, "password": PASSWORD},
                                   headers={"host": ALPHA}))  # fmt: skip
@@ -294,7 +297,7 @@ def test_a_sign_in_callback_this_browser_never_started_counts_for_nothing(bob, t
     # if that counted as a failed sign-in, a page could lock its visitors (or a whole office behind one
     # address) out of their tenant. A callback without a state this session started is no sign-in attempt.
     with tenant_context(tenant_a):
-        sso_settings_update(values=SSO_VALUES)
+        sso_settings_update(values=SSO_VALUES, actor=Actor.command())
     browser = Client()
     for query in ("", "?error=access_denied", "?code=x&state=forged", "?state=forged&error=login_required") * 10:
         answer = browser.get(f"/sso/callback/{query}", headers={"host": ALPHA}, REMOTE_ADDR="198.51.100.7")
@@ -305,7 +308,7 @@ def test_a_sign_in_callback_this_browser_never_started_counts_for_nothing(bob, t
 def test_a_sign_in_callback_this_browser_never_started_signs_nobody_out(bob, tenant_a):
     # The library signs the browser out on any ?error=…: a link on any site would end a user's session.
     with tenant_context(tenant_a):
-        sso_settings_update(values=SSO_VALUES)
+        sso_settings_update(values=SSO_VALUES, actor=Actor.command())
     browser = Client()
     assert (
         browser.post("/admin/login/", {"username": bob, "password": PASSWORD}, headers={"host": ALPHA}).status_code

@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import SsoSettings
 from apps.accounts.services.users import user_create
+from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A, TENANT_B
 
 ALPHA, BETA = {"host": TENANT_A["domain"]}, {"host": TENANT_B["domain"]}
@@ -76,7 +77,7 @@ def test_bad_values_are_form_errors_and_the_typed_secret_is_not_echoed(client, t
 
 def test_operators_cannot_open_it(client, tenant_a):
     with tenant_context(tenant_a):
-        user_create(email="ops@alpha.test", password=PASSWORD, role="operator")
+        user_create(email="ops@alpha.test", password=PASSWORD, role="operator", actor=Actor.command())
     operator = signed_in(client, ALPHA, "ops@alpha.test")
     assert operator.get("/admin/accounts/ssosettings/add/", headers=ALPHA).status_code == 403
 
