@@ -21,6 +21,7 @@ from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
 from apps.accounts.signin import signin_allowed, signin_failed, signin_refused
 from certmate.actors import Actor
+from certmate.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PUBLIC_HOST, TENANT_A, TENANT_B
 
 ALPHA, BETA = TENANT_A["domain"], TENANT_B["domain"]
@@ -179,6 +180,11 @@ def test_tenant_admin_unlocks_a_user_and_sees_only_its_tenants_attempts(bob, ten
     assert sign_in(BETA, bob, PASSWORD).status_code == 429
     with tenant_context(tenant_a):
         assert AccessFailureLog.objects.filter(username=bob).count() == 5  # the record stays
+        unlocked = AuditEvent.objects.get(action="signin.unlocked", object_name__contains=bob)
+        assert (unlocked.channel, unlocked.actor_name) == ("admin", TENANT_A["admin_email"])
+        assert unlocked.object_name == f"{bob}@127.0.0.1" and unlocked.changes["locked"] == [[f"{bob}@127.0.0.1"], []]
+    with tenant_context(tenant_b):
+        assert not AuditEvent.objects.filter(action="signin.unlocked", object_name__contains=bob).exists()
 
 
 def test_platform_admin_lists_its_own_attempts(operator, bob, tenant_a):
@@ -204,6 +210,9 @@ def test_unlock_command_per_tenant_and_for_the_platform(bob, operator, tenant_a,
     assert bob in listing and "127.0.0.1" in listing and operator not in listing
     call_command("signin", "unlock", "--tenant", "alpha", "--username", "BOB@shared.test")
     assert "1 failure record(s) forgotten" in capsys.readouterr().out
+    with tenant_context(tenant_a):
+        unlocked = AuditEvent.objects.get(action="signin.unlocked", object_name__contains=bob)
+        assert (unlocked.channel, unlocked.actor_name) == ("command", "manage.py signin unlock")
     assert signed_in(sign_in(ALPHA, bob, PASSWORD))
     assert sign_in(BETA, bob, PASSWORD).status_code == 429
     assert sign_in(PUBLIC_HOST, operator, PASSWORD).status_code == 429
@@ -284,6 +293,8 @@ def test_prune_deletes_old_sign_in_records_of_the_platform_and_every_tenant(bob,
     with tenant_context(tenant_a):
         assert list(AccessFailureLog.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
         assert not AccessLog.objects.exists()
+        pruned = AuditEvent.objects.get(action="signin.records_pruned")
+        assert (pruned.channel, pruned.changes) == ("command", {"deleted": {"sign_ins": 1, "failures": 1}})
     with tenant_context(tenant_b):
         assert list(AccessLog.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
     with schema_context("public"):

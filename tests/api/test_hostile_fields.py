@@ -81,6 +81,7 @@ def admin_api(tenant_a, api_user):
                 name="dns", provider="cloudflare", credentials={"api_token": "CF-TOKEN"}
             ).pk,
             "tokens": token_create(user=admin, role="viewer", actor=Actor.command())[0].pk,
+            "users": api_user(tenant_a, "viewer").pk,
         }
         certificate_make("www.alpha.test")
         raw = token_create(user=admin, role="admin", actor=Actor.command())[1]
