@@ -246,3 +246,51 @@ def test_creating_and_revoking_an_api_token(api, admin, tenant_a, tenant_b):
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):
             assert audit_verify().ok
+
+
+def test_setting_a_password(api, admin, tenant_a, tenant_b):
+    email = "fred@example.test"
+    both(tenant_a, tenant_b, email=email, role="viewer")  # no password: single sign-on only
+    ids = {}
+    for tenant in (tenant_a, tenant_b):
+        with tenant_context(tenant):
+            ids[tenant.schema_name] = User.objects.get(email=email).pk
+
+    changed = api.patch(f"/api/users/{ids['alpha']}", {"password": NEW_PASSWORD})
+    form = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    saved = admin.post(f"/admin/accounts/user/{ids['beta']}/password/", form, headers=BETA)
+    too_short = admin.post(
+        f"/admin/accounts/user/{ids['beta']}/password/",
+        {"usable_password": "true", "password1": "short", "password2": "short"},
+        headers=BETA,
+    )
+
+    assert changed.status_code == 200 and changed.json()["has_password"] is True
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    assert too_short.status_code == 200 and "This password is too short" in too_short.content.decode()
+    assert user_row(tenant_a, email) == user_row(tenant_b, email)
+    assert user_row(tenant_a, email)["password_works"]
+    via_api = only_event(tenant_a, "user.password_changed", email)
+    via_admin = only_event(tenant_b, "user.password_changed", email)
+    assert_same_event(via_api, via_admin)
+    assert via_api.changes == {"password": "changed", "has_password": [False, True]}
+
+
+def test_deleting_a_user(api, admin, tenant_a, tenant_b):
+    email = "gina@example.test"
+    both(tenant_a, tenant_b, email=email, role="operator", full_name="Gina")
+    ids = {}
+    for tenant in (tenant_a, tenant_b):
+        with tenant_context(tenant):
+            ids[tenant.schema_name] = User.objects.get(email=email).pk
+
+    assert api.delete(f"/api/users/{ids['alpha']}").status_code == 204
+    removed = admin.post(f"/admin/accounts/user/{ids['beta']}/delete/", {"post": "yes"}, headers=BETA)
+
+    assert removed.status_code == 302
+    for tenant in (tenant_a, tenant_b):
+        with tenant_context(tenant):
+            assert not User.objects.filter(email=email).exists()
+    via_api, via_admin = only_event(tenant_a, "user.deleted", email), only_event(tenant_b, "user.deleted", email)
+    assert_same_event(via_api, via_admin)
+    assert via_api.changes["role"] == ["operator", None] and via_api.object_id == str(ids["alpha"])

@@ -19,7 +19,7 @@ from django.db import transaction
 from apps.accounts.models import Role, SsoSettings, User
 from apps.accounts.models.sso import empty_role_values
 from apps.accounts.services.audit_tenant import audit_in_tenant
-from apps.accounts.services.users import user_sign_in_provision
+from apps.accounts.services.users import CONTROL, user_sign_in_provision
 from certmate import egress
 from certmate.actors import Actor, Channel, request_actor
 from certmate.audit.services import audit_changes, audit_snapshot
@@ -28,7 +28,6 @@ from certmate.audit.services import audit_changes, audit_snapshot
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,100}")
 VSCHARS = re.compile(r"[\x20-\x7e]+")
 CLAIM_NAME = re.compile(r"[\x21-\x7e]{1,200}")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SCOPES = 20
 MAX_VALUES_PER_ROLE = 100
 MAX_VALUE_LENGTH = 200
@@ -159,7 +158,7 @@ def sso_settings_validate(*, current: SsoSettings, values: SsoSettingsValues) ->
     return cleaned
 
 
-AUDITED_FIELDS = (*SsoSettingsValues.__annotations__,)
+AUDITED_FIELDS = tuple(SsoSettingsValues.__annotations__)  # every field an admin sets
 
 
 def _record(*, config: SsoSettings, actor: Actor, changes: dict[str, Any]) -> None:

@@ -18,21 +18,13 @@ from django.utils import timezone
 from apps.accounts.models import ApiToken, Role, User
 from apps.accounts.models.tokens import SHOWN_PREFIX_LENGTH, TOKEN_PREFIX, token_hash_of
 from apps.accounts.services.audit_tenant import audit_in_tenant
+from apps.accounts.services.users import role_clean
 from certmate.actors import Actor
 
 # A token lives ten years at most, however its expiry is given (days or a date).
 MAX_TOKEN_DAYS = 3650
 # last_used_at is written at most this often per token, so busy clients do not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _role_of(value: Role | str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise ValidationError(
-            f"role {value!r} is unknown: use one of {', '.join(Role.values)}", code="invalid_role"
-        ) from None
 
 
 @transaction.atomic
@@ -47,7 +39,7 @@ def token_create(
     """A new token for ``user`` and its text, which is never available again. The actor's user (none:
     the platform's command line) is kept as its creator, and may only make tokens acting as someone
     else where the platform allows it."""
-    role = _role_of(role)
+    role = role_clean(role)
     created_by = actor.user
     if created_by is not None and created_by.pk != user.pk and not settings.CERTMATE_API_TOKEN_DELEGATION:
         raise ValidationError(

@@ -46,7 +46,7 @@ def user_apply_role(*, user: User) -> None:
 
 def user_email_clean(email: str | None) -> str:
     """The e-mail address as stored (trimmed, lowercase), or a ValidationError saying why not."""
-    email = (email or "").strip().lower() if isinstance(email, str | None) else ""
+    email = email.strip().lower() if isinstance(email, str) else ""
     try:
         if len(email) > MAX_EMAIL_LENGTH:
             raise ValidationError(f"it is longer than {MAX_EMAIL_LENGTH} characters")
@@ -58,8 +58,9 @@ def user_email_clean(email: str | None) -> str:
     return email
 
 
-def _role_clean(role: Role | str) -> Role:
-    if role not in Role.values:
+def role_clean(role: Role | str) -> Role:
+    """The role named, or a ValidationError listing the roles."""
+    if not isinstance(role, str) or role not in Role.values:
         raise ValidationError(f"role {role!r} is unknown: use one of {', '.join(Role.values)}", code="invalid_role")
     return Role(role)
 
@@ -147,7 +148,7 @@ def user_create(
     """A new user. Without a password it signs in only through the tenant's single sign-on, or once a
     password is set (``user_set_password``)."""
     email = user_email_clean(email)
-    role = _role_clean(role)
+    role = role_clean(role)
     full_name = _full_name_clean(full_name)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(f"a user with e-mail {email} already exists", code="user_exists")
@@ -179,7 +180,7 @@ def user_update(
             raise ValidationError(f"a user with e-mail {email} already exists", code="user_exists")
         current.email = email
     if role is not None:
-        current.role = _role_clean(role)
+        current.role = role_clean(role)
     if full_name is not None:
         current.full_name = _full_name_clean(full_name)
     if is_active is not None:
@@ -239,7 +240,7 @@ def user_sign_in_provision(*, email: str, role: Role | str, full_name: str = "",
     password), and its role and name brought in step with the provider's claims on every sign-in (the
     provider decides roles here: the last-admin rule of ``user_update`` does not apply)."""
     email = user_email_clean(email)
-    role = _role_clean(role)
+    role = role_clean(role)
     full_name = CONTROL.sub("", full_name).strip()[:MAX_FULL_NAME_LENGTH]
     _lock_users()
     user = User.objects.select_for_update().filter(email__iexact=email).first()
