@@ -380,13 +380,14 @@ def main() -> int:
         from django.core.management import call_command
 
         from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+        from certmate.actors import Actor
         from tests.e2e.issuance import accounts_for
 
         print(f"database {url.split('/')[3].split('?')[0]}, broker: {broker}", file=sys.stderr)
         with contextlib.redirect_stdout(io.StringIO()):  # migrations print what they apply
             call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
             tenant_ensure_public(domains=["localhost"])
-            tenant = tenant_create(slug="bench", domain="bench.localhost")
+            tenant = tenant_create(slug="bench", domain="bench.localhost", actor=Actor.command())
         # The same accounts the end-to-end tests use; DNS propagation 1 s, as the bare run's.
         ca, dns = accounts_for(tenant, pebble, bind9)
 

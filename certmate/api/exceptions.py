@@ -39,6 +39,9 @@ STATUS_BY_CODE = {
     "issuance_failed": status.HTTP_502_BAD_GATEWAY,
     "storage_unreachable": status.HTTP_502_BAD_GATEWAY,
     "storage_refused": status.HTTP_502_BAD_GATEWAY,
+    "user_exists": status.HTTP_409_CONFLICT,
+    "last_admin": status.HTTP_409_CONFLICT,
+    "own_account": status.HTTP_409_CONFLICT,
 }
 GENERIC_CODE = "invalid"
 

@@ -16,6 +16,7 @@ from django_tenants.utils import tenant_context
 from apps.accounts.models import ApiToken, CaAccount, DnsAccount
 from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
 from apps.accounts.services.tokens import token_create
+from certmate.actors import Actor
 from tests.factories import certificate_make
 
 DEEP = 40  # deeper than the 32 levels the API takes
@@ -79,10 +80,11 @@ def admin_api(tenant_a, api_user):
             "dns-accounts": dns_account_create(
                 name="dns", provider="cloudflare", credentials={"api_token": "CF-TOKEN"}
             ).pk,
-            "tokens": token_create(user=admin, role="viewer")[0].pk,
+            "tokens": token_create(user=admin, role="viewer", actor=Actor.command())[0].pk,
+            "users": api_user(tenant_a, "viewer").pk,
         }
         certificate_make("www.alpha.test")
-        raw = token_create(user=admin, role="admin")[1]
+        raw = token_create(user=admin, role="admin", actor=Actor.command())[1]
     client = Client(HTTP_HOST="alpha.test", HTTP_AUTHORIZATION=f"Bearer {raw}")
     client.raise_request_exception = False
     client.ids = ids

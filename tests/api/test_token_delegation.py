@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import ApiToken
 from apps.accounts.services.tokens import token_create
+from certmate.actors import Actor, Channel
 from certmate.audit.models import AuditEvent
 from tests.factories import certificate_make
 
@@ -25,11 +26,11 @@ def test_an_admin_cannot_make_a_token_acting_as_another_admin(tenant_a, tenant_b
     with tenant_context(tenant_a):
         assert not ApiToken.objects.filter(user=other).exists()
         with pytest.raises(ValidationError):
-            token_create(user=other, role="admin", created_by=admin.user)
+            token_create(user=other, role="admin", actor=Actor.for_user(admin.user, Channel.API))
     # For oneself, and from the platform's command line (no creator), a token is made as before.
     assert admin.post("/api/tokens", {"role": "viewer", "user": admin.user.email}).status_code == 201
     with tenant_context(tenant_a):
-        assert token_create(user=other, role="viewer")[0].created_by is None
+        assert token_create(user=other, role="viewer", actor=Actor.command())[0].created_by is None
     beta = api_client(tenant_b, "admin")
     assert beta.post("/api/tokens", {"role": "viewer", "user": other.email}).status_code == 400
 

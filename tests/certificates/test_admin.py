@@ -8,6 +8,7 @@ from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
 from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create, tenant_settings_update
 from apps.certificates.models import Certificate, Job
 from apps.certificates.services import certificate_request
+from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A
 from tests.factories import TEST_ACTOR
 
@@ -153,7 +154,7 @@ def test_only_operators_and_admins_can_renew_from_the_admin(client, tenant_a, ro
     from apps.accounts.services.users import user_create
 
     with tenant_context(tenant_a):
-        user_create(email=f"{role}@alpha.test", password=PASSWORD, role=role)
+        user_create(email=f"{role}@alpha.test", password=PASSWORD, role=role, actor=Actor.command())
         ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
         dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
         job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)

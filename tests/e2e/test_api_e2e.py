@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
 from apps.certificates.models import Certificate, CertificateVersion
+from certmate.actors import Actor
 from certmate.audit.models import AuditEvent
 from tests.e2e.issuance import rfc2136_credentials, unique
 
@@ -27,10 +28,20 @@ JOB_TIMEOUT = 240
 
 def operator_client(tenant) -> APIClient:
     with tenant_context(tenant):
-        user = user_create(email=f"ops@{tenant.schema_name}.test", password="correct-horse-battery", role="operator")
-        admin = user_create(email=f"admin@{tenant.schema_name}.test", password="correct-horse-battery", role="admin")
-        _, operator_token = token_create(user=user, role="operator", name="e2e")
-        _, admin_token = token_create(user=admin, role="admin", name="e2e")
+        user = user_create(
+            email=f"ops@{tenant.schema_name}.test",
+            password="correct-horse-battery",
+            role="operator",
+            actor=Actor.command(),
+        )
+        admin = user_create(
+            email=f"admin@{tenant.schema_name}.test",
+            password="correct-horse-battery",
+            role="admin",
+            actor=Actor.command(),
+        )
+        _, operator_token = token_create(user=user, role="operator", name="e2e", actor=Actor.command())
+        _, admin_token = token_create(user=admin, role="admin", name="e2e", actor=Actor.command())
     client = APIClient()
     client.defaults["HTTP_HOST"] = tenant.get_primary_domain().domain
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {operator_token}")

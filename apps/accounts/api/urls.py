@@ -3,10 +3,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from apps.accounts.api import sso, views
+from apps.accounts.api import sso, users, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", views.TokenViewSet, basename="api-token")
+router.register("users", users.UserViewSet, basename="api-user")
 router.register("ca-accounts", views.CaAccountViewSet, basename="api-ca-account")
 router.register("dns-accounts", views.DnsAccountViewSet, basename="api-dns-account")
 

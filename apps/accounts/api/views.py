@@ -15,6 +15,7 @@ from apps.accounts.models import ApiToken, CaAccount, DnsAccount, Role, TenantSe
 from apps.accounts.services.acme_accounts import ca_account_delete, dns_account_delete, tenant_settings_update
 from apps.accounts.services.tokens import token_create, token_revoke
 from apps.certificates.acme.providers import PROVIDERS
+from certmate.actors import request_actor
 from certmate.api.views import TenantAPIView, TenantViewSet
 
 ADMIN_WRITES = {"POST": Role.ADMIN, "PUT": Role.ADMIN, "PATCH": Role.ADMIN, "DELETE": Role.ADMIN}
@@ -38,7 +39,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
             role=data["role"],
             name=data["name"],
             expires_at=data.get("expires_at"),
-            created_by=request.user,
+            actor=request_actor(request),
         )
         token.token = raw  # for the one answer that shows it
         return Response(s.TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
@@ -46,14 +47,14 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         """Revoke the token: it stops working at once (the row stays, with its revocation date)."""
-        token_revoke(token=self.get_object())
+        token_revoke(token=self.get_object(), actor=request_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=s.TokenSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         """Revoke the token and answer it (revoking twice keeps the first date)."""
-        return Response(s.TokenSerializer(token_revoke(token=self.get_object())).data)
+        return Response(s.TokenSerializer(token_revoke(token=self.get_object(), actor=request_actor(request))).data)
 
 
 class AccountViewSet(
