@@ -249,9 +249,9 @@ def test_export_answers_whoever_asks_for_json_lines(log):
     client = log.clients["alpha"]
     ok = client.get("/api/audit/export", {"channel": "portal"}, HTTP_ACCEPT="application/x-ndjson")
     assert ok.status_code == 200 and [line["id"] for line in _lines(ok)] == ids_of(log, "e4")
-    refused = client.get("/api/audit/export", {"channel": "fax"}, HTTP_ACCEPT="application/x-ndjson")
-    assert refused.status_code == 400
-    assert json.loads(refused.content)["fields"] == {"channel": ['"fax" is not a valid choice.']}
+    refused = client.get("/api/audit/export", {"channel": "fax", "format": "jsonl"}, HTTP_ACCEPT="application/x-ndjson")
+    assert refused.status_code == 400 and refused["Content-Type"] == "application/json"
+    assert refused.json()["fields"] == {"channel": ['"fax" is not a valid choice.']}
 
 
 # -- CertMate's /api/activity --------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from apps.accounts.models import Role
 from certmate.actors import Channel
@@ -114,18 +113,10 @@ class AuditPagination(OptionalPagination):
         return self.paged_schema(schema)
 
 
-class JSONLinesRenderer(BaseRenderer):
-    """Lets a client ask for JSON lines (Accept: application/x-ndjson); an error is then one JSON line."""
-
-    media_type = JSON_LINES
-    format = "jsonl"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return b"" if data is None else JSONRenderer().render(data) + b"\n"
-
-
 class AuditAPIView(TenantAPIMixin, GenericAPIView):
-    queryset = AuditEvent.objects.none()  # the selector reads the events; this names the model for the schema
+    # The selector reads the events; these name the model and its shape for the schema.
+    queryset = AuditEvent.objects.none()
+    serializer_class = AuditEventSerializer
 
     def filters(self) -> dict:
         return self.validated(AuditFilterSerializer, self.request.query_params)
@@ -135,11 +126,11 @@ class AuditAPIView(TenantAPIMixin, GenericAPIView):
 class AuditListView(AuditAPIView):
     required_roles = {"GET": Role.OPERATOR}
     pagination_class = AuditPagination
-    serializer_class = AuditEventSerializer
 
     @extend_schema(
         operation_id="audit_list",
         parameters=[AuditFilterSerializer],
+        responses=AuditEventSerializer(many=True),
         description="The tenant's audit log, newest first, a page at a time (100 unless limit/offset or "
         "page/page_size say otherwise; at most 500). Admins and operators.",
     )
@@ -159,7 +150,11 @@ def _streamed_in(schema: str, lines):
 class AuditExportView(AuditAPIView):
     required_roles = {"GET": Role.ADMIN}
     pagination_class = None
-    renderer_classes = [JSONRenderer, JSONLinesRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        # The lines are answered whatever Accept (or ?format=) asks for; an error is the API's JSON.
+        renderer = self.get_renderers()[0]
+        return renderer, renderer.media_type
 
     @extend_schema(
         operation_id="audit_export",
@@ -167,8 +162,8 @@ class AuditExportView(AuditAPIView):
         responses={
             (200, JSON_LINES): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="One event per line, oldest first, as /api/audit shows it (time in UTC with "
-                "microseconds), with prev_hash and hash.",
+                description="One event per line, oldest first, with the fields of /api/audit (the time in UTC "
+                "with microseconds, as the hash covers it): each line's hash can be recomputed from the line.",
             )
         },
         description="The events matching the filters as JSON lines, streamed (any size). Admins.",
