@@ -58,11 +58,29 @@ def one_write(*, audited: bool, value: int, actor) -> None:
             )
 
 
-def per_write(writes: int) -> dict[bool, float]:
-    """Median seconds per write, without (False) and with (True) recording the event."""
+def statements(actor) -> dict[bool, int]:
+    """SQL statements one write sends, without and with its event (round trips: what a write's time
+    mostly is, and what does not vary with the machine's load)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counted = {}
+    for audited in (False, True):
+        with CaptureQueriesContext(connection) as captured:
+            one_write(audited=audited, value=25, actor=actor)
+        counted[audited] = len(captured.captured_queries)
+    return counted
+
+
+def bench_actor():
     from certmate.actors import Actor, Channel
 
-    actor = Actor(channel=Channel.API, name="ops@bench.example", ip_address="192.0.2.10", user_agent="bench/1.0")
+    return Actor(channel=Channel.API, name="ops@bench.example", ip_address="192.0.2.10", user_agent="bench/1.0")
+
+
+def per_write(writes: int) -> dict[bool, float]:
+    """Median seconds per write, without (False) and with (True) recording the event."""
+    actor = bench_actor()
     per_round = max(1, writes // ROUNDS)
     for number in range(50):  # warm-up: connections, caches, the first events of the chain
         one_write(audited=number % 2 == 0, value=20 + number % 10, actor=actor)
@@ -166,6 +184,7 @@ def main() -> int:
         with tenant_context(tenant):
             TenantSettings.load()  # the row the measured writes change
             writes = per_write(args.writes)
+            counts = statements(bench_actor())
             inserted = insert_chain(args.events)
             print(f"inserted {args.events} chained events in {inserted:.1f} s (COPY)", file=sys.stderr)
             read_only()  # warm the caches alike for both
@@ -190,6 +209,7 @@ def main() -> int:
     print(f"  row update in a transaction (baseline):        {plain * 1e6:8.0f} µs")
     print(f"  the same write recording its audit event:      {audited * 1e6:8.0f} µs")
     print(f"  overhead: {(audited - plain) * 1e6:.0f} µs per write, ratio {audited / plain:.2f}x")
+    print(f"  SQL statements per write: {counts[False]} without the event, {counts[True]} with it")
     print(f"\naudit_verify over {report.checked} events (median of 3):")
     print(f"  reading the rows without hashing (baseline):  {read_s:8.2f} s")
     rate = report.checked / verify_s
