@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 
-from apps.accounts import admin_acme, admin_signin, admin_sso, admin_tokens, admin_users  # noqa: F401  (their pages)
+from apps.accounts import (  # noqa: F401  (their pages)
+    admin_acme,
+    admin_audit,
+    admin_signin,
+    admin_sso,
+    admin_tokens,
+    admin_users,
+)
 from apps.accounts.models import Domain, Tenant
 from apps.accounts.sites import tenant_admin_site
 

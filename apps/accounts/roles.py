@@ -13,12 +13,15 @@ from apps.accounts.models import Role
 # App labels whose models tenant users work with, and which actions each role gets on them.
 VIEW_APPS = ("certificates", "storage")
 OPERATE_APPS = ("certificates",)
+# Read-only for operators and admins (its admin page and /api/audit alike); no role may change it.
+AUDIT_APPS = ("audit",)
 
 
 def role_permissions(role: Role):
     perms = Permission.objects.filter(content_type__app_label__in=VIEW_APPS, codename__startswith="view_")
     if role in (Role.OPERATOR, Role.ADMIN):
         perms = perms | Permission.objects.filter(content_type__app_label__in=OPERATE_APPS)
+        perms = perms | Permission.objects.filter(content_type__app_label__in=AUDIT_APPS, codename__startswith="view_")
     if role == Role.ADMIN:
         perms = perms | Permission.objects.filter(content_type__app_label__in=("accounts", "auth", "storage"))
     return perms.exclude(content_type__model__in=("tenant", "domain"))

@@ -19,11 +19,12 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from certmate.actors import Actor
-from certmate.audit.chain import CHAINED_FIELDS, GENESIS, link
+from certmate.audit.chain import CHAINED_FIELDS, GENESIS, TIMESTAMP_SQL, link, link_row
 from certmate.audit.models import AuditEvent
 
 _AUDIT_LOCK = 0x4155  # "AU": appending to this tenant's audit chain
 _VALUE_LENGTH = 500  # a recorded value longer than this is cut (the record says what changed, not all of it)
+_LAST_HASH = 'SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1'
 SECRET_CHANGED = "changed"  # noqa: S105 - what the log says instead of a secret
 
 
@@ -85,7 +86,6 @@ def _object_fields(target: models.Model | None, object_type: str, object_id: Any
     }
 
 
-@transaction.atomic
 def audit_record(
     *,
     actor: Actor,
@@ -99,6 +99,13 @@ def audit_record(
     """Append one event to this tenant's audit chain, in the caller's transaction."""
     if not isinstance(actor, Actor):
         raise TypeError(f"audit_record needs an Actor, not {type(actor).__name__}")
+    with transaction.atomic(savepoint=False):
+        return _append(actor, action, _object_fields(target, object_type, object_id, object_name), changes)
+
+
+def _append(actor: Actor, action: str, object_fields: dict[str, str], changes: Mapping[str, Any] | None) -> AuditEvent:
+    # No savepoint of its own (two statements fewer per write): an event that fails to append fails the
+    # caller's transaction, which is what an audited write must do anyway.
     schema = connection.schema_name
     fields = {
         "tenant": schema,
@@ -107,7 +114,7 @@ def audit_record(
         "actor_name": (actor.name or "")[:254],
         "channel": str(actor.channel),
         "action": action[:80],
-        **_object_fields(target, object_type, object_id, object_name),
+        **object_fields,
         # Through JSON once, so the hash covers exactly what the database gives back.
         "changes": json.loads(json.dumps(_json_safe(dict(changes or {})))),
         "ip_address": actor.ip_address or "",
@@ -116,11 +123,13 @@ def audit_record(
     }
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_AUDIT_LOCK, schema])
+        # Read after the lock (its own statement, so its own snapshot): the last event committed before.
+        cursor.execute(_LAST_HASH)
+        previous = cursor.fetchone()
     event = AuditEvent(**fields)
     # The time is taken under the lock, so the chain's order is also the order of its times.
     event.created_at = timezone.now()
-    previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    event.prev_hash = previous or GENESIS
+    event.prev_hash = previous[0] if previous else GENESIS
     event.hash = link(event.prev_hash, {name: getattr(event, name) for name in CHAINED_FIELDS})
     event.save(force_insert=True)
     return event
@@ -142,22 +151,39 @@ class ChainReport:
         return self.broken_id is None
 
 
+# Every event of the schema in chain order, as text where the hash needs text: the time formatted by
+# PostgreSQL exactly as ``timestamp()`` formats it, the changes as JSON (parsed, then re-encoded).
+_READ_AS = {"created_at": TIMESTAMP_SQL.format(column='"created_at"'), "changes": '"changes"::text'}
+CHAIN_ROWS_SQL = "SELECT {} FROM audit_auditevent ORDER BY id".format(  # noqa: S608 - the model's own names
+    ", ".join(_READ_AS.get(name, f'"{name}"') for name in ("id", "prev_hash", "hash", *CHAINED_FIELDS))
+)
+_CHANGES_AT = CHAINED_FIELDS.index("changes")
+_JSON = json.JSONDecoder()
+
+
 def audit_verify(*, chunk_size: int = 5000) -> ChainReport:
-    """Walk this tenant's events in order, recomputing every hash; stop at the first broken link."""
+    """Walk this tenant's events in order, recomputing every hash; stop at the first broken link.
+
+    Rows come through a server-side cursor, ``chunk_size`` at a time and without the ORM's per-row
+    conversions (verifying 100,000 events is mostly hashing them): memory stays bounded."""
     expected_prev = GENESIS
     checked = 0
-    rows = AuditEvent.objects.order_by("id").values_list("id", "prev_hash", "hash", *CHAINED_FIELDS)
     schema = connection.schema_name
-    for event_id, prev_hash, stored_hash, *values in rows.iterator(chunk_size=chunk_size):
-        if prev_hash != expected_prev:
-            problem = (
-                f"event {event_id} does not follow the event before it: an event was removed, inserted or "
-                "reordered before it"
-            )
-            return ChainReport(schema, checked, event_id, problem, expected_prev)
-        if link(prev_hash, dict(zip(CHAINED_FIELDS, values, strict=True))) != stored_hash:
-            problem = f"event {event_id} was changed after it was recorded (its hash no longer matches)"
-            return ChainReport(schema, checked, event_id, problem, expected_prev)
-        expected_prev = stored_hash
-        checked += 1
+    # In a transaction: outside one the cursor would be WITH HOLD, copied whole on the server first.
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(CHAIN_ROWS_SQL)
+        while rows := cursor.fetchmany(chunk_size):
+            for event_id, prev_hash, stored_hash, *values in rows:
+                if prev_hash != expected_prev:
+                    problem = (
+                        f"event {event_id} does not follow the event before it: an event was removed, inserted "
+                        "or reordered before it"
+                    )
+                    return ChainReport(schema, checked, event_id, problem, expected_prev)
+                values[_CHANGES_AT] = _JSON.decode(values[_CHANGES_AT])
+                if link_row(prev_hash, values) != stored_hash:
+                    problem = f"event {event_id} was changed after it was recorded (its hash no longer matches)"
+                    return ChainReport(schema, checked, event_id, problem, expected_prev)
+                expected_prev = stored_hash
+                checked += 1
     return ChainReport(schema, checked, last_hash=expected_prev)

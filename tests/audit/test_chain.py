@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 from certmate.actors import Actor, Channel
 from certmate.audit.models import AuditEvent
 from certmate.audit.services import audit_changes, audit_record, audit_verify
+from tests.audit.tampering import behind_the_trigger
 
 pytestmark = pytest.mark.django_db
 
@@ -52,14 +53,6 @@ def test_rows_are_append_only_for_everyone(tenant_a):
         assert AuditEvent.objects.get(pk=event.pk).action == "thing.updated"
 
 
-def _behind_the_trigger(statement: str, params: list) -> None:
-    """What a database superuser can do: switch the trigger off for one statement."""
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
-        cursor.execute(statement, params)
-        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
-
-
 @pytest.mark.parametrize(
     ("statement", "problem"),
     [
@@ -73,7 +66,7 @@ def test_verify_finds_the_first_broken_link(tenant_a, statement, problem):
     with schema_context("alpha"):
         ids = list(AuditEvent.objects.order_by("-id").values_list("id", flat=True)[:4])[::-1]
         assert audit_verify().ok
-        _behind_the_trigger(statement, [ids[1]])
+        behind_the_trigger(statement, [ids[1]])
         report = audit_verify()
         assert not report.ok
         assert problem in report.problem
