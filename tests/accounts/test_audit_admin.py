@@ -50,7 +50,7 @@ def admin(client, tenant_a) -> Client:
 
 def user_client(tenant: Tenant, role: str) -> Client:
     with tenant_context(tenant):
-        user = user_create(email=f"{role}-audit@alpha.test", password=PASSWORD, role=role)
+        user = user_create(email=f"{role}-audit@alpha.test", password=PASSWORD, role=role, actor=Actor.command())
     return signed_in(Client(), user.email)
 
 

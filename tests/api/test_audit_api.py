@@ -45,8 +45,8 @@ def log(tenant_a: Tenant, tenant_b: Tenant, api_client) -> Log:
     # Clients first: whatever making their users and tokens records comes before the events below.
     clients = {"alpha": api_client(tenant_a, "admin"), "beta": api_client(tenant_b, "admin")}
     with tenant_context(tenant_a):
-        alice = user_create(email="alice@alpha.test", password=PASSWORD, role="operator")
-        bob = user_create(email="bob@alpha.test", password=PASSWORD, role="operator")
+        alice = user_create(email="alice@alpha.test", password=PASSWORD, role="operator", actor=Actor.command())
+        bob = user_create(email="bob@alpha.test", password=PASSWORD, role="operator", actor=Actor.command())
         token = {"token_prefix": "cm_abc", "ip_address": "198.51.100.1", "user_agent": "curl/8.5"}
         e1 = _record(
             Actor.for_user(alice, Channel.API, **token), "certificate.requested", "certificate", 11,
@@ -62,7 +62,7 @@ def log(tenant_a: Tenant, tenant_b: Tenant, api_client) -> Log:
         e4 = _record(portal, "certificate.renewal_failed", "certificate", 12, "api.alpha.test")
         t2 = timezone.now()
     with tenant_context(tenant_b):
-        beta_user = user_create(email="carol@beta.test", password=PASSWORD, role="admin")
+        beta_user = user_create(email="carol@beta.test", password=PASSWORD, role="admin", actor=Actor.command())
         beta_event = _record(
             Actor.for_user(beta_user, Channel.API), "certificate.requested", "certificate", 11, "www.beta.test"
         )
