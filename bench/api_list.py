@@ -68,10 +68,10 @@ def tenant_with_certificates(count: int) -> tuple[list[str], str]:
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
-    from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
     from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
     from apps.accounts.services.tokens import token_create
     from apps.accounts.services.users import user_create
+    from apps.certificates.acme.accounts import ca_account_create, dns_account_create
     from apps.certificates.models import Certificate, CertificateVersion
     from apps.certificates.parsing import certificate_facts
     from tests.factories import RFC2136, material

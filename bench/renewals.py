@@ -90,10 +90,10 @@ def main() -> int:
         from django.core.management import call_command
         from django_tenants.utils import tenant_context
 
-        from apps.accounts.services.acme_accounts import (
+        from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+        from apps.certificates.acme.accounts import (
             ca_account_ensure_registered,
         )
-        from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
         from apps.certificates.models import Job, JobStatus
         from apps.certificates.services.renewals import renewal_sweep_all
         from tests.e2e.issuance import accounts_for

@@ -12,12 +12,13 @@ from cryptography.hazmat.primitives import serialization
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import CaAccount, DnsAccount
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from apps.certificates.acme.runner import Issued
 from apps.certificates.models import (
+    CaAccount,
     Certificate,
     CertificateVersion,
+    DnsAccount,
     Job,
     JobOperation,
     JobStatus,

@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from apps.accounts import admin_acme, admin_signin, admin_sso, admin_tokens  # noqa: F401  (register their admin pages)
+from apps.accounts import admin_signin, admin_sso, admin_tokens  # noqa: F401  (register their admin pages)
 from apps.accounts.models import Domain, Tenant, User
 from apps.accounts.services.users import user_apply_role
 from apps.accounts.sites import tenant_admin_site

@@ -5,10 +5,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from apps.accounts.admin_acme import KEEP
 from apps.accounts.models import Role, SsoSettings
 from apps.accounts.services.sso import sso_settings_update, sso_settings_validate
-from apps.accounts.sites import tenant_admin_site
+from apps.accounts.sites import KEEP, tenant_admin_site
 from apps.accounts.sso.backends import CALLBACK_URL_NAME
 
 ROLE_FIELDS = {role.value: f"{role.value}_values" for role in Role}

@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
+from apps.certificates import admin_settings  # noqa: F401  (registers its admin page)
+from apps.certificates.acme import admin as acme_admin  # noqa: F401  (registers the ACME accounts' pages)
 from apps.certificates.models import Certificate, CertificateVersion, Job, KeyDownload, RenewalSweep
 from apps.certificates.services.certificates import certificate_delete
 from apps.certificates.services.requests import certificate_renew

@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount, DnsAccount
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
 from apps.accounts.services.users import user_create
 from apps.certificates.acme import runner
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import CaAccount, DnsAccount
 from tests.conftest import PASSWORD, TENANT_A
 
 HMAC = "c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw"  # base64url of 25 bytes
@@ -120,14 +120,14 @@ def test_admin_form_needs_the_eab_key_again_for_a_new_directory(tenant_a, admin_
         "eab_hmac_key": "",
         "trust_bundle": "",
     }
-    response = admin_client.post(f"/admin/accounts/caaccount/{account.pk}/change/", form, headers=HOST)
+    response = admin_client.post(f"/admin/certificates/caaccount/{account.pk}/change/", form, headers=HOST)
     page = response.content.decode()
     assert response.status_code == 200 and "needs the EAB HMAC key given again" in page and HMAC not in page
     with tenant_context(tenant_a):
         assert CaAccount.objects.get().directory_url == account.directory_url
     form["eab_kid"] = INJECTED_KID.replace("\n", "\r\n")
     form["eab_hmac_key"] = HMAC
-    response = admin_client.post(f"/admin/accounts/caaccount/{account.pk}/change/", form, headers=HOST)
+    response = admin_client.post(f"/admin/certificates/caaccount/{account.pk}/change/", form, headers=HOST)
     assert response.status_code == 200 and "EAB key id must be" in response.content.decode()
 
 
@@ -141,7 +141,7 @@ def test_a_new_dns_provider_needs_the_credentials_again(tenant_a, tenant_b, api_
     moved = api_client(tenant_a).patch(f"/api/dns-accounts/{account.pk}", {"provider": "digitalocean"}, format="json")
     assert moved.status_code == 400 and moved.json()["code"] == "credentials_required"
     form = {"name": "dns", "provider": "digitalocean", "credentials_json": "", "propagation_seconds": ""}
-    response = admin_client.post(f"/admin/accounts/dnsaccount/{account.pk}/change/", form, headers=HOST)
+    response = admin_client.post(f"/admin/certificates/dnsaccount/{account.pk}/change/", form, headers=HOST)
     assert response.status_code == 200 and "needs the credentials given again" in response.content.decode()
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):

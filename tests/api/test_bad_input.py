@@ -10,7 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver
 from django_tenants.utils import tenant_context
 
-from apps.accounts.services.acme_accounts import ca_account_create
+from apps.certificates.acme.accounts import ca_account_create
 from certmate.api.parsers import BoundedJSONParser
 
 TOO_DEEP = 33  # one level more than the API takes

@@ -13,9 +13,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount, TenantSettings
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
-from apps.certificates.models import Certificate, CertificateVersion, Job, JobStatus, KeyDownload
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import (
+    CaAccount,
+    Certificate,
+    CertificateVersion,
+    Job,
+    JobStatus,
+    KeyDownload,
+    TenantSettings,
+)
 from tests.factories import RFC2136, accounts, certificate_make, version_add
 
 CERTMATE_FIELDS = {

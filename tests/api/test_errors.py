@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount
-from apps.accounts.services.acme_accounts import ca_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.models import CaAccount
 from certmate.api.exceptions import ApiError, error_body
 
 

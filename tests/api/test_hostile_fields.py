@@ -13,9 +13,10 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import ApiToken, CaAccount, DnsAccount
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.accounts.models import ApiToken
 from apps.accounts.services.tokens import token_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import CaAccount, DnsAccount
 from tests.factories import certificate_make
 
 DEEP = 40  # deeper than the 32 levels the API takes

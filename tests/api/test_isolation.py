@@ -9,8 +9,8 @@ from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
 from apps.accounts.services.tokens import token_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from tests.api.conftest import host_of
 from tests.conftest import PUBLIC_HOST, TENANT_A, TENANT_B
 

@@ -6,9 +6,9 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import Role
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from tests.conftest import PASSWORD
 
 ADMIN, VIEWER, PUBLIC = Role.ADMIN, Role.VIEWER, None

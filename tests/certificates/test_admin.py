@@ -4,10 +4,10 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create, tenant_settings_update
-from apps.certificates.models import Certificate, Job
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import CaAccount, Certificate, DnsAccount, Job, TenantSettings
 from apps.certificates.services import certificate_request
+from apps.certificates.services.settings import tenant_settings_update
 from tests.conftest import PASSWORD, TENANT_A
 
 HOST = {"host": TENANT_A["domain"]}
@@ -28,7 +28,7 @@ def rfc2136(secret=TSIG):
 
 def test_eab_key_is_write_only(admin_client, tenant_a):
     response = admin_client.post(
-        "/admin/accounts/caaccount/add/",
+        "/admin/certificates/caaccount/add/",
         {"name": "digicert", "directory_url": "https://acme.digicert.com/v2/acme/directory/",
          "email": "pki@alpha.test", "eab_kid": "kid-7", "eab_hmac_key": HMAC, "trust_bundle": ""},
         headers=HOST,
@@ -40,12 +40,14 @@ def test_eab_key_is_write_only(admin_client, tenant_a):
         with connection.cursor() as cursor:
             cursor.execute("SELECT eab_hmac_key FROM accounts_caaccount WHERE id = %s", [account.pk])
             assert HMAC not in cursor.fetchone()[0]
-    page = admin_client.get(f"/admin/accounts/caaccount/{account.pk}/change/", headers=HOST).content.decode()
+    page = admin_client.get(f"/admin/certificates/caaccount/{account.pk}/change/", headers=HOST).content.decode()
     assert "kid-7" in page and HMAC not in page
     # Saving without typing the key again keeps it.
     form = {"name": "digicert", "directory_url": account.directory_url, "email": "pki@alpha.test",
             "eab_kid": "kid-7", "eab_hmac_key": "", "trust_bundle": ""}  # fmt: skip
-    assert admin_client.post(f"/admin/accounts/caaccount/{account.pk}/change/", form, headers=HOST).status_code == 302
+    assert (
+        admin_client.post(f"/admin/certificates/caaccount/{account.pk}/change/", form, headers=HOST).status_code == 302
+    )
     with tenant_context(tenant_a):
         assert CaAccount.objects.get(pk=account.pk).eab_hmac_key == HMAC
 
@@ -54,22 +56,22 @@ def test_dns_credentials_are_validated_and_never_shown(admin_client, tenant_a):
     import json
 
     bad = admin_client.post(
-        "/admin/accounts/dnsaccount/add/",
+        "/admin/certificates/dnsaccount/add/",
         {"name": "bind", "provider": "rfc2136", "credentials_json": json.dumps({"nameserver": "127.0.0.1"})},
         headers=HOST,
     )
     assert bad.status_code == 200
     assert "tsig_key is required" in bad.content.decode()
     ok = admin_client.post(
-        "/admin/accounts/dnsaccount/add/",
+        "/admin/certificates/dnsaccount/add/",
         {"name": "bind", "provider": "rfc2136", "credentials_json": json.dumps(rfc2136()), "propagation_seconds": "5"},
         headers=HOST,
     )
     assert ok.status_code == 302, ok.content.decode()[:3000]
     with tenant_context(tenant_a):
         account = DnsAccount.objects.get(name="bind")
-    listing = admin_client.get("/admin/accounts/dnsaccount/", headers=HOST).content.decode()
-    change = admin_client.get(f"/admin/accounts/dnsaccount/{account.pk}/change/", headers=HOST).content.decode()
+    listing = admin_client.get("/admin/certificates/dnsaccount/", headers=HOST).content.decode()
+    change = admin_client.get(f"/admin/certificates/dnsaccount/{account.pk}/change/", headers=HOST).content.decode()
     assert "tsig_secret" in listing
     assert TSIG not in listing and TSIG not in change
 
@@ -137,7 +139,7 @@ def test_one_tenants_accounts_and_certificates_are_not_the_others(client, tenant
     login = client.post("/admin/login/", {"username": TENANT_B["admin_email"], "password": PASSWORD}, headers=beta)
     assert login.status_code == 302
     for path in (
-        f"/admin/accounts/caaccount/{ca.pk}/change/",
+        f"/admin/certificates/caaccount/{ca.pk}/change/",
         f"/admin/certificates/certificate/{certificate.pk}/change/",
     ):
         response = client.get(path, headers=beta, follow=True)

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount
-from apps.accounts.services.acme_accounts import RegistrationError, ca_account_ensure_registered
-from apps.certificates.models import Certificate, Job, JobOperation, JobStatus
+from apps.certificates.acme.accounts import RegistrationError, ca_account_ensure_registered
+from apps.certificates.models import CaAccount, Certificate, Job, JobOperation, JobStatus
 from apps.certificates.services.jobs import job_run
 from tests.api.conftest import bearer_client
 from tests.factories import version_add

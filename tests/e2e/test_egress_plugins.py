@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import DnsAccount
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
-from apps.certificates.models import JobStatus
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import DnsAccount, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from tests.e2e.issuance import unique
 from tests.egress import LOOPBACK_NAME, Listener, http_reply

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import DnsAccount
-from apps.accounts.services.acme_accounts import dns_account_create
 from apps.certificates.acme import runner
+from apps.certificates.acme.accounts import dns_account_create
 from apps.certificates.acme.providers import _write_private
-from apps.certificates.models import Certificate, JobStatus
+from apps.certificates.models import Certificate, DnsAccount, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from tests.e2e.issuance import accounts_for, unique
 

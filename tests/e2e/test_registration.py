@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount
-from apps.accounts.services.acme_accounts import ca_account_ensure_registered, ca_account_update
+from apps.certificates.acme.accounts import ca_account_ensure_registered, ca_account_update
+from apps.certificates.models import CaAccount
 from tests.concurrency import run_together
 from tests.e2e.issuance import accounts_for
 

@@ -1,4 +1,5 @@
-"""Accounts endpoints under /api/ on tenant hosts (no trailing slashes, like the certificate endpoints)."""
+"""Token and single sign-on endpoints under /api/ on tenant hosts (no trailing slashes, like the certificate
+endpoints)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
@@ -7,12 +8,8 @@ from apps.accounts.api import sso, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", views.TokenViewSet, basename="api-token")
-router.register("ca-accounts", views.CaAccountViewSet, basename="api-ca-account")
-router.register("dns-accounts", views.DnsAccountViewSet, basename="api-dns-account")
 
 urlpatterns = [
-    path("dns-providers", views.DnsProviderListView.as_view(), name="api-dns-providers"),
-    path("settings", views.TenantSettingsView.as_view(), name="api-settings"),
     path("sso", sso.SsoSettingsView.as_view(), name="api-sso"),
     *router.urls,
 ]

@@ -6,8 +6,16 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from apps.accounts.models import CaAccount, DnsAccount, KeyType
+from apps.certificates.acme.models import CaAccount, DnsAccount
 from certmate.fields import EncryptedTextField
+
+
+class KeyType(models.TextChoices):
+    RSA2048 = "rsa2048", "RSA 2048"
+    RSA3072 = "rsa3072", "RSA 3072"
+    RSA4096 = "rsa4096", "RSA 4096"
+    EC256 = "ec256", "ECDSA P-256"
+    EC384 = "ec384", "ECDSA P-384"
 
 
 class CertificateKind(models.TextChoices):

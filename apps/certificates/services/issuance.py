@@ -13,12 +13,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apps.accounts.models import TenantSettings
-from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme import runner, untrusted
+from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme.failures import is_transient
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
-from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobStatus
+from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobStatus, TenantSettings
 from apps.certificates.parsing import certificate_facts
 from apps.certificates.services.leases import (
     JobAbandoned,

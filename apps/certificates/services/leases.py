@@ -13,10 +13,9 @@ from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
-from apps.accounts.models import CaAccount
 from apps.certificates.acme import untrusted
 from apps.certificates.acme.failures import retry_after
-from apps.certificates.models import Job, JobOperation, JobStatus
+from apps.certificates.models import CaAccount, Job, JobOperation, JobStatus
 from apps.certificates.services.requests import job_dispatch
 
 logger = logging.getLogger(__name__)

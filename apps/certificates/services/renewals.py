@@ -13,8 +13,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, tenant_context
 
-from apps.accounts.models import Tenant, TenantSettings
-from apps.certificates.models import Certificate, CertificateVersion, Job, JobStatus, RenewalSweep
+from apps.accounts.models import Tenant
+from apps.certificates.models import Certificate, CertificateVersion, Job, JobStatus, RenewalSweep, TenantSettings
 from apps.certificates.services.requests import CertificateRequestError, certificate_renew, job_dispatch
 from apps.storage.services import publications_retry_due
 

@@ -9,10 +9,20 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.accounts.models import CaAccount, DnsAccount, KeyType, TenantSettings, User
+from apps.accounts.models import User
 from apps.certificates.acme.providers import DnsPluginMissing, get_provider
 from apps.certificates.domains import domains_clean
-from apps.certificates.models import Certificate, CertificateKind, Job, JobOperation, RenewalSweep
+from apps.certificates.models import (
+    CaAccount,
+    Certificate,
+    CertificateKind,
+    DnsAccount,
+    Job,
+    JobOperation,
+    KeyType,
+    RenewalSweep,
+    TenantSettings,
+)
 from apps.certificates.selectors import job_open
 
 

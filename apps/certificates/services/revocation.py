@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme import runner
+from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme.failures import is_transient
 from apps.certificates.models import Certificate, CertificateVersion, Job, JobOperation, JobStatus
 from apps.certificates.selectors import job_open

@@ -9,8 +9,14 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.accounts.models import CA_PRESETS, KeyType, TenantSettings
-from apps.certificates.models import Certificate, CertificateKind, CertificateStatus
+from apps.certificates.models import (
+    CA_PRESETS,
+    Certificate,
+    CertificateKind,
+    CertificateStatus,
+    KeyType,
+    TenantSettings,
+)
 from apps.certificates.services.renewals import renew_at_for
 from certmate.api.fields import IntegerField
 

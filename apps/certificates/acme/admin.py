@@ -1,4 +1,4 @@
-"""The tenant's admin for CA accounts, DNS accounts and settings. Secrets are write-only."""
+"""The tenant's admin for ACME CA accounts and DNS accounts. Secrets are write-only."""
 
 import json
 
@@ -6,13 +6,11 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
-from apps.accounts.services.acme_accounts import ca_account_eab_kept, ca_directory_url, dns_credentials_kept
-from apps.accounts.sites import tenant_admin_site
+from apps.accounts.sites import KEEP, tenant_admin_site
 from apps.accounts.validators import validate_eab_hmac_key
+from apps.certificates.acme.accounts import ca_account_eab_kept, ca_directory_url, dns_credentials_kept
+from apps.certificates.acme.models import CaAccount, DnsAccount
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS, get_provider
-
-KEEP = "Leave empty to keep the stored value; it is never shown."
 
 
 class CaAccountForm(forms.ModelForm):
@@ -121,21 +119,3 @@ class DnsAccountAdmin(admin.ModelAdmin):
     @admin.display(description="stored credential keys")
     def stored_keys(self, obj):
         return ", ".join(sorted(obj.credentials)) or "—"
-
-
-@admin.register(TenantSettings, site=tenant_admin_site)
-class TenantSettingsAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "contact_email", "default_ca_account", "default_dns_account", "default_key_type")
-
-    def has_add_permission(self, request):
-        return not TenantSettings.objects.exists()
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if "renewal_threshold_days" in form.changed_data:
-            from apps.certificates.services.renewals import certificates_schedule_refresh
-
-            certificates_schedule_refresh()
-
-    def has_delete_permission(self, request, obj=None):
-        return False

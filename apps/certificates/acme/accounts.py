@@ -1,4 +1,4 @@
-"""CA accounts, DNS accounts and tenant settings of the current tenant."""
+"""The current tenant's ACME CA accounts (registered at their CA on first use) and DNS accounts."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, TenantSettings
 from apps.accounts.services.users import user_email_clean
 from apps.accounts.validators import validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme import runner
+from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, get_provider
 from certmate.egress import EgressRefused, check_url
 from certmate.locks import CA_ACCOUNT, session_lock, xact_lock_try
@@ -284,18 +284,3 @@ def dns_account_update(*, account: DnsAccount, **changes) -> DnsAccount:
 
 def dns_account_delete(*, account: DnsAccount) -> None:
     _delete_unless_used(account, f"DNS account {account}")
-
-
-@transaction.atomic
-def tenant_settings_update(**changes) -> TenantSettings:
-    settings = TenantSettings.load()
-    threshold_before = settings.renewal_threshold_days
-    for field, value in changes.items():
-        setattr(settings, field, value)
-    settings.full_clean()
-    settings.save()
-    if settings.renewal_threshold_days != threshold_before:
-        from apps.certificates.services.renewals import certificates_schedule_refresh
-
-        certificates_schedule_refresh()
-    return settings
