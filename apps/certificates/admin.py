@@ -99,7 +99,7 @@ class CertificateAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        from apps.certificates.services.renewals import certificates_schedule_refresh
+        from apps.certificates.services.due import certificates_schedule_refresh
 
         certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=obj.pk))
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from apps.accounts.sites import tenant_admin_site
 from apps.certificates.models import TenantSettings
-from apps.certificates.services.renewals import certificates_schedule_refresh
+from apps.certificates.services.due import certificates_schedule_refresh
 
 
 @admin.register(TenantSettings, site=tenant_admin_site)

@@ -2,8 +2,14 @@ from django.apps import AppConfig
 
 
 class CertificatesConfig(AppConfig):
-    """Certificates, their versions and jobs (tenant schema). Models arrive with ACME issuance."""
+    """Certificates, their versions and jobs, and the engines that issue them (tenant schema)."""
 
     name = "apps.certificates"
     label = "certificates"
     verbose_name = "Certificates"
+
+    def ready(self) -> None:
+        # The services send these tasks by name: registered here in every process (web, worker, command).
+        # A worker's start-up check of certbot's user is connected here too.
+        from apps.certificates import tasks  # noqa: F401
+        from apps.certificates.acme import worker  # noqa: F401

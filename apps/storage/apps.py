@@ -7,3 +7,8 @@ class StorageConfig(AppConfig):
     name = "apps.storage"
     label = "storage"
     verbose_name = "Storage"
+
+    def ready(self) -> None:
+        # The services send these tasks by name: registered here in every process (web, worker, command),
+        # so that sending one finds it (and a test's eager mode runs it).
+        from apps.storage import tasks  # noqa: F401

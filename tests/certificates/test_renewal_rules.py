@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.failures import is_transient, retry_after
-from apps.certificates.services.renewals import renew_at_for
+from apps.certificates.services.due import renew_at_for
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from apps.accounts.models import User
 from apps.certificates.models import CA_PRESETS, CaAccount, Certificate, DnsAccount
 from apps.certificates.selectors import certificate_list, job_open
-from apps.certificates.services.renewals import certificates_schedule_refresh
+from apps.certificates.services.due import certificates_schedule_refresh
 from apps.certificates.services.requests import CertificateRequestError, key_type_check
 from apps.storage.services import publication_withdraw
 

@@ -19,6 +19,7 @@ from apps.certificates.acme.failures import is_transient
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
 from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobStatus, TenantSettings
 from apps.certificates.parsing import certificate_facts
+from apps.certificates.services.due import certificate_renew_at
 from apps.certificates.services.leases import (
     JobAbandoned,
     JobAttemptError,
@@ -26,7 +27,6 @@ from apps.certificates.services.leases import (
     job_finish_failed,
     job_lease_extend,
 )
-from apps.certificates.services.renewals import certificate_renew_at
 from apps.certificates.signals import certificate_failed
 from apps.storage.services import publication_request
 

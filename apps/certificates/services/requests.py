@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -24,6 +25,11 @@ from apps.certificates.models import (
     TenantSettings,
 )
 from apps.certificates.selectors import job_open
+from apps.certificates.services.due import certificates_schedule_refresh
+
+# The task that runs any queued job (issue, renew, revoke), sent by name: apps.certificates.tasks calls
+# the services, so they do not import it back. The name stays for messages already queued.
+JOB_TASK = "apps.certificates.tasks.certificate_issue_task"
 
 
 class CertificateRequestError(ValidationError):
@@ -118,8 +124,6 @@ def certificate_request(
             certificate.renew_before_days = renew_before_days
         certificate.save()
         if certificate.current_version_id:
-            from apps.certificates.services.renewals import certificates_schedule_refresh
-
             certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=certificate.pk))
         return job_queue(certificate=certificate, operation=operation, requested_by=requested_by)
 
@@ -182,12 +186,10 @@ def job_queue(*, certificate: Certificate, operation: str, countdown: float = 0,
 def job_dispatch(*, job_id: int, countdown: float = 0) -> None:
     """Send the job's task once the transaction commits, from this tenant's schema — captured now,
     since the commit may come after the caller has left the tenant."""
-    from apps.certificates.tasks import certificate_issue_task
-
     schema = connection.schema_name
 
     def send():
         with schema_context(schema):
-            certificate_issue_task.apply_async((job_id,), countdown=max(0.0, countdown))
+            current_app.signature(JOB_TASK, args=(job_id,)).apply_async(countdown=max(0.0, countdown))
 
     transaction.on_commit(send)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from apps.certificates.models import TenantSettings
-from apps.certificates.services.renewals import certificates_schedule_refresh
+from apps.certificates.services.due import certificates_schedule_refresh
 
 
 @transaction.atomic

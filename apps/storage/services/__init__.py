@@ -1,6 +1,4 @@
 from apps.storage.services.config import (
-    storage_backend,
-    storage_config_active,
     storage_config_set,
     storage_config_test,
     storage_config_validate,
@@ -16,6 +14,7 @@ from apps.storage.services.publishing import (
     publications_resync,
     publications_retry_due,
 )
+from apps.storage.services.targets import storage_backend, storage_config_active
 
 __all__ = [
     "MigrationReport",

@@ -15,9 +15,10 @@ from apps.certificates.models import Certificate
 from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
-from apps.storage.services.config import same_place, storage_backend, storage_config_active, storage_config_test
+from apps.storage.services.config import storage_config_test
 from apps.storage.services.config import storage_config_validate as _validate
 from apps.storage.services.publishing import publications_request_all
+from apps.storage.services.targets import same_place, storage_backend, storage_config_active
 
 
 @dataclass

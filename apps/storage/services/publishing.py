@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -19,7 +20,7 @@ from apps.certificates.models import Certificate, CertificateVersion
 from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
-from apps.storage.services.config import storage_backend, storage_config_active
+from apps.storage.services.targets import storage_backend, storage_config_active
 from certmate.locks import PUBLISH, STORAGE_SLOT, one_slot_of, session_lock
 
 logger = logging.getLogger(__name__)
@@ -27,15 +28,18 @@ logger = logging.getLogger(__name__)
 _LOCK_WAIT_SECONDS = 120
 
 
+# The tasks, sent by name: apps.storage.tasks calls these services, so they do not import it back.
+PUBLISH_TASK = "apps.storage.tasks.publication_publish_task"
+WITHDRAW_TASK = "apps.storage.tasks.storage_withdraw_task"
+
+
 def _dispatch(publication_id: int, countdown: float = 0) -> None:
     """Send the publish task once the transaction commits, from this tenant's schema (captured now)."""
-    from apps.storage.tasks import publication_publish_task
-
     schema = connection.schema_name
 
     def send():
         with schema_context(schema):
-            publication_publish_task.apply_async((publication_id,), countdown=max(0.0, countdown))
+            current_app.signature(PUBLISH_TASK, args=(publication_id,)).apply_async(countdown=max(0.0, countdown))
 
     # robust: a broker that is down must not break the commit hooks of the issuance that stored the
     # version; the sweep sends lost publishes again (publications_retry_due).
@@ -274,12 +278,10 @@ def publication_withdraw_now(*, kind: str, identifier: str) -> bool:
 
 def publication_withdraw(*, kind: str, identifier: str) -> None:
     """Remove a deleted certificate's material from the active target, in the background with retries."""
-    from apps.storage.tasks import storage_withdraw_task
-
     schema = connection.schema_name
 
     def send():
         with schema_context(schema):
-            storage_withdraw_task.delay(kind, identifier)
+            current_app.signature(WITHDRAW_TASK, args=(kind, identifier)).apply_async()
 
     transaction.on_commit(send)

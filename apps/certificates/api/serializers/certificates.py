@@ -17,7 +17,7 @@ from apps.certificates.models import (
     KeyType,
     TenantSettings,
 )
-from apps.certificates.services.renewals import renew_at_for
+from apps.certificates.services.due import renew_at_for
 from certmate.api.fields import IntegerField
 
 CERTMATE_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"  # CertMate's expiry_date, in UTC
