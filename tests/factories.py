@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.certificates.acme.accounts import ca_account_create, dns_account_create
-from apps.certificates.acme.runner import Issued
+from apps.certificates.issued import Issued
 from apps.certificates.models import (
     CaAccount,
     Certificate,

@@ -181,3 +181,27 @@ def test_no_module_is_part_of_an_import_cycle():
     found = cycles(graph)
     message = "\n".join(describe(component, graph) for component in found)
     assert not found, f"modules that import each other (directly or through others):\n{message}"
+
+
+# Code shared by every engine: it reaches an engine through apps.certificates.engines, never directly.
+ENGINE_NEUTRAL = (
+    "apps.certificates.api.serializers.certificates",
+    "apps.certificates.selectors",
+    "apps.certificates.services.due",
+    "apps.certificates.services.issuance",
+    "apps.certificates.services.jobs",
+    "apps.certificates.services.leases",
+    "apps.certificates.services.renewals",
+    "apps.certificates.services.revocation",
+)
+
+
+def test_shared_code_reaches_engines_only_through_their_interface():
+    graph = module_graph()
+    found = sorted(
+        f"{module} -> {target}"
+        for module in ENGINE_NEUTRAL
+        for target in graph[module]
+        if target.startswith("apps.certificates.acme")
+    )
+    assert not found, f"shared code imports an engine directly: {found}"

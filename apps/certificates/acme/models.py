@@ -57,6 +57,11 @@ class CaAccount(models.Model):
     def has_eab(self) -> bool:
         return bool(self.eab_kid and self.eab_hmac_key)
 
+    @property
+    def preset(self) -> str | None:
+        """The CA preset whose directory this account uses (letsencrypt, zerossl, ...), if any."""
+        return next((key for key, (_, url) in CA_PRESETS.items() if url == self.directory_url), None)
+
 
 class DnsAccount(models.Model):
     """Credentials for one account at a DNS provider (several per provider, one default each)."""

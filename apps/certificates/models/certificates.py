@@ -67,6 +67,12 @@ class Certificate(models.Model):
         """Every name the certificate covers, the identifier first."""
         return [self.identifier, *self.san_domains]
 
+    @property
+    def issuer(self) -> CaAccount | None:
+        """Who issues it, whatever the engine (see apps.certificates.engines): its ACME CA account today,
+        a private CA next; None while it names none. ca_account, dns_account and challenge are ACME's."""
+        return self.ca_account
+
 
 class CertificateVersion(models.Model):
     """One issuance: what the certificate itself says, parsed, plus its material."""
