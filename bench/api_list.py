@@ -74,12 +74,13 @@ def tenant_with_certificates(count: int) -> tuple[list[str], str]:
     from apps.certificates.acme.accounts import ca_account_create, dns_account_create
     from apps.certificates.models import Certificate, CertificateVersion
     from apps.certificates.parsing import certificate_facts
+    from certmate.actors import Actor
     from tests.factories import RFC2136, material
 
     with contextlib.redirect_stdout(io.StringIO()):  # migrations print what they apply
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         tenant_ensure_public(domains=["localhost"])
-        tenant = tenant_create(slug="apibench", domain=HOST)
+        tenant = tenant_create(slug="apibench", domain=HOST, actor=Actor.command())
     names = [f"host{number:05}.bench.example" for number in range(count)]
     issued = material([names[0]])  # one real certificate's material, stored in every row
     facts = certificate_facts(issued.cert_pem).__dict__
@@ -115,8 +116,10 @@ def tenant_with_certificates(count: int) -> tuple[list[str], str]:
         Certificate.objects.update(current_version_id=Subquery(current))
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # as autovacuum would soon after a bulk load
-        user = user_create(email="ops@apibench.localhost", password=secrets.token_urlsafe(16), role="operator")
-        _, token = token_create(user=user, role="operator", name="bench")
+        user = user_create(
+            email="ops@apibench.localhost", password=secrets.token_urlsafe(16), role="operator", actor=Actor.command()
+        )
+        _, token = token_create(user=user, role="operator", name="bench", actor=Actor.command())
     return names, token
 
 

@@ -175,12 +175,15 @@ def full_order(tenant, ca, dns, worker: CeleryWorker, name: str, key_type: str) 
 
     from apps.certificates.models import Job, JobStatus
     from apps.certificates.services.requests import certificate_request
+    from certmate.actors import Actor
 
     cpu_before = worker_cpu(worker)
     with tenant_context(tenant):
         requested_at = time.time()
         started = time.perf_counter()
-        job = certificate_request(identifier=name, key_type=key_type, ca_account=ca, dns_account=dns)
+        job = certificate_request(
+            identifier=name, key_type=key_type, ca_account=ca, dns_account=dns, actor=Actor.command(name="bench")
+        )
         deadline = started + ORDER_TIMEOUT
         while True:
             job = Job.objects.get(pk=job.pk)
@@ -377,13 +380,14 @@ def main() -> int:
         from django.core.management import call_command
 
         from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+        from certmate.actors import Actor
         from tests.e2e.issuance import accounts_for
 
         print(f"database {url.split('/')[3].split('?')[0]}, broker: {broker}", file=sys.stderr)
         with contextlib.redirect_stdout(io.StringIO()):  # migrations print what they apply
             call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
             tenant_ensure_public(domains=["localhost"])
-            tenant = tenant_create(slug="bench", domain="bench.localhost")
+            tenant = tenant_create(slug="bench", domain="bench.localhost", actor=Actor.command())
         # The same accounts the end-to-end tests use; DNS propagation 1 s, as the bare run's.
         ca, dns = accounts_for(tenant, pebble, bind9)
 

@@ -96,6 +96,7 @@ def main() -> int:
         )
         from apps.certificates.models import Job, JobStatus
         from apps.certificates.services.renewals import renewal_sweep_all
+        from certmate.actors import Actor
         from tests.e2e.issuance import accounts_for
 
         with contextlib.redirect_stdout(io.StringIO()):
@@ -105,7 +106,7 @@ def main() -> int:
         per_tenant = -(-len(names) // args.tenants)
         tenants = []
         for number in range(args.tenants):
-            tenant = tenant_create(slug=f"renew{number}", domain=f"renew{number}.localhost")
+            tenant = tenant_create(slug=f"renew{number}", domain=f"renew{number}.localhost", actor=Actor.command())
             ca, dns = accounts_for(tenant, pebble, bind9)
             with tenant_context(tenant):
                 ca_account_ensure_registered(ca_account_id=ca.pk)  # not part of what is timed

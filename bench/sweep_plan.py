@@ -85,6 +85,7 @@ def main() -> int:
 
         from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
         from apps.certificates.services.renewals import certificates_due
+        from certmate.actors import Actor
 
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         tenant_ensure_public(domains=["localhost"])
@@ -92,7 +93,7 @@ def main() -> int:
         tenants, expected = [], 0
         started = time.perf_counter()
         for number in range(args.tenants):
-            tenant = tenant_create(slug=f"s{number:03d}", domain=f"s{number:03d}.bench.test")
+            tenant = tenant_create(slug=f"s{number:03d}", domain=f"s{number:03d}.bench.test", actor=Actor.command())
             with tenant_context(tenant):
                 expected += fill(tenant, args.per_tenant, args.due_share, now)
             tenants.append(tenant)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import os
 import statistics
@@ -82,20 +83,22 @@ def main() -> int:
         from django.test import override_settings
 
         from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+        from certmate.actors import Actor
 
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         tenant_ensure_public(domains=["localhost"])
 
         started = time.perf_counter()
         for number in range(args.tenants):
-            tenant_create(slug=f"t{number:04d}", domain=f"t{number:04d}.bench.test")
+            tenant_create(slug=f"t{number:04d}", domain=f"t{number:04d}.bench.test", actor=Actor.command())
             if (number + 1) % 50 == 0:
                 print(f"  {number + 1}/{args.tenants} tenants created", file=sys.stderr)
         fill_seconds = time.perf_counter() - started
 
-        clone = [timed(tenant_create, f"clone_{i}") for i in range(args.samples)]
+        create = functools.partial(tenant_create, actor=Actor.command())
+        clone = [timed(create, f"clone_{i}") for i in range(args.samples)]
         with override_settings(TENANT_CREATION_FAKES_MIGRATIONS=False, TENANT_BASE_SCHEMA=None):
-            plain = [timed(tenant_create, f"plain_{i}") for i in range(args.samples)]
+            plain = [timed(create, f"plain_{i}") for i in range(args.samples)]
     finally:
         from django.db import connections
 

@@ -6,8 +6,11 @@ import os
 
 from tenant_schemas_celery.app import CeleryApp
 
+from certmate.broker import use_whole_message_transport
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certmate.settings.dev")
 
+use_whole_message_transport()
 app = CeleryApp("certmate")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -5,6 +5,7 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
 from apps.accounts.models import Tenant
+from certmate.actors import Actor
 
 TENANT_A = {"slug": "alpha", "domain": "alpha.test", "admin_email": "admin@alpha.test"}
 TENANT_B = {"slug": "beta", "domain": "beta.test", "admin_email": "admin@beta.test"}
@@ -31,7 +32,7 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
         db_config = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"})
         tenant_ensure_public(domains=[PUBLIC_HOST, "testserver"])
         for spec in (TENANT_A, TENANT_B):
-            tenant_create(**spec, name=spec["slug"].title(), admin_password=PASSWORD)
+            tenant_create(**spec, name=spec["slug"].title(), admin_password=PASSWORD, actor=Actor.command())
     yield
     with django_db_blocker.unblock():
         teardown_databases(db_config, verbosity=request.config.option.verbose)
@@ -81,7 +82,7 @@ def fresh_tenant(live_db):
     def make(*, admin: bool = False):
         slug = f"r{uuid.uuid4().hex[:10]}"
         login = {"admin_email": f"admin@{slug}.test", "admin_password": PASSWORD} if admin else {}
-        made.append(tenant_create(slug=slug, domain=f"{slug}.test", **login))
+        made.append(tenant_create(slug=slug, domain=f"{slug}.test", **login, actor=Actor.command()))
         return made[-1]
 
     yield make

@@ -24,9 +24,11 @@ from apps.certificates.models import (
     JobStatus,
 )
 from apps.certificates.services.issuance import version_make_current
+from certmate.actors import Actor
 
 ROOT = trustme.CA()
 INTERMEDIATE = ROOT.create_child_ca()
+TEST_ACTOR = Actor.command(name="tests")  # who acts when a test calls a service directly
 RFC2136 = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
 
 
@@ -71,7 +73,7 @@ def version_add(certificate: Certificate, *, rsa: bool = False, days: int = 90, 
     made = material(certificate.names, rsa=rsa, days=days, **options)
     issued = Issued(made.cert_pem, made.chain_pem, made.fullchain_pem, made.key_pem, output="")
     with transaction.atomic():
-        version = version_make_current(certificate=certificate, issued=issued)
+        version = version_make_current(certificate=certificate, issued=issued, actor=Actor.system("worker"))
     certificate.refresh_from_db()
     certificate.current_version = version  # cached: tests read it outside the tenant's schema
     Job.objects.create(

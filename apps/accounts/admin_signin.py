@@ -7,14 +7,15 @@ from django.contrib import admin
 
 from apps.accounts.services.signin import signin_attempts_delete
 from apps.accounts.sites import tenant_admin_site
+from certmate.admin_services import admin_actor
 
 
 class SigninAttemptAdmin(AccessAttemptAdmin):
     def delete_model(self, request, obj):
-        signin_attempts_delete(attempts=AccessAttempt.objects.filter(pk=obj.pk), actor=request.user.get_username())
+        signin_attempts_delete(attempts=AccessAttempt.objects.filter(pk=obj.pk), actor=admin_actor(request))
 
     def delete_queryset(self, request, queryset):
-        signin_attempts_delete(attempts=queryset, actor=request.user.get_username())
+        signin_attempts_delete(attempts=queryset, actor=admin_actor(request))
 
 
 admin.site.unregister(AccessAttempt)  # axes' own registration, replaced to unlock through the service

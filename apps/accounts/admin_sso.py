@@ -2,19 +2,19 @@
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from apps.accounts.models import Role, SsoSettings
-from apps.accounts.services.sso import sso_settings_update, sso_settings_validate
+from apps.accounts.services.sso import sso_settings_update
 from apps.accounts.sites import KEEP, tenant_admin_site
 from apps.accounts.sso.backends import CALLBACK_URL_NAME
+from certmate.admin_services import ServiceAdmin, ServiceForm
 
 ROLE_FIELDS = {role.value: f"{role.value}_values" for role in Role}
 SETTINGS_FIELDS = ["enabled", "name", "issuer", "client_id", "client_secret", "scopes", "role_claim", "sso_only"]
 
 
-class SsoSettingsForm(forms.ModelForm):
+class SsoSettingsForm(ServiceForm):
     client_secret = forms.CharField(required=False, widget=forms.PasswordInput, help_text=KEEP)
     admin_values = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     operator_values = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -43,16 +43,15 @@ class SsoSettingsForm(forms.ModelForm):
             role: [line.strip() for line in cleaned[field].splitlines() if line.strip()]
             for role, field in ROLE_FIELDS.items()
         }
-        try:
-            sso_settings_validate(current=self.instance, values=self.settings_values)
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                self.add_error(field if field in self.fields else None, messages)
         return cleaned
+
+    def apply(self, actor):
+        # The service checks every value (a refusal becomes this form's errors) against the stored row.
+        return sso_settings_update(values=self.settings_values, actor=actor)
 
 
 @admin.register(SsoSettings, site=tenant_admin_site)
-class SsoSettingsAdmin(admin.ModelAdmin):
+class SsoSettingsAdmin(ServiceAdmin):
     form = SsoSettingsForm
     list_display = ("__str__", "enabled", "issuer", "client_id", "sso_only", "updated_at")
     readonly_fields = ("updated_at",)
@@ -63,12 +62,5 @@ class SsoSettingsAdmin(admin.ModelAdmin):
         form.base_fields["client_id"].help_text = f"Register {redirect_uri} as the redirect URI at the provider."
         return form
 
-    def save_model(self, request, obj, form, change):
-        saved = sso_settings_update(values=form.settings_values)
-        obj.pk = saved.pk
-
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not SsoSettings.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False

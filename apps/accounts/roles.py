@@ -15,6 +15,8 @@ from apps.accounts.models import Role
 VIEW_APPS = ("certificates", "storage")
 OPERATE_APPS = ("certificates",)
 ADMIN_APPS = ("accounts", "auth", "storage")
+# Read-only for operators and admins (its admin page and /api/audit alike); no role may change it.
+AUDIT_APPS = ("audit",)
 # What only admins see and change in the admin, whatever its app: the accounts and defaults issuing uses.
 ADMIN_ONLY_MODELS = Q(
     content_type__app_label="certificates", content_type__model__in=("caaccount", "dnsaccount", "tenantsettings")
@@ -25,6 +27,7 @@ def role_permissions(role: Role):
     perms = Permission.objects.filter(content_type__app_label__in=VIEW_APPS, codename__startswith="view_")
     if role in (Role.OPERATOR, Role.ADMIN):
         perms = perms | Permission.objects.filter(content_type__app_label__in=OPERATE_APPS)
+        perms = perms | Permission.objects.filter(content_type__app_label__in=AUDIT_APPS, codename__startswith="view_")
     if role != Role.ADMIN:
         return perms.exclude(ADMIN_ONLY_MODELS)
     perms = perms | Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)

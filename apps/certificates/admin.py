@@ -1,13 +1,16 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 
 from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
-from apps.certificates import admin_settings  # noqa: F401  (registers its admin page)
-from apps.certificates.acme import admin as acme_admin  # noqa: F401  (registers the ACME accounts' pages)
-from apps.certificates.models import Certificate, CertificateVersion, Job, KeyDownload, RenewalSweep
-from apps.certificates.services.certificates import certificate_delete
+from apps.certificates import admin_events, admin_settings  # noqa: F401  (their pages)
+from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
+from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
+from apps.certificates.services.certificates import certificate_delete, certificate_update
 from apps.certificates.services.requests import certificate_renew
+from certmate.actors import Actor
+from certmate.admin_services import ServiceAdmin, ServiceForm, admin_actor
 
 
 def _published(version) -> str:
@@ -23,7 +26,15 @@ def _is_admin(request) -> bool:
     return getattr(request.user, "role", None) == Role.ADMIN
 
 
-class VersionInline(admin.TabularInline):
+class ViewOnly:
+    """Shown, never saved: versions and jobs change only through the services (issuance, renewal,
+    revocation), so their pages and inlines have no save at all."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class VersionInline(ViewOnly, admin.TabularInline):
     model = CertificateVersion
     fields = (
         "number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "revoked_at", "published",
@@ -44,7 +55,7 @@ class VersionInline(admin.TabularInline):
         return _published(obj)
 
 
-class JobInline(admin.TabularInline):
+class JobInline(ViewOnly, admin.TabularInline):
     model = Job
     fields = ("operation", "status", "created_at", "started_at", "finished_at", "error")
     readonly_fields = fields
@@ -53,8 +64,28 @@ class JobInline(admin.TabularInline):
     max_num = 0
 
 
+class CertificateForm(ServiceForm):
+    """How a certificate is issued and renewed, saved by certificate_update: a change it refuses (the
+    key type or an account while a job is open) is a form error, as the API's 409 is."""
+
+    class Meta:
+        model = Certificate
+        fields = ("key_type", "ca_account", "dns_account", "auto_renew", "renew_before_days")
+
+    def apply(self, actor: Actor) -> Certificate:
+        values = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        return certificate_update(certificate=self.instance, actor=actor, **values)
+
+
+def _certificate_delete(*, obj: Certificate, actor: Actor) -> None:
+    # Through the service: it refuses while a job is open and withdraws the published copies.
+    certificate_delete(certificate=obj, actor=actor)
+
+
 @admin.register(Certificate, site=tenant_admin_site)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ServiceAdmin):
+    form = CertificateForm
+    delete_service = staticmethod(_certificate_delete)
     list_display = (
         "identifier",
         "kind",
@@ -80,28 +111,11 @@ class CertificateAdmin(admin.ModelAdmin):
     inlines = [VersionInline, JobInline]
     actions = ["renew_now"]
 
-    def delete_model(self, request, obj):
-        # Through the service: it refuses while a job is open and withdraws the published copies.
-        try:
-            certificate_delete(certificate=obj, deleted_by=request.user)
-        except ValidationError as exc:
-            self.message_user(request, f"{obj}: {'; '.join(exc.messages)}", messages.ERROR)
-
-    def delete_queryset(self, request, queryset):
-        for certificate in queryset:
-            self.delete_model(request, certificate)
-
     def get_deleted_objects(self, objs, request):
         # Versions and jobs go with their certificate through certificate_delete; nobody deletes those
         # records by hand, so their missing delete permission must not block this one.
         deleted, counts, _records, protected = super().get_deleted_objects(objs, request)
         return deleted, counts, set(), protected
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        from apps.certificates.services.due import certificates_schedule_refresh
-
-        certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=obj.pk))
 
     @admin.display(description="next renewal", ordering="renew_at")
     def next_renewal(self, obj):
@@ -115,7 +129,7 @@ class CertificateAdmin(admin.ModelAdmin):
     def renew_now(self, request, queryset):
         for certificate in queryset:
             try:
-                job, _ = certificate_renew(certificate=certificate, force=True, requested_by=request.user)
+                job, _ = certificate_renew(certificate=certificate, force=True, actor=admin_actor(request))
             except ValidationError as exc:
                 self.message_user(request, f"{certificate}: {'; '.join(exc.messages)}", messages.ERROR)
             else:
@@ -123,7 +137,7 @@ class CertificateAdmin(admin.ModelAdmin):
 
 
 @admin.register(CertificateVersion, site=tenant_admin_site)
-class CertificateVersionAdmin(admin.ModelAdmin):
+class CertificateVersionAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ("certificate", "number", "serial", "not_after", "fingerprint_sha256", "published")
     exclude = ("private_key",)
 
@@ -139,7 +153,7 @@ class CertificateVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Job, site=tenant_admin_site)
-class JobAdmin(RecordAdmin):
+class JobAdmin(ViewOnly, RecordAdmin):
     list_display = ("certificate", "operation", "status", "created_at", "duration", "error")
     list_filter = ("status", "operation")
     list_select_related = ("certificate",)
@@ -165,12 +179,10 @@ class JobAdmin(RecordAdmin):
 
 
 @admin.register(RenewalSweep, site=tenant_admin_site)
-class RenewalSweepAdmin(RecordAdmin):
+class RenewalSweepAdmin(ViewOnly, RecordAdmin):
     list_display = ("started_at", "as_of", "due", "queued", "renewed", "failed", "reaped")
 
     def get_queryset(self, request):
-        from django.db.models import Count, Q
-
         return (
             super()
             .get_queryset(request)
@@ -187,15 +199,3 @@ class RenewalSweepAdmin(RecordAdmin):
     @admin.display(description="failed", ordering="failed_count")
     def failed(self, obj):
         return obj.failed_count
-
-
-@admin.register(KeyDownload, site=tenant_admin_site)
-class KeyDownloadAdmin(RecordAdmin):
-    """Who took which private key away, when and from where: a record, never edited."""
-
-    list_display = (
-        "created_at", "identifier", "version_number", "format", "user_email", "token_prefix", "token_created_by_email",
-        "ip_address",
-    )  # fmt: skip
-    list_filter = ("format",)
-    search_fields = ("identifier", "user_email")

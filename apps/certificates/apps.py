@@ -9,9 +9,7 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self) -> None:
-        # The services send these tasks by name: registered here in every process (web, worker, command).
-        # A worker's start-up check of certbot's user is connected here too.
-        from apps.certificates import tasks  # noqa: F401
+        # A worker's start-up check of certbot's user, connected once the apps are loaded.
         from apps.certificates.acme import worker  # noqa: F401
         from apps.certificates.acme.engine import AcmeEngine
         from apps.certificates.engines import engine_register

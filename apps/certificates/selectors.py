@@ -6,11 +6,11 @@ import time
 from datetime import timedelta
 
 from django.db.models import CharField, F, Func, Q, QuerySet, Value
-from django.http import Http404
 from django.utils import timezone
 
 from apps.certificates.domains import domain_clean
 from apps.certificates.models import Certificate, CertificateKind, CertificateVersion, Job, JobStatus
+from certmate.errors import NotFound
 
 OPEN_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 # What a listing never shows: the material and the accounts' secrets (decrypting them per row is the
@@ -52,16 +52,16 @@ def certificate_list(
 
 def certificate_get(*, domain: str, kind: str = CertificateKind.SERVER) -> Certificate:
     """The certificate for ``domain`` (validated and normalised first: ValidationError if it is not a
-    domain name); Http404 when this tenant has none."""
+    domain name); NotFound when this tenant has none."""
     identifier = domain_clean(domain)
     found = certificate_list(kind=kind).filter(identifier=identifier).first()
     if found is None:
-        raise Http404(f"no certificate for {identifier}")
+        raise NotFound(f"no certificate for {identifier}")
     return found
 
 
 def certificate_version(*, certificate: Certificate, number: int | None = None) -> CertificateVersion:
-    """The version numbered ``number``, or the current one, with its material; Http404 when there is none."""
+    """The version numbered ``number``, or the current one, with its material; NotFound when there is none."""
     # Read again whole: the certificate's own current_version was read without its material.
     if number is not None:
         version = certificate.versions.filter(number=number).first()
@@ -70,7 +70,7 @@ def certificate_version(*, certificate: Certificate, number: int | None = None) 
     else:
         version = None
     if version is None:
-        raise Http404(f"{certificate.identifier} has no version {number or 'issued yet'}")
+        raise NotFound(f"{certificate.identifier} has no version {number or 'issued yet'}")
     version.certificate = certificate  # already at hand: no query to read it back
     return version
 
@@ -94,9 +94,10 @@ def job_list(*, status: str | None = None, operation: str | None = None, domain:
 
 
 def job_get(*, job_id: int) -> Job:
+    """The job numbered ``job_id``; NotFound when this tenant has none."""
     job = Job.objects.select_related("certificate", "version").filter(pk=job_id).first()
     if job is None:
-        raise Http404(f"no job {job_id}")
+        raise NotFound(f"no job {job_id}")
     return job
 
 

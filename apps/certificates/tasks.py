@@ -2,13 +2,14 @@
 
 from celery import shared_task
 
+from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
-from apps.certificates.services.requests import JOB_TASK
+from apps.certificates.services.requests import ISSUE_TASK
 from apps.certificates.services.schedule import SWEEP_TASK
 
 
-@shared_task(name=JOB_TASK, acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=ISSUE_TASK, acks_late=True, reject_on_worker_lost=True)
 def certificate_issue_task(job_id: int) -> None:
     """Any queued job (issue, renew, revoke); the name stays for messages already queued."""
     job_run(job_id=job_id)
@@ -30,3 +31,15 @@ def renewal_sweep_all_task() -> None:
     for tenant in Tenant.objects.filter(is_active=True).exclude(schema_name=get_public_schema_name()):
         with tenant_context(tenant):
             renewal_sweep_task.delay()
+
+
+@shared_task(name=EVENTS_TASK, acks_late=True)
+def events_process_task(event_id: int | None = None) -> None:
+    """Deliver one event (sent when it was recorded), or the tenant's due ones (sent by the sweep)."""
+    events_process(event_id=event_id)
+
+
+@shared_task(name=EVENTS_SWEEP_TASK)
+def events_sweep_all_task() -> None:
+    """Beat's entry point (public schema), every minute: the tenants with events left over process them."""
+    events_sweep_all()

@@ -1,5 +1,6 @@
 """The tenant's storage targets (credentials write-only) with a connection test, and what was
-published where."""
+published where. A target is set through the same service as the API's: checked, tested and recorded
+alike, a refusal shown on the form."""
 
 import json
 
@@ -11,15 +12,14 @@ from django.core.exceptions import ValidationError
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.storage.backends.base import StorageError
 from apps.storage.models import Publication, StorageConfig
-from apps.storage.services import (
-    storage_config_set,
-    storage_config_test,
-    storage_config_validate,
-    storage_credentials_kept,
-)
+from apps.storage.services import storage_config_set, storage_config_test, storage_target_name
+from certmate.admin_services import ServiceAdmin, ServiceForm, admin_actor
 
 
-class StorageConfigForm(forms.ModelForm):
+class StorageConfigForm(ServiceForm):
+    # The service tests the target before it switches to it: no transaction open while the host answers.
+    atomic = False
+
     settings = forms.JSONField(required=False, help_text='the backend\'s settings as JSON, e.g. {"url": …}')
     credentials_json = forms.CharField(
         label="credentials",
@@ -32,44 +32,50 @@ class StorageConfigForm(forms.ModelForm):
         model = StorageConfig
         fields = ["backend", "settings"]
 
-    def clean(self):
-        data = super().clean()
-        raw = data.get("credentials_json")
-        settings = data.get("settings") or {}
-        if "backend" not in data:
-            return data  # the form already says the backend is not a choice
+    def clean_settings(self) -> dict:
+        settings = self.cleaned_data.get("settings")
+        if settings in (None, ""):
+            return {}
+        if not isinstance(settings, dict):
+            raise ValidationError("settings must be a JSON object")
+        return settings
+
+    def clean_credentials_json(self) -> dict | None:
+        """None when left empty: the service keeps the stored credentials where it may."""
+        raw = self.cleaned_data.get("credentials_json")
+        if not raw:
+            return None
         try:
-            credentials = json.loads(raw) if raw else self._stored_credentials(data["backend"], settings)
+            credentials = json.loads(raw)
         except json.JSONDecodeError:
-            raise ValidationError({"credentials_json": "credentials must be a JSON object"}) from None
+            credentials = None
         if not isinstance(credentials, dict):
-            raise ValidationError({"credentials_json": "credentials must be a JSON object"})
-        data["credentials"] = credentials
+            raise ValidationError("credentials must be a JSON object")
+        return credentials
+
+    def apply(self, actor):
+        data = self.cleaned_data
         try:
-            storage_config_validate(backend=data["backend"], settings=settings, credentials=credentials)
-        except ValidationError as exc:
-            # Named after settings and credentials, which are not form fields: said above the form.
-            raise ValidationError(exc.messages) from None
-        # Reach the target before it becomes the active one; the form says what failed.
-        try:
-            candidate = StorageConfig(backend=data["backend"], settings=settings, credentials=credentials)
-            storage_config_test(config=candidate)
+            return storage_config_set(
+                actor=actor,
+                backend=data["backend"],
+                settings=data["settings"],
+                credentials=data["credentials_json"],
+                # Saving an earlier target again keeps its own credentials (where they may follow).
+                keep_from_id=self.instance.pk,
+            )
         except StorageError as exc:
             raise ValidationError(f"connection test failed: {exc.reason}") from None
-        return data
-
-    def _stored_credentials(self, backend: str, settings: dict) -> dict:
-        """Left empty: the stored credentials, unless the new settings would send them elsewhere."""
-        try:
-            return storage_credentials_kept(
-                previous=self.instance if self.instance.pk else None, backend=backend, settings=settings
-            )
         except ValidationError as exc:
-            raise ValidationError({"credentials_json": exc.message_dict["credentials"]}) from None
+            if hasattr(exc, "error_dict") and "credentials" in exc.error_dict:
+                errors = dict(exc.error_dict)
+                errors["credentials_json"] = errors.pop("credentials")
+                raise ValidationError(errors) from None
+            raise
 
 
 @admin.register(StorageConfig, site=tenant_admin_site)
-class StorageConfigAdmin(admin.ModelAdmin):
+class StorageConfigAdmin(ServiceAdmin):
     form = StorageConfigForm
     list_display = ("backend", "is_active", "target", "last_test_at", "last_test_error", "created_at")
     readonly_fields = ("is_active", "last_test_at", "last_test_error")
@@ -77,33 +83,20 @@ class StorageConfigAdmin(admin.ModelAdmin):
 
     @admin.display(description="where")
     def target(self, obj):
-        from apps.storage.services import storage_backend
-
-        try:
-            return storage_backend(obj).describe()
-        except StorageError as exc:
-            return exc.reason
+        return storage_target_name(obj)
 
     @csrf_protect_m
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # Not in one transaction, unlike the admin's default: the form tests the connection to a host
+        # Not in one transaction, unlike the admin's default: the service tests the connection to a host
         # the tenant chose, and no transaction may stay open while it answers. Saving is one service
         # call, atomic on its own.
         return self._changeform_view(request, object_id, form_url, extra_context)
-
-    def save_model(self, request, obj, form, change):
-        # A saved configuration becomes the active target (tested by the form), through the service.
-        data = form.cleaned_data
-        saved = storage_config_set(
-            backend=data["backend"], settings=data.get("settings") or {}, credentials=data["credentials"], test=False
-        )
-        obj.pk = saved.pk
 
     @admin.action(description="Test connection")
     def test_connection(self, request, queryset):
         for config in queryset:
             try:
-                storage_config_test(config=config)
+                storage_config_test(config=config, actor=admin_actor(request))
             except StorageError as exc:
                 self.message_user(request, f"{config}: {exc.reason}", messages.ERROR)
             else:
@@ -116,3 +109,6 @@ class PublicationAdmin(RecordAdmin):
     list_filter = ("state", "target__backend")
     list_select_related = ("version__certificate", "target")
     search_fields = ("version__certificate__identifier",)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a record of what the publisher did: shown, never saved by hand

@@ -20,23 +20,42 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from certmate.errors import NotFound
+
 logger = logging.getLogger(__name__)
 
-# Service error codes that mean something other than "bad input" (400).
+# The one table of error codes that mean something other than "bad input" (400), for the services'
+# ValidationError codes and the views' ApiError codes alike.
 STATUS_BY_CODE = {
+    "not_found": status.HTTP_404_NOT_FOUND,
+    # Refused because of the object's state: the same request may succeed later.
     "in_use": status.HTTP_409_CONFLICT,
     "name_taken": status.HTTP_409_CONFLICT,
     "conflict": status.HTTP_409_CONFLICT,
-    "not_found": status.HTTP_404_NOT_FOUND,
+    "job_open": status.HTTP_409_CONFLICT,
+    "not_due": status.HTTP_409_CONFLICT,
+    "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    # A host the tenant chose (a CA, a storage target) failed or refused.
+    "issuance_failed": status.HTTP_502_BAD_GATEWAY,
+    "storage_unreachable": status.HTTP_502_BAD_GATEWAY,
+    "storage_refused": status.HTTP_502_BAD_GATEWAY,
+    "user_exists": status.HTTP_409_CONFLICT,
+    "last_admin": status.HTTP_409_CONFLICT,
+    "own_account": status.HTTP_409_CONFLICT,
 }
 GENERIC_CODE = "invalid"
 
 
-class ApiError(exceptions.APIException):
-    """A specific answer from a view: ``raise ApiError("job 3 is running", "job_running", 409)``."""
+def status_of(code: str | None) -> int:
+    return STATUS_BY_CODE.get(code or "", status.HTTP_400_BAD_REQUEST)
 
-    def __init__(self, message: str, code: str = "error", status: int = status.HTTP_400_BAD_REQUEST):
-        self.status_code = status
+
+class ApiError(exceptions.APIException):
+    """A specific answer from a view: ``raise ApiError("job 3 is running", "job_open")``; the status
+    follows from the code (STATUS_BY_CODE, else 400)."""
+
+    def __init__(self, message: str, code: str = "error"):
+        self.status_code = status_of(code)
         super().__init__(detail=message, code=code)
 
 
@@ -47,7 +66,7 @@ class ServiceValidationError(exceptions.APIException):
         self.fields = {k: list(v) for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {}
         codes = {e.code for e in exc.error_list} if not self.fields else _django_field_codes(exc)
         self.code = codes.pop() if len(codes) == 1 and None not in codes else GENERIC_CODE
-        self.status_code = STATUS_BY_CODE.get(self.code, status.HTTP_400_BAD_REQUEST)
+        self.status_code = status_of(self.code)
         super().__init__(detail=_join(self.fields) if self.fields else "; ".join(exc.messages), code=self.code)
 
 
@@ -58,18 +77,15 @@ def _django_field_codes(exc: DjangoValidationError) -> set:
 def _from_django(exc: Exception) -> exceptions.APIException | None:
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return ApiError(
-            f"the request body is larger than this server takes ({limit} bytes)",
-            "too_large",
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        )
+        return ApiError(f"the request body is larger than this server takes ({limit} bytes)", "too_large")
     if isinstance(exc, DjangoValidationError):
         return ServiceValidationError(exc)
-    if isinstance(exc, Http404 | ObjectDoesNotExist):
-        return exceptions.NotFound("not found: no such object here", code="not_found")
+    if isinstance(exc, NotFound | Http404 | ObjectDoesNotExist):
+        # Never what was looked for: a name another tenant uses is no business of this one.
+        return ApiError("not found: no such object here", "not_found")
     if isinstance(exc, ProtectedError | RestrictedError):
         users = sorted({str(obj) for obj in exc.args[1]})[:5]
-        return ApiError(f"still in use by {', '.join(users)}: remove those first", "in_use", status.HTTP_409_CONFLICT)
+        return ApiError(f"still in use by {', '.join(users)}: remove those first", "in_use")
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
     return None

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from certmate.api.authentication import BearerTokenAuthentication
+from certmate.api.exceptions import status_of
 from certmate.api.pagination import OptionalPagination
 from certmate.api.permissions import RolePermission
 from certmate.api.throttling import THROTTLE_CLASSES
@@ -54,5 +55,7 @@ class TenantViewSet(TenantAPIMixin, GenericViewSet):
 def api_page_not_found(request, exception=None):
     """handler404 of tenant hosts: an unknown /api/ path answers in the API's error shape."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": f"no API endpoint at {request.path}", "code": "not_found"}, status=404)
+        return JsonResponse(
+            {"error": f"no API endpoint at {request.path}", "code": "not_found"}, status=status_of("not_found")
+        )
     return page_not_found(request, exception)

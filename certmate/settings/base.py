@@ -50,6 +50,7 @@ TENANT_APPS = [
     "apps.accounts",
     "apps.certificates",
     "apps.storage",
+    "certmate.audit",
     "axes",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -280,6 +281,14 @@ if CERTMATE_CERTBOT_LAUNCH not in ("fork", "spawn"):
 # and at most this many such requests per tenant wait at once (the others get 202 with the job).
 CERTMATE_API_SYNC_WAIT_SECONDS = env_int("CERTMATE_API_SYNC_WAIT_SECONDS", 300, minimum=0)
 CERTMATE_API_SYNC_WAITS_PER_TENANT = env_int("CERTMATE_API_SYNC_WAITS_PER_TENANT", 4, minimum=0)
+
+# --- Certificate events ---------------------------------------------------------------------------
+# Events left unprocessed (a lost message, a consumer waiting for its retry) are found by a sweep this
+# often, at most this many per tenant and pass; a consumer that fails is tried again with backoff.
+CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS = env_int("CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS", 60, minimum=10)
+CERTMATE_EVENT_BATCH = env_int("CERTMATE_EVENT_BATCH", 200, minimum=1)
+CERTMATE_EVENT_RETRY_BASE_SECONDS = env_int("CERTMATE_EVENT_RETRY_BASE_SECONDS", 30, minimum=1)
+CERTMATE_EVENT_RETRY_MAX_SECONDS = env_int("CERTMATE_EVENT_RETRY_MAX_SECONDS", 3600, minimum=1)
 
 # --- Storage --------------------------------------------------------------------------------------
 # The local filesystem backend's root: <root>/<tenant>/<server|client>/<identifier>/. Platform-wide;

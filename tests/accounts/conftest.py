@@ -11,6 +11,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import Tenant
 from apps.accounts.services.sso import sso_settings_update
+from certmate.actors import Actor
 from tests.oidc_provider.server import OidcProvider
 from tests.tools import missing_tool
 
@@ -78,7 +79,7 @@ def sso_configure(tenant: Tenant, idp: OidcProvider, client: dict, roles: dict, 
             "role_values": roles,
             "sso_only": options.get("sso_only", False),
         }
-        return sso_settings_update(values=values)
+        return sso_settings_update(values=values, actor=Actor.command())
 
 
 @pytest.fixture

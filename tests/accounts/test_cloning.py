@@ -7,6 +7,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.services.cloning import qualified_names
 from apps.accounts.services.tenants import tenant_create
+from certmate.actors import Actor
 
 
 def catalogue(schema: str) -> dict:
@@ -53,9 +54,9 @@ def role_permissions(tenant) -> dict:
 
 
 def test_cloned_schema_matches_a_migrated_one(db):
-    cloned = tenant_create(slug="by_clone", domain="by-clone.test")
+    cloned = tenant_create(slug="by_clone", domain="by-clone.test", actor=Actor.command())
     with override_settings(TENANT_CREATION_FAKES_MIGRATIONS=False, TENANT_BASE_SCHEMA=None):
-        migrated = tenant_create(slug="by_migrations", domain="by-migrations.test")
+        migrated = tenant_create(slug="by_migrations", domain="by-migrations.test", actor=Actor.command())
     clone_catalogue, migrated_catalogue = catalogue("by_clone"), catalogue("by_migrations")
     assert "accounts_user" in clone_catalogue["tables"]
     assert "testapp_vault" in clone_catalogue["tables"]
@@ -68,15 +69,15 @@ def test_cloned_schema_matches_a_migrated_one(db):
 
 
 def test_cloned_identity_sequences_continue_after_the_copied_rows(db):
-    tenant = tenant_create(slug="seq_check", domain="seq-check.test")
+    tenant = tenant_create(slug="seq_check", domain="seq-check.test", actor=Actor.command())
     with tenant_context(tenant):
         highest = max(Group.objects.values_list("id", flat=True))
         assert Group.objects.create(name="auditors").id > highest
 
 
 def test_cloned_schemas_are_independent(db):
-    first = tenant_create(slug="indep_one", domain="indep-one.test")
-    second = tenant_create(slug="indep_two", domain="indep-two.test")
+    first = tenant_create(slug="indep_one", domain="indep-one.test", actor=Actor.command())
+    second = tenant_create(slug="indep_two", domain="indep-two.test", actor=Actor.command())
     with tenant_context(first):
         Group.objects.create(name="only-in-one")
     with tenant_context(second):

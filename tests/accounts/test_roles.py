@@ -6,6 +6,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import Role
 from apps.accounts.services.users import user_create
+from certmate.actors import Actor
 from tests.conftest import PASSWORD
 
 
@@ -15,7 +16,7 @@ from tests.conftest import PASSWORD
 )
 def test_roles_are_ordered(tenant_a, role, admin, operator, viewer):
     with tenant_context(tenant_a):
-        user = user_create(email=f"new-{role}@alpha.test", password=PASSWORD, role=role)
+        user = user_create(email=f"new-{role}@alpha.test", password=PASSWORD, role=role, actor=Actor.command())
         assert (user.has_role(Role.ADMIN), user.has_role(Role.OPERATOR), user.has_role(Role.VIEWER)) == (
             admin,
             operator,
@@ -44,9 +45,9 @@ def test_role_groups_carry_permissions_of_their_level(tenant_a):
 def test_bad_user_input_is_refused_with_its_reason(tenant_a):
     with tenant_context(tenant_a):
         with pytest.raises(ValidationError, match="not a valid e-mail address"):
-            user_create(email="not-an-email", password=PASSWORD)
+            user_create(email="not-an-email", password=PASSWORD, actor=Actor.command())
         with pytest.raises(ValidationError, match="role 'root' is unknown"):
-            user_create(email="x@alpha.test", password=PASSWORD, role="root")
-        user_create(email="dup@alpha.test", password=PASSWORD)
+            user_create(email="x@alpha.test", password=PASSWORD, role="root", actor=Actor.command())
+        user_create(email="dup@alpha.test", password=PASSWORD, actor=Actor.command())
         with pytest.raises(ValidationError, match="already exists"):
-            user_create(email="DUP@alpha.test", password=PASSWORD)
+            user_create(email="DUP@alpha.test", password=PASSWORD, actor=Actor.command())

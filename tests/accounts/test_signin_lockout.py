@@ -20,6 +20,8 @@ from apps.accounts.services.sso import sso_settings_update
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
 from apps.accounts.signin import signin_allowed, signin_failed, signin_refused
+from certmate.actors import Actor
+from certmate.audit.models import AuditEvent
 from tests.conftest import PASSWORD, PUBLIC_HOST, TENANT_A, TENANT_B
 
 ALPHA, BETA = TENANT_A["domain"], TENANT_B["domain"]
@@ -49,14 +51,16 @@ def signed_in(response) -> bool:
 def bob(tenant_a, tenant_b):
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):
-            user_create(email=BOB, password=PASSWORD, role=Role.ADMIN)
+            user_create(email=BOB, password=PASSWORD, role=Role.ADMIN, actor=Actor.command())
     return BOB
 
 
 @pytest.fixture
 def operator(db):
     with schema_context("public"):
-        return user_create(email="operator@platform.test", password=PASSWORD, role=Role.ADMIN).email
+        return user_create(
+            email="operator@platform.test", password=PASSWORD, role=Role.ADMIN, actor=Actor.command()
+        ).email
 
 
 def test_tenant_admin_refuses_the_right_password_after_200_wrong_ones(bob, tenant_a, tenant_b):
@@ -176,6 +180,11 @@ def test_tenant_admin_unlocks_a_user_and_sees_only_its_tenants_attempts(bob, ten
     assert sign_in(BETA, bob, PASSWORD).status_code == 429
     with tenant_context(tenant_a):
         assert AccessFailureLog.objects.filter(username=bob).count() == 5  # the record stays
+        unlocked = AuditEvent.objects.get(action="signin.unlocked", object_name__contains=bob)
+        assert (unlocked.channel, unlocked.actor_name) == ("admin", TENANT_A["admin_email"])
+        assert unlocked.object_name == f"{bob}@127.0.0.1" and unlocked.changes["locked"] == [[f"{bob}@127.0.0.1"], []]
+    with tenant_context(tenant_b):
+        assert not AuditEvent.objects.filter(action="signin.unlocked", object_name__contains=bob).exists()
 
 
 def test_platform_admin_lists_its_own_attempts(operator, bob, tenant_a):
@@ -201,6 +210,9 @@ def test_unlock_command_per_tenant_and_for_the_platform(bob, operator, tenant_a,
     assert bob in listing and "127.0.0.1" in listing and operator not in listing
     call_command("signin", "unlock", "--tenant", "alpha", "--username", "BOB@shared.test")
     assert "1 failure record(s) forgotten" in capsys.readouterr().out
+    with tenant_context(tenant_a):
+        unlocked = AuditEvent.objects.get(action="signin.unlocked", object_name__contains=bob)
+        assert (unlocked.channel, unlocked.actor_name) == ("command", "manage.py signin unlock")
     assert signed_in(sign_in(ALPHA, bob, PASSWORD))
     assert sign_in(BETA, bob, PASSWORD).status_code == 429
     assert sign_in(PUBLIC_HOST, operator, PASSWORD).status_code == 429
@@ -224,7 +236,7 @@ def test_unlock_command_refuses_bad_arguments(db, args, message):
 
 def test_api_tokens_and_open_sessions_work_from_a_locked_out_address(bob, tenant_a):
     with tenant_context(tenant_a):
-        _, raw = token_create(user=User.objects.get(email=bob), role=Role.ADMIN, name="script")
+        _, raw = token_create(user=User.objects.get(email=bob), role=Role.ADMIN, name="script", actor=Actor.command())
     session = Client()
     assert signed_in(session.post("/admin/login/?next=/admin/", {"username": bob, "password": PASSWORD},
                                   headers={"host": ALPHA}))  # fmt: skip
@@ -281,6 +293,8 @@ def test_prune_deletes_old_sign_in_records_of_the_platform_and_every_tenant(bob,
     with tenant_context(tenant_a):
         assert list(AccessFailureLog.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
         assert not AccessLog.objects.exists()
+        pruned = AuditEvent.objects.get(action="signin.records_pruned")
+        assert (pruned.channel, pruned.changes) == ("command", {"deleted": {"sign_ins": 1, "failures": 1}})
     with tenant_context(tenant_b):
         assert list(AccessLog.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
     with schema_context("public"):
@@ -294,7 +308,7 @@ def test_a_sign_in_callback_this_browser_never_started_counts_for_nothing(bob, t
     # if that counted as a failed sign-in, a page could lock its visitors (or a whole office behind one
     # address) out of their tenant. A callback without a state this session started is no sign-in attempt.
     with tenant_context(tenant_a):
-        sso_settings_update(values=SSO_VALUES)
+        sso_settings_update(values=SSO_VALUES, actor=Actor.command())
     browser = Client()
     for query in ("", "?error=access_denied", "?code=x&state=forged", "?state=forged&error=login_required") * 10:
         answer = browser.get(f"/sso/callback/{query}", headers={"host": ALPHA}, REMOTE_ADDR="198.51.100.7")
@@ -305,7 +319,7 @@ def test_a_sign_in_callback_this_browser_never_started_counts_for_nothing(bob, t
 def test_a_sign_in_callback_this_browser_never_started_signs_nobody_out(bob, tenant_a):
     # The library signs the browser out on any ?error=…: a link on any site would end a user's session.
     with tenant_context(tenant_a):
-        sso_settings_update(values=SSO_VALUES)
+        sso_settings_update(values=SSO_VALUES, actor=Actor.command())
     browser = Client()
     assert (
         browser.post("/admin/login/", {"username": bob, "password": PASSWORD}, headers={"host": ALPHA}).status_code

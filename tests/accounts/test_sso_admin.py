@@ -9,6 +9,8 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import SsoSettings
 from apps.accounts.services.users import user_create
+from certmate.actors import Actor
+from certmate.audit.models import AuditEvent
 from tests.conftest import PASSWORD, TENANT_A, TENANT_B
 
 ALPHA, BETA = {"host": TENANT_A["domain"]}, {"host": TENANT_B["domain"]}
@@ -51,6 +53,11 @@ def test_admin_configures_sso_and_never_sees_the_secret_again(client, tenant_a, 
     assert kept.status_code == 302
     with tenant_context(tenant_a):
         assert SsoSettings.objects.get().client_secret == SECRET
+        # One event: the second save changed nothing. The secret is recorded as changed, never shown.
+        (event,) = AuditEvent.objects.filter(action="sso_settings.updated", object_id=str(config.pk))
+        assert (event.channel, event.actor_name) == ("admin", TENANT_A["admin_email"])
+        assert event.changes["client_secret"] == "changed" and event.changes["enabled"] == [False, True]
+        assert SECRET not in str(event.changes)
     with tenant_context(tenant_b):
         assert not SsoSettings.objects.exists()
 
@@ -76,7 +83,7 @@ def test_bad_values_are_form_errors_and_the_typed_secret_is_not_echoed(client, t
 
 def test_operators_cannot_open_it(client, tenant_a):
     with tenant_context(tenant_a):
-        user_create(email="ops@alpha.test", password=PASSWORD, role="operator")
+        user_create(email="ops@alpha.test", password=PASSWORD, role="operator", actor=Actor.command())
     operator = signed_in(client, ALPHA, "ops@alpha.test")
     assert operator.get("/admin/accounts/ssosettings/add/", headers=ALPHA).status_code == 403
 

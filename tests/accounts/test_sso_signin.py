@@ -15,6 +15,7 @@ from django.test import Client, RequestFactory
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
+from certmate.audit.models import AuditEvent
 from tests.accounts.conftest import ALPHA_CLIENT, ALPHA_ROLES, BETA_CLIENT, sso_configure
 from tests.accounts.sso_browser import Browser
 from tests.conftest import PASSWORD, TENANT_A, TENANT_B
@@ -81,6 +82,13 @@ def test_operator_group_gives_operator_and_roles_follow_the_provider(sso_tenants
     with tenant_context(sso_tenants[0]):
         otto = User.objects.get(email="otto@alpha.example")
         assert (otto.role, otto.is_superuser) == ("admin", True)
+        # The provider acted, on the portal channel: created otto, then changed its role.
+        events = AuditEvent.objects.filter(object_type="user", object_name=otto.email).order_by("id")
+        assert [(e.action, e.channel, e.actor_name) for e in events] == [
+            ("user.created", "portal", "single sign-on (Alpha Login)"),
+            ("user.updated", "portal", "single sign-on (A)"),
+        ]
+        assert events[1].changes == {"role": ["operator", "admin"]}
 
 
 def test_user_whose_groups_map_to_no_role_is_refused(sso_tenants, idp_alpha, failed_sign_ins):

@@ -6,13 +6,14 @@ from django_tenants.utils import schema_exists
 
 from apps.accounts.services import template
 from apps.accounts.services.tenants import tenant_create
+from certmate.actors import Actor
 
 
 def test_a_missing_template_is_rebuilt_before_the_next_clone(db, monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute(f'DROP SCHEMA "{settings.TENANT_BASE_SCHEMA}" CASCADE')
     monkeypatch.setattr(template, "_scripts", {})
-    tenant_create(slug="lambda_1", domain="lambda.test")
+    tenant_create(slug="lambda_1", domain="lambda.test", actor=Actor.command())
     assert schema_exists(settings.TENANT_BASE_SCHEMA)
     assert template.template_schema_pending_migrations(settings.TENANT_BASE_SCHEMA) == []
     assert template.template_schema_pending_migrations("lambda_1") == []

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from apps.accounts.models import Tenant, User
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
+from certmate.actors import Actor
 from tests.conftest import PASSWORD
 
 _serial = itertools.count(1)
@@ -39,8 +40,10 @@ def bearer_client(tenant: Tenant, role: str = "admin") -> APIClient:
     """A client of a new user of ``role`` with a real token, without a test transaction (rows are
     committed when the caller's are: usable with live_db and worker processes)."""
     with tenant_context(tenant):
-        user = user_create(email=f"{role}-{next(_serial)}@{host_of(tenant)}", password=PASSWORD, role=role)
-        _, raw = token_create(user=user, role=role, name="tests")
+        user = user_create(
+            email=f"{role}-{next(_serial)}@{host_of(tenant)}", password=PASSWORD, role=role, actor=Actor.command()
+        )
+        _, raw = token_create(user=user, role=role, name="tests", actor=Actor.command())
     client = tenant_client(tenant)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client
@@ -52,7 +55,9 @@ def api_user(db):
 
     def make(tenant: Tenant, role: str = "admin") -> User:
         with tenant_context(tenant):
-            return user_create(email=f"{role}-{next(_serial)}@{host_of(tenant)}", password=PASSWORD, role=role)
+            return user_create(
+                email=f"{role}-{next(_serial)}@{host_of(tenant)}", password=PASSWORD, role=role, actor=Actor.command()
+            )
 
     return make
 
@@ -65,7 +70,7 @@ def api_client(api_user):
     def make(tenant: Tenant, role: str = "admin") -> APIClient:
         user = api_user(tenant, role)
         with tenant_context(tenant):
-            token, raw = token_create(user=user, role=role, name="tests")
+            token, raw = token_create(user=user, role=role, name="tests", actor=Actor.command())
         client = tenant_client(tenant)
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         client.user, client.token, client.raw_token = user, token, raw

@@ -12,6 +12,7 @@ from apps.accounts.services.users import user_create
 from apps.certificates.acme import runner
 from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from apps.certificates.models import CaAccount, DnsAccount
+from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A
 
 HMAC = "c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw"  # base64url of 25 bytes
@@ -74,7 +75,7 @@ def test_one_email_check_for_every_address_a_tenant_types(tenant_a, tenant_b, ap
     settings = client.patch("/api/settings", {"contact_email": email}, format="json")
     assert settings.status_code == 400, settings.content
     with tenant_context(tenant_a), pytest.raises(ValidationError):
-        user_create(email=email, password=PASSWORD, role="viewer")
+        user_create(email=email, password=PASSWORD, role="viewer", actor=Actor.command())
     with tenant_context(tenant_b), pytest.raises(ValidationError):
         ca_account_create(name="ca", directory="zerossl", email=email)
 

@@ -14,15 +14,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.accounts import ca_account_create, dns_account_create
-from apps.certificates.models import (
-    CaAccount,
-    Certificate,
-    CertificateVersion,
-    Job,
-    JobStatus,
-    KeyDownload,
-    TenantSettings,
-)
+from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobStatus, TenantSettings
+from certmate.audit.models import AuditEvent
 from tests.factories import RFC2136, accounts, certificate_make, version_add
 
 CERTMATE_FIELDS = {
@@ -490,8 +483,12 @@ def test_delete_removes_versions_and_jobs_but_not_key_download_records(tenant_a,
         assert not Certificate.objects.filter(pk=certificate.pk).exists()
         assert not CertificateVersion.objects.filter(certificate_id=certificate.pk).exists()
         assert not Job.objects.filter(certificate_id=certificate.pk).exists()
-        record = KeyDownload.objects.get()
-        assert (record.certificate, record.identifier, record.version_number) == (None, "www.alpha.test", 2)
+        record = AuditEvent.objects.get(action="private_key.downloaded")
+        assert (record.object_id, record.object_name, record.changes["version"]) == (
+            str(certificate.pk),
+            "www.alpha.test",
+            2,
+        )
     assert operator.get("/api/certificates/www.alpha.test").status_code == 404
 
 

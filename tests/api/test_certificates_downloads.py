@@ -1,5 +1,5 @@
 """Downloads: what comes out is the version's material, read back with cryptography; every download
-holding the private key leaves a record of who took it, when, which version and how."""
+holding the private key leaves an audit event of who took it, when, which version and how."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.certificates.models import KeyDownload
+from certmate.audit.models import AuditEvent
 from tests.factories import certificate_make
 
 URL = "/api/certificates/www.alpha.test/download"
@@ -40,7 +40,7 @@ def certificate_key(version):
 
 def records(tenant):
     with tenant_context(tenant):
-        return list(KeyDownload.objects.order_by("id"))
+        return list(AuditEvent.objects.filter(action="private_key.downloaded").order_by("id"))
 
 
 def test_zip_holds_the_versions_pems(tenant_a, operator, version):
@@ -152,7 +152,7 @@ def test_private_key_downloads_are_recorded_public_ones_are_not(tenant_a, operat
     for query in ("", "?format=json", "?file=privkey.pem&key_format=pkcs1", "?file=combined.pem", "?file=cert.pfx"):
         assert operator.get(URL + query, REMOTE_ADDR="192.0.2.7").status_code == 200
     found = records(tenant_a)
-    assert [(r.format, r.key_format) for r in found] == [
+    assert [(r.changes["format"], r.changes["key_format"]) for r in found] == [
         ("zip", ""),
         ("json", ""),
         ("privkey.pem", "pkcs1"),
@@ -160,9 +160,10 @@ def test_private_key_downloads_are_recorded_public_ones_are_not(tenant_a, operat
         ("cert.pfx", ""),
     ]
     for record in found:
-        assert (record.user_id, record.user_email) == (operator.user.pk, operator.user.email)
+        assert (record.actor_id, record.actor_name, record.channel) == (operator.user.pk, operator.user.email, "api")
         assert record.token_prefix == operator.token.prefix and record.ip_address == "192.0.2.7"
-        assert (record.identifier, record.version_number, record.version_id) == ("www.alpha.test", 1, version.pk)
+        assert (record.object_type, record.object_id) == ("certificate", str(version.certificate_id))
+        assert (record.object_name, record.changes["version"]) == ("www.alpha.test", 1)
         assert started <= record.created_at <= timezone.now()
 
 
@@ -179,7 +180,7 @@ def test_an_earlier_version_by_number(tenant_a, operator):
         first = certificate.versions.get(number=1)
     response = operator.get(URL + "?file=privkey.pem&version=1")
     assert response.content.decode() == first.private_key
-    assert records(tenant_a)[0].version_number == 1
+    assert records(tenant_a)[0].changes["version"] == 1
     assert operator.get(URL + "?version=9").status_code == 404
 
 

@@ -7,7 +7,9 @@ from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.accounts import ca_account_create
 from apps.certificates.models import CaAccount
+from apps.certificates.selectors import certificate_get
 from certmate.api.exceptions import ApiError, error_body
+from certmate.errors import NotFound
 
 
 @pytest.mark.parametrize(
@@ -53,10 +55,10 @@ def test_malformed_json_and_other_media_types_are_refused(tenant_a, api_client):
 
 
 def test_api_error_and_nested_fields():
-    assert error_body(ApiError("job 3 is running", "job_running", 409)) == {
-        "error": "job 3 is running",
-        "code": "job_running",
-    }
+    conflict = ApiError("job 3 is running", "job_open")
+    assert conflict.status_code == 409  # the status follows from the code, in one table
+    assert error_body(conflict) == {"error": "job 3 is running", "code": "job_open"}
+    assert ApiError("bad", "no_such_code").status_code == 400
     from rest_framework.exceptions import ValidationError
 
     nested = ValidationError({"credentials": {"tsig_secret": ["too long"]}, "non_field_errors": ["both given"]})
@@ -133,3 +135,11 @@ def test_rates_from_the_environment_are_checked_at_start(monkeypatch):
     monkeypatch.setenv("CERTMATE_API_RATE_USER", "fast")
     with pytest.raises(ImproperlyConfigured, match="CERTMATE_API_RATE_USER='fast' is not a rate"):
         api_rate("CERTMATE_API_RATE_USER", "1200/min")
+
+
+def test_a_selector_names_what_it_did_not_find_and_the_api_answers_a_plain_404(tenant_a, api_client):
+    with tenant_context(tenant_a), pytest.raises(NotFound, match=r"no certificate for missing\.alpha\.test"):
+        certificate_get(domain="missing.alpha.test")
+    response = api_client(tenant_a, "viewer").get("/api/certificates/missing.alpha.test")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not found: no such object here", "code": "not_found"}

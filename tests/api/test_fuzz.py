@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from apps.accounts.models import ApiToken
 from apps.accounts.services.tokens import token_create
 from apps.certificates.models import CaAccount, DnsAccount
+from certmate.actors import Actor
 from tests.conftest import TENANT_A
 
 BASE_URL = f"http://{TENANT_A['domain']}"
@@ -67,7 +68,7 @@ def test_api_survives_any_input(in_process, tenant_a, tenant_b, api_user):
         # A fuzzed DELETE /api/tokens/{id} may revoke the token in use: then the next case gets a new one.
         with tenant_context(tenant_a):
             if not token["raw"] or ApiToken.objects.filter(prefix=token["raw"][:12], revoked_at__isnull=False).exists():
-                token["raw"] = token_create(user=admin, role="admin")[1]
+                token["raw"] = token_create(user=admin, role="admin", actor=Actor.command())[1]
         return token["raw"]
 
     for mode, operation in ((mode, operation) for mode in EXAMPLES for operation in operations):

@@ -17,6 +17,7 @@ from apps.accounts.models import ApiToken
 from apps.accounts.services.tokens import token_create
 from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from apps.certificates.models import CaAccount, DnsAccount
+from certmate.actors import Actor
 from tests.factories import certificate_make
 
 DEEP = 40  # deeper than the 32 levels the API takes
@@ -80,10 +81,11 @@ def admin_api(tenant_a, api_user):
             "dns-accounts": dns_account_create(
                 name="dns", provider="cloudflare", credentials={"api_token": "CF-TOKEN"}
             ).pk,
-            "tokens": token_create(user=admin, role="viewer")[0].pk,
+            "tokens": token_create(user=admin, role="viewer", actor=Actor.command())[0].pk,
+            "users": api_user(tenant_a, "viewer").pk,
         }
         certificate_make("www.alpha.test")
-        raw = token_create(user=admin, role="admin")[1]
+        raw = token_create(user=admin, role="admin", actor=Actor.command())[1]
     client = Client(HTTP_HOST="alpha.test", HTTP_AUTHORIZATION=f"Bearer {raw}")
     client.raise_request_exception = False
     client.ids = ids

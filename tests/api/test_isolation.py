@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from apps.accounts.models import User
 from apps.accounts.services.tokens import token_create
 from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from certmate.actors import Actor
 from tests.api.conftest import host_of
 from tests.conftest import PUBLIC_HOST, TENANT_A, TENANT_B
 
@@ -51,7 +52,7 @@ def test_a_token_of_one_tenant_is_unknown_on_every_endpoint_of_another(tenant_a,
 def test_ids_of_one_tenant_are_not_found_on_another(tenant_a, tenant_b):
     with tenant_context(tenant_a):
         owner = User.objects.get(email=TENANT_A["admin_email"])
-        token, _ = token_create(user=owner, role="admin", name="alpha-only")
+        token, _ = token_create(user=owner, role="admin", name="alpha-only", actor=Actor.command())
         ca = ca_account_create(name="alpha-ca", directory="letsencrypt", email="pki@alpha.test")
         dns = dns_account_create(name="alpha-dns", provider="rfc2136", credentials=RFC2136)
     # beta's admin signs in with a session: beta then has no tokens, CA or DNS accounts whose ids could match

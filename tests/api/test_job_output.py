@@ -10,6 +10,7 @@ from django_tenants.utils import tenant_context
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
 from apps.certificates.models import Job
+from certmate.actors import Actor
 from tests.api.conftest import tenant_client
 from tests.conftest import PASSWORD
 from tests.factories import certificate_make
@@ -31,7 +32,7 @@ def admin_site_client(tenant, role: str) -> tuple[Client, dict[str, str]]:
     """A browser signed in to the tenant's admin site as a new user with ``role``, and the host header."""
     email = f"{role}-output@{tenant.schema_name}.test"
     with tenant_context(tenant):
-        user_create(email=email, password=PASSWORD, role=role)
+        user_create(email=email, password=PASSWORD, role=role, actor=Actor.command())
     client = Client()
     host = {"host": tenant.get_primary_domain().domain}
     assert client.post("/admin/login/", {"username": email, "password": PASSWORD}, headers=host).status_code == 302
@@ -44,8 +45,12 @@ def test_only_admins_read_a_jobs_output_over_the_api(tenant_a, tenant_b, role, s
     for tenant, other in ((tenant_a, tenant_b), (tenant_b, tenant_a)):
         client = tenant_client(tenant)
         with tenant_context(tenant):
-            user = user_create(email=f"{role}-api@{tenant.schema_name}.test", password=PASSWORD, role=role)
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(user=user, role=role, name='t')[1]}")
+            user = user_create(
+                email=f"{role}-api@{tenant.schema_name}.test", password=PASSWORD, role=role, actor=Actor.command()
+            )
+            client.credentials(
+                HTTP_AUTHORIZATION=f"Bearer {token_create(user=user, role=role, name='t', actor=Actor.command())[1]}"
+            )
         detail = client.get(f"/api/certificates/jobs/{jobs[tenant.schema_name].pk}").json()
         assert detail["error"] == f"www.{tenant.schema_name}.test: DNS problem"
         assert detail["output"] == (

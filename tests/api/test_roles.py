@@ -9,6 +9,7 @@ from apps.accounts.models import Role
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
 from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from certmate.actors import Actor
 from tests.conftest import PASSWORD
 
 ADMIN, VIEWER, PUBLIC = Role.ADMIN, Role.VIEWER, None
@@ -56,8 +57,8 @@ def expected_status(caller: Role | None, needed: Role | None, allowed: int) -> i
 @pytest.fixture
 def objects(tenant_a):
     with tenant_context(tenant_a):
-        owner = user_create(email="owner@alpha.test", password=PASSWORD, role="admin")
-        token, _ = token_create(user=owner, role="viewer")
+        owner = user_create(email="owner@alpha.test", password=PASSWORD, role="admin", actor=Actor.command())
+        token, _ = token_create(user=owner, role="viewer", actor=Actor.command())
         ca = ca_account_create(name="ca", directory="letsencrypt", email="pki@alpha.test")
         dns = dns_account_create(name="bind", provider="rfc2136", credentials=RFC2136)
     return {"token": token.pk, "ca": ca.pk, "dns": dns.pk}
@@ -84,7 +85,7 @@ def test_role_matrix(tenant_a, api_client, anon_client, objects, caller, method,
 def test_a_tokens_role_caps_its_admin_user(tenant_a, api_user, anon_client):
     admin = api_user(tenant_a, "admin")
     with tenant_context(tenant_a):
-        _, raw = token_create(user=admin, role="viewer")
+        _, raw = token_create(user=admin, role="viewer", actor=Actor.command())
     client = anon_client(tenant_a)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert client.get("/api/settings").status_code == 200

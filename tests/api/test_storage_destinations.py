@@ -12,8 +12,11 @@ from django_tenants.utils import tenant_context
 
 from apps.storage.models import StorageConfig
 from apps.storage.services import storage_config_active, storage_config_set
+from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A
 from tests.storage.fakes import Listener
+
+ACTOR = Actor.system("tests")
 
 TOKEN_A, TOKEN_B = "hvs.TENANT-A-SECRET", "hvs.TENANT-B-SECRET"
 DOWN = "http://127.0.0.1:9"
@@ -30,6 +33,7 @@ def vaults(tenant_a, tenant_b):
     for tenant, token in ((tenant_a, TOKEN_A), (tenant_b, TOKEN_B)):
         with tenant_context(tenant):
             storage_config_set(
+                actor=ACTOR,
                 backend="hashicorp_vault",
                 settings={"url": DOWN, "timeout": 2},
                 credentials={"token": token},
@@ -126,12 +130,12 @@ def test_every_backend_needs_its_credentials_again_for_a_new_destination(
     tenant_a, tenant_b, backend, before, after, credentials
 ):
     with tenant_context(tenant_a):
-        storage_config_set(backend=backend, settings=before, credentials=credentials, test=False)
+        storage_config_set(actor=ACTOR, backend=backend, settings=before, credentials=credentials, test=False)
         with pytest.raises(ValidationError) as refused:
-            storage_config_set(backend=backend, settings=after, test=False)
+            storage_config_set(actor=ACTOR, backend=backend, settings=after, test=False)
         assert [e.code for e in refused.value.error_dict["credentials"]] == ["credentials_required"]
         assert storage_config_active().settings == before
-        storage_config_set(backend=backend, settings=after, credentials=credentials, test=False)
+        storage_config_set(actor=ACTOR, backend=backend, settings=after, credentials=credentials, test=False)
         assert storage_config_active().settings == after
     with tenant_context(tenant_b):
         assert storage_config_active().backend == "local_filesystem"

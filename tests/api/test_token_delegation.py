@@ -12,7 +12,8 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import ApiToken
 from apps.accounts.services.tokens import token_create
-from apps.certificates.models import KeyDownload
+from certmate.actors import Actor, Channel
+from certmate.audit.models import AuditEvent
 from tests.factories import certificate_make
 
 
@@ -25,11 +26,11 @@ def test_an_admin_cannot_make_a_token_acting_as_another_admin(tenant_a, tenant_b
     with tenant_context(tenant_a):
         assert not ApiToken.objects.filter(user=other).exists()
         with pytest.raises(ValidationError):
-            token_create(user=other, role="admin", created_by=admin.user)
+            token_create(user=other, role="admin", actor=Actor.for_user(admin.user, Channel.API))
     # For oneself, and from the platform's command line (no creator), a token is made as before.
     assert admin.post("/api/tokens", {"role": "viewer", "user": admin.user.email}).status_code == 201
     with tenant_context(tenant_a):
-        assert token_create(user=other, role="viewer")[0].created_by is None
+        assert token_create(user=other, role="viewer", actor=Actor.command())[0].created_by is None
     beta = api_client(tenant_b, "admin")
     assert beta.post("/api/tokens", {"role": "viewer", "user": other.email}).status_code == 400
 
@@ -48,9 +49,9 @@ def test_with_delegation_the_token_and_its_key_downloads_record_both(tenant_a, a
     own = api_client(tenant_a, "operator")
     assert own.get("/api/certificates/www.alpha.test/download?file=privkey.pem").status_code == 200
     with tenant_context(tenant_a):
-        delegated, direct = KeyDownload.objects.order_by("id")
-    assert (delegated.user_email, delegated.token_created_by_email) == (operator.email, admin.user.email)
-    assert (direct.user_email, direct.token_created_by_email) == (own.user.email, "")
+        delegated, direct = AuditEvent.objects.filter(action="private_key.downloaded").order_by("id")
+    assert (delegated.actor_name, delegated.changes["token_created_by"]) == (operator.email, admin.user.email)
+    assert (direct.actor_name, direct.changes["token_created_by"]) == (own.user.email, "")
 
 
 @pytest.mark.parametrize("expires_at", ["9999-12-31T00:00:00Z", "2999-01-01T00:00:00Z"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -13,7 +14,9 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import ApiToken, User
+from apps.accounts.models.tokens import token_hash_of
 from apps.accounts.services.tokens import token_authenticate, token_create, token_revoke
+from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A
 
 WHOAMI = "/api/settings"  # any endpoint a viewer may read
@@ -82,7 +85,7 @@ def test_command_refuses_a_role_above_the_user(tenant_a, api_user):
 def test_only_the_hash_is_stored(tenant_a, api_user):
     user = api_user(tenant_a, "admin")
     with tenant_context(tenant_a):
-        token, raw = token_create(user=user, role="admin", name="ci")
+        token, raw = token_create(user=user, role="admin", name="ci", actor=Actor.command())
         with connection.cursor() as cursor:
             cursor.execute("SELECT * FROM accounts_apitoken WHERE id = %s", [token.pk])
             row = cursor.fetchone()
@@ -95,12 +98,12 @@ def test_services_revoke_is_idempotent_and_authenticate_refuses(tenant_a, api_us
     user = api_user(tenant_a, "operator")
     with tenant_context(tenant_a):
         with pytest.raises(ValidationError) as refused:
-            token_create(user=user, role="admin")
+            token_create(user=user, role="admin", actor=Actor.command())
         assert refused.value.code == "role_above_user"
-        token, raw = token_create(user=user, role="viewer")
+        token, raw = token_create(user=user, role="viewer", actor=Actor.command())
         assert token_authenticate(raw=raw) == token
-        first = token_revoke(token=token).revoked_at
-        assert token_revoke(token=token).revoked_at == first
+        first = token_revoke(token=token, actor=Actor.command()).revoked_at
+        assert token_revoke(token=token, actor=Actor.command()).revoked_at == first
         assert token_authenticate(raw=raw) is None
         assert token_authenticate(raw="cm_" + "x" * 43) is None
         assert token_authenticate(raw="") is None
@@ -230,7 +233,18 @@ def test_tenant_admin_lists_and_revokes_tokens_without_their_hash(tenant_a, api_
     assert holder.token.token_hash.encode() not in page.content and holder.raw_token.encode() not in page.content
     detail = client.get(f"/admin/accounts/apitoken/{holder.token.pk}/change/", headers=host)
     assert detail.status_code == 200 and holder.token.token_hash.encode() not in detail.content
-    assert client.get("/admin/accounts/apitoken/add/", headers=host).status_code == 403
+    # A token made in the admin shows its text once, on the answer to the form, and never again.
+    with tenant_context(tenant_a):
+        admin_user = User.objects.get(email=TENANT_A["admin_email"])
+    form = {"user": admin_user.pk, "role": "viewer", "name": "from-admin", "expires_at_0": "", "expires_at_1": ""}
+    created = client.post("/admin/accounts/apitoken/add/", form, headers=host)
+    assert created.status_code == 200 and "no-store" in created["Cache-Control"]
+    raw = re.search(rb'id="api-token">(cm_[^<]+)<', created.content).group(1).decode()
+    with tenant_context(tenant_a):
+        made = ApiToken.objects.get(name="from-admin")
+    assert made.token_hash == token_hash_of(raw) and made.prefix == raw[:12]
+    assert raw.encode() not in client.get(f"/admin/accounts/apitoken/{made.pk}/change/", headers=host).content
+    assert raw.encode() not in client.get("/admin/accounts/apitoken/", headers=host).content
 
     action = {"action": "revoke", "_selected_action": [holder.token.pk]}
     assert client.post("/admin/accounts/apitoken/", action, headers=host).status_code == 302

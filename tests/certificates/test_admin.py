@@ -8,7 +8,9 @@ from apps.certificates.acme.accounts import ca_account_create, dns_account_creat
 from apps.certificates.models import CaAccount, Certificate, DnsAccount, Job, TenantSettings
 from apps.certificates.services import certificate_request
 from apps.certificates.services.settings import tenant_settings_update
+from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A
+from tests.factories import TEST_ACTOR
 
 HOST = {"host": TENANT_A["domain"]}
 HMAC = "eab-hmac-Zx81kq0PzP2nN5tUvW7yQ"
@@ -80,7 +82,7 @@ def test_certificate_page_shows_versions_and_jobs_and_renews(admin_client, tenan
     with tenant_context(tenant_a):
         ca = ca_account_create(name="le", directory="letsencrypt_staging", email="pki@alpha.test")
         dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
-        job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns)
+        job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status="failed", error="DNS problem: NXDOMAIN")
         certificate = Certificate.objects.get(identifier="shop.alpha.test")
     page = admin_client.get(f"/admin/certificates/certificate/{certificate.pk}/change/", headers=HOST)
@@ -101,7 +103,7 @@ def test_requests_fall_back_to_the_tenants_defaults(tenant_a):
         ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
         dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
         tenant_settings_update(default_ca_account=ca, default_dns_account=dns, default_key_type="rsa4096")
-        job = certificate_request(identifier="api.alpha.test")
+        job = certificate_request(identifier="api.alpha.test", actor=TEST_ACTOR)
         certificate = job.certificate
         assert (certificate.ca_account, certificate.dns_account, certificate.key_type) == (ca, dns, "rsa4096")
         assert certificate.ca_account.directory_url == "https://acme-v02.api.letsencrypt.org/directory"
@@ -112,7 +114,7 @@ def test_requests_without_accounts_say_what_to_do(tenant_a):
     from apps.certificates.services import CertificateRequestError
 
     with tenant_context(tenant_a), pytest.raises(CertificateRequestError, match="create one or name one"):
-        certificate_request(identifier="api.alpha.test")
+        certificate_request(identifier="api.alpha.test", actor=TEST_ACTOR)
 
 
 def test_unknown_ca_preset_and_bad_provider_credentials_are_refused(tenant_a):
@@ -131,7 +133,9 @@ def test_one_tenants_accounts_and_certificates_are_not_the_others(client, tenant
     with tenant_context(tenant_a):
         ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
         dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
-        certificate = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns).certificate
+        certificate = certificate_request(
+            identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+        ).certificate
     with tenant_context(tenant_b):
         assert not CaAccount.objects.exists() and not DnsAccount.objects.exists()
         assert not Certificate.objects.filter(identifier="shop.alpha.test").exists()
@@ -152,10 +156,10 @@ def test_only_operators_and_admins_can_renew_from_the_admin(client, tenant_a, ro
     from apps.accounts.services.users import user_create
 
     with tenant_context(tenant_a):
-        user_create(email=f"{role}@alpha.test", password=PASSWORD, role=role)
+        user_create(email=f"{role}@alpha.test", password=PASSWORD, role=role, actor=Actor.command())
         ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
         dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
-        job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns)
+        job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status="failed")
     client.post("/admin/login/", {"username": f"{role}@alpha.test", "password": PASSWORD}, headers=HOST)
     client.post(
@@ -169,23 +173,3 @@ def test_only_operators_and_admins_can_renew_from_the_admin(client, tenant_a, ro
 
 def test_certificate_names_cannot_be_edited_around_validation(admin_client, tenant_a):
     assert admin_client.get("/admin/certificates/certificate/add/", headers=HOST).status_code == 403
-
-
-def test_private_key_downloads_are_listed_and_never_edited(admin_client, tenant_a):
-    from apps.certificates.models import KeyDownload
-
-    with tenant_context(tenant_a):
-        record = KeyDownload.objects.create(
-            identifier="www.alpha.test", version_number=1, format="privkey.pem", user_email="ops@alpha.test"
-        )
-    listing = admin_client.get("/admin/certificates/keydownload/", headers=HOST).content.decode()
-    assert "www.alpha.test" in listing and "ops@alpha.test" in listing
-    assert admin_client.get("/admin/certificates/keydownload/add/", headers=HOST).status_code == 403
-    assert (
-        admin_client.post(
-            f"/admin/certificates/keydownload/{record.pk}/delete/", {"post": "yes"}, headers=HOST
-        ).status_code
-        == 403
-    )
-    with tenant_context(tenant_a):
-        assert KeyDownload.objects.filter(pk=record.pk).exists()

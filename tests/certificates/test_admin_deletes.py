@@ -1,6 +1,6 @@
 """Deleting in the tenant admin: a certificate goes through its delete service (its published private key
-is withdrawn, single and bulk), and the records certmate writes (jobs, sweeps, downloads) are never
-deleted by hand."""
+is withdrawn, single and bulk), and the records certmate writes (jobs, sweeps) are never deleted by
+hand."""
 
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ def test_admin_bulk_delete_withdraws_every_published_key(
         assert not Certificate.objects.exists()
 
 
-@pytest.mark.parametrize("model", ["job", "renewalsweep", "keydownload"])
+# Private-key downloads are audit events now: append-only in the database (tests/audit).
+@pytest.mark.parametrize("model", ["job", "renewalsweep"])
 def test_nobody_deletes_records_in_the_admin(admin_client, tenant_a, root, model, django_capture_on_commit_callbacks):
     certificate = _published(tenant_a, "kept.alpha.test", django_capture_on_commit_callbacks)
     with tenant_context(tenant_a):

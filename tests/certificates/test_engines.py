@@ -16,7 +16,7 @@ from apps.certificates.models import CaAccount, CertificateStatus, Job, JobOpera
 from apps.certificates.services import certificate_issue
 from apps.certificates.services.requests import CertificateRequestError, job_queue
 from apps.certificates.services.revocation import certificate_revoke, revocation_run
-from tests.factories import certificate_make, material
+from tests.factories import TEST_ACTOR, certificate_make, material
 
 
 class OtherEngine(Engine):
@@ -58,7 +58,7 @@ def other_engine():
 
 
 def queued(certificate, operation=JobOperation.ISSUE) -> Job:
-    return job_queue(certificate=certificate, operation=operation)
+    return job_queue(certificate=certificate, operation=operation, actor=TEST_ACTOR)
 
 
 def test_the_engine_of_the_certificates_issuer_issues_and_revokes_it(tenant_a, other_engine):
@@ -72,7 +72,7 @@ def test_the_engine_of_the_certificates_issuer_issues_and_revokes_it(tenant_a, o
         assert sorted(certificate.current_version.san) == ["engine.alpha.test", "www.engine.alpha.test"]
         assert other_engine.kept_alive == 1
 
-        revocation = certificate_revoke(certificate=certificate, reason="superseded")
+        revocation = certificate_revoke(certificate=certificate, reason="superseded", actor=TEST_ACTOR)
         done = revocation_run(job_id=revocation.pk)
         assert done.status == JobStatus.SUCCEEDED and done.output == "other engine: revoked"
         assert other_engine.revoked == [(1, "superseded")]
@@ -119,5 +119,5 @@ def test_a_refused_revocation_request_answers_the_engines_reason(tenant_a):
         with pytest.raises(EngineError):
             engine_for(certificate).check(certificate, revoking=True)
         with pytest.raises(CertificateRequestError, match="has no CA account to revoke it with") as refused:
-            certificate_revoke(certificate=certificate)
+            certificate_revoke(certificate=certificate, actor=TEST_ACTOR)
         assert refused.value.code == "no_ca"

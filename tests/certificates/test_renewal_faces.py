@@ -13,6 +13,7 @@ from apps.certificates.acme.accounts import ca_account_create, dns_account_creat
 from apps.certificates.models import Certificate, Job, JobStatus, RenewalSweep
 from apps.certificates.services import certificate_request
 from tests.conftest import PASSWORD, TENANT_A
+from tests.factories import TEST_ACTOR
 
 CREDENTIALS = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
 
@@ -28,7 +29,7 @@ def certificate(tenant, identifier, *, renew_in: timedelta) -> Certificate:
     with tenant_context(tenant):
         ca = ca_account_create(name=f"ca-{identifier}", directory="letsencrypt", email="a@alpha.test")
         dns = dns_account_create(name=f"dns-{identifier}", provider="rfc2136", credentials=CREDENTIALS)
-        job = certificate_request(identifier=identifier, ca_account=ca, dns_account=dns)
+        job = certificate_request(identifier=identifier, ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED)
         Certificate.objects.filter(pk=job.certificate_id).update(renew_at=timezone.now() + renew_in)
         # current_version is what makes a certificate renewable; any version row will do here

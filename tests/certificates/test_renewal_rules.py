@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.failures import is_transient, retry_after
 from apps.certificates.services.due import renew_at_for
+from tests.factories import TEST_ACTOR
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -88,9 +89,9 @@ def test_a_ca_account_over_its_order_limit_waits_instead_of_failing(tenant_a):
         ca = ca_account_create(name="busy", directory="letsencrypt", email="a@alpha.test")
         dns = dns_account_create(name="bind", provider="rfc2136", credentials=credentials)
         for name in ("one", "two"):
-            job = certificate_request(identifier=f"{name}.alpha.test", ca_account=ca, dns_account=dns)
+            job = certificate_request(identifier=f"{name}.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
             Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, started_at=timezone.now())
-        waiting = certificate_request(identifier="three.alpha.test", ca_account=ca, dns_account=dns)
+        waiting = certificate_request(identifier="three.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         result = certificate_issue(job_id=waiting.pk)
         assert result.status == JobStatus.QUEUED and result.attempts == 0
         assert result.queued_at > timezone.now() + timedelta(minutes=59)
@@ -106,7 +107,7 @@ def test_a_job_given_up_on_while_running_neither_renews_its_lease_nor_stores(ten
     with tenant_context(tenant_a):
         ca = ca_account_create(name="le", directory="letsencrypt", email="a@alpha.test")
         dns = dns_account_create(name="bind", provider="rfc2136", credentials=credentials)
-        job = certificate_request(identifier="slow.alpha.test", ca_account=ca, dns_account=dns)
+        job = certificate_request(identifier="slow.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, lease_expires_at=timezone.now())
         job_lease_extend(job)  # still ours: the lease moves on
         assert Job.objects.get(pk=job.pk).lease_expires_at > timezone.now() + timedelta(minutes=5)

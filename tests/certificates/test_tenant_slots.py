@@ -16,6 +16,7 @@ from apps.certificates.models import Certificate, JobStatus
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.requests import job_queue
 from certmate.locks import TENANT_SLOT, one_slot_of
+from tests.factories import TEST_ACTOR
 
 
 def slot(count: int = 2):
@@ -36,7 +37,9 @@ def test_a_tenant_has_its_slots_and_no_more_and_other_tenants_keep_theirs(tenant
 @override_settings(CERTMATE_TENANT_CONCURRENCY=2, CERTMATE_TENANT_SLOT_RETRY_SECONDS=5)
 def test_a_job_without_a_free_slot_waits_queued_and_is_sent_again(tenant_a, django_capture_on_commit_callbacks):
     with tenant_context(tenant_a):
-        job = job_queue(certificate=Certificate.objects.create(identifier="waits.alpha.test"), operation="issue")
+        job = job_queue(
+            certificate=Certificate.objects.create(identifier="waits.alpha.test"), operation="issue", actor=TEST_ACTOR
+        )
         with slot() as first, slot() as second, django_capture_on_commit_callbacks() as sent:
             assert None not in (first, second)
             waited = job_run(job_id=job.pk)

@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 from apps.certificates.models import Certificate, Job, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from tests.e2e.issuance import accounts_for, unique, wait_for_job
+from tests.factories import TEST_ACTOR
 
 HALF_LIFE = 100_000  # days: a renew-before this long means "at mid-life"
 
@@ -22,6 +23,7 @@ def issue(tenant, pebble, bind9, *, renew_before_days=None, auto_renew=True, in_
             dns_account=dns,
             renew_before_days=renew_before_days,
             auto_renew=auto_renew,
+            actor=TEST_ACTOR,
         )
         if in_process:
             certificate_issue(job_id=job.pk)

@@ -17,7 +17,9 @@ from rest_framework.test import APIClient
 
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
-from apps.certificates.models import Certificate, CertificateVersion, KeyDownload
+from apps.certificates.models import Certificate, CertificateVersion
+from certmate.actors import Actor
+from certmate.audit.models import AuditEvent
 from tests.e2e.issuance import rfc2136_credentials, unique
 
 pytestmark = [pytest.mark.tools, pytest.mark.worker]
@@ -26,10 +28,20 @@ JOB_TIMEOUT = 240
 
 def operator_client(tenant) -> APIClient:
     with tenant_context(tenant):
-        user = user_create(email=f"ops@{tenant.schema_name}.test", password="correct-horse-battery", role="operator")
-        admin = user_create(email=f"admin@{tenant.schema_name}.test", password="correct-horse-battery", role="admin")
-        _, operator_token = token_create(user=user, role="operator", name="e2e")
-        _, admin_token = token_create(user=admin, role="admin", name="e2e")
+        user = user_create(
+            email=f"ops@{tenant.schema_name}.test",
+            password="correct-horse-battery",
+            role="operator",
+            actor=Actor.command(),
+        )
+        admin = user_create(
+            email=f"admin@{tenant.schema_name}.test",
+            password="correct-horse-battery",
+            role="admin",
+            actor=Actor.command(),
+        )
+        _, operator_token = token_create(user=user, role="operator", name="e2e", actor=Actor.command())
+        _, admin_token = token_create(user=admin, role="admin", name="e2e", actor=Actor.command())
     client = APIClient()
     client.defaults["HTTP_HOST"] = tenant.get_primary_domain().domain
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {operator_token}")
@@ -143,7 +155,8 @@ def test_a_wildcard_certificate_through_the_api(fresh_tenant, worker, pebble, bi
         files["chain.pem"].encode()
     )
     with tenant_context(tenant):
-        assert KeyDownload.objects.count() == 5  # zip, json, privkey.pem, pkcs1 privkey.pem, pfx
+        # zip, json, privkey.pem, pkcs1 privkey.pem, pfx
+        assert AuditEvent.objects.filter(action="private_key.downloaded").count() == 5
 
     # --- renew (forced), poll ---------------------------------------------------------------------
     renewing = client.post(f"{path}/renew", {"force": True}, format="json")
@@ -174,4 +187,4 @@ def test_a_wildcard_certificate_through_the_api(fresh_tenant, worker, pebble, bi
     assert client.get("/api/certificates").json() == {"certificates": [], "count": 0}
     with tenant_context(tenant):
         assert not Certificate.objects.exists() and not CertificateVersion.objects.exists()
-        assert KeyDownload.objects.filter(identifier=wildcard).count() == 5
+        assert AuditEvent.objects.filter(action="private_key.downloaded", object_name=wildcard).count() == 5

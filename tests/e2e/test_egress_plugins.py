@@ -11,6 +11,7 @@ from apps.certificates.models import DnsAccount, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from tests.e2e.issuance import unique
 from tests.egress import LOOPBACK_NAME, Listener, http_reply
+from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.tools
 
@@ -37,7 +38,9 @@ def test_a_plugins_api_resolving_to_loopback_is_refused_at_the_proxy(tenant_a, p
                 credentials={"api_url": f"http://{LOOPBACK_NAME}:{powerdns.port}", "api_key": "pdns-key"},
                 propagation_seconds=1,
             )
-            job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+            job = certificate_request(
+                identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+            )
             job = certificate_issue(job_id=job.pk)
         assert powerdns.accepted == 0
     assert job.status == JobStatus.FAILED
@@ -66,7 +69,9 @@ def test_lego_never_follows_a_redirect_to_loopback(tenant_a, pebble, settings):
                 },
                 propagation_seconds=1,
             )
-            job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+            job = certificate_request(
+                identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+            )
             job = certificate_issue(job_id=job.pk)
             assert outer.accepted >= 1, job.error
         assert inner.accepted == 0, job.error
@@ -88,7 +93,9 @@ def test_a_lego_region_cannot_name_a_host(tenant_a, pebble, settings):
         }
         # Stored as a tenant could before the rule: straight into the table, past every check.
         dns = DnsAccount.objects.create(name=unique("conoha-"), provider="multi", credentials=credentials)
-        job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+        job = certificate_request(
+            identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+        )
         job = certificate_issue(job_id=job.pk)
         assert inner.accepted == 0, job.error
     assert job.status == JobStatus.FAILED

@@ -13,6 +13,7 @@ from apps.certificates.services import certificate_request
 from tests.conftest import TENANT_A, TENANT_B
 from tests.e2e.issuance import unique, wait_for_job
 from tests.egress import Listener, http_reply
+from tests.factories import TEST_ACTOR
 
 pytestmark = [pytest.mark.worker]
 
@@ -42,7 +43,9 @@ def order(tenant, *, directory: str, nameserver: str):
             credentials={"nameserver": nameserver, "tsig_key": "k", "tsig_secret": "c2VjcmV0"},
             propagation_seconds=1,
         )
-        return certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns).pk
+        return certificate_request(
+            identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+        ).pk
 
 
 def test_a_directory_resolving_to_loopback_is_refused_in_the_worker(live_db, strict_worker):

@@ -15,6 +15,7 @@ from apps.certificates.models import Job, JobStatus
 from apps.certificates.services import certificate_request
 from tests.api.conftest import bearer_client
 from tests.e2e.issuance import accounts_for, unique
+from tests.factories import TEST_ACTOR
 from tests.worker import Worker, purge_broker
 
 pytestmark = pytest.mark.tools
@@ -25,7 +26,9 @@ BOUND = 2
 
 def order(tenant, ca, dns) -> Job:
     with tenant_context(tenant):
-        return certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+        return certificate_request(
+            identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+        )
 
 
 def jobs_of(tenant, ids) -> list[Job]:

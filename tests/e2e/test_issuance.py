@@ -16,6 +16,7 @@ from apps.certificates.tasks import certificate_issue_task
 from tests.concurrency import run_together
 from tests.conftest import TENANT_A, TENANT_B
 from tests.e2e.issuance import accounts_for, holding, leftovers, unique, wait_for_job
+from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.tools
 
@@ -50,7 +51,7 @@ def test_issued_certificate_has_the_names_and_key_asked_for(
     sans = [f"*.{domain}"] if shape == "apex+wildcard" else []
     with tenant_context(tenant):
         job = certificate_request(
-            identifier=domain, san_domains=sans, key_type=key_type, ca_account=ca, dns_account=dns
+            identifier=domain, san_domains=sans, key_type=key_type, ca_account=ca, dns_account=dns, actor=TEST_ACTOR
         )
     job = wait_for_job(tenant, job.pk)
     assert job.status == JobStatus.SUCCEEDED, f"{job.error}\n{job.output[-2000:]}"
@@ -72,7 +73,7 @@ def in_process_job(tenant, pebble, bind9, **accounts_options):
     ca, dns = accounts_for(tenant, pebble, bind9, **accounts_options)
     domain = f"{unique()}.certmate.test"
     with tenant_context(tenant):
-        job = certificate_request(identifier=domain, ca_account=ca, dns_account=dns)
+        job = certificate_request(identifier=domain, ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         return certificate_issue(job_id=job.pk), domain
 
 
@@ -121,7 +122,7 @@ def test_two_tenants_ordering_the_same_domain_at_once_stay_apart(live_db, worker
         ca, dns = accounts_for(tenant, pebble, bind9)
         with tenant_context(tenant):
             jobs[tenant.schema_name] = (
-                certificate_request(identifier=domain, ca_account=ca, dns_account=dns).pk,
+                certificate_request(identifier=domain, ca_account=ca, dns_account=dns, actor=TEST_ACTOR).pk,
                 ca.pk,
             )
     results = {slug: wait_for_job(t, jobs[slug][0]) for slug, t in (("alpha", alpha), ("beta", beta))}
@@ -146,8 +147,8 @@ def test_the_same_job_raced_by_two_workers_gives_one_version(live_db, worker, pe
     ca, dns = accounts_for(tenant, pebble, bind9)
     domain = f"{unique()}.certmate.test"
     with tenant_context(tenant):
-        job = certificate_request(identifier=domain, ca_account=ca, dns_account=dns)
-        again = certificate_request(identifier=domain, ca_account=ca, dns_account=dns)
+        job = certificate_request(identifier=domain, ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
+        again = certificate_request(identifier=domain, ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         assert again.pk == job.pk, "a second request while the first is open joins it"
         certificate_issue_task.delay(job.pk)  # a duplicate delivery of the same job
         certificate_issue_task.delay(job.pk)
@@ -164,6 +165,6 @@ def test_two_requests_racing_in_threads_make_one_job(live_db, pebble, bind9):
 
     def ask():
         with tenant_context(tenant_a):
-            return certificate_request(identifier=domain, ca_account=ca, dns_account=dns).pk
+            return certificate_request(identifier=domain, ca_account=ca, dns_account=dns, actor=TEST_ACTOR).pk
 
     assert len(set(run_together(ask, 4))) == 1

@@ -18,6 +18,7 @@ from apps.certificates.services import certificate_issue, certificate_request
 from certmate.encryption import PREFIX
 from tests.conftest import TENANT_A
 from tests.e2e.issuance import accounts_for, holding, unique
+from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.tools
 
@@ -28,7 +29,9 @@ def test_the_acme_account_is_registered_once_kept_encrypted_and_reused(tenant_a,
         assert CaAccount.objects.get(pk=ca.pk).acme_account is None
         uris = []
         for _ in range(2):
-            job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+            job = certificate_request(
+                identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+            )
             assert certificate_issue(job_id=job.pk).status == JobStatus.SUCCEEDED
             uris.append(CaAccount.objects.get(pk=ca.pk).acme_account_uri)
         with connection.cursor() as cursor:
@@ -44,7 +47,9 @@ def test_a_hung_certbot_is_stopped_at_the_timeout_and_nothing_is_left(tenant_a, 
     with tenant_context(tenant_a):
         dns.propagation_seconds = 600  # certbot sleeps this long before asking the CA to validate
         dns.save()
-        job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+        job = certificate_request(
+            identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+        )
         with override_settings(CERTMATE_CERTBOT_TIMEOUT=8, CERTMATE_RETRY_ATTEMPTS=1):
             job = certificate_issue(job_id=job.pk)
     assert job.status == JobStatus.FAILED

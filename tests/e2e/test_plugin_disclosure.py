@@ -17,6 +17,7 @@ from apps.certificates.acme.providers import _write_private
 from apps.certificates.models import Certificate, DnsAccount, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from tests.e2e.issuance import accounts_for, unique
+from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.tools
 
@@ -38,7 +39,9 @@ def test_an_account_naming_a_host_file_fails_without_showing_it(tenant_a, pebble
         dns = DnsAccount.objects.create(
             name=unique("akamai-"), provider="multi", credentials={"provider": "edgedns", "AKAMAI_EDGERC": str(path)}
         )
-        job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+        job = certificate_request(
+            identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+        )
         job = certificate_issue(job_id=job.pk)
         certificate = Certificate.objects.get(pk=job.certificate_id)
     assert job.status == JobStatus.FAILED
@@ -80,7 +83,9 @@ def test_a_lego_provider_issues_from_a_launcher_child(tenant_a, pebble, bind9):
     }
     with tenant_context(tenant_a):
         dns = dns_account_create(name=unique("lego-"), provider="multi", credentials=credentials, propagation_seconds=1)
-        job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
+        job = certificate_request(
+            identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+        )
         job = certificate_issue(job_id=job.pk)
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert bind9.tsig_secret not in job.output

@@ -11,11 +11,14 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.certificates.models import Certificate, Job, JobStatus
+from apps.certificates.models import Certificate, CertificateEvent, EventKind, Job, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
-from apps.certificates.signals import certificate_failed
+from apps.certificates.services.events import events_process
+from certmate.audit.models import AuditEvent
+from tests.certificates.event_consumers import label_of, received, subscribed
 from tests.e2e.issuance import accounts_for, unique
 from tests.e2e.renewals import issue
+from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.tools
 
@@ -43,20 +46,19 @@ def test_a_31_day_certificate_with_a_30_day_threshold_renews_once_at_mid_life(te
 
 
 def test_a_permanent_failure_is_not_retried(tenant_a, pebble, bind9):
-    received = []
-    certificate_failed.connect(lambda **kw: received.append(kw["reason"]), weak=False, dispatch_uid="test-perm")
-    try:
-        ca, dns = accounts_for(tenant_a, pebble, bind9, tsig_secret="d3JvbmctdHNpZy1zZWNyZXQtdmFsdWU=")
-        with tenant_context(tenant_a):
-            job = certificate_request(identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns)
-            done = certificate_issue(job_id=job.pk)
-    finally:
-        certificate_failed.disconnect(dispatch_uid="test-perm")
+    ca, dns = accounts_for(tenant_a, pebble, bind9, tsig_secret="d3JvbmctdHNpZy1zZWNyZXQtdmFsdWU=")
+    with tenant_context(tenant_a), subscribed(kinds=[EventKind.ISSUE_FAILED]) as listener:
+        job = certificate_request(
+            identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
+        )
+        done = certificate_issue(job_id=job.pk)
+        # Recorded in the failure's own transaction (this test's, never committed), not after it.
+        event = CertificateEvent.objects.get(certificate=job.certificate_id)
+        assert (event.kind, event.detail) == ("issue_failed", {"reason": done.error, "job": job.pk})
+        events_process(event_id=event.pk)
+        assert received(listener) == [label_of(listener, event)]
     assert done.status == JobStatus.FAILED and done.attempts == 1
     assert not done.error.startswith("attempt")
-    # The signal is sent on commit; this test's transaction never commits, so send happens never —
-    # the committed variant below checks the signal.
-    assert received == []
 
 
 @override_settings(CERTMATE_RETRY_BASE_SECONDS=30)
@@ -68,7 +70,10 @@ def test_a_transient_failure_is_retried_with_backoff_then_succeeds(tenant_a, peb
         real_url = ca.directory_url
         CaAccount.objects.filter(pk=ca.pk).update(directory_url="https://127.0.0.1:9/dir")  # the CA is down
         job = certificate_request(
-            identifier=f"{unique()}.certmate.test", ca_account=CaAccount.objects.get(pk=ca.pk), dns_account=dns
+            identifier=f"{unique()}.certmate.test",
+            ca_account=CaAccount.objects.get(pk=ca.pk),
+            dns_account=dns,
+            actor=TEST_ACTOR,
         )
         first = certificate_issue(job_id=job.pk)
         assert first.status == JobStatus.QUEUED and first.attempts == 1
@@ -79,12 +84,12 @@ def test_a_transient_failure_is_retried_with_backoff_then_succeeds(tenant_a, peb
         assert second.status == JobStatus.SUCCEEDED and second.attempts == 2, second.error
 
 
-def test_after_the_last_attempt_the_certificate_fails_keeps_its_version_and_signals(fresh_tenant, pebble, bind9):
+def test_after_the_last_attempt_the_certificate_fails_keeps_its_version_and_tells_consumers(
+    fresh_tenant, pebble, bind9
+):
     alpha = fresh_tenant()
     job = issue(alpha, pebble, bind9, in_process=True)
-    received = []
-    certificate_failed.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="test-last")
-    try:
+    with subscribed(kinds=[EventKind.RENEWAL_FAILED]) as listener:
         with tenant_context(alpha), override_settings(CERTMATE_RETRY_ATTEMPTS=1):
             cert = Certificate.objects.get(pk=job.certificate_id)
             live = cert.current_version_id
@@ -94,16 +99,25 @@ def test_after_the_last_attempt_the_certificate_fails_keeps_its_version_and_sign
             CaAccount.objects.filter(pk=cert.ca_account_id).update(acme_account=None)
             from apps.certificates.services.requests import certificate_renew
 
-            renewal, _ = certificate_renew(certificate=cert, force=True)
+            renewal, _ = certificate_renew(certificate=cert, force=True, actor=TEST_ACTOR)
             done = certificate_issue(job_id=renewal.pk)
             cert.refresh_from_db()
-    finally:
-        certificate_failed.disconnect(dispatch_uid="test-last")
+        with tenant_context(alpha):
+            # Committed with the failure; delivered by the processing it sent, or else by the sweep.
+            [event] = CertificateEvent.objects.filter(certificate=cert, kind=EventKind.RENEWAL_FAILED)
+            assert event.detail == {"reason": done.error, "job": renewal.pk}
+            events_process()
+            events_process()
+            assert received(listener) == [label_of(listener, event)]
+            [audit] = AuditEvent.objects.filter(action="certificate.renewal_failed", object_id=str(cert.pk))
+            assert (audit.channel, audit.actor_name, audit.changes["status"]) == (
+                "system",
+                "worker",
+                ["active", "failed"],
+            )
     assert done.status == JobStatus.FAILED
     assert cert.status == "failed" and cert.last_error == done.error
     assert cert.current_version_id == live
-    assert [kw["certificate"].pk for kw in received] == [cert.pk]
-    assert [kw["job"].status for kw in received] == [JobStatus.FAILED]
     # Not ordered again every hour: the next try waits a day (then two, four, up to a week).
     assert cert.renew_at > timezone.now() + timedelta(hours=23)
     from apps.certificates.services.renewals import renewal_sweep

@@ -9,8 +9,9 @@ import pytest
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
-from apps.certificates.models import Certificate, JobStatus
+from apps.certificates.models import Certificate, CertificateEvent, EventKind, JobStatus
 from apps.certificates.services.jobs import job_run
+from certmate.audit.models import AuditEvent
 from tests.api.conftest import bearer_client as client_of
 from tests.api.conftest import tenant_client
 from tests.e2e.renewals import issue
@@ -46,6 +47,11 @@ def test_revoke_through_the_api_at_the_ca_and_only_once(tenant_a, tenant_b, pebb
     done = operator.get(queued["status_url"]).json()
     assert done["status"] == "succeeded" and done["revocation_reason"] == "keycompromise", done
     assert pebble.certificate_status(serial)["Status"] == "Revoked"
+    with tenant_context(tenant_a):  # recorded with the revocation: its event (storage republishes) and audit
+        [event] = CertificateEvent.objects.filter(certificate=certificate, kind=EventKind.REVOKED)
+        assert (event.version_number, event.detail) == (1, {"reason": "keycompromise", "serial": serial})
+        [audit] = AuditEvent.objects.filter(action="certificate.revoked", object_id=str(certificate.pk))
+        assert (audit.actor_name, audit.changes["revocation_reason"]) == ("worker", ["", "keycompromise"])
 
     again = operator.post(url, {"reason": "superseded"})
     assert again.status_code == 200 and again.json()["job_id"] == queued["job_id"]  # the first answer stands

@@ -28,6 +28,7 @@ from django_tenants.utils import schema_context
 
 from apps.accounts.models import Role
 from apps.accounts.services.tenants import tenant_create, tenant_delete
+from certmate.actors import Actor
 from tests.database_dump import database_dump, pg_dump_program
 from tests.e2e.issuance import rfc2136_credentials, unique
 from tests.e2e.servers import Bind9
@@ -192,7 +193,13 @@ def sweep(django_db_setup, django_db_blocker, debug_worker, pebble_factory):
         worlds = []
         for _ in range(2):
             slug = unique("sweep")
-            worlds.append(TenantWorld(tenant_create(slug=slug, domain=f"{slug}.test"), scanner, leaks["API answers"]))
+            worlds.append(
+                TenantWorld(
+                    tenant_create(slug=slug, domain=f"{slug}.test", actor=Actor.command()),
+                    scanner,
+                    leaks["API answers"],
+                )
+            )
             stack.callback(tenant_delete, slug=slug)
         storages = [
             {"backend": "hashicorp_vault", "settings": {"url": vault.url}, "credentials": {"token": vault.root_token}},

@@ -16,11 +16,15 @@ from apps.storage.backends.vault import VaultBackend
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState
 from apps.storage.services import storage_config_set
+from certmate.actors import Actor
 from tests.e2e.issuance import wait_for_job
 from tests.e2e.renewals import issue
+from tests.factories import TEST_ACTOR
 from tests.storage.servers import Bao
 from tests.tools import missing_tool
 from tests.worker import Worker, purge_broker
+
+ACTOR = Actor.system("tests")
 
 pytestmark = pytest.mark.tools
 
@@ -61,7 +65,9 @@ def test_vault_down_during_a_renewal_loses_nothing(fresh_tenant, quick_retry_wor
     tenant = fresh_tenant()
     settings = {"url": vault.url, "mount": "secret", "kv_version": 2, "timeout": 3}
     with tenant_context(tenant):
-        storage_config_set(backend="hashicorp_vault", settings=settings, credentials={"token": vault.root_token})
+        storage_config_set(
+            actor=ACTOR, backend="hashicorp_vault", settings=settings, credentials={"token": vault.root_token}
+        )
     reader = VaultBackend(tenant=tenant.schema_name, settings=settings, credentials={"token": vault.root_token})
 
     first = wait_for_job(tenant, issue(tenant, pebble, bind9).pk)
@@ -75,7 +81,7 @@ def test_vault_down_during_a_renewal_loses_nothing(fresh_tenant, quick_retry_wor
 
     vault.stop()
     with tenant_context(tenant):
-        renewal, _ = certificate_renew(certificate=certificate, force=True)
+        renewal, _ = certificate_renew(certificate=certificate, force=True, actor=TEST_ACTOR)
     renewed = wait_for_job(tenant, renewal.pk)
     assert renewed.status == JobStatus.SUCCEEDED, renewed.error
     with tenant_context(tenant):

@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 
 from apps.accounts.models import Tenant
 from apps.accounts.services.users import user_create
+from certmate.actors import Actor
 from tests.conftest import PASSWORD, PUBLIC_HOST, TENANT_A, TENANT_B
 
 OPERATOR = "operator@platform.test"
@@ -15,7 +16,7 @@ OPERATOR = "operator@platform.test"
 @pytest.fixture
 def platform_operator(db, public_schema_name):
     with schema_context(public_schema_name):
-        return user_create(email=OPERATOR, password=PASSWORD, role="admin")
+        return user_create(email=OPERATOR, password=PASSWORD, role="admin", actor=Actor.command())
 
 
 def login(client: Client, host: str, email: str) -> bool:

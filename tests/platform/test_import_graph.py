@@ -14,18 +14,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("apps", "certmate")
-# Imports that close a cycle between apps today, named one by one so that no other slips in. The
-# certificate services start storage publication directly until durable certificate events carry it
-# (issue 11, part 3: storage then reacts to certificate events and these imports go). The list only
-# shrinks: an entry whose import is gone fails the test until it is removed here.
-KNOWN_APP_CYCLE_IMPORTS = frozenset(
-    {
-        ("apps.certificates.services.certificates", "apps.storage.services"),  # withdraw a deleted one's files
-        ("apps.certificates.services.issuance", "apps.storage.services"),  # publish a new version
-        ("apps.certificates.services.renewals", "apps.storage.services"),  # retry publications in the sweep
-        ("apps.certificates.services.revocation", "apps.storage.services"),  # republish a revoked version
-    }
-)
 
 
 def project_modules() -> dict[str, Path]:
@@ -84,18 +72,14 @@ def app_of(module: str, apps: list[str]) -> str | None:
     return next((app for app in apps if module == app or module.startswith(app + ".")), None)
 
 
-def app_graph(
-    graph: dict[str, set[str]], *, ignore=frozenset()
-) -> tuple[dict[str, set[str]], dict[tuple[str, str], list[str]]]:
+def app_graph(graph: dict[str, set[str]]) -> tuple[dict[str, set[str]], dict[tuple[str, str], list[str]]]:
     """Which app imports which (the project package outside its apps is wiring, not an app), and for
-    each such edge the imports that make it; the (module, module) imports in ``ignore`` left out."""
+    each such edge the imports that make it."""
     apps = django_apps(graph)
     edges, why = defaultdict(set), defaultdict(list)
     for module, targets in graph.items():
         source = app_of(module, apps)
         for target in targets:
-            if (module, target) in ignore:
-                continue
             destination = app_of(target, apps)
             if source and destination and source != destination:
                 edges[source].add(destination)
@@ -161,12 +145,11 @@ def test_the_graph_sees_every_kind_of_import():
 
 
 def test_apps_import_each_other_one_way():
-    graph = module_graph()
-    edges, why = app_graph(graph, ignore=KNOWN_APP_CYCLE_IMPORTS)
-    assert {"apps.accounts", "apps.certificates", "apps.storage"} <= set(edges)
-    assert "apps.certificates" not in edges["apps.accounts"], why[("apps.accounts", "apps.certificates")]
-    gone = sorted(f"{module} -> {target}" for module, target in KNOWN_APP_CYCLE_IMPORTS if target not in graph[module])
-    assert not gone, f"no longer imported: remove from KNOWN_APP_CYCLE_IMPORTS: {gone}"
+    edges, why = app_graph(module_graph())
+    assert {"apps.accounts", "apps.certificates", "apps.storage", "certmate.audit"} <= set(edges)
+    # The one-way order: storage -> certificates -> accounts (and every app -> certmate.audit).
+    for app, below in (("apps.accounts", "apps.certificates"), ("apps.certificates", "apps.storage")):
+        assert below not in edges[app], f"{app} imports {below}: {why[(app, below)]}"
     found = cycles(edges)
     message = "\n".join(
         f"{' <-> '.join(component)} through:\n    "

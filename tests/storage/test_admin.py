@@ -8,7 +8,7 @@ import json
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.storage.models import StorageConfig
+from apps.storage.models import Publication, StorageConfig
 from apps.storage.services import publication_publish, publication_request, storage_config_active
 from tests.conftest import PASSWORD, TENANT_A
 from tests.factories import issued_version
@@ -73,3 +73,24 @@ def test_settings_the_backend_does_not_know_are_shown_on_the_form(admin_client, 
     response = add(admin_client, "hashicorp_vault", {"colour": "red"}, {})
     page = response.content.decode()
     assert response.status_code == 200 and "no setting" in page and "needs" in page
+
+
+def test_publications_are_records_nobody_edits(admin_client, tenant_a, django_capture_on_commit_callbacks):
+    with tenant_context(tenant_a), django_capture_on_commit_callbacks(execute=False):
+        publication = publication_request(version=issued_version("record.alpha.test"))
+    url = f"/admin/storage/publication/{publication.pk}/change/"
+    page = admin_client.get(url, headers=HOST)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert admin_client.post(url, {"state": "published", "attempts": "0"}, headers=HOST).status_code == 403
+    with tenant_context(tenant_a):
+        unchanged = Publication.objects.get(pk=publication.pk)
+    assert (unchanged.state, unchanged.updated_at) == (publication.state, publication.updated_at)
+
+
+def test_a_storage_target_is_not_deleted_by_hand(admin_client, tenant_a):
+    with tenant_context(tenant_a):
+        active = storage_config_active()
+    url = f"/admin/storage/storageconfig/{active.pk}/delete/"
+    assert admin_client.post(url, {"post": "yes"}, headers=HOST).status_code == 403
+    with tenant_context(tenant_a):
+        assert storage_config_active() == active

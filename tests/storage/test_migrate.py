@@ -14,9 +14,12 @@ from apps.storage.backends.vault import VaultBackend
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState
 from apps.storage.services import publication_publish, publication_request, storage_config_active
+from certmate.actors import Actor
 from tests.factories import issued_version
 from tests.storage.servers import MotoServer
 from tests.tools import missing_tool
+
+ACTOR = Actor.system("tests")
 
 
 @pytest.fixture
@@ -115,9 +118,12 @@ def test_moving_onto_the_same_vault_with_other_options_is_refused(tenant_a, bao,
     settings.CERTMATE_STORAGE_ROOT = tmp_path / "certificates"
     place = {"url": bao.url, "mount": "secret"}
     with tenant_context(tenant_a):
-        storage_config_set(backend="hashicorp_vault", settings=place, credentials={"token": bao.root_token})
+        storage_config_set(
+            actor=ACTOR, backend="hashicorp_vault", settings=place, credentials={"token": bao.root_token}
+        )
         with pytest.raises(ValidationError, match="already publishes"):
             storage_migrate(
+                actor=ACTOR,
                 backend="hashicorp_vault",
                 settings={**place, "url": bao.url + "/", "timeout": 5, "path_prefix": "certmate"},
                 credentials={"token": bao.root_token},

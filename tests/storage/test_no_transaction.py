@@ -12,10 +12,13 @@ from django_tenants.utils import tenant_context
 
 from apps.storage.models import PublicationState
 from apps.storage.services import publication_publish, publication_request, storage_config_active, storage_config_set
+from certmate.actors import Actor
 from tests.conftest import PASSWORD
 from tests.factories import issued_version
 from tests.transactions import TransactionProbe
 from tests.worker import purge_broker
+
+ACTOR = Actor.system("tests")
 
 
 @pytest.fixture
@@ -31,7 +34,7 @@ def vault_at(url: str) -> dict:
 
 def test_publishing_holds_no_transaction_while_the_target_answers(fresh_tenant, stand_in_vault):
     with tenant_context(fresh_tenant()):
-        storage_config_set(**vault_at(stand_in_vault.url), test=False)
+        storage_config_set(actor=ACTOR, **vault_at(stand_in_vault.url), test=False)
         publication = publication_request(version=issued_version("slow-target.example.com"))
         stand_in_vault.watch()
         publication = publication_publish(publication_id=publication.pk)

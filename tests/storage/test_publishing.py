@@ -21,8 +21,11 @@ from apps.storage.services import (
     storage_config_active,
     storage_config_set,
 )
+from certmate.actors import Actor
 from certmate.locks import STORAGE_SLOT, one_slot_of
-from tests.factories import issued_version
+from tests.factories import TEST_ACTOR, issued_version
+
+ACTOR = Actor.system("tests")
 
 RFC2136 = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
 UNREACHABLE_VAULT = {"url": "http://127.0.0.1:9", "mount": "secret", "timeout": 2}
@@ -121,7 +124,11 @@ def test_a_failing_target_keeps_the_certificate_and_retries_then_fails(
     with tenant_a:
         with django_capture_on_commit_callbacks(execute=False):
             storage_config_set(
-                backend="hashicorp_vault", settings=UNREACHABLE_VAULT, credentials={"token": "t0k"}, test=False
+                actor=ACTOR,
+                backend="hashicorp_vault",
+                settings=UNREACHABLE_VAULT,
+                credentials={"token": "t0k"},
+                test=False,
             )
             version = issued_version("down.alpha.test")
             publication = publication_request(version=version)
@@ -145,10 +152,10 @@ def test_resync_republishes_what_the_target_lost(tenant_a, root, django_capture_
         kept, lost = issued_version("kept.alpha.test"), issued_version("lost.alpha.test")
         publish(kept), publish(lost)
         shutil.rmtree(root / "alpha" / "server" / "lost.alpha.test")
-        report = publications_resync()
+        report = publications_resync(actor=ACTOR)
         assert (report.checked, report.published, report.failed) == (2, 1, [])
         assert (root / "alpha/server/lost.alpha.test/privkey.pem").read_text() == lost.private_key
-        assert publications_resync().published == 0  # safe to repeat
+        assert publications_resync(actor=ACTOR).published == 0  # safe to repeat
 
 
 def test_resync_command_publishes_pending_and_reports(tenant_a, tenant_b, root, django_capture_on_commit_callbacks):
@@ -166,7 +173,7 @@ def test_resync_command_publishes_pending_and_reports(tenant_a, tenant_b, root, 
 def test_resync_command_fails_naming_the_reason(tenant_a, root, django_capture_on_commit_callbacks):
     with tenant_a, django_capture_on_commit_callbacks(execute=False):
         storage_config_set(
-            backend="hashicorp_vault", settings=UNREACHABLE_VAULT, credentials={"token": "t"}, test=False
+            actor=ACTOR, backend="hashicorp_vault", settings=UNREACHABLE_VAULT, credentials={"token": "t"}, test=False
         )
         issued_version("fail.alpha.test")
     out = StringIO()
@@ -181,7 +188,9 @@ def test_setting_an_unreachable_target_is_refused_and_the_old_one_stays(tenant_a
     with tenant_a:
         before = storage_config_active()
         with pytest.raises(StorageError, match=r"127\.0\.0\.1:9"):
-            storage_config_set(backend="hashicorp_vault", settings=UNREACHABLE_VAULT, credentials={"token": "x"})
+            storage_config_set(
+                actor=ACTOR, backend="hashicorp_vault", settings=UNREACHABLE_VAULT, credentials={"token": "x"}
+            )
         assert storage_config_active().pk == before.pk
         assert StorageConfig.objects.count() == 1
 
@@ -198,7 +207,7 @@ def test_bad_settings_are_refused_field_by_field(tenant_a, backend, settings, me
     from django.core.exceptions import ValidationError
 
     with tenant_a, pytest.raises(ValidationError, match=message):
-        storage_config_set(backend=backend, settings=settings, credentials={}, test=False)
+        storage_config_set(actor=ACTOR, backend=backend, settings=settings, credentials={}, test=False)
 
 
 def test_migrate_to_an_unreachable_target_changes_nothing(tenant_a, root, tmp_path, django_capture_on_commit_callbacks):
@@ -245,7 +254,7 @@ def test_deleting_a_certificate_withdraws_its_published_material(
         assert (root / "alpha/server/gone.alpha.test/privkey.pem").exists()
         monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
         with django_capture_on_commit_callbacks(execute=True):
-            certificate_delete(certificate=Certificate.objects.get(identifier="gone.alpha.test"))
+            certificate_delete(certificate=Certificate.objects.get(identifier="gone.alpha.test"), actor=TEST_ACTOR)
     assert not (root / "alpha/server/gone.alpha.test").exists()
     assert (root / "alpha/server/kept.alpha.test/privkey.pem").read_text() == kept.private_key
 
@@ -295,7 +304,7 @@ def test_a_publish_for_a_target_no_longer_active_hands_over(tenant_a, root, djan
     with tenant_a, django_capture_on_commit_callbacks(execute=False):
         old = publication_request(version=issued_version("moved.alpha.test"))
         storage_config_set(
-            backend="hashicorp_vault", settings=UNREACHABLE_VAULT, credentials={"token": "t"}, test=False
+            actor=ACTOR, backend="hashicorp_vault", settings=UNREACHABLE_VAULT, credentials={"token": "t"}, test=False
         )
         old = publication_publish(publication_id=old.pk)
         assert old.state == PublicationState.SUPERSEDED and "another target" in old.last_error

@@ -11,6 +11,7 @@ from apps.accounts.models import Role
 from apps.accounts.selectors import sso_settings_get
 from apps.accounts.services.sso import MAX_SECRET_LENGTH, MAX_VALUE_LENGTH, MAX_VALUES_PER_ROLE, sso_settings_update
 from apps.accounts.sso.backends import CALLBACK_URL_NAME
+from certmate.actors import request_actor
 from certmate.api.views import TenantAPIView
 
 
@@ -77,4 +78,4 @@ class SsoSettingsView(TenantAPIView):
     def put(self, request):
         given = self.validated(SsoSettingsSerializer)
         given.setdefault("client_secret", None)
-        return self.answer(sso_settings_update(values=given))
+        return self.answer(sso_settings_update(values=given, actor=request_actor(request)))

@@ -4,12 +4,18 @@ endpoints)."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from apps.accounts.api import sso, views
+from apps.accounts.api import audit, audit_certmate, sso, users, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", views.TokenViewSet, basename="api-token")
+router.register("users", users.UserViewSet, basename="api-user")
 
 urlpatterns = [
     path("sso", sso.SsoSettingsView.as_view(), name="api-sso"),
+    path("audit", audit.AuditListView.as_view(), name="api-audit"),
+    path("audit/export", audit.AuditExportView.as_view(), name="api-audit-export"),
+    # CertMate's paths and shapes
+    path("audit/verify", audit_certmate.AuditVerifyView.as_view(), name="api-audit-verify"),
+    path("activity", audit_certmate.ActivityView.as_view(), name="api-activity"),
     *router.urls,
 ]

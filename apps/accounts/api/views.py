@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from apps.accounts.api import serializers as s
 from apps.accounts.models import ApiToken, Role
 from apps.accounts.services.tokens import token_create, token_revoke
+from certmate.actors import request_actor
 from certmate.api.views import TenantViewSet
 
 
@@ -34,7 +35,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
             role=data["role"],
             name=data["name"],
             expires_at=data.get("expires_at"),
-            created_by=request.user,
+            actor=request_actor(request),
         )
         token.token = raw  # for the one answer that shows it
         return Response(s.TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
@@ -42,11 +43,11 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         """Revoke the token: it stops working at once (the row stays, with its revocation date)."""
-        token_revoke(token=self.get_object())
+        token_revoke(token=self.get_object(), actor=request_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=s.TokenSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         """Revoke the token and answer it (revoking twice keeps the first date)."""
-        return Response(s.TokenSerializer(token_revoke(token=self.get_object())).data)
+        return Response(s.TokenSerializer(token_revoke(token=self.get_object(), actor=request_actor(request))).data)

@@ -1,4 +1,4 @@
-"""CA accounts, DNS accounts and tenant settings now belong to apps.certificates (its migration 0006 takes
+"""CA accounts, DNS accounts and tenant settings now belong to apps.certificates (its migration 0009 takes
 them over, tables and all): accounts forgets them. Nothing changes in the database."""
 
 from django.db import migrations
@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_contact_email_and_eab_checks'),
-        ('certificates', '0006_acme_accounts_and_settings_from_accounts'),
+        ('certificates', '0009_acme_accounts_and_settings_from_accounts'),
     ]
 
     operations = [

@@ -11,6 +11,7 @@ from django_tenants.utils import tenant_context
 from apps.accounts.models import Role, Tenant, User
 from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
 from apps.accounts.services.users import user_create
+from certmate.actors import Actor
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def platform_bootstrap(
     demo_domain: str,
     demo_admin_email: str,
     port: int,
+    actor: Actor,
 ) -> list[NewLogin]:
     """Ensure the public tenant, a platform operator and (optionally) the demo tenant with its admin.
     Safe to repeat: returns only the logins it created."""
@@ -43,14 +45,19 @@ def platform_bootstrap(
     connection.set_schema_to_public()
     if not User.objects.filter(is_superuser=True).exists():
         password = _password()
-        user_create(email=operator_email, password=password, role=Role.ADMIN)
+        user_create(email=operator_email, password=password, role=Role.ADMIN, actor=actor)
         created.append(NewLogin("platform", f"http://{public_domains[0]}:{port}/admin/", operator_email, password))
     if demo_slug:
         tenant = Tenant.objects.filter(schema_name=demo_slug).first()
         if tenant is None:
             password = _password()
             tenant_create(
-                slug=demo_slug, domain=demo_domain, name="Demo", admin_email=demo_admin_email, admin_password=password
+                slug=demo_slug,
+                domain=demo_domain,
+                name="Demo",
+                admin_email=demo_admin_email,
+                admin_password=password,
+                actor=actor,
             )
             created.append(
                 NewLogin(f"tenant {demo_slug}", f"http://{demo_domain}:{port}/admin/", demo_admin_email, password)
@@ -60,7 +67,7 @@ def platform_bootstrap(
                 has_admin = User.objects.filter(role=Role.ADMIN, is_active=True).exists()
                 if not has_admin:
                     password = _password()
-                    user_create(email=demo_admin_email, password=password, role=Role.ADMIN)
+                    user_create(email=demo_admin_email, password=password, role=Role.ADMIN, actor=actor)
                     created.append(
                         NewLogin(
                             f"tenant {demo_slug}", f"http://{demo_domain}:{port}/admin/", demo_admin_email, password

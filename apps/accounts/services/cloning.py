@@ -71,7 +71,8 @@ def _script_statements(cursor, template: str) -> list[str]:
     # Objects LIKE does not copy and this script does not create: refuse rather than clone part-way.
     cursor.execute(
         """SELECT 'trigger ' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(s)s AND NOT t.tgisinternal
+             JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid
+             WHERE n.nspname = %(s)s AND NOT t.tgisinternal AND p.pronamespace = n.oid
            UNION ALL SELECT 'function ' || p.proname FROM pg_proc p
              JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %(s)s
            UNION ALL SELECT 'type ' || ty.typname FROM pg_type ty JOIN pg_namespace n ON n.oid = ty.typnamespace
@@ -122,7 +123,24 @@ def _script_statements(cursor, template: str) -> list[str]:
     for table, conname, definition in cursor.fetchall():
         definition = definition.replace(f"REFERENCES {template}.", f"REFERENCES {target}.")
         statements.append(f"ALTER TABLE {target}.{table.split('.', 1)[1]} ADD CONSTRAINT {_q(conname)} {definition}")
-    return statements
+    return statements + _triggers(cursor, template)
+
+
+def _triggers(cursor, template: str) -> list[str]:
+    """The template's triggers, on the new schema's tables. Their functions live outside the template
+    (the check above refuses others), so the definition only names the template for its table."""
+    cursor.execute(
+        """SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal
+           ORDER BY t.tgname""",
+        [template],
+    )
+    triggers = []
+    for (definition,) in cursor.fetchall():
+        if f" ON {template}." not in definition:
+            raise TemplateNotClonable(f"trigger of {template} not understood: {definition}")
+        triggers.append(definition.replace(f" ON {template}.", f" ON {_TARGET_MARK}."))
+    return triggers
 
 
 def _indexes(cursor, schema: str) -> dict[tuple[str, str], list[tuple[str, bool]]]:

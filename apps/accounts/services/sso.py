@@ -1,12 +1,15 @@
 """A tenant's single sign-on: its settings, and the users its identity provider signs in.
 
 Every value comes from a tenant admin, who the platform does not trust: each is checked to its format
-and bounded, and the issuer must pass the platform's egress rule before it is stored.
+and bounded, and the issuer must pass the platform's egress rule before it is stored. Changes record
+``sso_settings.updated`` (the client secret only as "changed"); users signed in through the provider
+record ``user.created`` / ``user.updated`` with the provider as the actor (portal channel).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
@@ -15,14 +18,16 @@ from django.db import transaction
 
 from apps.accounts.models import Role, SsoSettings, User
 from apps.accounts.models.sso import empty_role_values
-from apps.accounts.services.users import user_sign_in_provision
+from apps.accounts.services.audit_tenant import audit_in_tenant
+from apps.accounts.services.users import CONTROL, user_sign_in_provision
 from certmate import egress
+from certmate.actors import Actor, Channel, request_actor
+from certmate.audit.services import audit_changes, audit_snapshot
 
 # RFC 6749: scope tokens are printable ASCII without space, '"' or '\'; client ids and secrets VSCHARs.
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,100}")
 VSCHARS = re.compile(r"[\x20-\x7e]+")
 CLAIM_NAME = re.compile(r"[\x21-\x7e]{1,200}")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SCOPES = 20
 MAX_VALUES_PER_ROLE = 100
 MAX_VALUE_LENGTH = 200
@@ -153,15 +158,36 @@ def sso_settings_validate(*, current: SsoSettings, values: SsoSettingsValues) ->
     return cleaned
 
 
+AUDITED_FIELDS = tuple(SsoSettingsValues.__annotations__)  # every field an admin sets
+
+
+def _record(*, config: SsoSettings, actor: Actor, changes: dict[str, Any]) -> None:
+    if changes:
+        audit_in_tenant(
+            actor=actor,
+            action="sso_settings.updated",
+            object_type="sso_settings",
+            object_id=config.pk,
+            object_name=str(config),
+            changes=changes,
+        )
+
+
 @transaction.atomic
-def sso_settings_update(*, values: SsoSettingsValues) -> SsoSettings:
+def sso_settings_update(*, values: SsoSettingsValues, actor: Actor) -> SsoSettings:
     """Store the tenant's single sign-on settings (all of them; the secret as explained in validate)."""
     config = SsoSettings.objects.select_for_update().filter(singleton=True).first() or SsoSettings()
+    before = audit_snapshot(config, AUDITED_FIELDS)
     cleaned = sso_settings_validate(current=config, values=values)
     for field, value in cleaned.items():
         setattr(config, field, value)
     config.save()
+    _record(config=config, actor=actor, changes=_changes(before, config))
     return config
+
+
+def _changes(before: dict[str, Any], config: SsoSettings) -> dict[str, Any]:
+    return audit_changes(before, audit_snapshot(config, AUDITED_FIELDS), secret=("client_secret",))
 
 
 def _claim(claims: dict[str, Any], name: str) -> Any:
@@ -190,7 +216,13 @@ def sso_role_for_claims(*, config: SsoSettings, claims: dict[str, Any]) -> Role 
     return None
 
 
-def sso_user_sign_in(*, config: SsoSettings, claims: dict[str, Any]) -> User:
+def sso_actor(*, config: SsoSettings, request: Any = None) -> Actor:
+    """The acting party of a sign-in through the provider: the provider itself, on the portal channel,
+    with the request's context."""
+    return replace(request_actor(request, Channel.PORTAL), name=f"single sign-on ({config.name or config.issuer})")
+
+
+def sso_user_sign_in(*, config: SsoSettings, claims: dict[str, Any], actor: Actor) -> User:
     """The certmate user for verified claims of the tenant's provider: created or updated just in time,
     with the role its claims map to. Refused when they map to no role."""
     email = claims.get("email")
@@ -209,13 +241,20 @@ def sso_user_sign_in(*, config: SsoSettings, claims: dict[str, Any]) -> User:
     name = claims.get("name")
     try:
         full_name = CONTROL.sub("", name).strip() if isinstance(name, str) else ""
-        return user_sign_in_provision(email=email, role=role, full_name=full_name)
+        return user_sign_in_provision(email=email, role=role, full_name=full_name, actor=actor)
     except ValidationError as exc:
         raise SsoRefused("; ".join(exc.messages), email=email) from None
 
 
 @transaction.atomic
-def sso_password_signin_restore() -> bool:
+def sso_password_signin_restore(*, actor: Actor) -> bool:
     """Let the tenant's users sign in with passwords again (a way back when its provider is gone).
     True when SSO-only was on."""
-    return SsoSettings.objects.filter(singleton=True, sso_only=True).update(sso_only=False) == 1
+    config = SsoSettings.objects.select_for_update().filter(singleton=True, sso_only=True).first()
+    if config is None:
+        return False
+    before = audit_snapshot(config, AUDITED_FIELDS)
+    config.sso_only = False
+    config.save(update_fields=["sso_only", "updated_at"])
+    _record(config=config, actor=actor, changes=_changes(before, config))
+    return True

@@ -12,6 +12,7 @@ from apps.accounts.models import Domain, Role, Tenant, User
 from apps.accounts.services.template import template_schema_ensure_current
 from apps.accounts.services.users import user_create, user_email_clean
 from apps.accounts.validators import validate_hostname, validate_tenant_slug
+from certmate.actors import Actor
 
 
 def tenant_create(
@@ -21,9 +22,12 @@ def tenant_create(
     name: str = "",
     admin_email: str | None = None,
     admin_password: str | None = None,
+    actor: Actor,
 ) -> Tenant:
     """Create a tenant's schema (cloned from the template), its primary domain and optionally its
-    first admin. Every check runs before anything is written; a failure part-way rolls back all."""
+    first admin. Every check runs before anything is written; a failure part-way rolls back all.
+    The tenant and its domain live in the public schema, which has no audit log; the first admin is
+    the first event of the tenant's own log (``user.created`` by ``actor``)."""
     slug = (slug or "").strip()
     domain = (domain or "").strip().lower()
     validate_tenant_slug(slug)
@@ -46,7 +50,7 @@ def tenant_create(
             Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
             if admin_email:
                 with tenant_context(tenant):
-                    user_create(email=admin_email, password=admin_password, role=Role.ADMIN)
+                    user_create(email=admin_email, password=admin_password, role=Role.ADMIN, actor=actor)
     except IntegrityError:
         # Lost a race with a concurrent create of the same slug or domain.
         _check_free(slug=slug, domain=domain)

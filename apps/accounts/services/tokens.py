@@ -1,4 +1,8 @@
-"""API tokens of the current tenant's users. The token text is shown once; only its hash is kept."""
+"""API tokens of the current tenant's users. The token text is shown once; only its hash is kept.
+
+Writes record ``token.created`` (its name, role, prefix, expiry and user; never the token) and
+``token.revoked``.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +17,14 @@ from django.utils import timezone
 
 from apps.accounts.models import ApiToken, Role, User
 from apps.accounts.models.tokens import SHOWN_PREFIX_LENGTH, TOKEN_PREFIX, token_hash_of
+from apps.accounts.services.audit_tenant import audit_in_tenant
+from apps.accounts.services.users import role_clean
+from certmate.actors import Actor
 
 # A token lives ten years at most, however its expiry is given (days or a date).
 MAX_TOKEN_DAYS = 3650
 # last_used_at is written at most this often per token, so busy clients do not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _role_of(value: Role | str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise ValidationError(
-            f"role {value!r} is unknown: use one of {', '.join(Role.values)}", code="invalid_role"
-        ) from None
 
 
 @transaction.atomic
@@ -36,11 +34,13 @@ def token_create(
     role: Role | str,
     name: str = "",
     expires_at: datetime | None = None,
-    created_by: User | None = None,
+    actor: Actor,
 ) -> tuple[ApiToken, str]:
-    """A new token for ``user`` and its text, which is never available again. ``created_by`` (None: the
-    platform's command line) may only make tokens acting as someone else where the platform allows it."""
-    role = _role_of(role)
+    """A new token for ``user`` and its text, which is never available again. The actor's user (none:
+    the platform's command line) is kept as its creator, and may only make tokens acting as someone
+    else where the platform allows it."""
+    role = role_clean(role)
+    created_by = actor.user
     if created_by is not None and created_by.pk != user.pk and not settings.CERTMATE_API_TOKEN_DELEGATION:
         raise ValidationError(
             f"a token acts for whoever creates it: {created_by.email} cannot make one acting as {user.email} "
@@ -69,14 +69,35 @@ def token_create(
     )
     token.full_clean()
     token.save()
+    # Every field, even an empty one: "expires_at": [null, null] says that it never expires.
+    _record("token.created", token=token, actor=actor, changes={k: [None, v] for k, v in _state(token).items()})
     return token, raw
 
 
-def token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke the token now; revoking it again keeps the first date."""
+def _state(token: ApiToken) -> dict:
+    return {
+        "name": token.name,
+        "role": token.role,
+        "prefix": token.prefix,
+        "expires_at": token.expires_at,
+        "user": token.user.email,
+    }
+
+
+def _record(action: str, *, token: ApiToken, actor: Actor, changes: dict) -> None:
+    audit_in_tenant(
+        actor=actor, action=action, object_type="api_token", object_id=token.pk, object_name=str(token), changes=changes
+    )
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor: Actor) -> ApiToken:
+    """Revoke the token now; revoking it again keeps the first date (and records nothing)."""
     now = timezone.now()
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
     token.refresh_from_db(fields=["revoked_at"])
+    if revoked:
+        _record("token.revoked", token=token, actor=actor, changes={"revoked_at": [None, token.revoked_at]})
     return token
 
 

@@ -12,7 +12,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from requests.auth import HTTPBasicAuth
 
 from apps.accounts.selectors import sso_settings_active
-from apps.accounts.services.sso import SsoRefused, sso_user_sign_in
+from apps.accounts.services.sso import SsoRefused, sso_actor, sso_user_sign_in
 from apps.accounts.sso.provider import SIGNING_ALGORITHM, fetch_json, provider_metadata
 
 # Clocks of certmate and the provider may differ by this much (seconds) for exp, iat and nbf.
@@ -161,4 +161,6 @@ class TenantOIDCBackend(OIDCAuthenticationBackend):
 
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]):
         claims = self.get_userinfo(access_token, id_token, payload)
-        return sso_user_sign_in(config=self.config, claims=claims)
+        return sso_user_sign_in(
+            config=self.config, claims=claims, actor=sso_actor(config=self.config, request=self.request)
+        )

@@ -6,7 +6,7 @@ from apps.certificates.models.certificates import (
     CertificateVersion,
     KeyType,
 )
-from apps.certificates.models.downloads import KeyDownload, KeyDownloadFormat
+from apps.certificates.models.events import CertificateEvent, EventDelivery, EventKind
 from apps.certificates.models.jobs import Job, JobOperation, JobStatus, RenewalSweep
 from apps.certificates.models.settings import TenantSettings
 
@@ -14,15 +14,16 @@ __all__ = [
     "CA_PRESETS",
     "CaAccount",
     "Certificate",
+    "CertificateEvent",
     "CertificateKind",
     "CertificateStatus",
     "CertificateVersion",
     "DnsAccount",
+    "EventDelivery",
+    "EventKind",
     "Job",
     "JobOperation",
     "JobStatus",
-    "KeyDownload",
-    "KeyDownloadFormat",
     "KeyType",
     "RenewalSweep",
     "TenantSettings",

@@ -6,12 +6,14 @@ import logging
 
 from django.db import transaction
 
-from apps.accounts.models import User
-from apps.certificates.models import CaAccount, Certificate, DnsAccount
+from apps.certificates.models import CaAccount, Certificate, DnsAccount, EventKind
 from apps.certificates.selectors import certificate_list, job_open
+from apps.certificates.services.auditing import certificate_audit, certificate_settings
 from apps.certificates.services.due import certificates_schedule_refresh
+from apps.certificates.services.events import event_record
 from apps.certificates.services.requests import CertificateRequestError, key_type_check
-from apps.storage.services import publication_withdraw
+from certmate.actors import Actor
+from certmate.audit.services import audit_changes
 
 logger = logging.getLogger(__name__)
 
@@ -35,46 +37,61 @@ def certificate_update(
     key_type: str | object = UNCHANGED,
     auto_renew: bool | object = UNCHANGED,
     renew_before_days: int | object | None = UNCHANGED,
-    updated_by: User | None = None,
+    actor: Actor,
 ) -> Certificate:
     """Change how the certificate is issued and renewed. What changes the next order (accounts, key
-    type) waits for an open job to finish; the renewal date follows the new threshold at once."""
+    type) waits for an open job to finish; the renewal date follows the new threshold at once.
+    Records ``certificate.updated`` with what changed (before -> after); a change to nothing records
+    nothing and writes nothing."""
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update(of=("self",)).get(pk=certificate.pk)
         issuance = {"ca_account": ca_account, "dns_account": dns_account, "key_type": key_type}
-        changes = {name: value for name, value in issuance.items() if value is not UNCHANGED}
-        if any(getattr(certificate, name) != value for name, value in changes.items()):
+        asked = {name: value for name, value in issuance.items() if value is not UNCHANGED}
+        if any(getattr(certificate, name) != value for name, value in asked.items()):
             _refuse_while_open(certificate, "change its accounts or key type")
         if key_type is not UNCHANGED:
             key_type_check(key_type)
         if auto_renew is not UNCHANGED:
-            changes["auto_renew"] = auto_renew
+            asked["auto_renew"] = auto_renew
         if renew_before_days is not UNCHANGED:
-            changes["renew_before_days"] = renew_before_days
-        for name, value in changes.items():
-            setattr(certificate, name, value)
-        certificate.save(update_fields=[*changes, "updated_at"])
-        if "renew_before_days" in changes:
-            certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=certificate.pk))
-    logger.info("certificate %s updated by %s: %s", certificate.identifier, updated_by, ", ".join(changes) or "-")
+            asked["renew_before_days"] = renew_before_days
+        changed = [name for name, value in asked.items() if getattr(certificate, name) != value]
+        if changed:
+            before = certificate_settings(certificate)
+            for name in changed:
+                setattr(certificate, name, asked[name])
+            certificate.save(update_fields=[*changed, "updated_at"])
+            if "renew_before_days" in changed:
+                certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=certificate.pk))
+            changes = audit_changes(before, certificate_settings(certificate))
+            certificate_audit(actor=actor, action="certificate.updated", certificate=certificate, changes=changes)
+    logger.info("certificate %s updated by %s: %s", certificate.identifier, actor.name, ", ".join(changed) or "-")
     return certificate_list().get(pk=certificate.pk)
 
 
-def certificate_auto_renew_set(
-    *, certificate: Certificate, enabled: bool, updated_by: User | None = None
-) -> Certificate:
-    return certificate_update(certificate=certificate, auto_renew=enabled, updated_by=updated_by)
+def certificate_auto_renew_set(*, certificate: Certificate, enabled: bool, actor: Actor) -> Certificate:
+    """CertMate's auto-renew switch: a certificate_update (recorded as ``certificate.updated``)."""
+    return certificate_update(certificate=certificate, auto_renew=enabled, actor=actor)
 
 
-def certificate_delete(*, certificate: Certificate, deleted_by: User | None = None) -> None:
-    """Delete the certificate with its versions and jobs (private-key download records stay, naming
-    it). Refused while a job is open: its worker would store a version for a certificate that is gone.
-    Its published copies are withdrawn from the storage target once the rows are gone (with retries)."""
+def certificate_delete(*, certificate: Certificate, actor: Actor) -> None:
+    """Delete the certificate with its versions and jobs (its audit events stay, naming it). Refused
+    while a job is open: its worker would store a version for a certificate that is gone. Its
+    published copies are withdrawn from the storage target once the rows are gone (with retries).
+    Records ``certificate.deleted`` with the settings it had."""
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         _refuse_while_open(certificate, "delete it")
         identifier = certificate.identifier
-        kind = certificate.kind
+        certificate_id = certificate.pk
+        before = certificate_settings(certificate)
         certificate.delete()
-        publication_withdraw(kind=kind, identifier=identifier)
-    logger.info("certificate %s deleted by %s", identifier, deleted_by)
+        certificate_audit(
+            actor=actor,
+            action="certificate.deleted",
+            certificate=certificate,
+            certificate_id=certificate_id,
+            changes=audit_changes(before, {}),
+        )
+        event_record(kind=EventKind.DELETED, certificate=certificate)  # storage withdraws its material
+    logger.info("certificate %s deleted by %s", identifier, actor.name)

@@ -1,5 +1,6 @@
 """A version's material as files: single PEMs, a PKCS#12 bundle, a ZIP, JSON. Every download that
-holds the private key is recorded (who, when, which version and format, from where)."""
+holds the private key is an audit event, ``private_key.downloaded`` (who, when, which version and
+format, through which token, from where)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 
-from apps.accounts.models import User
-from apps.certificates.models import CertificateVersion, KeyDownload, KeyDownloadFormat
+from apps.certificates.models import CertificateVersion
+from apps.certificates.services.auditing import certificate_audit
+from certmate.actors import Actor
 
 PUBLIC_FILES = ("cert.pem", "chain.pem", "fullchain.pem")
 KEY_FILES = ("privkey.pem", "combined.pem", "cert.pfx")
@@ -23,6 +25,16 @@ ZIP_FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")  # as Cert
 
 PEM_TYPE = "application/x-pem-file"
 CONTENT_TYPES = {**dict.fromkeys(FILES, PEM_TYPE), "cert.pfx": "application/x-pkcs12"}
+
+
+class DownloadFormat(models.TextChoices):
+    """What a private-key download was, as its audit event names it."""
+
+    ZIP = "zip", "ZIP archive"
+    JSON = "json", "JSON"
+    PRIVKEY = "privkey.pem", "privkey.pem"
+    COMBINED = "combined.pem", "combined.pem"
+    PFX = "cert.pfx", "cert.pfx (PKCS#12)"
 
 
 class KeyFormat(models.TextChoices):
@@ -48,7 +60,7 @@ class DownloadRequest:
 
     @property
     def audit_format(self) -> str:
-        return self.file or (KeyDownloadFormat.JSON if self.json else KeyDownloadFormat.ZIP)
+        return self.file or (DownloadFormat.JSON if self.json else DownloadFormat.ZIP)
 
 
 @dataclass(frozen=True)
@@ -150,29 +162,21 @@ def download_build(*, version: CertificateVersion, request: DownloadRequest) -> 
 
 
 def certificate_download(
-    *,
-    version: CertificateVersion,
-    request: DownloadRequest,
-    user: User | None,
-    token_prefix: str = "",
-    token_created_by_email: str = "",
-    ip_address: str | None = None,
+    *, version: CertificateVersion, request: DownloadRequest, actor: Actor, token_created_by: str = ""
 ) -> Download:
-    """Build the download; when it holds the private key, record who took it first (the record is
-    written before the key leaves, so a download is never unrecorded)."""
+    """Build the download; when it holds the private key, record ``private_key.downloaded`` first (the
+    event commits before the key leaves, so a download is never unrecorded). ``token_created_by``: the
+    e-mail of whoever made the actor's API token for them (delegation), else empty."""
     download = download_build(version=version, request=request)
     if request.holds_key:
-        KeyDownload.objects.create(
-            certificate=version.certificate,
-            version=version,
-            identifier=version.certificate.identifier,
-            version_number=version.number,
-            format=request.audit_format,
-            key_format=request.key_format or "",
-            user=user if user is not None and user.pk else None,
-            user_email=getattr(user, "email", "") or "",
-            token_prefix=token_prefix,
-            token_created_by_email=token_created_by_email,
-            ip_address=ip_address,
-        )
+        details = {
+            "version": version.number,
+            "format": request.audit_format,
+            "key_format": request.key_format or "",
+            "token_created_by": token_created_by,
+        }
+        with transaction.atomic():
+            certificate_audit(
+                actor=actor, action="private_key.downloaded", certificate=version.certificate, changes=details
+            )
     return download

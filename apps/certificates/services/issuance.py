@@ -14,9 +14,19 @@ from django.utils import timezone
 from apps.certificates import untrusted
 from apps.certificates.engines import EngineError, engine_for
 from apps.certificates.issued import Issued
-from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobStatus, TenantSettings
+from apps.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CertificateVersion,
+    EventKind,
+    Job,
+    JobOperation,
+    JobStatus,
+    TenantSettings,
+)
 from apps.certificates.parsing import certificate_facts
 from apps.certificates.services.due import certificate_renew_at
+from apps.certificates.services.events import event_record
 from apps.certificates.services.leases import (
     JobAbandoned,
     JobAttemptError,
@@ -24,10 +34,11 @@ from apps.certificates.services.leases import (
     job_finish_failed,
     job_lease_extend,
 )
-from apps.certificates.signals import certificate_failed
-from apps.storage.services import publication_request
+from certmate.actors import Actor
+from certmate.audit.services import audit_changes, audit_record
 
 logger = logging.getLogger(__name__)
+WORKER = Actor.system("worker")
 
 
 class IssuanceError(JobAttemptError):
@@ -65,7 +76,7 @@ def _store_version(job: Job, certificate: Certificate, facts, issued: Issued) ->
     # next to the newer job's.
     if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(lease_expires_at=None):
         raise JobAbandoned
-    version = version_make_current(certificate=certificate, issued=issued, facts=facts)
+    version = version_make_current(certificate=certificate, issued=issued, facts=facts, actor=WORKER)
     Job.objects.filter(pk=job.pk).update(
         status=JobStatus.SUCCEEDED,
         finished_at=timezone.now(),
@@ -76,11 +87,12 @@ def _store_version(job: Job, certificate: Certificate, facts, issued: Issued) ->
     )
 
 
-def version_make_current(*, certificate: Certificate, issued: Issued, facts=None) -> CertificateVersion:
+def version_make_current(*, certificate: Certificate, issued: Issued, actor: Actor, facts=None) -> CertificateVersion:
     """Store ``issued`` as the certificate's next version and make it current (renewal time, status),
-    then publish it. Call inside a transaction."""
+    with its event (issued or renewed: storage publishes it) and audit record. Call inside a transaction."""
     facts = facts or certificate_facts(issued.cert_pem)
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    previous = certificate.versions.filter(pk=certificate.current_version_id).values_list("number", flat=True).first()
     number = (certificate.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = CertificateVersion.objects.create(
         certificate=certificate,
@@ -96,14 +108,23 @@ def version_make_current(*, certificate: Certificate, issued: Issued, facts=None
     certificate.last_error = ""
     certificate.renew_at = certificate_renew_at(certificate, version, TenantSettings.load().renewal_threshold_days)
     certificate.save(update_fields=["current_version", "status", "last_error", "renew_at", "updated_at"])
-    # Published after commit, with its own retries: a storage target that is down never fails the job.
-    publication_request(version=version)
+    kind = EventKind.ISSUED if number == 1 else EventKind.RENEWED
+    event_record(kind=kind, certificate=certificate, version=version, detail={"serial": version.serial})
+    audit_record(
+        actor=actor,
+        action=f"certificate.{kind.value}",
+        object_type="certificate",
+        object_id=certificate.pk,
+        object_name=certificate.identifier,
+        changes={"version": [previous, number]},
+    )
     return version
 
 
 def _fail_for_good(job: Job, reason: str, output: str) -> None:
-    """Record why and tell listeners; the certificate's current version, if it has one, stays current,
-    and it is not tried again before a growing delay (a day, doubling up to a week)."""
+    """Record why, with its event (issue_failed or renewal_failed) and audit record; the certificate's
+    current version, if it has one, stays current, and it is not tried again before a growing delay (a
+    day, doubling up to a week)."""
     reason = untrusted.one_line(reason)  # for the certificate too; the job's output is cleaned where it is written
     now = timezone.now()
     with transaction.atomic():
@@ -114,12 +135,21 @@ def _fail_for_good(job: Job, reason: str, output: str) -> None:
             .select_related("current_version")
             .get(pk=job.certificate_id)
         )
+        before = {"status": certificate.status, "last_error": certificate.last_error}
         certificate.status = CertificateStatus.FAILED
         certificate.last_error = reason
         certificate.renew_at = _next_try_after_failure(certificate, now)
         certificate.save(update_fields=["status", "last_error", "renew_at", "updated_at"])
-        job = Job.objects.get(pk=job.pk)
-        transaction.on_commit(lambda: _announce_failure(certificate, job, reason))
+        kind = EventKind.ISSUE_FAILED if job.operation == JobOperation.ISSUE else EventKind.RENEWAL_FAILED
+        event_record(kind=kind, certificate=certificate, detail={"reason": reason, "job": job.pk})
+        audit_record(
+            actor=WORKER,
+            action=f"certificate.{kind.value}",
+            object_type="certificate",
+            object_id=certificate.pk,
+            object_name=certificate.identifier,
+            changes=audit_changes(before, {"status": CertificateStatus.FAILED.value, "last_error": reason}),
+        )
 
 
 def _next_try_after_failure(certificate: Certificate, now):
@@ -131,11 +161,3 @@ def _next_try_after_failure(certificate: Certificate, now):
     # ...but still in time to try again before the live version expires.
     latest = max(now + timedelta(hours=1), certificate.current_version.not_after - timedelta(days=1))
     return min(now + delay, latest)
-
-
-def _announce_failure(certificate: Certificate, job: Job, reason: str) -> None:
-    for receiver, error in certificate_failed.send_robust(
-        sender=Certificate, certificate=certificate, job=job, reason=reason
-    ):
-        if isinstance(error, Exception):
-            logger.error("certificate_failed receiver %r failed: %s", receiver, error)

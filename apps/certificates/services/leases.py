@@ -4,7 +4,6 @@ runs, and a failed attempt retried with backoff (transient) or recorded for good
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from apps.certificates import untrusted
 from apps.certificates.engines import EngineError, engine_for
 from apps.certificates.models import Job, JobOperation, JobStatus
 from apps.certificates.services.requests import job_dispatch
+from certmate.backoff import backoff_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -104,9 +104,7 @@ def job_lease_extend(job: Job) -> None:
 
 
 def retry_delay(attempt: int) -> float:
-    """Exponential backoff with full jitter: up to base * 2^(attempt-1), at least half of it."""
-    ceiling = min(settings.CERTMATE_RETRY_MAX_SECONDS, settings.CERTMATE_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spreading retries, not a secret
+    return backoff_seconds(attempt, base=settings.CERTMATE_RETRY_BASE_SECONDS, cap=settings.CERTMATE_RETRY_MAX_SECONDS)
 
 
 def job_failed_attempt(job: Job, exc: JobAttemptError, *, fail: Callable[[Job, str, str], None]) -> None:

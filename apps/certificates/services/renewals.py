@@ -14,12 +14,14 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, tenant_context
 
 from apps.accounts.models import Tenant
+from apps.certificates.events import sweep_hooks_run
 from apps.certificates.models import Certificate, Job, JobStatus, RenewalSweep
 from apps.certificates.services.requests import CertificateRequestError, certificate_renew, job_dispatch
-from apps.storage.services import publications_retry_due
+from certmate.actors import Actor
 
 logger = logging.getLogger(__name__)
 
+SWEEP = Actor.system("renewal sweep")
 LOST = "the worker running this job stopped before it finished (its lease expired); a new job retries it"
 
 
@@ -49,20 +51,23 @@ def jobs_redispatch_stale(*, now: datetime) -> int:
 
 
 def renewal_sweep(*, now: datetime | None = None, jitter_seconds: float | None = None) -> RenewalSweep:
-    """Sweep the current tenant: reap lost jobs, find what is due, queue one renewal job each."""
+    """Sweep the current tenant: reap lost jobs, run the other apps' sweep hooks (storage sends lost
+    publishes again), find what is due, queue one renewal job each."""
     real_now = timezone.now()
     now = now or real_now  # judges due-ness only; leases are always judged by the clock
     jitter = settings.CERTMATE_RENEWAL_JITTER_SECONDS if jitter_seconds is None else jitter_seconds
     reaped = jobs_reap_lost(now=real_now)
     jobs_redispatch_stale(now=real_now)
-    publications_retry_due(now=real_now)
+    sweep_hooks_run()
     due = list(certificates_due(now=now).only("pk", "identifier", "renew_at"))
     sweep = RenewalSweep.objects.create(as_of=now, due=len(due), reaped=reaped)
     queued = 0
     for certificate in due:
         spread = random.uniform(0, jitter)  # noqa: S311 - spreading load, not a secret
         try:
-            _, created = certificate_renew(certificate=certificate, as_of=now, sweep=sweep, countdown=spread)
+            _, created = certificate_renew(
+                certificate=certificate, as_of=now, sweep=sweep, countdown=spread, actor=SWEEP
+            )
         except CertificateRequestError:
             continue  # renewed by a concurrent sweep's job since the list was read: nothing to do
         queued += created

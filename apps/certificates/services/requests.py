@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from apps.accounts.models import User
 from apps.certificates.acme.providers import DnsPluginMissing, get_provider
 from apps.certificates.domains import domains_clean
 from apps.certificates.models import (
@@ -25,11 +22,11 @@ from apps.certificates.models import (
     TenantSettings,
 )
 from apps.certificates.selectors import job_open
+from apps.certificates.services.auditing import certificate_audit, certificate_settings
 from apps.certificates.services.due import certificates_schedule_refresh
-
-# The task that runs any queued job (issue, renew, revoke), sent by name: apps.certificates.tasks calls
-# the services, so they do not import it back. The name stays for messages already queued.
-JOB_TASK = "apps.certificates.tasks.certificate_issue_task"
+from certmate.actors import Actor
+from certmate.audit.services import audit_changes
+from certmate.dispatch import dispatch_on_commit
 
 
 class CertificateRequestError(ValidationError):
@@ -74,11 +71,14 @@ def certificate_request(
     auto_renew: bool | None = None,
     renew_before_days: int | None = None,
     operation: str = JobOperation.ISSUE,
-    requested_by: User | None = None,
+    actor: Actor,
 ) -> Job:
     """Record the certificate as asked for and queue a job for it; safe to repeat: while a job for the
     certificate is queued or running, that job is returned instead of a second one. For a certificate
-    that exists, what the request leaves out (names, key type, accounts) stays as it is."""
+    that exists, what the request leaves out (names, key type, accounts) stays as it is.
+
+    Records ``certificate.requested`` (what the request set or changed, and the job); joining an open
+    job changes nothing and records nothing (the job's own request was recorded)."""
     names = domains_clean(identifier, san_domains)
     existing = Certificate.objects.filter(kind=CertificateKind.SERVER, identifier=names[0]).first()
     if existing is not None:
@@ -99,7 +99,7 @@ def certificate_request(
     key_type_check(key_type)
 
     with transaction.atomic():
-        certificate, _ = Certificate.objects.select_for_update().get_or_create(
+        certificate, created = Certificate.objects.select_for_update().get_or_create(
             kind=CertificateKind.SERVER,
             identifier=names[0],
             defaults={"auto_renew": settings.auto_renew_default if auto_renew is None else auto_renew},
@@ -114,6 +114,7 @@ def certificate_request(
                     code="job_open",
                 )
             return open_job
+        before = {} if created else certificate_settings(certificate)
         certificate.san_domains = names[1:]
         certificate.key_type = key_type
         certificate.ca_account = ca
@@ -125,7 +126,10 @@ def certificate_request(
         certificate.save()
         if certificate.current_version_id:
             certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=certificate.pk))
-        return job_queue(certificate=certificate, operation=operation, requested_by=requested_by)
+        job = job_queue(certificate=certificate, operation=operation, actor=actor)
+        changes = {**audit_changes(before, certificate_settings(certificate)), "job": job.pk}
+        certificate_audit(actor=actor, action="certificate.requested", certificate=certificate, changes=changes)
+        return job
 
 
 def certificate_renew(
@@ -133,13 +137,16 @@ def certificate_renew(
     certificate: Certificate,
     force: bool = False,
     as_of: datetime | None = None,
-    requested_by: User | None = None,
+    actor: Actor,
     sweep: RenewalSweep | None = None,
     countdown: float = 0,
 ) -> tuple[Job, bool]:
     """Queue a renewal of ``certificate`` as it stands: (the job, whether it is new). An open job is
     returned instead of a second one. Without ``force`` a certificate not due at ``as_of`` (default:
-    now) is refused."""
+    now) is refused.
+
+    A new job records ``certificate.renewal_requested`` (forced or not, and the job); joining an open
+    job records nothing, like a request that joins one."""
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         open_job = job_open(certificate=certificate)
@@ -154,12 +161,17 @@ def certificate_renew(
         job = job_queue(
             certificate=certificate,
             operation=JobOperation.RENEW,
-            requested_by=requested_by,
+            actor=actor,
             forced=force,
             sweep=sweep,
             countdown=countdown,
         )
+        changes = {"forced": force, "job": job.pk}
+        certificate_audit(actor=actor, action="certificate.renewal_requested", certificate=certificate, changes=changes)
         return job, True
+
+
+ISSUE_TASK = "apps.certificates.tasks.certificate_issue_task"
 
 
 def _refuse_during_revocation(open_job: Job) -> None:
@@ -171,11 +183,13 @@ def _refuse_during_revocation(open_job: Job) -> None:
         )
 
 
-def job_queue(*, certificate: Certificate, operation: str, countdown: float = 0, **fields) -> Job:
-    """Create the job and hand it to a worker once the transaction commits (in this tenant's schema)."""
+def job_queue(*, certificate: Certificate, operation: str, actor: Actor, countdown: float = 0, **fields) -> Job:
+    """Create the job and hand it to a worker once the transaction commits (in this tenant's schema).
+    The job names the user who asked (none for the system); the caller records the audit event."""
     job = Job.objects.create(
         certificate=certificate,
         operation=operation,
+        requested_by=actor.user if actor.user_id else None,
         queued_at=timezone.now() + timedelta(seconds=countdown),
         **fields,
     )
@@ -184,12 +198,6 @@ def job_queue(*, certificate: Certificate, operation: str, countdown: float = 0,
 
 
 def job_dispatch(*, job_id: int, countdown: float = 0) -> None:
-    """Send the job's task once the transaction commits, from this tenant's schema — captured now,
-    since the commit may come after the caller has left the tenant."""
-    schema = connection.schema_name
-
-    def send():
-        with schema_context(schema):
-            current_app.signature(JOB_TASK, args=(job_id,)).apply_async(countdown=max(0.0, countdown))
-
-    transaction.on_commit(send)
+    """Send the job's task once the transaction commits, from this tenant's schema. A lost send is
+    found again: a queued job past its time is picked up by the sweep."""
+    dispatch_on_commit(ISSUE_TASK, (job_id,), countdown=countdown)

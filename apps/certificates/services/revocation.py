@@ -9,11 +9,12 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import User
 from apps.certificates.engines import EngineError, engine_for
-from apps.certificates.models import Certificate, CertificateVersion, Job, JobOperation, JobStatus
+from apps.certificates.models import Certificate, CertificateVersion, EventKind, Job, JobOperation, JobStatus
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.selectors import job_open
+from apps.certificates.services.auditing import certificate_audit
+from apps.certificates.services.events import event_record
 from apps.certificates.services.leases import (
     JobAbandoned,
     JobAttemptError,
@@ -22,7 +23,8 @@ from apps.certificates.services.leases import (
     job_lease_extend,
 )
 from apps.certificates.services.requests import CertificateRequestError, job_queue
-from apps.storage.services import publication_republish
+from certmate.actors import Actor
+from certmate.audit.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +34,16 @@ def certificate_revoke(
     certificate: Certificate,
     reason: str = "unspecified",
     version_number: int | None = None,
-    revoked_by: User | None = None,
+    actor: Actor,
 ) -> Job:
     """Ask for the current version (or version ``version_number``) to be revoked: the job that does it.
     Safe to repeat: an open revocation of that version is answered (its first reason stands), and so is
     the finished one of a version already revoked. Refused (job_open) while the certificate has another
     job open. The certificate serves nothing new on its own: renew it (force) to replace a revoked
-    current version."""
+    current version.
+
+    A new job records ``certificate.revocation_requested`` (reason, version, job); answering an open or
+    finished revocation records nothing."""
     if reason not in REVOCATION_REASONS:
         raise CertificateRequestError(
             f"revocation reason {reason!r} is unknown: use one of {', '.join(REVOCATION_REASONS)}",
@@ -63,23 +68,28 @@ def certificate_revoke(
                 code="job_open",
             )
         if version.revoked_at:
-            return _revocation_of(version, revoked_by)
+            return _revocation_of(version, actor)
         try:
             engine_for(certificate).check(certificate, revoking=True)
         except EngineError as exc:
             raise CertificateRequestError(exc.reason, code=exc.code) from None
-        return job_queue(
+        job = job_queue(
             certificate=certificate,
             operation=JobOperation.REVOKE,
+            actor=actor,
             version=version,
             revocation_reason=reason,
-            requested_by=revoked_by,
         )
+        changes = {"reason": reason, "version": version.number, "job": job.pk}
+        certificate_audit(
+            actor=actor, action="certificate.revocation_requested", certificate=certificate, changes=changes
+        )
+        return job
 
 
-def _revocation_of(version: CertificateVersion, requested_by: User | None) -> Job:
+def _revocation_of(version: CertificateVersion, actor: Actor) -> Job:
     """The finished job that revoked ``version``; one is recorded for a version revoked before
-    revocations were jobs."""
+    revocations were jobs (bookkeeping of a past revocation, not a new request: no audit event)."""
     done = Job.objects.filter(operation=JobOperation.REVOKE, version=version, status=JobStatus.SUCCEEDED)
     earlier = done.order_by("-finished_at").first()
     if earlier is not None:
@@ -90,7 +100,7 @@ def _revocation_of(version: CertificateVersion, requested_by: User | None) -> Jo
         status=JobStatus.SUCCEEDED,
         version=version,
         revocation_reason=version.revocation_reason,
-        requested_by=requested_by,
+        requested_by=actor.user if actor.user_id else None,
         finished_at=version.revoked_at,
     )
 
@@ -124,14 +134,26 @@ def _record_revoked(job: Job, output: str) -> None:
             status=JobStatus.SUCCEEDED, finished_at=timezone.now(), output=output, error="", lease_expires_at=None
         ):
             raise JobAbandoned
-        CertificateVersion.objects.filter(pk=version.pk, revoked_at__isnull=True).update(
+        if CertificateVersion.objects.filter(pk=version.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revocation_reason=job.revocation_reason
-        )
-        current = Certificate.objects.filter(pk=job.certificate_id).values_list("current_version_id", flat=True)
-        if current.first() == version.pk:
-            # Republished, so metadata.json says it is revoked wherever consumers read it.
-            publication_republish(version=CertificateVersion.objects.get(pk=version.pk))
+        ):
+            _revoked(job.certificate, CertificateVersion.objects.get(pk=version.pk))
     logger.info("%s revoked (%s), job %s", version, job.revocation_reason, job.pk)
+
+
+def _revoked(certificate: Certificate, version: CertificateVersion) -> None:
+    """The event (storage publishes the current version again, so metadata.json says it is revoked
+    wherever consumers read it) and the audit record of a revocation just stored."""
+    detail = {"reason": version.revocation_reason, "serial": version.serial}
+    event_record(kind=EventKind.REVOKED, certificate=certificate, version=version, detail=detail)
+    audit_record(
+        actor=Actor.system("worker"),
+        action="certificate.revoked",
+        object_type="certificate",
+        object_id=certificate.pk,
+        object_name=certificate.identifier,
+        changes={"revoked_version": [None, version.number], "revocation_reason": ["", version.revocation_reason]},
+    )
 
 
 def _fail(job: Job, reason: str, output: str) -> None:

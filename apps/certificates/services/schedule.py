@@ -6,19 +6,28 @@ from django.conf import settings
 from django.db import connection, transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from apps.certificates.services.events import EVENTS_SWEEP_TASK
+
 SWEEP_NAME = "certmate: renewal sweep"
+EVENTS_SWEEP_NAME = "certmate: event sweep"
 # Beat's entry point (apps.certificates.tasks), by name.
 SWEEP_TASK = "apps.certificates.tasks.renewal_sweep_all_task"
 
 
 @transaction.atomic
-def schedule_install() -> PeriodicTask:
-    """Create or update the hourly (CERTMATE_SWEEP_INTERVAL_SECONDS) sweep; safe to repeat."""
+def schedule_install() -> list[PeriodicTask]:
+    """Create or update the hourly (CERTMATE_SWEEP_INTERVAL_SECONDS) renewal sweep and the event sweep
+    (every CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS: events whose processing was lost); safe to repeat."""
     connection.set_schema_to_public()
-    interval, _ = IntervalSchedule.objects.get_or_create(
-        every=settings.CERTMATE_SWEEP_INTERVAL_SECONDS, period=IntervalSchedule.SECONDS
+    wanted = (
+        (SWEEP_NAME, SWEEP_TASK, settings.CERTMATE_SWEEP_INTERVAL_SECONDS),
+        (EVENTS_SWEEP_NAME, EVENTS_SWEEP_TASK, settings.CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS),
     )
-    task, _ = PeriodicTask.objects.update_or_create(
-        name=SWEEP_NAME, defaults={"task": SWEEP_TASK, "interval": interval, "enabled": True}
-    )
-    return task
+    tasks = []
+    for name, task_name, seconds in wanted:
+        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
+        task, _ = PeriodicTask.objects.update_or_create(
+            name=name, defaults={"task": task_name, "interval": interval, "enabled": True}
+        )
+        tasks.append(task)
+    return tasks

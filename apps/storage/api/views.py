@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins
 from rest_framework.response import Response
 
 from apps.accounts.models import Role
 from apps.storage.api import serializers as s
 from apps.storage.backends.base import StorageError
 from apps.storage.models import Publication, PublicationState
-from apps.storage.services import storage_backend, storage_config_active, storage_config_set, storage_config_test
+from apps.storage.services import storage_config_active, storage_config_set, storage_config_test, storage_target_name
+from certmate.actors import request_actor
 from certmate.api.exceptions import ApiError
 from certmate.api.views import TenantAPIView, TenantViewSet
 
 
 def _unreachable(exc: StorageError) -> ApiError:
-    code = "storage_unreachable" if exc.transient else "storage_refused"
-    return ApiError(exc.reason, code, status.HTTP_502_BAD_GATEWAY)
+    return ApiError(exc.reason, "storage_unreachable" if exc.transient else "storage_refused")
 
 
 def _shown(config):
-    config.target = storage_backend(config).describe()
+    config.target = storage_target_name(config)
     return s.StorageConfigSerializer(config).data
 
 
@@ -41,7 +41,7 @@ class StorageView(TenantAPIView):
     def put(self, request):
         data = self.validated(s.StorageConfigInputSerializer)  # no credentials: the active target's kept
         try:
-            config = storage_config_set(**data)
+            config = storage_config_set(**data, actor=request_actor(request))
         except StorageError as exc:
             raise _unreachable(exc) from None
         return Response(_shown(config))
@@ -58,10 +58,10 @@ class StorageTestView(TenantAPIView):
     def post(self, request):
         config = storage_config_active()
         try:
-            storage_config_test(config=config)
+            storage_config_test(config=config, actor=request_actor(request))
         except StorageError as exc:
             raise _unreachable(exc) from None
-        return Response({"ok": True, "target": storage_backend(config).describe()})
+        return Response({"ok": True, "target": storage_target_name(config)})
 
 
 @extend_schema(

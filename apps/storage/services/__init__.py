@@ -1,8 +1,11 @@
 from apps.storage.services.config import (
-    storage_config_set,
+    storage_backend,
+    storage_config_active,
+    storage_config_check,
     storage_config_test,
     storage_config_validate,
     storage_credentials_kept,
+    storage_target_name,
 )
 from apps.storage.services.migrate import MigrationReport, storage_migrate
 from apps.storage.services.publishing import (
@@ -14,7 +17,7 @@ from apps.storage.services.publishing import (
     publications_resync,
     publications_retry_due,
 )
-from apps.storage.services.targets import storage_backend, storage_config_active
+from apps.storage.services.switch import storage_config_set
 
 __all__ = [
     "MigrationReport",
@@ -27,9 +30,11 @@ __all__ = [
     "publications_retry_due",
     "storage_backend",
     "storage_config_active",
+    "storage_config_check",
     "storage_config_set",
     "storage_config_test",
     "storage_config_validate",
     "storage_credentials_kept",
     "storage_migrate",
+    "storage_target_name",
 ]

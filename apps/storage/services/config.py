@@ -1,4 +1,5 @@
-"""The tenant's storage target: which backend, with what settings and credentials."""
+"""The tenant's storage target: which backend, with what settings and credentials; checked, tested
+and described. Switching to another target is apps.storage.services.switch."""
 
 from __future__ import annotations
 
@@ -9,14 +10,54 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from apps.storage.backends import BACKENDS, backend_class
-from apps.storage.backends.base import StorageError
+from apps.storage.backends import BACKENDS, LOCAL, backend_class
+from apps.storage.backends.base import StorageBackend, StorageError
 from apps.storage.models import StorageConfig
-from apps.storage.services.publishing import publications_request_all
-from apps.storage.services.targets import given_credentials, storage_backend, storage_config_active
+from certmate.actors import Actor
+from certmate.audit.services import audit_changes, audit_record
+
+AUDIT_TYPE = "storage_config"
+
+
+def storage_config_active() -> StorageConfig:
+    """The active target; the local filesystem when the tenant never chose one (no setup needed)."""
+    config = StorageConfig.objects.filter(is_active=True).first()
+    if config is not None:
+        return config
+    try:
+        with transaction.atomic():
+            return StorageConfig.objects.create(backend=LOCAL, is_active=True)
+    except IntegrityError:  # another process made it first
+        return StorageConfig.objects.get(is_active=True)
+
+
+def given_credentials(credentials: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The credentials actually given: an empty value is no value (the SDKs read it that way too)."""
+    return {name: value for name, value in (credentials or {}).items() if value not in (None, "")}
+
+
+def storage_backend(config: StorageConfig) -> StorageBackend:
+    cls = backend_class(config.backend)
+    credentials = given_credentials(config.credentials)
+    if (
+        cls.platform_credentials_fallback
+        and not credentials
+        and not django_settings.CERTMATE_STORAGE_PLATFORM_CREDENTIALS
+    ):
+        raise StorageError(f"{cls.label} has no credentials, and this platform lends tenants no identity of its own")
+    return cls(tenant=connection.schema_name, settings=config.settings or {}, credentials=credentials)
+
+
+def same_place(first: StorageConfig, second: StorageConfig) -> bool:
+    """Whether two configurations put material in the same place (same backend and location settings)."""
+    if first.backend != second.backend:
+        return False
+    cls = backend_class(first.backend)
+    return cls.location(first.settings or {}) == cls.location(second.settings or {})
+
 
 # Bounds on every value a tenant gives a backend (a CA bundle's PEM is the longest setting).
 MAX_SETTING_CHARS = 65536
@@ -104,47 +145,55 @@ def storage_credentials_kept(*, previous: StorageConfig | None, backend: str, se
     return dict(previous.credentials or {})
 
 
-def storage_config_test(*, config: StorageConfig) -> None:
-    """Reach the target; record and raise StorageError with what failed."""
-    error = ""
+def storage_config_check(config: StorageConfig) -> None:
+    """Reach the target (saved or not) with its settings and credentials: StorageError saying what
+    failed. Nothing is recorded; call it with no transaction open (the tenant chose the host)."""
+    storage_backend(config).test_connection()
+
+
+def storage_config_test(*, config: StorageConfig, actor: Actor) -> None:
+    """Reach a saved target; record the outcome on it and in the audit log, and raise StorageError
+    with what failed."""
     try:
-        storage_backend(config).test_connection()
+        storage_config_check(config)
     except StorageError as exc:
-        error = exc.reason
+        _test_recorded(config, error=exc.reason, actor=actor)
         raise
-    finally:
-        if config.pk:
-            StorageConfig.objects.filter(pk=config.pk).update(last_test_at=timezone.now(), last_test_error=error)
+    _test_recorded(config, error="", actor=actor)
 
 
-def storage_config_set(
-    *,
-    backend: str,
-    settings: Mapping[str, Any] | None = None,
-    credentials: Mapping[str, Any] | None = None,
-    test: bool = True,
-) -> StorageConfig:
-    """Make a new target the active one and queue the current versions for it. A target that cannot
-    be reached is refused (with test=True) and the active one stays. Setting what is already active
-    changes nothing. Without ``credentials`` the active target's are kept, for the same backend and
-    destination only (see storage_credentials_kept)."""
-
-    active = storage_config_active()
-    settings = dict(settings or {})
-    if credentials is None:
-        credentials = storage_credentials_kept(previous=active, backend=backend, settings=settings)
-    credentials = dict(credentials)
-    settings = storage_config_validate(backend=backend, settings=settings, credentials=credentials)
-    if active.backend == backend and active.settings == settings and active.credentials == credentials:
-        return active
-    candidate = StorageConfig(backend=backend, settings=settings, credentials=credentials)
-    if test:
-        storage_config_test(config=candidate)
+def _test_recorded(config: StorageConfig, *, error: str, actor: Actor) -> None:
     with transaction.atomic():
-        StorageConfig.objects.filter(is_active=True).update(is_active=False)
-        candidate.is_active = True
-        candidate.last_test_at = timezone.now() if test else None
-        candidate.save()
-    # After the switch is visible, so that a version stored meanwhile for the old target is caught too.
-    publications_request_all(target=candidate)
-    return candidate
+        row = StorageConfig.objects.select_for_update().get(pk=config.pk)
+        before = {"last_test_at": row.last_test_at, "last_test_error": row.last_test_error}
+        config.last_test_at, config.last_test_error = timezone.now(), error
+        StorageConfig.objects.filter(pk=row.pk).update(last_test_at=config.last_test_at, last_test_error=error)
+        audit_record(
+            actor=actor,
+            action="storage_config.tested",
+            target=row,
+            object_type=AUDIT_TYPE,
+            object_name=storage_target_name(row),
+            # Both always: the error after the test is its result ("" when the target answered).
+            changes={name: [value, getattr(config, name)] for name, value in before.items()},
+        )
+
+
+def storage_target_name(config: StorageConfig) -> str:
+    """Where the target puts material, for people (never a credential); its backend when unusable."""
+    try:
+        return storage_backend(config).describe()
+    except StorageError:
+        return config.get_backend_display()
+
+
+def storage_config_changes(before: StorageConfig | None, after: StorageConfig) -> dict[str, Any]:
+    """What moving from ``before`` to ``after`` changes, for the audit log: backend and settings
+    before and after; credentials only as changed."""
+
+    def seen(config: StorageConfig | None) -> dict[str, Any]:
+        if config is None:
+            return {}
+        return {"backend": config.backend, "settings": config.settings or {}, "credentials": config.credentials or {}}
+
+    return audit_changes(seen(before), seen(after), secret=("credentials",))

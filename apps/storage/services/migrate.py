@@ -15,10 +15,18 @@ from apps.certificates.models import Certificate
 from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
-from apps.storage.services.config import storage_config_test
-from apps.storage.services.config import storage_config_validate as _validate
+from apps.storage.services.config import (
+    AUDIT_TYPE,
+    same_place,
+    storage_backend,
+    storage_config_active,
+    storage_config_changes,
+    storage_config_check,
+    storage_config_validate,
+)
 from apps.storage.services.publishing import publications_request_all
-from apps.storage.services.targets import same_place, storage_backend, storage_config_active
+from certmate.actors import Actor
+from certmate.audit.services import audit_record
 
 
 @dataclass
@@ -34,20 +42,23 @@ class MigrationReport:
 
 def storage_migrate(
     *,
+    actor: Actor,
     backend: str,
     settings: Mapping[str, Any] | None = None,
     credentials: Mapping[str, Any] | None = None,
     remove_old: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> MigrationReport:
+    """Copy every current version to the new target, read each back, and only then switch to it (one
+    storage.migrated event, with the counts). ``remove_old`` then deletes what was moved from the old one."""
     settings, credentials = dict(settings or {}), dict(credentials or {})
-    settings = _validate(backend=backend, settings=settings, credentials=credentials)
+    settings = storage_config_validate(backend=backend, settings=settings, credentials=credentials)
     source_config = storage_config_active()
     target_config = StorageConfig(backend=backend, settings=settings, credentials=credentials)
     if same_place(source_config, target_config):
         # Moving onto itself would copy nothing, and --remove-old would then delete it all.
         raise ValidationError(f"the tenant already publishes to {source_config}: nothing to move", code="same_target")
-    storage_config_test(config=target_config)  # StorageError: nothing was written anywhere
+    storage_config_check(target_config)  # StorageError: nothing was written anywhere
     source, target = storage_backend(source_config), storage_backend(target_config)
     report = MigrationReport(source=source.describe(), target=target.describe())
     say = progress or (lambda _line: None)
@@ -87,6 +98,7 @@ def storage_migrate(
         return report
 
     with transaction.atomic():
+        previous = StorageConfig.objects.select_for_update().filter(is_active=True).first()
         StorageConfig.objects.filter(is_active=True).update(is_active=False)
         target_config.is_active = True
         target_config.last_test_at = timezone.now()
@@ -99,6 +111,20 @@ def storage_migrate(
                 )
                 for version_id in bundles
             ]
+        )
+        changes = storage_config_changes(previous, target_config)
+        audit_record(
+            actor=actor,
+            action="storage.migrated",
+            target=target_config,
+            object_type=AUDIT_TYPE,
+            object_name=report.target,
+            changes={
+                **changes,
+                "target": [report.source, report.target],
+                "copied": report.copied,
+                "verified": report.verified,
+            },
         )
     # Versions issued while copying went to the old target: queue them for the new one, once the
     # switch is visible to everyone.

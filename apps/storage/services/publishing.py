@@ -9,18 +9,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from apps.certificates.models import Certificate, CertificateVersion
+from apps.certificates.models import Certificate, CertificateVersion, EventKind
+from apps.certificates.services.events import event_record
 from apps.storage.backends.base import StorageError
 from apps.storage.bundles import version_bundle
 from apps.storage.models import Publication, PublicationState, StorageConfig
-from apps.storage.services.targets import storage_backend, storage_config_active
+from apps.storage.services.config import AUDIT_TYPE, storage_backend, storage_config_active
+from certmate.actors import Actor
+from certmate.audit.services import audit_record
+from certmate.backoff import backoff_seconds
+from certmate.dispatch import dispatch_on_commit
 from certmate.locks import PUBLISH, STORAGE_SLOT, one_slot_of, session_lock
 
 logger = logging.getLogger(__name__)
@@ -28,22 +31,14 @@ logger = logging.getLogger(__name__)
 _LOCK_WAIT_SECONDS = 120
 
 
-# The tasks, sent by name: apps.storage.tasks calls these services, so they do not import it back.
 PUBLISH_TASK = "apps.storage.tasks.publication_publish_task"
 WITHDRAW_TASK = "apps.storage.tasks.storage_withdraw_task"
 
 
 def _dispatch(publication_id: int, countdown: float = 0) -> None:
-    """Send the publish task once the transaction commits, from this tenant's schema (captured now)."""
-    schema = connection.schema_name
-
-    def send():
-        with schema_context(schema):
-            current_app.signature(PUBLISH_TASK, args=(publication_id,)).apply_async(countdown=max(0.0, countdown))
-
-    # robust: a broker that is down must not break the commit hooks of the issuance that stored the
-    # version; the sweep sends lost publishes again (publications_retry_due).
-    transaction.on_commit(send, robust=True)
+    """Send the publish task once the transaction commits; the sweep sends lost publishes again
+    (publications_retry_due)."""
+    dispatch_on_commit(PUBLISH_TASK, (publication_id,), countdown=countdown)
 
 
 def publication_request(*, version: CertificateVersion, target: StorageConfig | None = None) -> Publication:
@@ -80,11 +75,8 @@ def publications_request_all(*, target: StorageConfig) -> int:
 
 
 def publish_retry_delay(attempt: int) -> float:
-    """Exponential backoff with full jitter, at least half of the ceiling."""
-    ceiling = min(
-        settings.CERTMATE_PUBLISH_RETRY_MAX_SECONDS, settings.CERTMATE_PUBLISH_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-    )
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spreading retries, not a secret
+    base, cap = settings.CERTMATE_PUBLISH_RETRY_BASE_SECONDS, settings.CERTMATE_PUBLISH_RETRY_MAX_SECONDS
+    return backoff_seconds(attempt, base=base, cap=cap)
 
 
 def publication_publish(*, publication_id: int, retry: bool = True) -> Publication | None:
@@ -205,14 +197,19 @@ def _failed(publication: Publication, reason: str, *, retry: bool, claim: dateti
             ):
                 _dispatch(publication.pk, countdown=delay)
             return publication
-        _record(
+        if _record(
             publication,
             claim=claim,
             state=PublicationState.FAILED,
             attempts=attempts,
             last_error=f"{reason}; run `manage.py storage resync` once the target is back",
             next_attempt_at=None,
-        )
+        ):
+            version = publication.version
+            detail = {"target": where, "attempts": attempts, "reason": reason}
+            event_record(
+                kind=EventKind.PUBLICATION_FAILED, certificate=version.certificate, version=version, detail=detail
+            )
     return publication
 
 
@@ -240,7 +237,7 @@ class ResyncReport:
     failed: list[str] = field(default_factory=list)
 
 
-def publications_resync(*, progress: Callable[[str], None] | None = None) -> ResyncReport:
+def publications_resync(*, actor: Actor, progress: Callable[[str], None] | None = None) -> ResyncReport:
     """Publish, now, every current version the active target lacks: not yet published, failed, or
     gone from the target since (a store that lost its data). Safe to repeat."""
     target = storage_config_active()
@@ -263,6 +260,15 @@ def publications_resync(*, progress: Callable[[str], None] | None = None) -> Res
             report.failed.append(publication.last_error)
         if progress:
             progress(f"{certificate.kind}/{certificate.identifier} v{version.number}: {publication.state}")
+    counts = {"checked": report.checked, "published": report.published, "failed": len(report.failed)}
+    audit_record(
+        actor=actor,
+        action="storage.resynced",
+        target=target,
+        object_type=AUDIT_TYPE,
+        object_name=report.target,
+        changes=counts,
+    )
     return report
 
 
@@ -278,10 +284,4 @@ def publication_withdraw_now(*, kind: str, identifier: str) -> bool:
 
 def publication_withdraw(*, kind: str, identifier: str) -> None:
     """Remove a deleted certificate's material from the active target, in the background with retries."""
-    schema = connection.schema_name
-
-    def send():
-        with schema_context(schema):
-            current_app.signature(WITHDRAW_TASK, args=(kind, identifier)).apply_async()
-
-    transaction.on_commit(send)
+    dispatch_on_commit(WITHDRAW_TASK, (kind, identifier))

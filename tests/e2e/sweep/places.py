@@ -24,6 +24,7 @@ from apps.accounts.sites import tenant_admin_site
 from apps.certificates.models import Certificate, Job
 from apps.storage.models import Publication, StorageConfig
 from apps.storage.services import storage_backend, storage_config_active
+from certmate.actors import Actor
 from tests.conftest import PUBLIC_HOST
 from tests.e2e.issuance import leftovers, unique
 from tests.e2e.sweep.markers import Leak, MarkerScanner
@@ -118,7 +119,9 @@ def platform_admin_pages(scanner: MarkerScanner, cleanup: contextlib.ExitStack, 
     """A platform operator (marker password) signs in on the public host and opens every page."""
     password = scanner.secret("platform operator password", "password", extra="+/ &")
     with schema_context("public"):
-        operator = user_create(email=f"{unique('ops')}@platform.test", password=password, role=Role.ADMIN)
+        operator = user_create(
+            email=f"{unique('ops')}@platform.test", password=password, role=Role.ADMIN, actor=Actor.command()
+        )
     cleanup.callback(_operator_delete, operator.pk)
     client = admin_signed_in(PUBLIC_HOST, operator.email, password)
 

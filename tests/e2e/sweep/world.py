@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from apps.accounts.models import Role
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
+from certmate.actors import Actor
 from tests.e2e.sweep.markers import Leak, MarkerScanner
 
 ROLES = (Role.ADMIN, Role.OPERATOR, Role.VIEWER)
@@ -50,8 +51,8 @@ class TenantWorld:
         with tenant_context(self.tenant):
             for role in ROLES:
                 password = self.scanner.secret(f"{self.slug} {role} password", "password", extra=PASSWORD_EXTRA)
-                user = user_create(email=self.email(role), password=password, role=role)
-                _, token = token_create(user=user, role=role, name="sweep")
+                user = user_create(email=self.email(role), password=password, role=role, actor=Actor.command())
+                _, token = token_create(user=user, role=role, name="sweep", actor=Actor.command())
                 self.scanner.add(f"{self.slug} {role} token", token, kind="token")
                 self.passwords[role], self.tokens[role] = password, token
                 self.clients[role] = self.client(token)

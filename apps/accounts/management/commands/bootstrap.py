@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 
 from apps.accounts.management.commands._errors import command_error
 from apps.accounts.services.bootstrap import platform_bootstrap
+from certmate.actors import Actor
 
 
 class Command(BaseCommand):
@@ -30,6 +31,7 @@ class Command(BaseCommand):
                 demo_domain=options["demo_domain"],
                 demo_admin_email=options["demo_admin_email"],
                 port=options["port"],
+                actor=Actor.command(name="manage.py bootstrap"),
             )
         except ValidationError as exc:
             raise command_error(exc) from None

@@ -7,6 +7,7 @@ from apps.accounts.management.commands._table import table_lines
 from apps.accounts.management.commands._tenant import in_tenant
 from apps.accounts.selectors import signin_attempts, tenant_list
 from apps.accounts.services.signin import signin_records_prune, signin_unlock
+from certmate.actors import Actor
 
 
 def _where(parser):
@@ -52,14 +53,15 @@ class Command(BaseCommand):
             self.stdout.write(line)
 
     def _prune(self, *, days, **_):
+        actor = Actor.command(name="manage.py signin prune")
         with schema_context(get_public_schema_name()):
-            counts = {"platform": signin_records_prune(days=days)}
+            counts = {"platform": signin_records_prune(days=days, actor=actor)}
         for tenant in tenant_list():
             with tenant_context(tenant):
-                counts[tenant.schema_name] = signin_records_prune(days=days)
+                counts[tenant.schema_name] = signin_records_prune(days=days, actor=actor)
         for where, count in counts.items():
             self.stdout.write(f"{where}: {count} sign-in record(s) older than {days} days deleted")
 
     def _unlock(self, *, username, address, **_):
-        count = signin_unlock(username=username, address=address, actor="manage.py signin unlock")
+        count = signin_unlock(username=username, address=address, actor=Actor.command(name="manage.py signin unlock"))
         self.stdout.write(f"unlocked: {count} failure record(s) forgotten")

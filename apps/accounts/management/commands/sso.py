@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from apps.accounts.management.commands._tenant import in_tenant
 from apps.accounts.selectors import sso_settings_get
 from apps.accounts.services.sso import sso_password_signin_restore
+from certmate.actors import Actor
 
 
 class Command(BaseCommand):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
                     ("SSO only", config.sso_only),
                 ):
                     self.stdout.write(f"{label}: {value}")
-            elif sso_password_signin_restore():
+            elif sso_password_signin_restore(actor=Actor.command(name="manage.py sso password-signin")):
                 self.stdout.write(f"{tenant}: password sign-in is on again (SSO only is off)")
             else:
                 self.stdout.write(f"{tenant}: password sign-in was already on")

@@ -5,6 +5,7 @@ from apps.accounts.management.commands._errors import command_error
 from apps.accounts.management.commands._table import table_lines
 from apps.accounts.selectors import tenant_list
 from apps.accounts.services.tenants import tenant_create, tenant_delete
+from certmate.actors import Actor
 
 
 class Command(BaseCommand):
@@ -31,7 +32,12 @@ class Command(BaseCommand):
 
     def _create(self, *, slug, domain, name, admin_email, admin_password, **_):
         tenant = tenant_create(
-            slug=slug, domain=domain, name=name, admin_email=admin_email, admin_password=admin_password
+            slug=slug,
+            domain=domain,
+            name=name,
+            admin_email=admin_email,
+            admin_password=admin_password,
+            actor=Actor.command(name="manage.py tenant create"),
         )
         self.stdout.write(
             f"created tenant {tenant.slug} at {domain}" + (f" with admin {admin_email}" if admin_email else "")

@@ -9,6 +9,7 @@ from apps.accounts.management.commands._table import table_lines
 from apps.accounts.management.commands._tenant import in_tenant
 from apps.accounts.models import ApiToken, Role, User
 from apps.accounts.services.tokens import token_create, token_revoke
+from certmate.actors import Actor
 
 
 def _when(value) -> str:
@@ -46,7 +47,9 @@ class Command(BaseCommand):
         if expires_days is not None and not 1 <= expires_days <= 3650:
             raise CommandError("--expires-days must be between 1 and 3650")
         expires_at = timezone.now() + timedelta(days=expires_days) if expires_days else None
-        token, raw = token_create(user=owner, role=role, name=name, expires_at=expires_at)
+        token, raw = token_create(
+            user=owner, role=role, name=name, expires_at=expires_at, actor=Actor.command(name="manage.py token create")
+        )
         self.stderr.write(f"created {role} token {token.prefix}… for {owner.email} (shown once: store it now)")
         self.stdout.write(raw)
 
@@ -66,5 +69,5 @@ class Command(BaseCommand):
             raise CommandError(f"no token with prefix {prefix!r} (see `manage.py token list`)")
         if len(matches) > 1:
             raise CommandError(f"several tokens start with {prefix!r}: give more of the prefix")
-        token = token_revoke(token=matches[0])
+        token = token_revoke(token=matches[0], actor=Actor.command(name="manage.py token revoke"))
         self.stdout.write(f"revoked token {token.prefix}… of {matches[0].user.email}")

@@ -1,5 +1,5 @@
 """What every certificate endpoint shares: the tenant API base, the certificate named in the path,
-lists as CertMate reads them, and service refusals that are conflicts (409) rather than bad input."""
+and lists as CertMate reads them."""
 
 from __future__ import annotations
 
@@ -8,29 +8,21 @@ from contextlib import contextmanager
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 
 from apps.accounts.models import ApiToken
 from apps.certificates.models import Certificate
 from apps.certificates.selectors import certificate_get
-from certmate.api.exceptions import ApiError
 from certmate.api.views import TenantAPIMixin
-
-# Refusals because of the certificate's state: the same request may succeed later.
-CONFLICT_CODES = frozenset({"job_open", "not_due"})
 
 
 @contextmanager
 def conflicts_as_409():
-    try:
-        yield
-    except DjangoValidationError as exc:
-        code = getattr(exc, "code", None)
-        if code in CONFLICT_CODES:
-            raise ApiError("; ".join(exc.messages), code, status.HTTP_409_CONFLICT) from None
-        raise
+    """Nothing to do any more: the API's exception handler answers every service code with its status
+    from certmate.api.exceptions.STATUS_BY_CODE (job_open and not_due are 409 there). Kept only until
+    the views that still wrap service calls in it drop the wrapper."""
+    yield
 
 
 DOMAIN_PARAMETER = OpenApiParameter(
@@ -82,21 +74,12 @@ class CertificateAPIView(TenantAPIMixin, GenericAPIView):
         return self.get_paginated_response(data)
 
 
-def token_prefix_of(request) -> str:
-    return request.auth.prefix if isinstance(request.auth, ApiToken) else ""
-
-
 def token_delegator_of(request) -> str:
     """The e-mail of whoever made the request's token for its user (delegation), or ""."""
     token = request.auth if isinstance(request.auth, ApiToken) else None
     if token is None or token.created_by_id in (None, token.user_id):
         return ""
     return token.created_by.email
-
-
-def client_address(request) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wrote unless a trusted proxy set it.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class FilesNegotiation(BaseContentNegotiation):

@@ -11,7 +11,6 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from apps.accounts.models import User
 from apps.certificates.acme.accounts import ca_account_resolve, dns_account_resolve
 from apps.certificates.api.pagination import CertificatePagination
 from apps.certificates.api.serializers import (
@@ -31,6 +30,7 @@ from apps.certificates.selectors import certificate_list, job_wait
 from apps.certificates.services import certificate_request
 from apps.certificates.services.certificates import certificate_auto_renew_set, certificate_delete, certificate_update
 from apps.certificates.services.requests import certificate_renew
+from certmate.actors import Actor, request_actor
 from certmate.api.fields import IntegerField
 
 TAGS = ["certificates"]
@@ -67,7 +67,7 @@ def can_wait() -> bool:
     return not connection.in_atomic_block
 
 
-def request_from(data: dict, *, user: User) -> Job:
+def request_from(data: dict, *, actor: Actor) -> Job:
     """certificate_request with the API's account vocabulary resolved (both certmate's and CertMate's)."""
     with conflicts_as_409():
         return certificate_request(
@@ -80,7 +80,7 @@ def request_from(data: dict, *, user: User) -> Job:
             ),
             auto_renew=data.get("auto_renew"),
             renew_before_days=data.get("renew_before_days"),
-            requested_by=user,
+            actor=actor,
         )
 
 
@@ -137,7 +137,9 @@ class CertificateListView(CertificateAPIView):
         "issuance. While a job for it is open, that job is answered; with other names or key type, 409.",
     )
     def post(self, request):
-        return accepted(request_from(self.validated(CertificateRequestSerializer), user=request.user), request)
+        return accepted(
+            request_from(self.validated(CertificateRequestSerializer), actor=request_actor(request)), request
+        )
 
 
 class CertMateCreateView(CertificateAPIView):
@@ -155,7 +157,7 @@ class CertMateCreateView(CertificateAPIView):
     )
     def post(self, request):
         data = self.validated(CertificateRequestSerializer)
-        job = request_from(data, user=request.user)
+        job = request_from(data, actor=request_actor(request))
         wants_async = data["async"] or request.query_params.get("async", "").lower() in TRUTHY
         if wants_async or not can_wait():
             return accepted(job, request)
@@ -200,7 +202,7 @@ class CertificateDetailView(CertificateAPIView):
                 account=data.get("dns_account"), provider=data.get("dns_provider")
             )
         with conflicts_as_409():
-            certificate = certificate_update(certificate=certificate, updated_by=request.user, **changes)
+            certificate = certificate_update(certificate=certificate, actor=request_actor(request), **changes)
         return certificate_response(certificate, request)
 
     @extend_schema(
@@ -212,7 +214,7 @@ class CertificateDetailView(CertificateAPIView):
     def delete(self, request, domain):
         certificate = self.get_certificate()
         with conflicts_as_409():
-            certificate_delete(certificate=certificate, deleted_by=request.user)
+            certificate_delete(certificate=certificate, actor=request_actor(request))
         return Response(
             {"message": f"Certificate deleted for {certificate.identifier}", "domain": certificate.identifier}
         )
@@ -232,7 +234,7 @@ class CertificateRenewView(CertificateAPIView):
         certificate = self.get_certificate()
         force = self.validated(RenewSerializer)["force"]
         with conflicts_as_409():
-            job, _ = certificate_renew(certificate=certificate, force=force, requested_by=request.user)
+            job, _ = certificate_renew(certificate=certificate, force=force, actor=request_actor(request))
         return accepted(job, request)
 
 
@@ -248,5 +250,6 @@ class CertificateAutoRenewView(CertificateAPIView):
     def put(self, request, domain):
         certificate = self.get_certificate()
         enabled = self.validated(AutoRenewSerializer)["enabled"]
-        certificate = certificate_auto_renew_set(certificate=certificate, enabled=enabled, updated_by=request.user)
+        actor = request_actor(request)
+        certificate = certificate_auto_renew_set(certificate=certificate, enabled=enabled, actor=actor)
         return certificate_response(certificate, request)

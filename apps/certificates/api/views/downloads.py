@@ -13,13 +13,7 @@ from rest_framework.response import Response
 
 from apps.accounts.models import Role
 from apps.certificates.api.serializers import DownloadQuerySerializer, DownloadSerializer
-from apps.certificates.api.views.base import (
-    CertificateAPIView,
-    FilesNegotiation,
-    client_address,
-    token_delegator_of,
-    token_prefix_of,
-)
+from apps.certificates.api.views.base import CertificateAPIView, FilesNegotiation, token_delegator_of
 from apps.certificates.selectors import certificate_version
 from apps.certificates.services.downloads import (
     PEM_TYPE,
@@ -28,6 +22,7 @@ from apps.certificates.services.downloads import (
     certificate_download,
     safe_filename,
 )
+from certmate.actors import request_actor
 from certmate.api.fields import IntegerField
 
 PFX_PASSWORD_HEADER = "X-PFX-Password"  # noqa: S105 - a header name, not a password
@@ -137,10 +132,8 @@ class CertificateDownloadView(CertificateAPIView):
         download = certificate_download(
             version=version,
             request=asked,
-            user=request.user,
-            token_prefix=token_prefix_of(request),
-            token_created_by_email=token_delegator_of(request),
-            ip_address=client_address(request),
+            actor=request_actor(request),
+            token_created_by=token_delegator_of(request),
         )
         return file_response(download)
 

@@ -18,6 +18,7 @@ from apps.certificates.api.serializers import (
 from apps.certificates.api.views.base import CertificateAPIView, conflicts_as_409
 from apps.certificates.selectors import OPEN_JOB_STATUSES, job_get, job_list, version_list
 from apps.certificates.services.revocation import certificate_revoke
+from certmate.actors import request_actor
 
 
 class CertificateVersionsView(CertificateAPIView):
@@ -57,7 +58,7 @@ class CertificateRevokeView(CertificateAPIView):
                 certificate=certificate,
                 reason=data["reason"],
                 version_number=data.get("version"),
-                revoked_by=request.user,
+                actor=request_actor(request),
             )
         answer = status.HTTP_202_ACCEPTED if job.status in OPEN_JOB_STATUSES else status.HTTP_200_OK
         return Response(JobAcceptedSerializer(job, context={"request": request}).data, status=answer)

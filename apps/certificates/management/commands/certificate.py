@@ -9,6 +9,9 @@ from apps.certificates.selectors import OPEN_JOB_STATUSES, job_wait
 from apps.certificates.services import certificate_request
 from apps.certificates.services.requests import certificate_renew
 from apps.certificates.services.revocation import certificate_revoke
+from certmate.actors import Actor
+
+COMMAND = Actor.command(name="manage.py certificate")
 
 
 class Command(BaseCommand):
@@ -54,15 +57,16 @@ class Command(BaseCommand):
             key_type=key_type,
             ca_account=_by_name(CaAccount, ca_account),
             dns_account=_dns_account(dns_account),
+            actor=COMMAND,
         )
         self._report(job, wait, timeout)
 
     def _renew(self, *, domain, force, wait, timeout, **_):
-        job, _ = certificate_renew(certificate=_certificate(domain), force=force)
+        job, _ = certificate_renew(certificate=_certificate(domain), force=force, actor=COMMAND)
         self._report(job, wait, timeout)
 
     def _revoke(self, *, domain, reason, version, timeout, **_):
-        job = certificate_revoke(certificate=_certificate(domain), reason=reason, version_number=version)
+        job = certificate_revoke(certificate=_certificate(domain), reason=reason, version_number=version, actor=COMMAND)
         self.stdout.write(f"job {job.pk}: revoke {job.certificate.identifier} v{job.version.number} {job.status}")
         revoked = self._wait(job, timeout).version
         self.stdout.write(

@@ -18,12 +18,12 @@ class Command(BaseCommand):
         run.add_argument("--wait", action="store_true", help="wait until the queued renewals have finished")
         run.add_argument("--timeout", type=int, default=3600)
         run.add_argument("--no-jitter", action="store_true", help="queue every renewal at once")
-        sub.add_parser("install-schedule", help="create or update the periodic sweep (safe to repeat)")
+        sub.add_parser("install-schedule", help="create or update the periodic sweeps (safe to repeat)")
 
     def handle(self, *args, action, **options):
         if action == "install-schedule":
-            task = schedule_install()
-            self.stdout.write(f"installed {task.name!r}: {task.task} every {task.interval}")
+            for task in schedule_install():
+                self.stdout.write(f"installed {task.name!r}: {task.task} every {task.interval}")
             return
         self._run_due(**options)
 

@@ -13,11 +13,12 @@ from apps.storage.backends.base import StorageError
 from apps.storage.selectors import publication_counts
 from apps.storage.services import (
     publications_resync,
-    storage_backend,
     storage_config_active,
     storage_config_test,
     storage_migrate,
+    storage_target_name,
 )
+from certmate.actors import Actor
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -65,7 +66,9 @@ class Command(BaseCommand):
         for slug in slugs:
             with in_tenant(slug):
                 try:
-                    report = publications_resync(progress=self.stdout.write if verbosity > 1 else None)
+                    report = publications_resync(
+                        actor=Actor.command(), progress=self.stdout.write if verbosity > 1 else None
+                    )
                 except StorageError as exc:  # this tenant's target is unusable; the others still resync
                     self.stderr.write(f"{slug}: {exc.reason}")
                     failed += 1
@@ -83,20 +86,21 @@ class Command(BaseCommand):
     def _status(self, *, tenant, **_):
         with in_tenant(tenant):
             config = storage_config_active()
-            self.stdout.write(f"target: {storage_backend(config).describe()}")
+            self.stdout.write(f"target: {storage_target_name(config)}")
             for state, count in publication_counts(target=config).items():
                 self.stdout.write(f"{state}: {count}")
 
     def _test(self, *, tenant, **_):
         with in_tenant(tenant):
             config = storage_config_active()
-            storage_config_test(config=config)
-            self.stdout.write(f"{storage_backend(config).describe()}: connection works")
+            storage_config_test(config=config, actor=Actor.command())
+            self.stdout.write(f"{storage_target_name(config)}: connection works")
 
     def _migrate(self, *, tenant, to, setting, credentials_file, remove_old, verbosity, **_):
         credentials = self._credentials(credentials_file)
         with in_tenant(tenant):
             report = storage_migrate(
+                actor=Actor.command(),
                 backend=to,
                 settings=dict(setting),
                 credentials=credentials,

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_contact_email_and_eab_checks'),
-        ('certificates', '0005_key_download_token_creator'),
+        ('certificates', '0008_certificate_events'),
         ('contenttypes', '0002_remove_content_type_name'),
     ]
 

@@ -1,0 +1,1 @@
+"""The audit log: one append-only, hash-chained event per write, in each tenant's schema."""
