@@ -86,8 +86,12 @@ def tenant_with_certificates(count: int) -> tuple[list[str], str]:
     facts = certificate_facts(issued.cert_pem).__dict__
     now = timezone.now()
     with tenant_context(tenant):
-        ca = ca_account_create(name="le", directory="letsencrypt", email="ops@example.com", is_default=True)
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=RFC2136, is_default=True)
+        ca = ca_account_create(
+            actor=Actor.command(), name="le", directory="letsencrypt", email="ops@example.com", is_default=True
+        )
+        dns = dns_account_create(
+            actor=Actor.command(), name="bind", provider="rfc2136", credentials=RFC2136, is_default=True
+        )
         for start in range(0, count, BATCH):
             batch = Certificate.objects.bulk_create(
                 Certificate(

@@ -14,6 +14,7 @@ from apps.certificates.acme.accounts import ca_account_create, dns_account_creat
 from apps.certificates.models import CaAccount, DnsAccount
 from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A
+from tests.factories import TEST_ACTOR
 
 HMAC = "c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw"  # base64url of 25 bytes
 INJECTED_KID = "kid-1\nno-verify-ssl = true"
@@ -77,13 +78,20 @@ def test_one_email_check_for_every_address_a_tenant_types(tenant_a, tenant_b, ap
     with tenant_context(tenant_a), pytest.raises(ValidationError):
         user_create(email=email, password=PASSWORD, role="viewer", actor=Actor.command())
     with tenant_context(tenant_b), pytest.raises(ValidationError):
-        ca_account_create(name="ca", directory="zerossl", email=email)
+        ca_account_create(actor=TEST_ACTOR, name="ca", directory="zerossl", email=email)
 
 
 def test_a_new_directory_needs_the_eab_key_again(tenant_a, tenant_b, api_client):
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):
-            ca_account_create(name="ca", directory="zerossl", email="ops@example.com", eab_kid="kid", eab_hmac_key=HMAC)
+            ca_account_create(
+                actor=TEST_ACTOR,
+                name="ca",
+                directory="zerossl",
+                email="ops@example.com",
+                eab_kid="kid",
+                eab_hmac_key=HMAC,
+            )
     with tenant_context(tenant_a):
         account = CaAccount.objects.get()
     client = api_client(tenant_a)
@@ -111,7 +119,7 @@ def admin_client(client, tenant_a):
 def test_admin_form_needs_the_eab_key_again_for_a_new_directory(tenant_a, admin_client):
     with tenant_context(tenant_a):
         account = ca_account_create(
-            name="ca", directory="zerossl", email="ops@alpha.test", eab_kid="kid", eab_hmac_key=HMAC
+            actor=TEST_ACTOR, name="ca", directory="zerossl", email="ops@alpha.test", eab_kid="kid", eab_hmac_key=HMAC
         )
     form = {
         "name": "ca",
@@ -136,7 +144,9 @@ def test_a_new_dns_provider_needs_the_credentials_again(tenant_a, tenant_b, api_
     # A Cloudflare token would fit DigitalOcean's form, and be sent to DigitalOcean.
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):
-            dns_account_create(name="dns", provider="cloudflare", credentials={"api_token": "CF-SECRET-TOKEN"})
+            dns_account_create(
+                actor=TEST_ACTOR, name="dns", provider="cloudflare", credentials={"api_token": "CF-SECRET-TOKEN"}
+            )
     with tenant_context(tenant_a):
         account = DnsAccount.objects.get()
     moved = api_client(tenant_a).patch(f"/api/dns-accounts/{account.pk}", {"provider": "digitalocean"}, format="json")

@@ -15,6 +15,7 @@ from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS
 from apps.certificates.models import DnsAccount
 from tests.api.test_accounts_api import rfc2136
 from tests.conftest import PASSWORD, TENANT_A
+from tests.factories import TEST_ACTOR
 
 
 @pytest.fixture
@@ -38,7 +39,9 @@ def test_propagation_is_capped_at_ten_minutes_through_the_api(admin):
 
 def test_propagation_is_capped_in_the_service(tenant_a):
     with tenant_context(tenant_a), pytest.raises(ValidationError, match="use 0 to 600 seconds"):
-        dns_account_create(name="slow", provider="rfc2136", credentials=rfc2136(), propagation_seconds=601)
+        dns_account_create(
+            actor=TEST_ACTOR, name="slow", provider="rfc2136", credentials=rfc2136(), propagation_seconds=601
+        )
 
 
 @pytest.mark.parametrize(

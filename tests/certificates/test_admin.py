@@ -80,8 +80,8 @@ def test_dns_credentials_are_validated_and_never_shown(admin_client, tenant_a):
 
 def test_certificate_page_shows_versions_and_jobs_and_renews(admin_client, tenant_a):
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="le", directory="letsencrypt_staging", email="pki@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt_staging", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=rfc2136())
         job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status="failed", error="DNS problem: NXDOMAIN")
         certificate = Certificate.objects.get(identifier="shop.alpha.test")
@@ -100,9 +100,11 @@ def test_certificate_page_shows_versions_and_jobs_and_renews(admin_client, tenan
 
 def test_requests_fall_back_to_the_tenants_defaults(tenant_a):
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
-        tenant_settings_update(default_ca_account=ca, default_dns_account=dns, default_key_type="rsa4096")
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=rfc2136())
+        tenant_settings_update(
+            actor=TEST_ACTOR, default_ca_account=ca, default_dns_account=dns, default_key_type="rsa4096"
+        )
         job = certificate_request(identifier="api.alpha.test", actor=TEST_ACTOR)
         certificate = job.certificate
         assert (certificate.ca_account, certificate.dns_account, certificate.key_type) == (ca, dns, "rsa4096")
@@ -122,17 +124,17 @@ def test_unknown_ca_preset_and_bad_provider_credentials_are_refused(tenant_a):
 
     with tenant_context(tenant_a):
         with pytest.raises(ValidationError, match="neither a preset"):
-            ca_account_create(name="x", directory="http://insecure.example/dir", email="a@alpha.test")
+            ca_account_create(actor=TEST_ACTOR, name="x", directory="http://insecure.example/dir", email="a@alpha.test")
         with pytest.raises(ValidationError, match="unknown DNS provider 'nope'"):
-            dns_account_create(name="x", provider="nope", credentials={})
+            dns_account_create(actor=TEST_ACTOR, name="x", provider="nope", credentials={})
 
 
 def test_one_tenants_accounts_and_certificates_are_not_the_others(client, tenant_a, tenant_b):
     from tests.conftest import TENANT_B
 
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=rfc2136())
         certificate = certificate_request(
             identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
         ).certificate
@@ -157,8 +159,8 @@ def test_only_operators_and_admins_can_renew_from_the_admin(client, tenant_a, ro
 
     with tenant_context(tenant_a):
         user_create(email=f"{role}@alpha.test", password=PASSWORD, role=role, actor=Actor.command())
-        ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=rfc2136())
         job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status="failed")
     client.post("/admin/login/", {"username": f"{role}@alpha.test", "password": PASSWORD}, headers=HOST)

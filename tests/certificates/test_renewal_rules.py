@@ -86,8 +86,8 @@ def test_a_ca_account_over_its_order_limit_waits_instead_of_failing(tenant_a):
 
     credentials = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="busy", directory="letsencrypt", email="a@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=credentials)
+        ca = ca_account_create(actor=TEST_ACTOR, name="busy", directory="letsencrypt", email="a@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=credentials)
         for name in ("one", "two"):
             job = certificate_request(identifier=f"{name}.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
             Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, started_at=timezone.now())
@@ -105,8 +105,8 @@ def test_a_job_given_up_on_while_running_neither_renews_its_lease_nor_stores(ten
 
     credentials = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="le", directory="letsencrypt", email="a@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=credentials)
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt", email="a@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=credentials)
         job = certificate_request(identifier="slow.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, lease_expires_at=timezone.now())
         job_lease_extend(job)  # still ours: the lease moves on

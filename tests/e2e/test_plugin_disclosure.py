@@ -82,7 +82,9 @@ def test_a_lego_provider_issues_from_a_launcher_child(tenant_a, pebble, bind9):
         "DNSUPDATE_TSIG_ALGORITHM": "hmac-sha256.",
     }
     with tenant_context(tenant_a):
-        dns = dns_account_create(name=unique("lego-"), provider="multi", credentials=credentials, propagation_seconds=1)
+        dns = dns_account_create(
+            actor=TEST_ACTOR, name=unique("lego-"), provider="multi", credentials=credentials, propagation_seconds=1
+        )
         job = certificate_request(
             identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
         )

@@ -12,9 +12,12 @@ from django.utils import timezone
 from apps.accounts.services.users import user_email_clean
 from apps.accounts.validators import validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme import runner
+from apps.certificates.acme.auditing import account_audit, account_snapshot
 from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, get_provider
 from apps.certificates.services.requests import CertificateRequestError
+from certmate.actors import Actor
+from certmate.audit.services import audit_record
 from certmate.egress import EgressRefused, check_url
 from certmate.locks import CA_ACCOUNT, session_lock, xact_lock_try
 
@@ -54,6 +57,7 @@ def ca_account_create(
     eab_hmac_key: str = "",
     trust_bundle: str = "",
     is_default: bool = False,
+    actor: Actor,
 ) -> CaAccount:
     eab_kid, eab_hmac_key = _eab_clean(eab_kid, eab_hmac_key)
     if bool(eab_kid) != bool(eab_hmac_key):
@@ -73,6 +77,7 @@ def ca_account_create(
     )
     account.full_clean()
     account.save()
+    account_audit(actor=actor, verb="created", account=account, before={}, after=account_snapshot(account))
     return account
 
 
@@ -92,12 +97,13 @@ CA_ACCOUNT_FIELDS = ("name", "directory", "email", "eab_kid", "eab_hmac_key", "t
 
 
 @transaction.atomic
-def ca_account_update(*, account: CaAccount, **changes) -> CaAccount:
+def ca_account_update(*, account: CaAccount, actor: Actor, **changes) -> CaAccount:
     """Change the fields given (those of ``ca_account_create``); the others keep their values."""
     unknown = set(changes) - set(CA_ACCOUNT_FIELDS)
     if unknown:
         raise TypeError(f"ca_account_update: unknown fields {sorted(unknown)}")
     account = CaAccount.objects.select_for_update().get(pk=account.pk)
+    before = account_snapshot(account)
     if not xact_lock_try(CA_ACCOUNT, str(account.pk)):
         raise ValidationError(
             f"CA account {account.name!r} is being registered at its CA right now: try again in a minute",
@@ -134,17 +140,21 @@ def ca_account_update(*, account: CaAccount, **changes) -> CaAccount:
         CaAccount.objects.filter(is_default=True).exclude(pk=account.pk).update(is_default=False)
     account.full_clean()
     account.save()
+    account_audit(actor=actor, verb="updated", account=account, before=before, after=account_snapshot(account))
     return account
 
 
-def ca_account_delete(*, account: CaAccount) -> None:
-    _delete_unless_used(account, f"CA account {account.name!r}")
+def ca_account_delete(*, account: CaAccount, actor: Actor) -> None:
+    _delete_unless_used(account, f"CA account {account.name!r}", actor)
 
 
-def _delete_unless_used(account: CaAccount | DnsAccount, label: str) -> None:
+def _delete_unless_used(account: CaAccount | DnsAccount, label: str, actor: Actor) -> None:
     try:
         with transaction.atomic():
+            before, pk = account_snapshot(account), account.pk
             account.delete()
+            account.pk = pk  # for the record: the id it had
+            account_audit(actor=actor, verb="deleted", account=account, before=before, after={})
     except ProtectedError as exc:
         count = len(exc.protected_objects)
         raise ValidationError(
@@ -156,10 +166,11 @@ class RegistrationError(runner.CertbotError):
     """The ACME account could not be registered at its CA: ``reason`` says why in one line."""
 
 
-def ca_account_ensure_registered(*, ca_account_id: int, timeout_seconds: int = 300) -> CaAccount:
+def ca_account_ensure_registered(*, ca_account_id: int, actor: Actor, timeout_seconds: int = 300) -> CaAccount:
     """The ACME account, registered at the CA on first use (RegistrationError when the CA refuses or
-    cannot be reached). No transaction stays open while the CA answers: concurrent first uses wait on a
-    session lock of the account instead, so every worker ends up with the one account."""
+    cannot be reached), recorded as ``ca_account.registered``. No transaction stays open while the CA
+    answers: concurrent first uses wait on a session lock of the account instead, so every worker ends
+    up with the one account."""
     account = CaAccount.objects.get(pk=ca_account_id)
     if account.acme_account:
         return account
@@ -177,9 +188,20 @@ def ca_account_ensure_registered(*, ca_account_id: int, timeout_seconds: int = 3
             reason = f"registering the ACME account at {account.directory_url} failed: {exc.reason}"
             raise RegistrationError(reason, exc.output, timed_out=exc.timed_out) from None
         # Stored only if no registration was stored meanwhile (ca_account_update refuses while this lock is held).
-        CaAccount.objects.filter(pk=ca_account_id, registered_at__isnull=True).update(
-            acme_account=files, acme_account_uri=_registration_uri(files), registered_at=timezone.now()
-        )
+        uri, now = _registration_uri(files), timezone.now()
+        with transaction.atomic():
+            if CaAccount.objects.filter(pk=ca_account_id, registered_at__isnull=True).update(
+                acme_account=files, acme_account_uri=uri, registered_at=now
+            ):
+                changes = {"acme_account_uri": ["", uri], "registered_at": [None, now]}
+                audit_record(
+                    actor=actor,
+                    action="ca_account.registered",
+                    object_type="ca_account",
+                    object_id=account.pk,
+                    object_name=account.name,
+                    changes=changes,
+                )
         return CaAccount.objects.get(pk=ca_account_id)
 
 
@@ -234,7 +256,13 @@ def _dns_name_free(provider: str, name: str, *, exclude: int | None = None) -> N
 
 @transaction.atomic
 def dns_account_create(
-    *, name: str, provider: str, credentials: dict[str, str], propagation_seconds: int | None = None, is_default=False
+    *,
+    name: str,
+    provider: str,
+    credentials: dict[str, str],
+    propagation_seconds: int | None = None,
+    is_default=False,
+    actor: Actor,
 ) -> DnsAccount:
     cleaned = _dns_credentials_clean(provider, credentials)
     _propagation_clean(propagation_seconds)
@@ -243,26 +271,29 @@ def dns_account_create(
         # The first account of a provider is its default.
         DnsAccount.objects.filter(provider=provider, is_default=True).update(is_default=False)
         is_default = True
-    return DnsAccount.objects.create(
+    account = DnsAccount.objects.create(
         name=name,
         provider=provider,
         credentials=cleaned,
         propagation_seconds=propagation_seconds,
         is_default=is_default,
     )
+    account_audit(actor=actor, verb="created", account=account, before={}, after=account_snapshot(account))
+    return account
 
 
 DNS_ACCOUNT_FIELDS = ("name", "provider", "credentials", "propagation_seconds", "is_default")
 
 
 @transaction.atomic
-def dns_account_update(*, account: DnsAccount, **changes) -> DnsAccount:
+def dns_account_update(*, account: DnsAccount, actor: Actor, **changes) -> DnsAccount:
     """Change the fields given (those of ``dns_account_create``). Credentials given replace the stored ones
     whole; a new provider without new credentials checks the stored ones against it."""
     unknown = set(changes) - set(DNS_ACCOUNT_FIELDS)
     if unknown:
         raise TypeError(f"dns_account_update: unknown fields {sorted(unknown)}")
     account = DnsAccount.objects.select_for_update().get(pk=account.pk)
+    before = account_snapshot(account)
     provider = changes.get("provider", account.provider)
     moved = provider != account.provider
     if "credentials" in changes or moved:
@@ -280,11 +311,12 @@ def dns_account_update(*, account: DnsAccount, **changes) -> DnsAccount:
     for field, value in {**changes, "is_default": is_default}.items():
         setattr(account, field, value)
     account.save()
+    account_audit(actor=actor, verb="updated", account=account, before=before, after=account_snapshot(account))
     return account
 
 
-def dns_account_delete(*, account: DnsAccount) -> None:
-    _delete_unless_used(account, f"DNS account {account}")
+def dns_account_delete(*, account: DnsAccount, actor: Actor) -> None:
+    _delete_unless_used(account, f"DNS account {account}", actor)
 
 
 # -- naming the accounts a certificate is issued with (API, commands) -------------------------------------

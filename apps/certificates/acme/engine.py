@@ -22,8 +22,10 @@ from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginM
 from apps.certificates.engines.base import Engine, EngineError, Wait
 from apps.certificates.issued import Issued
 from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobOperation
+from certmate.actors import Actor
 
 logger = logging.getLogger(__name__)
+WORKER = Actor.system("worker")  # registers the CA account on its first order or revocation
 # How a CA says it revoked the certificate before: the revocation stands.
 _ALREADY_REVOKED = re.compile(r"already revoked", re.IGNORECASE)
 
@@ -70,6 +72,7 @@ class AcmeEngine(Engine):
                 # Registering is one request to the CA: a short deadline, since other workers may wait for it.
                 account = ca_account_ensure_registered(
                     ca_account_id=certificate.ca_account_id,
+                    actor=WORKER,
                     timeout_seconds=min(300, settings.CERTMATE_CERTBOT_TIMEOUT),
                 )
                 keep_alive()
@@ -98,7 +101,9 @@ class AcmeEngine(Engine):
         deadline = min(300, settings.CERTMATE_CERTBOT_TIMEOUT)
         try:
             # Registration failing (a CA that refuses or never answers) is this job's reason, like any refusal.
-            account = ca_account_ensure_registered(ca_account_id=certificate.ca_account_id, timeout_seconds=deadline)
+            account = ca_account_ensure_registered(
+                ca_account_id=certificate.ca_account_id, actor=WORKER, timeout_seconds=deadline
+            )
             keep_alive()
             return runner.revoke(acme_account_of(account), version.certificate_pem, reason=reason,
                                  timeout_seconds=deadline)  # fmt: skip

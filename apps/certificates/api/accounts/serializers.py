@@ -16,7 +16,13 @@ from apps.certificates.acme.accounts import (
 )
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS
 from apps.certificates.models import CA_PRESETS, CaAccount, DnsAccount, KeyType
+from certmate.actors import Actor, request_actor
 from certmate.api.fields import IntegerField
+
+
+def _actor(serializer: serializers.Serializer) -> Actor:
+    """Who writes through this serializer: the API request's actor (the view hands its request over)."""
+    return request_actor(serializer.context["request"])
 
 
 class ContactEmailField(serializers.EmailField):
@@ -75,10 +81,10 @@ class CaAccountSerializer(serializers.Serializer):
         return args
 
     def create(self, validated_data) -> CaAccount:
-        return ca_account_create(**self._service_args(validated_data))
+        return ca_account_create(**self._service_args(validated_data), actor=_actor(self))
 
     def update(self, instance, validated_data) -> CaAccount:
-        return ca_account_update(account=instance, **self._service_args(validated_data))
+        return ca_account_update(account=instance, **self._service_args(validated_data), actor=_actor(self))
 
 
 # -- DNS accounts and providers -----------------------------------------------------------------------
@@ -118,10 +124,10 @@ class DnsAccountSerializer(serializers.Serializer):
         return attrs
 
     def create(self, validated_data) -> DnsAccount:
-        return dns_account_create(**validated_data)
+        return dns_account_create(**validated_data, actor=_actor(self))
 
     def update(self, instance, validated_data) -> DnsAccount:
-        return dns_account_update(account=instance, **validated_data)
+        return dns_account_update(account=instance, **validated_data, actor=_actor(self))
 
 
 class CredentialFieldSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from apps.certificates.acme.providers import PROVIDERS
 from apps.certificates.api.accounts import serializers as s
 from apps.certificates.models import CaAccount, DnsAccount, TenantSettings
 from apps.certificates.services.settings import tenant_settings_update
+from certmate.actors import request_actor
 from certmate.api.views import TenantAPIView, TenantViewSet
 
 ADMIN_WRITES = {"POST": Role.ADMIN, "PUT": Role.ADMIN, "PATCH": Role.ADMIN, "DELETE": Role.ADMIN}
@@ -34,7 +35,7 @@ class AccountViewSet(
     delete_service = None
 
     def perform_destroy(self, instance):
-        type(self).delete_service(account=instance)
+        type(self).delete_service(account=instance, actor=request_actor(self.request))
 
 
 @extend_schema(tags=["ca-accounts"])
@@ -81,4 +82,5 @@ class TenantSettingsView(TenantAPIView):
     def patch(self, request):
         given = s.TenantSettingsSerializer(TenantSettings.load(), data=request.data, partial=True)
         given.is_valid(raise_exception=True)
-        return Response(s.TenantSettingsSerializer(tenant_settings_update(**given.validated_data)).data)
+        settings = tenant_settings_update(actor=request_actor(request), **given.validated_data)
+        return Response(s.TenantSettingsSerializer(settings).data)
