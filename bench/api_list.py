@@ -68,10 +68,10 @@ def tenant_with_certificates(count: int) -> tuple[list[str], str]:
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
-    from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
     from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
     from apps.accounts.services.tokens import token_create
     from apps.accounts.services.users import user_create
+    from apps.certificates.acme.accounts import ca_account_create, dns_account_create
     from apps.certificates.models import Certificate, CertificateVersion
     from apps.certificates.parsing import certificate_facts
     from certmate.actors import Actor
@@ -86,8 +86,12 @@ def tenant_with_certificates(count: int) -> tuple[list[str], str]:
     facts = certificate_facts(issued.cert_pem).__dict__
     now = timezone.now()
     with tenant_context(tenant):
-        ca = ca_account_create(name="le", directory="letsencrypt", email="ops@example.com", is_default=True)
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=RFC2136, is_default=True)
+        ca = ca_account_create(
+            actor=Actor.command(), name="le", directory="letsencrypt", email="ops@example.com", is_default=True
+        )
+        dns = dns_account_create(
+            actor=Actor.command(), name="bind", provider="rfc2136", credentials=RFC2136, is_default=True
+        )
         for start in range(0, count, BATCH):
             batch = Certificate.objects.bulk_create(
                 Certificate(

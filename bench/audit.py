@@ -40,7 +40,7 @@ def one_write(*, audited: bool, value: int, actor) -> None:
     """A row update as a service makes it, recording its event when ``audited``."""
     from django.db import transaction
 
-    from apps.accounts.models import TenantSettings
+    from apps.certificates.models import TenantSettings
     from certmate.audit.services import audit_changes, audit_record, audit_snapshot
 
     with transaction.atomic():
@@ -173,8 +173,8 @@ def main() -> int:
         from django.core.management import call_command
         from django_tenants.utils import tenant_context
 
-        from apps.accounts.models import TenantSettings
         from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+        from apps.certificates.models import TenantSettings
         from certmate.audit.services import audit_verify
 
         with contextlib.redirect_stdout(io.StringIO()):  # migrations print what they apply

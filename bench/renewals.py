@@ -90,10 +90,10 @@ def main() -> int:
         from django.core.management import call_command
         from django_tenants.utils import tenant_context
 
-        from apps.accounts.services.acme_accounts import (
+        from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+        from apps.certificates.acme.accounts import (
             ca_account_ensure_registered,
         )
-        from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
         from apps.certificates.models import Job, JobStatus
         from apps.certificates.services.renewals import renewal_sweep_all
         from certmate.actors import Actor
@@ -109,7 +109,7 @@ def main() -> int:
             tenant = tenant_create(slug=f"renew{number}", domain=f"renew{number}.localhost", actor=Actor.command())
             ca, dns = accounts_for(tenant, pebble, bind9)
             with tenant_context(tenant):
-                ca_account_ensure_registered(ca_account_id=ca.pk)  # not part of what is timed
+                ca_account_ensure_registered(actor=Actor.command(), ca_account_id=ca.pk)  # not part of what is timed
             due_certificates(tenant, ca, dns, names[number * per_tenant : (number + 1) * per_tenant])
             tenants.append(tenant)
 

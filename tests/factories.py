@@ -12,12 +12,13 @@ from cryptography.hazmat.primitives import serialization
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import CaAccount, DnsAccount
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
-from apps.certificates.acme.runner import Issued
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.issued import Issued
 from apps.certificates.models import (
+    CaAccount,
     Certificate,
     CertificateVersion,
+    DnsAccount,
     Job,
     JobOperation,
     JobStatus,
@@ -59,10 +60,10 @@ def material(names: list[str], *, rsa: bool = False, days: int = 90, not_before:
 def accounts(prefix: str = "") -> tuple[CaAccount, DnsAccount]:
     """A Let's Encrypt CA account and a default rfc2136 DNS account (created once per prefix)."""
     ca = CaAccount.objects.filter(name=f"{prefix}le").first() or ca_account_create(
-        name=f"{prefix}le", directory="letsencrypt", email="ops@example.com", is_default=not prefix
+        actor=TEST_ACTOR, name=f"{prefix}le", directory="letsencrypt", email="ops@example.com", is_default=not prefix
     )
     dns = DnsAccount.objects.filter(name=f"{prefix}bind").first() or dns_account_create(
-        name=f"{prefix}bind", provider="rfc2136", credentials=RFC2136, is_default=not prefix
+        actor=TEST_ACTOR, name=f"{prefix}bind", provider="rfc2136", credentials=RFC2136, is_default=not prefix
     )
     return ca, dns
 

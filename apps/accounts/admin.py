@@ -3,7 +3,6 @@ from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 
 from apps.accounts import (  # noqa: F401  (their pages)
-    admin_acme,
     admin_audit,
     admin_signin,
     admin_sso,

@@ -6,11 +6,9 @@ from django.urls import reverse
 
 from apps.accounts.models import Role, SsoSettings
 from apps.accounts.services.sso import sso_settings_update
-from apps.accounts.sites import tenant_admin_site
+from apps.accounts.sites import KEEP, tenant_admin_site
 from apps.accounts.sso.backends import CALLBACK_URL_NAME
 from certmate.admin_services import ServiceAdmin, ServiceForm
-
-KEEP = "Leave empty to keep the stored value; it is never shown."
 
 ROLE_FIELDS = {role.value: f"{role.value}_values" for role in Role}
 SETTINGS_FIELDS = ["enabled", "name", "issuer", "client_id", "client_secret", "scopes", "role_claim", "sso_only"]

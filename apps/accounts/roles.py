@@ -7,14 +7,20 @@ matching permissions in the tenant's Django admin.
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 from apps.accounts.models import Role
 
 # App labels whose models tenant users work with, and which actions each role gets on them.
 VIEW_APPS = ("certificates", "storage")
 OPERATE_APPS = ("certificates",)
+ADMIN_APPS = ("accounts", "auth", "storage")
 # Read-only for operators and admins (its admin page and /api/audit alike); no role may change it.
 AUDIT_APPS = ("audit",)
+# What only admins see and change in the admin, whatever its app: the accounts and defaults issuing uses.
+ADMIN_ONLY_MODELS = Q(
+    content_type__app_label="certificates", content_type__model__in=("caaccount", "dnsaccount", "tenantsettings")
+)
 
 
 def role_permissions(role: Role):
@@ -22,8 +28,9 @@ def role_permissions(role: Role):
     if role in (Role.OPERATOR, Role.ADMIN):
         perms = perms | Permission.objects.filter(content_type__app_label__in=OPERATE_APPS)
         perms = perms | Permission.objects.filter(content_type__app_label__in=AUDIT_APPS, codename__startswith="view_")
-    if role == Role.ADMIN:
-        perms = perms | Permission.objects.filter(content_type__app_label__in=("accounts", "auth", "storage"))
+    if role != Role.ADMIN:
+        return perms.exclude(ADMIN_ONLY_MODELS)
+    perms = perms | Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
     return perms.exclude(content_type__model__in=("tenant", "domain"))
 
 

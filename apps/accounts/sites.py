@@ -6,6 +6,9 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.selectors import sso_settings_active
 
+# The help text of a write-only secret's field in admin forms.
+KEEP = "Leave empty to keep the stored value; it is never shown."
+
 
 class TenantAdminLoginForm(AdminAuthenticationForm):
     """The admin's password form, refused with a clear message when the tenant signs in by SSO only

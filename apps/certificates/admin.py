@@ -4,7 +4,8 @@ from django.db.models import Count, Q
 
 from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
-from apps.certificates import admin_events  # noqa: F401  (its pages)
+from apps.certificates import admin_events, admin_settings  # noqa: F401  (their pages)
+from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
 from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
 from apps.certificates.services.certificates import certificate_delete, certificate_update
 from apps.certificates.services.requests import certificate_renew

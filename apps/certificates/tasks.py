@@ -5,11 +5,11 @@ from celery import shared_task
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
+from apps.certificates.services.requests import ISSUE_TASK
+from apps.certificates.services.schedule import SWEEP_TASK
 
-SWEEP_TASK = "apps.certificates.tasks.renewal_sweep_all_task"
 
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=ISSUE_TASK, acks_late=True, reject_on_worker_lost=True)
 def certificate_issue_task(job_id: int) -> None:
     """Any queued job (issue, renew, revoke); the name stays for messages already queued."""
     job_run(job_id=job_id)

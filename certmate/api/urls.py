@@ -1,5 +1,6 @@
 """/api/ on tenant hosts: the OpenAPI schema and its docs (public: they describe the API, hold no data),
-and the accounts endpoints. The certificate endpoints are included at the root by certmate/urls_tenant.py."""
+tokens and SSO, CA and DNS accounts, settings and storage. The certificate endpoints are included at the root
+by certmate/urls_tenant.py."""
 
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
@@ -26,5 +27,6 @@ urlpatterns = [
     path("docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("", include("apps.accounts.api.urls")),
+    path("", include("apps.certificates.api.accounts.urls")),
     path("", include("apps.storage.api.urls")),
 ]

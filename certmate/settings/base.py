@@ -226,7 +226,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set where several fields share it (or share a field name with another set).
     "ENUM_NAME_OVERRIDES": {
-        "KeyTypeEnum": "apps.accounts.models.KeyType",
+        "KeyTypeEnum": "apps.certificates.models.KeyType",
         "CertificateStatusEnum": "apps.certificates.models.CertificateStatus",
         "JobStatusEnum": "apps.certificates.models.JobStatus",
     },

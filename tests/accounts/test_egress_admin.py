@@ -3,7 +3,7 @@
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount
+from apps.certificates.models import CaAccount
 from tests.conftest import PASSWORD, TENANT_A
 
 HOST = {"host": TENANT_A["domain"]}
@@ -30,7 +30,7 @@ def admin_client(client, tenant_a, settings):
 def test_the_admin_refuses_directories_the_rule_refuses(admin_client, tenant_a, url, why):
     form = {"name": "ca", "directory_url": url, "email": "pki@alpha.test", "eab_kid": "", "eab_hmac_key": "",
             "trust_bundle": ""}  # fmt: skip
-    response = admin_client.post("/admin/accounts/caaccount/add/", form, headers=HOST)
+    response = admin_client.post("/admin/certificates/caaccount/add/", form, headers=HOST)
     assert response.status_code == 200  # the form again, with the error
     assert why in response.content.decode()
     with tenant_context(tenant_a):

@@ -57,3 +57,16 @@ def test_tenant_and_domain_tables_exist_only_in_public(tenant_a):
             [tenant_a.schema_name],
         )
         assert cursor.fetchone()[0] == 1
+
+
+def test_issuing_accounts_and_settings_live_in_tenant_schemas_only(tenant_a):
+    """CA accounts, DNS accounts and settings moved to the certificates app keeping their tables: those
+    tables are in every tenant's schema (and the template's) and never in public."""
+    tables = ("accounts_caaccount", "accounts_dnsaccount", "accounts_tenantsettings")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name = ANY(%s)", [list(tables)]
+        )
+        found = cursor.fetchall()
+    assert {table for schema, table in found if schema == tenant_a.schema_name} == set(tables)
+    assert not [table for schema, table in found if schema == "public"]

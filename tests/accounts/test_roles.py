@@ -36,6 +36,10 @@ def test_role_groups_carry_permissions_of_their_level(tenant_a):
     assert perms["viewer"] <= perms["operator"] <= perms["admin"]
     assert "change_user" in perms["admin"] and "change_user" not in perms["operator"]
     assert not any(codename.endswith("_tenant") for codename in perms["admin"])
+    # The accounts and defaults issuing uses are the admins' to see and change, as in the API.
+    for model in ("caaccount", "dnsaccount", "tenantsettings"):
+        assert {f"view_{model}", f"change_{model}"} <= perms["admin"]
+        assert not any(codename.endswith(f"_{model}") for codename in perms["operator"])
 
 
 def test_bad_user_input_is_refused_with_its_reason(tenant_a):

@@ -88,7 +88,7 @@ def test_a_database_dump_holds_no_plaintext_secret(django_db_setup, django_db_bl
             vault = Vault.objects.create(name="dumped", secret=TOKEN)  # committed: pg_dump sees it
             ciphertext = stored_column(vault.pk)
             # The real secret fields too: DNS credentials, an EAB key, an ACME account, a private key.
-            from apps.accounts.models import CaAccount, DnsAccount
+            from apps.certificates.models import CaAccount, DnsAccount
 
             dns = DnsAccount.objects.create(
                 name="dumped", provider="rfc2136", credentials={"tsig_secret": f"{TOKEN}-dns"}
@@ -111,7 +111,7 @@ def test_a_database_dump_holds_no_plaintext_secret(django_db_setup, django_db_bl
 
 def test_rotation_keeps_structured_secrets_intact(tenant_a):
     """Credentials (JSON), EAB keys, ACME accounts and private keys read back the same after rotation."""
-    from apps.accounts.models import CaAccount, DnsAccount
+    from apps.certificates.models import CaAccount, DnsAccount
 
     credentials = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
     with tenant_context(tenant_a):

@@ -8,12 +8,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount, DnsAccount
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
 from apps.accounts.services.users import user_create
 from apps.certificates.acme import runner
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import CaAccount, DnsAccount
 from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A
+from tests.factories import TEST_ACTOR
 
 HMAC = "c2VjcmV0LWhtYWMta2V5LWZvci10ZXN0cw"  # base64url of 25 bytes
 INJECTED_KID = "kid-1\nno-verify-ssl = true"
@@ -77,13 +78,20 @@ def test_one_email_check_for_every_address_a_tenant_types(tenant_a, tenant_b, ap
     with tenant_context(tenant_a), pytest.raises(ValidationError):
         user_create(email=email, password=PASSWORD, role="viewer", actor=Actor.command())
     with tenant_context(tenant_b), pytest.raises(ValidationError):
-        ca_account_create(name="ca", directory="zerossl", email=email)
+        ca_account_create(actor=TEST_ACTOR, name="ca", directory="zerossl", email=email)
 
 
 def test_a_new_directory_needs_the_eab_key_again(tenant_a, tenant_b, api_client):
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):
-            ca_account_create(name="ca", directory="zerossl", email="ops@example.com", eab_kid="kid", eab_hmac_key=HMAC)
+            ca_account_create(
+                actor=TEST_ACTOR,
+                name="ca",
+                directory="zerossl",
+                email="ops@example.com",
+                eab_kid="kid",
+                eab_hmac_key=HMAC,
+            )
     with tenant_context(tenant_a):
         account = CaAccount.objects.get()
     client = api_client(tenant_a)
@@ -111,7 +119,7 @@ def admin_client(client, tenant_a):
 def test_admin_form_needs_the_eab_key_again_for_a_new_directory(tenant_a, admin_client):
     with tenant_context(tenant_a):
         account = ca_account_create(
-            name="ca", directory="zerossl", email="ops@alpha.test", eab_kid="kid", eab_hmac_key=HMAC
+            actor=TEST_ACTOR, name="ca", directory="zerossl", email="ops@alpha.test", eab_kid="kid", eab_hmac_key=HMAC
         )
     form = {
         "name": "ca",
@@ -121,14 +129,14 @@ def test_admin_form_needs_the_eab_key_again_for_a_new_directory(tenant_a, admin_
         "eab_hmac_key": "",
         "trust_bundle": "",
     }
-    response = admin_client.post(f"/admin/accounts/caaccount/{account.pk}/change/", form, headers=HOST)
+    response = admin_client.post(f"/admin/certificates/caaccount/{account.pk}/change/", form, headers=HOST)
     page = response.content.decode()
     assert response.status_code == 200 and "needs the EAB HMAC key given again" in page and HMAC not in page
     with tenant_context(tenant_a):
         assert CaAccount.objects.get().directory_url == account.directory_url
     form["eab_kid"] = INJECTED_KID.replace("\n", "\r\n")
     form["eab_hmac_key"] = HMAC
-    response = admin_client.post(f"/admin/accounts/caaccount/{account.pk}/change/", form, headers=HOST)
+    response = admin_client.post(f"/admin/certificates/caaccount/{account.pk}/change/", form, headers=HOST)
     assert response.status_code == 200 and "EAB key id must be" in response.content.decode()
 
 
@@ -136,13 +144,15 @@ def test_a_new_dns_provider_needs_the_credentials_again(tenant_a, tenant_b, api_
     # A Cloudflare token would fit DigitalOcean's form, and be sent to DigitalOcean.
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):
-            dns_account_create(name="dns", provider="cloudflare", credentials={"api_token": "CF-SECRET-TOKEN"})
+            dns_account_create(
+                actor=TEST_ACTOR, name="dns", provider="cloudflare", credentials={"api_token": "CF-SECRET-TOKEN"}
+            )
     with tenant_context(tenant_a):
         account = DnsAccount.objects.get()
     moved = api_client(tenant_a).patch(f"/api/dns-accounts/{account.pk}", {"provider": "digitalocean"}, format="json")
     assert moved.status_code == 400 and moved.json()["code"] == "credentials_required"
     form = {"name": "dns", "provider": "digitalocean", "credentials_json": "", "propagation_seconds": ""}
-    response = admin_client.post(f"/admin/accounts/dnsaccount/{account.pk}/change/", form, headers=HOST)
+    response = admin_client.post(f"/admin/certificates/dnsaccount/{account.pk}/change/", form, headers=HOST)
     assert response.status_code == 200 and "needs the credentials given again" in response.content.decode()
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):

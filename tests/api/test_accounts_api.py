@@ -7,8 +7,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CA_PRESETS, CaAccount, TenantSettings
-from apps.certificates.models import Certificate
+from apps.certificates.models import CA_PRESETS, CaAccount, Certificate, TenantSettings
 
 HMAC = "eab-hmac-secret-Zm9vYmFyYmF6cXV4"
 TSIG = "c2VjcmV0LXRzaWcta2V5LW5ldmVyLXNob3du"

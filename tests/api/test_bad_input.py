@@ -10,8 +10,9 @@ import pytest
 from django.urls import URLPattern, URLResolver
 from django_tenants.utils import tenant_context
 
-from apps.accounts.services.acme_accounts import ca_account_create
+from apps.certificates.acme.accounts import ca_account_create
 from certmate.api.parsers import BoundedJSONParser
+from tests.factories import TEST_ACTOR
 
 TOO_DEEP = 33  # one level more than the API takes
 VAULT = {"url": "http://127.0.0.1:9"}
@@ -103,7 +104,9 @@ def test_nesting_an_endpoint_takes_still_works(tenant_a, api_client):
 
 def test_ids_are_ascii_digits(tenant_a, tenant_b, api_client):
     with tenant_context(tenant_a):
-        account = ca_account_create(name="one", directory="letsencrypt_staging", email="ops@alpha.test")
+        account = ca_account_create(
+            actor=TEST_ACTOR, name="one", directory="letsencrypt_staging", email="ops@alpha.test"
+        )
     client = api_client(tenant_a)
     assert client.get(f"/api/ca-accounts/{account.pk}").status_code == 200
     arabic = "".join(chr(0x0660 + int(d)) for d in str(account.pk))

@@ -13,11 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount, TenantSettings
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
-from apps.certificates.models import Certificate, CertificateVersion, Job, JobStatus
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobStatus, TenantSettings
 from certmate.audit.models import AuditEvent
-from tests.factories import RFC2136, accounts, certificate_make, version_add
+from tests.factories import RFC2136, TEST_ACTOR, accounts, certificate_make, version_add
 
 CERTMATE_FIELDS = {
     "domain", "exists", "expiry_date", "days_left", "days_until_expiry", "needs_renewal", "dns_provider",
@@ -234,7 +233,7 @@ def test_certmate_create_async_answers_202_with_the_job(tenant_a, operator):
 def test_asking_again_keeps_what_the_request_leaves_out(tenant_a, operator):
     with tenant_context(tenant_a):
         accounts()
-        other = dns_account_create(name="other", provider="rfc2136", credentials=RFC2136)
+        other = dns_account_create(actor=TEST_ACTOR, name="other", provider="rfc2136", credentials=RFC2136)
     first = {"domain": "again.alpha.test", "san_domains": ["www.again.alpha.test"], "key_type": "rsa3072"}
     first = operator.post("/api/certificates/create", {**first, "account_id": "other", "async": True})
     # The same script retried while the job is open gets that job back, not a conflict.
@@ -253,8 +252,10 @@ def test_asking_again_keeps_what_the_request_leaves_out(tenant_a, operator):
 def test_certmate_create_resolves_accounts_by_certmates_names(tenant_a, operator):
     with tenant_context(tenant_a):
         accounts()
-        staging = ca_account_create(name="staging", directory="letsencrypt_staging", email="ops@example.com")
-        other = dns_account_create(name="other", provider="rfc2136", credentials=RFC2136)
+        staging = ca_account_create(
+            actor=TEST_ACTOR, name="staging", directory="letsencrypt_staging", email="ops@example.com"
+        )
+        other = dns_account_create(actor=TEST_ACTOR, name="other", provider="rfc2136", credentials=RFC2136)
     body = {"domain": "a.alpha.test", "ca_provider": "letsencrypt_staging", "account_id": "other", "async": True}
     assert operator.post("/api/certificates/create", body).status_code == 202
     body = {"domain": "b.alpha.test", "ca_provider": "le", "dns_provider": "rfc2136", "async": True}
@@ -390,7 +391,7 @@ def test_native_post_takes_certmates_fields_and_its_own(tenant_a, operator):
 def test_ca_preset_with_several_accounts_needs_a_default_or_a_name(tenant_a, operator):
     with tenant_context(tenant_a):
         accounts("x-")  # not the defaults
-        ca_account_create(name="le-2", directory="letsencrypt", email="ops@example.com")
+        ca_account_create(actor=TEST_ACTOR, name="le-2", directory="letsencrypt", email="ops@example.com")
     body = {"domain": "x.alpha.test", "ca_provider": "letsencrypt", "account_id": "x-bind", "async": True}
     refused = operator.post("/api/certificates/create", body)
     assert refused.status_code == 400 and refused.json()["code"] == "ambiguous_ca"
@@ -438,7 +439,9 @@ def test_auto_renew_toggles(tenant_a, operator):
 def test_patch_moves_the_renewal_date_and_changes_accounts(tenant_a, operator):
     with tenant_context(tenant_a):
         certificate = certificate_make("www.alpha.test")
-        staging = ca_account_create(name="staging", directory="letsencrypt_staging", email="ops@example.com")
+        staging = ca_account_create(
+            actor=TEST_ACTOR, name="staging", directory="letsencrypt_staging", email="ops@example.com"
+        )
         TenantSettings.objects.update(renewal_threshold_days=30)
     version = certificate.current_version
     response = operator.patch(

@@ -10,11 +10,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import DnsAccount
-from apps.accounts.services.acme_accounts import dns_account_create
+from apps.certificates.acme.accounts import dns_account_create
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS
+from apps.certificates.models import DnsAccount
 from tests.api.test_accounts_api import rfc2136
 from tests.conftest import PASSWORD, TENANT_A
+from tests.factories import TEST_ACTOR
 
 
 @pytest.fixture
@@ -38,7 +39,9 @@ def test_propagation_is_capped_at_ten_minutes_through_the_api(admin):
 
 def test_propagation_is_capped_in_the_service(tenant_a):
     with tenant_context(tenant_a), pytest.raises(ValidationError, match="use 0 to 600 seconds"):
-        dns_account_create(name="slow", provider="rfc2136", credentials=rfc2136(), propagation_seconds=601)
+        dns_account_create(
+            actor=TEST_ACTOR, name="slow", provider="rfc2136", credentials=rfc2136(), propagation_seconds=601
+        )
 
 
 @pytest.mark.parametrize(
@@ -66,7 +69,7 @@ def test_the_admin_form_refuses_a_longer_wait(client, tenant_a):
         "propagation_seconds": "3600",
         "credentials_json": json.dumps(rfc2136()),
     }
-    response = client.post("/admin/accounts/dnsaccount/add/", form, headers=host)
+    response = client.post("/admin/certificates/dnsaccount/add/", form, headers=host)
     assert response.status_code == 200 and "less than or equal to 600" in response.content.decode()
     with tenant_context(tenant_a):
         assert not DnsAccount.objects.filter(name="slow").exists()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount
-from apps.accounts.services.acme_accounts import ca_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.models import CaAccount
 from apps.certificates.selectors import certificate_get
 from certmate.api.exceptions import ApiError, error_body
 from certmate.errors import NotFound
+from tests.factories import TEST_ACTOR
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,7 @@ def test_anonymous_clients_are_throttled_by_address(tenant_a, anon_client, setti
 def test_lists_come_whole_unless_paged(tenant_a, api_client):
     with tenant_context(tenant_a):
         for name in ("a", "b", "c"):
-            ca_account_create(name=name, directory="letsencrypt", email="pki@alpha.test")
+            ca_account_create(actor=TEST_ACTOR, name=name, directory="letsencrypt", email="pki@alpha.test")
     client = api_client(tenant_a, "viewer")
     assert [row["name"] for row in client.get("/api/ca-accounts").json()] == ["a", "b", "c"]
 

@@ -23,8 +23,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from apps.accounts.models import ApiToken, CaAccount, DnsAccount
+from apps.accounts.models import ApiToken
 from apps.accounts.services.tokens import token_create
+from apps.certificates.models import CaAccount, DnsAccount
 from certmate.actors import Actor
 from tests.conftest import TENANT_A
 

@@ -13,11 +13,12 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import ApiToken, CaAccount, DnsAccount
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.accounts.models import ApiToken
 from apps.accounts.services.tokens import token_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import CaAccount, DnsAccount
 from certmate.actors import Actor
-from tests.factories import certificate_make
+from tests.factories import TEST_ACTOR, certificate_make
 
 DEEP = 40  # deeper than the 32 levels the API takes
 HOSTILE_VALUES: list[Any] = [
@@ -76,9 +77,11 @@ def admin_api(tenant_a, api_user):
     admin = api_user(tenant_a, "admin")
     with tenant_context(tenant_a):
         ids = {
-            "ca-accounts": ca_account_create(name="ca", directory="letsencrypt_staging", email="ops@alpha.test").pk,
+            "ca-accounts": ca_account_create(
+                actor=TEST_ACTOR, name="ca", directory="letsencrypt_staging", email="ops@alpha.test"
+            ).pk,
             "dns-accounts": dns_account_create(
-                name="dns", provider="cloudflare", credentials={"api_token": "CF-TOKEN"}
+                actor=TEST_ACTOR, name="dns", provider="cloudflare", credentials={"api_token": "CF-TOKEN"}
             ).pk,
             "tokens": token_create(user=admin, role="viewer", actor=Actor.command())[0].pk,
             "users": api_user(tenant_a, "viewer").pk,

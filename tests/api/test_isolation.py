@@ -9,11 +9,12 @@ from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
 from apps.accounts.services.tokens import token_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from certmate.actors import Actor
 from tests.api.conftest import host_of
 from tests.conftest import PUBLIC_HOST, TENANT_A, TENANT_B
+from tests.factories import TEST_ACTOR
 
 RFC2136 = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
 
@@ -53,8 +54,8 @@ def test_ids_of_one_tenant_are_not_found_on_another(tenant_a, tenant_b):
     with tenant_context(tenant_a):
         owner = User.objects.get(email=TENANT_A["admin_email"])
         token, _ = token_create(user=owner, role="admin", name="alpha-only", actor=Actor.command())
-        ca = ca_account_create(name="alpha-ca", directory="letsencrypt", email="pki@alpha.test")
-        dns = dns_account_create(name="alpha-dns", provider="rfc2136", credentials=RFC2136)
+        ca = ca_account_create(actor=TEST_ACTOR, name="alpha-ca", directory="letsencrypt", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="alpha-dns", provider="rfc2136", credentials=RFC2136)
     # beta's admin signs in with a session: beta then has no tokens, CA or DNS accounts whose ids could match
     beta = session_client(tenant_b, TENANT_B["admin_email"])
     objects = [

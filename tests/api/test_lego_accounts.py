@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import DnsAccount
+from apps.certificates.models import DnsAccount
 
 ATTACKS = [
     ("edgedns", {"AKAMAI_EDGERC": "/srv/certmate/var/secret_key"}, "AKAMAI_EDGERC is not allowed: it names a file"),

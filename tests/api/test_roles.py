@@ -6,11 +6,12 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import Role
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from certmate.actors import Actor
 from tests.conftest import PASSWORD
+from tests.factories import TEST_ACTOR
 
 ADMIN, VIEWER, PUBLIC = Role.ADMIN, Role.VIEWER, None
 RFC2136 = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
@@ -59,8 +60,8 @@ def objects(tenant_a):
     with tenant_context(tenant_a):
         owner = user_create(email="owner@alpha.test", password=PASSWORD, role="admin", actor=Actor.command())
         token, _ = token_create(user=owner, role="viewer", actor=Actor.command())
-        ca = ca_account_create(name="ca", directory="letsencrypt", email="pki@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=RFC2136)
+        ca = ca_account_create(actor=TEST_ACTOR, name="ca", directory="letsencrypt", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=RFC2136)
     return {"token": token.pk, "ca": ca.pk, "dns": dns.pk}
 
 

@@ -4,10 +4,10 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount, DnsAccount, TenantSettings
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create, tenant_settings_update
-from apps.certificates.models import Certificate, Job
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import CaAccount, Certificate, DnsAccount, Job, TenantSettings
 from apps.certificates.services import certificate_request
+from apps.certificates.services.settings import tenant_settings_update
 from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A
 from tests.factories import TEST_ACTOR
@@ -30,7 +30,7 @@ def rfc2136(secret=TSIG):
 
 def test_eab_key_is_write_only(admin_client, tenant_a):
     response = admin_client.post(
-        "/admin/accounts/caaccount/add/",
+        "/admin/certificates/caaccount/add/",
         {"name": "digicert", "directory_url": "https://acme.digicert.com/v2/acme/directory/",
          "email": "pki@alpha.test", "eab_kid": "kid-7", "eab_hmac_key": HMAC, "trust_bundle": ""},
         headers=HOST,
@@ -42,12 +42,14 @@ def test_eab_key_is_write_only(admin_client, tenant_a):
         with connection.cursor() as cursor:
             cursor.execute("SELECT eab_hmac_key FROM accounts_caaccount WHERE id = %s", [account.pk])
             assert HMAC not in cursor.fetchone()[0]
-    page = admin_client.get(f"/admin/accounts/caaccount/{account.pk}/change/", headers=HOST).content.decode()
+    page = admin_client.get(f"/admin/certificates/caaccount/{account.pk}/change/", headers=HOST).content.decode()
     assert "kid-7" in page and HMAC not in page
     # Saving without typing the key again keeps it.
     form = {"name": "digicert", "directory_url": account.directory_url, "email": "pki@alpha.test",
             "eab_kid": "kid-7", "eab_hmac_key": "", "trust_bundle": ""}  # fmt: skip
-    assert admin_client.post(f"/admin/accounts/caaccount/{account.pk}/change/", form, headers=HOST).status_code == 302
+    assert (
+        admin_client.post(f"/admin/certificates/caaccount/{account.pk}/change/", form, headers=HOST).status_code == 302
+    )
     with tenant_context(tenant_a):
         assert CaAccount.objects.get(pk=account.pk).eab_hmac_key == HMAC
 
@@ -56,30 +58,30 @@ def test_dns_credentials_are_validated_and_never_shown(admin_client, tenant_a):
     import json
 
     bad = admin_client.post(
-        "/admin/accounts/dnsaccount/add/",
+        "/admin/certificates/dnsaccount/add/",
         {"name": "bind", "provider": "rfc2136", "credentials_json": json.dumps({"nameserver": "127.0.0.1"})},
         headers=HOST,
     )
     assert bad.status_code == 200
     assert "tsig_key is required" in bad.content.decode()
     ok = admin_client.post(
-        "/admin/accounts/dnsaccount/add/",
+        "/admin/certificates/dnsaccount/add/",
         {"name": "bind", "provider": "rfc2136", "credentials_json": json.dumps(rfc2136()), "propagation_seconds": "5"},
         headers=HOST,
     )
     assert ok.status_code == 302, ok.content.decode()[:3000]
     with tenant_context(tenant_a):
         account = DnsAccount.objects.get(name="bind")
-    listing = admin_client.get("/admin/accounts/dnsaccount/", headers=HOST).content.decode()
-    change = admin_client.get(f"/admin/accounts/dnsaccount/{account.pk}/change/", headers=HOST).content.decode()
+    listing = admin_client.get("/admin/certificates/dnsaccount/", headers=HOST).content.decode()
+    change = admin_client.get(f"/admin/certificates/dnsaccount/{account.pk}/change/", headers=HOST).content.decode()
     assert "tsig_secret" in listing
     assert TSIG not in listing and TSIG not in change
 
 
 def test_certificate_page_shows_versions_and_jobs_and_renews(admin_client, tenant_a):
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="le", directory="letsencrypt_staging", email="pki@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt_staging", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=rfc2136())
         job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status="failed", error="DNS problem: NXDOMAIN")
         certificate = Certificate.objects.get(identifier="shop.alpha.test")
@@ -98,9 +100,11 @@ def test_certificate_page_shows_versions_and_jobs_and_renews(admin_client, tenan
 
 def test_requests_fall_back_to_the_tenants_defaults(tenant_a):
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
-        tenant_settings_update(default_ca_account=ca, default_dns_account=dns, default_key_type="rsa4096")
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=rfc2136())
+        tenant_settings_update(
+            actor=TEST_ACTOR, default_ca_account=ca, default_dns_account=dns, default_key_type="rsa4096"
+        )
         job = certificate_request(identifier="api.alpha.test", actor=TEST_ACTOR)
         certificate = job.certificate
         assert (certificate.ca_account, certificate.dns_account, certificate.key_type) == (ca, dns, "rsa4096")
@@ -120,17 +124,17 @@ def test_unknown_ca_preset_and_bad_provider_credentials_are_refused(tenant_a):
 
     with tenant_context(tenant_a):
         with pytest.raises(ValidationError, match="neither a preset"):
-            ca_account_create(name="x", directory="http://insecure.example/dir", email="a@alpha.test")
+            ca_account_create(actor=TEST_ACTOR, name="x", directory="http://insecure.example/dir", email="a@alpha.test")
         with pytest.raises(ValidationError, match="unknown DNS provider 'nope'"):
-            dns_account_create(name="x", provider="nope", credentials={})
+            dns_account_create(actor=TEST_ACTOR, name="x", provider="nope", credentials={})
 
 
 def test_one_tenants_accounts_and_certificates_are_not_the_others(client, tenant_a, tenant_b):
     from tests.conftest import TENANT_B
 
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=rfc2136())
         certificate = certificate_request(
             identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
         ).certificate
@@ -141,7 +145,7 @@ def test_one_tenants_accounts_and_certificates_are_not_the_others(client, tenant
     login = client.post("/admin/login/", {"username": TENANT_B["admin_email"], "password": PASSWORD}, headers=beta)
     assert login.status_code == 302
     for path in (
-        f"/admin/accounts/caaccount/{ca.pk}/change/",
+        f"/admin/certificates/caaccount/{ca.pk}/change/",
         f"/admin/certificates/certificate/{certificate.pk}/change/",
     ):
         response = client.get(path, headers=beta, follow=True)
@@ -155,8 +159,8 @@ def test_only_operators_and_admins_can_renew_from_the_admin(client, tenant_a, ro
 
     with tenant_context(tenant_a):
         user_create(email=f"{role}@alpha.test", password=PASSWORD, role=role, actor=Actor.command())
-        ca = ca_account_create(name="le", directory="letsencrypt", email="pki@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=rfc2136())
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt", email="pki@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=rfc2136())
         job = certificate_request(identifier="shop.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status="failed")
     client.post("/admin/login/", {"username": f"{role}@alpha.test", "password": PASSWORD}, headers=HOST)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_tenants.utils import tenant_context
 
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from apps.certificates.models import Certificate, Job, JobStatus, RenewalSweep
 from apps.certificates.services import certificate_request
 from tests.conftest import PASSWORD, TENANT_A
@@ -27,8 +27,10 @@ def run(*args) -> str:
 def certificate(tenant, identifier, *, renew_in: timedelta) -> Certificate:
     """A certificate as if issued, due ``renew_in`` from now (negative: already due)."""
     with tenant_context(tenant):
-        ca = ca_account_create(name=f"ca-{identifier}", directory="letsencrypt", email="a@alpha.test")
-        dns = dns_account_create(name=f"dns-{identifier}", provider="rfc2136", credentials=CREDENTIALS)
+        ca = ca_account_create(actor=TEST_ACTOR, name=f"ca-{identifier}", directory="letsencrypt", email="a@alpha.test")
+        dns = dns_account_create(
+            actor=TEST_ACTOR, name=f"dns-{identifier}", provider="rfc2136", credentials=CREDENTIALS
+        )
         job = certificate_request(identifier=identifier, ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED)
         Certificate.objects.filter(pk=job.certificate_id).update(renew_at=timezone.now() + renew_in)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.failures import is_transient, retry_after
-from apps.certificates.services.renewals import renew_at_for
+from apps.certificates.services.due import renew_at_for
 from tests.factories import TEST_ACTOR
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -80,14 +80,14 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling():
 
 @override_settings(CERTMATE_ORDERS_PER_ACCOUNT=2, CERTMATE_ORDER_WINDOW_SECONDS=3600)
 def test_a_ca_account_over_its_order_limit_waits_instead_of_failing(tenant_a):
-    from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+    from apps.certificates.acme.accounts import ca_account_create, dns_account_create
     from apps.certificates.models import Job, JobStatus
     from apps.certificates.services import certificate_issue, certificate_request
 
     credentials = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="busy", directory="letsencrypt", email="a@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=credentials)
+        ca = ca_account_create(actor=TEST_ACTOR, name="busy", directory="letsencrypt", email="a@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=credentials)
         for name in ("one", "two"):
             job = certificate_request(identifier=f"{name}.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
             Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, started_at=timezone.now())
@@ -98,15 +98,15 @@ def test_a_ca_account_over_its_order_limit_waits_instead_of_failing(tenant_a):
 
 
 def test_a_job_given_up_on_while_running_neither_renews_its_lease_nor_stores(tenant_a):
-    from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+    from apps.certificates.acme.accounts import ca_account_create, dns_account_create
     from apps.certificates.models import CertificateVersion, Job, JobStatus
     from apps.certificates.services import certificate_request, issuance
     from apps.certificates.services.leases import JobAbandoned, job_lease_extend
 
     credentials = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0"}
     with tenant_context(tenant_a):
-        ca = ca_account_create(name="le", directory="letsencrypt", email="a@alpha.test")
-        dns = dns_account_create(name="bind", provider="rfc2136", credentials=credentials)
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt", email="a@alpha.test")
+        dns = dns_account_create(actor=TEST_ACTOR, name="bind", provider="rfc2136", credentials=credentials)
         job = certificate_request(identifier="slow.alpha.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR)
         Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, lease_expires_at=timezone.now())
         job_lease_extend(job)  # still ours: the lease moves on

@@ -7,12 +7,11 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount
-from apps.accounts.services.acme_accounts import RegistrationError, ca_account_ensure_registered
-from apps.certificates.models import Certificate, Job, JobOperation, JobStatus
+from apps.certificates.acme.accounts import RegistrationError, ca_account_ensure_registered
+from apps.certificates.models import CaAccount, Certificate, Job, JobOperation, JobStatus
 from apps.certificates.services.jobs import job_run
 from tests.api.conftest import bearer_client
-from tests.factories import version_add
+from tests.factories import TEST_ACTOR, version_add
 from tests.transactions import TransactionProbe
 from tests.worker import purge_broker
 
@@ -34,7 +33,7 @@ def test_registering_holds_no_transaction_while_the_ca_answers(fresh_tenant, sta
         account = unregistered_account(stand_in_ca.url)
         stand_in_ca.watch()
         with pytest.raises(RegistrationError, match=r"registering the ACME account at .* failed"):
-            ca_account_ensure_registered(ca_account_id=account.pk, timeout_seconds=60)
+            ca_account_ensure_registered(actor=TEST_ACTOR, ca_account_id=account.pk, timeout_seconds=60)
         assert CaAccount.objects.get(pk=account.pk).registered_at is None
     stand_in_ca.assert_called_with_no_transaction_open()
 

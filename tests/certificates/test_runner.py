@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from apps.certificates.acme.runner import CertbotError, _write_tree, failure_reason
-from apps.certificates.acme.untrusted import redact
+from apps.certificates.untrusted import redact
 
 ROOT = Path(__file__).resolve().parents[2]
 

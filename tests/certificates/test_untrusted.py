@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.certificates.acme import untrusted
+from apps.certificates import untrusted
 from apps.certificates.acme.runner import failure_reason
 
 FILE_LINE = "Zq8vN3xT0pLmR7wKc2YhJ5sD9fGbA1eU4iOyW6nM"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount, DnsAccount
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
-from apps.certificates.models import Job, JobStatus
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import CaAccount, DnsAccount, Job, JobStatus
 from tests.e2e.servers import Bind9, Pebble
+from tests.factories import TEST_ACTOR
 
 
 def unique(prefix: str = "t") -> str:
@@ -35,6 +35,7 @@ def accounts_for(
 ) -> tuple[CaAccount, DnsAccount]:
     with tenant_context(tenant):
         ca = ca_account_create(
+            actor=TEST_ACTOR,
             name=unique("pebble-"),
             directory=pebble.directory_url,
             email="admin@certmate.test",
@@ -43,6 +44,7 @@ def accounts_for(
             eab_hmac_key=eab[1] if eab else "",
         )
         dns = dns_account_create(
+            actor=TEST_ACTOR,
             name=unique("bind-"),
             provider="rfc2136",
             credentials=rfc2136_credentials(bind9, secret=tsig_secret),

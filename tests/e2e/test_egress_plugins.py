@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import DnsAccount
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
-from apps.certificates.models import JobStatus
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.models import DnsAccount, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from tests.e2e.issuance import unique
 from tests.egress import LOOPBACK_NAME, Listener, http_reply
@@ -20,6 +19,7 @@ pytestmark = pytest.mark.tools
 def pebble_by_name(pebble):
     """A CA account for Pebble, reached by the name ``localhost`` (which the tests below allow)."""
     return ca_account_create(
+        actor=TEST_ACTOR,
         name=unique("pebble-"),
         directory=f"https://localhost:{pebble.port}/dir",
         email="admin@certmate.test",
@@ -34,6 +34,7 @@ def test_a_plugins_api_resolving_to_loopback_is_refused_at_the_proxy(tenant_a, p
         with tenant_context(tenant_a):
             ca = pebble_by_name(pebble)
             dns = dns_account_create(
+                actor=TEST_ACTOR,
                 name=unique("pdns-"),
                 provider="powerdns",
                 credentials={"api_url": f"http://{LOOPBACK_NAME}:{powerdns.port}", "api_key": "pdns-key"},
@@ -61,6 +62,7 @@ def test_lego_never_follows_a_redirect_to_loopback(tenant_a, pebble, settings):
         with Listener(hop) as outer, tenant_context(tenant_a):
             ca = pebble_by_name(pebble)
             dns = dns_account_create(
+                actor=TEST_ACTOR,
                 name=unique("lego-pdns-"),
                 provider="multi",
                 credentials={

@@ -7,7 +7,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import Tenant
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from apps.certificates.models import JobStatus
 from apps.certificates.services import certificate_request
 from tests.conftest import TENANT_A, TENANT_B
@@ -36,8 +36,9 @@ def strict_worker(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def order(tenant, *, directory: str, nameserver: str):
     with tenant_context(tenant):
-        ca = ca_account_create(name=unique("ca-"), directory=directory, email="admin@certmate.test")
+        ca = ca_account_create(actor=TEST_ACTOR, name=unique("ca-"), directory=directory, email="admin@certmate.test")
         dns = dns_account_create(
+            actor=TEST_ACTOR,
             name=unique("dns-"),
             provider="rfc2136",
             credentials={"nameserver": nameserver, "tsig_key": "k", "tsig_secret": "c2VjcmV0"},

@@ -132,7 +132,7 @@ def test_two_tenants_ordering_the_same_domain_at_once_stay_apart(live_db, worker
     uris = []
     for tenant in (alpha, beta):
         with tenant_context(tenant):
-            from apps.accounts.models import CaAccount
+            from apps.certificates.models import CaAccount
 
             uris.append(CaAccount.objects.get(pk=jobs[tenant.schema_name][1]).acme_account_uri)
             fingerprints = set(CertificateVersion.objects.values_list("fingerprint_sha256", flat=True))

@@ -12,8 +12,8 @@ from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import CaAccount, Tenant
-from apps.certificates.models import JobStatus
+from apps.accounts.models import Tenant
+from apps.certificates.models import CaAccount, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from certmate.encryption import PREFIX
 from tests.conftest import TENANT_A

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.accounts.models import DnsAccount
-from apps.accounts.services.acme_accounts import dns_account_create
 from apps.certificates.acme import runner
+from apps.certificates.acme.accounts import dns_account_create
 from apps.certificates.acme.providers import _write_private
-from apps.certificates.models import Certificate, JobStatus
+from apps.certificates.models import Certificate, DnsAccount, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from tests.e2e.issuance import accounts_for, unique
 from tests.factories import TEST_ACTOR
@@ -83,7 +82,9 @@ def test_a_lego_provider_issues_from_a_launcher_child(tenant_a, pebble, bind9):
         "DNSUPDATE_TSIG_ALGORITHM": "hmac-sha256.",
     }
     with tenant_context(tenant_a):
-        dns = dns_account_create(name=unique("lego-"), provider="multi", credentials=credentials, propagation_seconds=1)
+        dns = dns_account_create(
+            actor=TEST_ACTOR, name=unique("lego-"), provider="multi", credentials=credentials, propagation_seconds=1
+        )
         job = certificate_request(
             identifier=f"{unique()}.certmate.test", ca_account=ca, dns_account=dns, actor=TEST_ACTOR
         )

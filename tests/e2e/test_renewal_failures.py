@@ -63,7 +63,7 @@ def test_a_permanent_failure_is_not_retried(tenant_a, pebble, bind9):
 
 @override_settings(CERTMATE_RETRY_BASE_SECONDS=30)
 def test_a_transient_failure_is_retried_with_backoff_then_succeeds(tenant_a, pebble, bind9):
-    from apps.accounts.models import CaAccount
+    from apps.certificates.models import CaAccount
 
     ca, dns = accounts_for(tenant_a, pebble, bind9)
     with tenant_context(tenant_a):
@@ -93,7 +93,7 @@ def test_after_the_last_attempt_the_certificate_fails_keeps_its_version_and_tell
         with tenant_context(alpha), override_settings(CERTMATE_RETRY_ATTEMPTS=1):
             cert = Certificate.objects.get(pk=job.certificate_id)
             live = cert.current_version_id
-            from apps.accounts.models import CaAccount
+            from apps.certificates.models import CaAccount
 
             CaAccount.objects.filter(pk=cert.ca_account_id).update(directory_url="https://127.0.0.1:9/dir")
             CaAccount.objects.filter(pk=cert.ca_account_id).update(acme_account=None)

@@ -19,7 +19,7 @@ PUBLIC_PAGES = ["/admin/login/", "/api/docs/", "/api/docs/?script=", "/api/redoc
 ADMIN_PAGES = [
     "/admin/",
     "/admin/accounts/user/add/",
-    "/admin/accounts/caaccount/add/",
+    "/admin/certificates/caaccount/add/",
     "/admin/certificates/certificate/",
     "/admin/axes/accessattempt/",
 ]

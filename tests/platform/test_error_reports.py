@@ -53,7 +53,7 @@ def failing_save(request):
 @pytest.fixture
 def error_report():
     request = RequestFactory().post(
-        f"/admin/accounts/caaccount/add/?token={QUERY_TOKEN}&page=2",
+        f"/admin/certificates/caaccount/add/?token={QUERY_TOKEN}&page=2",
         {"name": "digicert", "eab_hmac_key": HMAC, "notes": FREE_TEXT, "password": PASSWORD, "trust_bundle": TWO_LINES},
         headers={"authorization": f"Bearer {BEARER}", "cookie": f"sessionid={SESSION}"},
         # runserver copies the process environment into every request's META

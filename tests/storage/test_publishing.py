@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from apps.accounts.services.acme_accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from apps.certificates.models import Certificate
 from apps.storage.models import Publication, PublicationState, StorageConfig
 from apps.storage.services import (
@@ -62,8 +62,9 @@ def test_local_is_the_default_target_with_no_setup(tenant_a, root):
 
 def test_a_published_version_lands_with_certmates_metadata(tenant_a, root, django_capture_on_commit_callbacks):
     with tenant_a, django_capture_on_commit_callbacks(execute=False):
-        ca = ca_account_create(name="le", directory="letsencrypt_staging", email="ops@alpha.test")
+        ca = ca_account_create(actor=TEST_ACTOR, name="le", directory="letsencrypt_staging", email="ops@alpha.test")
         dns = dns_account_create(
+            actor=TEST_ACTOR,
             name="prod",
             provider="rfc2136",
             credentials={"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2"},

@@ -1,4 +1,5 @@
-"""Accounts endpoints under /api/ on tenant hosts (no trailing slashes, like the certificate endpoints)."""
+"""Token and single sign-on endpoints under /api/ on tenant hosts (no trailing slashes, like the certificate
+endpoints)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
@@ -8,12 +9,8 @@ from apps.accounts.api import audit, audit_certmate, sso, users, views
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", views.TokenViewSet, basename="api-token")
 router.register("users", users.UserViewSet, basename="api-user")
-router.register("ca-accounts", views.CaAccountViewSet, basename="api-ca-account")
-router.register("dns-accounts", views.DnsAccountViewSet, basename="api-dns-account")
 
 urlpatterns = [
-    path("dns-providers", views.DnsProviderListView.as_view(), name="api-dns-providers"),
-    path("settings", views.TenantSettingsView.as_view(), name="api-settings"),
     path("sso", sso.SsoSettingsView.as_view(), name="api-sso"),
     path("audit", audit.AuditListView.as_view(), name="api-audit"),
     path("audit/export", audit.AuditExportView.as_view(), name="api-audit-export"),

@@ -8,6 +8,8 @@ from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.postgresql_backend.base import _check_schema_name
 from django_tenants.utils import schema_exists
 
+from apps.accounts.services.cloning import schema_clone
+from apps.accounts.services.template import template_schema_script
 from apps.accounts.validators import validate_hostname, validate_tenant_slug
 
 
@@ -39,9 +41,6 @@ class Tenant(TenantMixin):
         certmate replays a script read from the current template instead (see services.cloning), and
         since the django_migrations rows come along, the faked pass has nothing to do.
         """
-        from apps.accounts.services.cloning import schema_clone
-        from apps.accounts.services.template import template_schema_script
-
         if not (sync_schema and settings.TENANT_CREATION_FAKES_MIGRATIONS and self.get_base_schema()):
             return super().create_schema(check_if_exists, sync_schema, verbosity)
         _check_schema_name(self.schema_name)

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import certifi
 
-from apps.certificates.acme import confine, launch, untrusted
+from apps.certificates import untrusted
+from apps.certificates.acme import confine, launch
+from apps.certificates.issued import Issued
+from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from certmate.egress import EgressProxy
 
 KEY_TYPE_ARGS = {
@@ -63,15 +66,6 @@ class Order:
     timeout_seconds: int = 1800
 
 
-@dataclass(frozen=True)
-class Issued:
-    cert_pem: str
-    chain_pem: str
-    fullchain_pem: str
-    key_pem: str
-    output: str
-
-
 def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, str]:
     """Create the ACME account at the CA; returns certbot's account files to keep."""
     with _Workspace() as work:
@@ -105,10 +99,6 @@ def obtain(order: Order) -> Issued:
         except FileNotFoundError:
             raise CertbotError("certbot reported success but wrote no certificate", output) from None
         return Issued(files["cert"], files["chain"], files["fullchain"], files["privkey"], output)
-
-
-# RFC 5280 reason codes that ACME accepts, by certbot's names for them.
-REVOCATION_REASONS = ("unspecified", "keycompromise", "affiliationchanged", "superseded", "cessationofoperation")
 
 
 def revoke(account: AcmeAccount, cert_pem: str, *, reason: str, timeout_seconds: int = 300) -> str:

@@ -6,8 +6,16 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from apps.accounts.models import CaAccount, DnsAccount, KeyType
+from apps.certificates.acme.models import CaAccount, DnsAccount
 from certmate.fields import EncryptedTextField
+
+
+class KeyType(models.TextChoices):
+    RSA2048 = "rsa2048", "RSA 2048"
+    RSA3072 = "rsa3072", "RSA 3072"
+    RSA4096 = "rsa4096", "RSA 4096"
+    EC256 = "ec256", "ECDSA P-256"
+    EC384 = "ec384", "ECDSA P-384"
 
 
 class CertificateKind(models.TextChoices):
@@ -58,6 +66,12 @@ class Certificate(models.Model):
     def names(self) -> list[str]:
         """Every name the certificate covers, the identifier first."""
         return [self.identifier, *self.san_domains]
+
+    @property
+    def issuer(self) -> CaAccount | None:
+        """Who issues it, whatever the engine (see apps.certificates.engines): its ACME CA account today,
+        a private CA next; None while it names none. ca_account, dns_account and challenge are ACME's."""
+        return self.ca_account
 
 
 class CertificateVersion(models.Model):

@@ -1,4 +1,4 @@
-"""Changing and deleting a certificate, and naming the accounts it is issued with."""
+"""Changing and deleting a certificate."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import logging
 
 from django.db import transaction
 
-from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount
-from apps.certificates.models import Certificate, EventKind
+from apps.certificates.models import CaAccount, Certificate, DnsAccount, EventKind
 from apps.certificates.selectors import certificate_list, job_open
 from apps.certificates.services.auditing import certificate_audit, certificate_settings
+from apps.certificates.services.due import certificates_schedule_refresh
 from apps.certificates.services.events import event_record
-from apps.certificates.services.renewals import certificates_schedule_refresh
 from apps.certificates.services.requests import CertificateRequestError, key_type_check
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes
@@ -20,72 +19,6 @@ logger = logging.getLogger(__name__)
 
 # Marks "leave as it is" in certificate_update, where None is a value (renew_before_days: the tenant's).
 UNCHANGED = object()
-
-
-def _by_name_or_id(rows, value: str | int) -> list:
-    """The rows named ``value``, else (for a number) the row with that id."""
-    if isinstance(value, str):
-        found = list(rows.filter(name=value)[:2])
-        if found:
-            return found
-    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
-        return list(rows.filter(pk=int(value)))
-    return []
-
-
-def ca_account_resolve(*, account: str | int | None) -> CaAccount | None:
-    """A CA account named by name, id, or CA preset (letsencrypt, zerossl, ...: the tenant's account
-    at that directory; the default one when there are several). None when nothing is named."""
-    if account in (None, ""):
-        return None
-    found = _by_name_or_id(CaAccount.objects.all(), account)
-    if found:
-        return found[0]
-    if account in CA_PRESETS:
-        at_preset = list(CaAccount.objects.filter(directory_url=CA_PRESETS[account][1]).order_by("-is_default", "name"))
-        if len(at_preset) == 1 or (at_preset and at_preset[0].is_default):
-            return at_preset[0]
-        if at_preset:
-            names = ", ".join(other.name for other in at_preset)
-            raise CertificateRequestError(
-                f"several CA accounts use {account} ({names}) and none is the default: name one", code="ambiguous_ca"
-            )
-        raise CertificateRequestError(
-            f"no CA account uses the {account} directory: create one first", code="unknown_ca_account"
-        )
-    presets = ", ".join(CA_PRESETS)
-    raise CertificateRequestError(
-        f"no CA account is named {account!r} (a name, an id, or one of the presets {presets})",
-        code="unknown_ca_account",
-    )
-
-
-def dns_account_resolve(*, account: str | int | None = None, provider: str | None = None) -> DnsAccount | None:
-    """A DNS account by name or id (within ``provider`` when given), or ``provider``'s default account
-    (its only one when it has no default). None when neither is given."""
-    rows = DnsAccount.objects.all()
-    if provider:
-        rows = rows.filter(provider=provider)
-    if account not in (None, ""):
-        found = _by_name_or_id(rows, account)
-        if len(found) == 1:
-            return found[0]
-        where = f" at {provider}" if provider else ""
-        if found:
-            raise CertificateRequestError(
-                f"several DNS accounts{where} are named {account!r}: give dns_provider too", code="ambiguous_dns"
-            )
-        raise CertificateRequestError(f"no DNS account{where} is named {account!r}", code="unknown_dns_account")
-    if not provider:
-        return None
-    candidates = list(rows.order_by("-is_default", "name")[:2])
-    if candidates and (candidates[0].is_default or len(candidates) == 1):
-        return candidates[0]
-    if candidates:
-        raise CertificateRequestError(
-            f"{provider} has several DNS accounts and none is its default: name one (account_id)", code="ambiguous_dns"
-        )
-    raise CertificateRequestError(f"no DNS account for provider {provider!r}: create one first", code="no_dns")
 
 
 def _refuse_while_open(certificate: Certificate, what: str) -> None:

@@ -1,23 +1,19 @@
-"""Issuing and renewing: the worker's part. Claims the job under a lease, runs certbot, stores the
-result as a new version; retries what is worth retrying, and never touches the live version on
-failure."""
+"""Issuing and renewing: the worker's part. Claims the job under a lease, has the certificate's engine
+obtain it, stores the result as a new version; retries what is worth retrying, and never touches the
+live version on failure."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apps.accounts.models import TenantSettings
-from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
-from apps.certificates.acme import runner, untrusted
-from apps.certificates.acme.failures import is_transient
-from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
+from apps.certificates import untrusted
+from apps.certificates.engines import EngineError, engine_for
+from apps.certificates.issued import Issued
 from apps.certificates.models import (
     Certificate,
     CertificateStatus,
@@ -26,8 +22,10 @@ from apps.certificates.models import (
     Job,
     JobOperation,
     JobStatus,
+    TenantSettings,
 )
 from apps.certificates.parsing import certificate_facts
+from apps.certificates.services.due import certificate_renew_at
 from apps.certificates.services.events import event_record
 from apps.certificates.services.leases import (
     JobAbandoned,
@@ -36,7 +34,6 @@ from apps.certificates.services.leases import (
     job_finish_failed,
     job_lease_extend,
 )
-from apps.certificates.services.renewals import certificate_renew_at
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes, audit_record
 
@@ -50,62 +47,21 @@ class IssuanceError(JobAttemptError):
 
 def certificate_issue(*, job_id: int) -> Job | None:
     """Run a queued issuance or renewal. A job another worker holds, or that is finished, is left alone;
-    a job over its CA account's order limit waits and is sent again later."""
-    job = Job.objects.select_related("certificate__ca_account", "certificate__dns_account").filter(pk=job_id).first()
+    a job over its issuer's order limit waits and is sent again later."""
+    job = Job.objects.select_related("certificate").filter(pk=job_id).first()
     return job_attempt(job, lambda claimed: _store(claimed, _obtain(claimed)), fail=_fail_for_good)
 
 
-def _obtain(job: Job) -> runner.Issued:
+def _obtain(job: Job) -> Issued:
+    """The new version's material, from the engine that serves the certificate's issuer."""
     certificate = job.certificate
-    if certificate.ca_account_id is None or certificate.dns_account_id is None:
-        raise IssuanceError(f"{certificate.identifier} has no CA account or no DNS account: set both and retry")
-    dns = certificate.dns_account
     try:
-        provider = get_provider(dns.provider)
-        provider.require_plugin()
-        credentials = provider.validate(dns.credentials)
-    except ValidationError as exc:
-        raise IssuanceError(f"DNS account {dns}: {'; '.join(exc.messages)}") from None
-    except DnsPluginMissing as exc:
-        raise IssuanceError(str(exc)) from None
-    propagation = dns.propagation_seconds
-    if propagation is not None:
-        propagation = min(propagation, MAX_PROPAGATION_SECONDS)  # stored before the cap: no longer than it
-
-    def dns_setup(folder):
-        prepared = provider.prepare(credentials, folder, propagation)
-        return prepared.args, prepared.env
-
-    attempts = settings.CERTMATE_ACME_NONCE_ATTEMPTS
-    for attempt in range(1, attempts + 1):
-        job_lease_extend(job)
-        try:
-            # Registering is one request to the CA: a short deadline, since other workers may wait for it.
-            account = ca_account_ensure_registered(
-                ca_account_id=certificate.ca_account_id, timeout_seconds=min(300, settings.CERTMATE_CERTBOT_TIMEOUT)
-            )
-            job_lease_extend(job)
-            order = runner.Order(
-                account=acme_account_of(account),
-                domains=certificate.names,
-                key_type=certificate.key_type,
-                dns_setup=dns_setup,
-                secrets=provider.secret_values(credentials),
-                timeout_seconds=settings.CERTMATE_CERTBOT_TIMEOUT,
-            )
-            return runner.obtain(order)
-        except runner.CertbotError as exc:
-            # A refused anti-replay nonce is the CA's hiccup, not the order's fault: run it again now.
-            if exc.bad_nonce and attempt < attempts:
-                logger.info("bad nonce for %s, attempt %s of %s", certificate.identifier, attempt, attempts)
-                continue
-            text = f"{exc.reason}\n{exc.output}"
-            transient = is_transient(text)
-            raise IssuanceError(f"{certificate.identifier}: {exc.reason}", exc.output, transient=transient) from None
-    raise AssertionError("unreachable")
+        return engine_for(certificate).obtain(certificate, keep_alive=lambda: job_lease_extend(job))
+    except EngineError as exc:
+        raise IssuanceError.from_engine(exc) from None
 
 
-def _store(job: Job, issued: runner.Issued) -> None:
+def _store(job: Job, issued: Issued) -> None:
     facts = certificate_facts(issued.cert_pem)
     certificate = job.certificate
     asked = set(certificate.names)
@@ -115,7 +71,7 @@ def _store(job: Job, issued: runner.Issued) -> None:
         _store_version(job, certificate, facts, issued)
 
 
-def _store_version(job: Job, certificate: Certificate, facts, issued: runner.Issued) -> None:
+def _store_version(job: Job, certificate: Certificate, facts, issued: Issued) -> None:
     # Only a job still running stores: one the sweep gave up on (lost lease) must not add a version
     # next to the newer job's.
     if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(lease_expires_at=None):
@@ -131,9 +87,7 @@ def _store_version(job: Job, certificate: Certificate, facts, issued: runner.Iss
     )
 
 
-def version_make_current(
-    *, certificate: Certificate, issued: runner.Issued, actor: Actor, facts=None
-) -> CertificateVersion:
+def version_make_current(*, certificate: Certificate, issued: Issued, actor: Actor, facts=None) -> CertificateVersion:
     """Store ``issued`` as the certificate's next version and make it current (renewal time, status),
     with its event (issued or renewed: storage publishes it) and audit record. Call inside a transaction."""
     facts = facts or certificate_facts(issued.cert_pem)

@@ -4,18 +4,16 @@ runs, and a failed attempt retried with backoff (transient) or recorded for good
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import F
 from django.utils import timezone
 
-from apps.accounts.models import CaAccount
-from apps.certificates.acme import untrusted
-from apps.certificates.acme.failures import retry_after
+from apps.certificates import untrusted
+from apps.certificates.engines import EngineError, engine_for
 from apps.certificates.models import Job, JobOperation, JobStatus
 from apps.certificates.services.requests import job_dispatch
 from certmate.backoff import backoff_seconds
@@ -28,13 +26,19 @@ class JobAbandoned(Exception):
 
 
 class JobAttemptError(Exception):
-    """One attempt failed: ``reason`` is one line a user reads, ``output`` certbot's log."""
+    """One attempt failed: ``reason`` is one line a user reads, ``output`` the engine's log; a transient
+    one is tried again, not before ``retry_after`` seconds when the issuer said."""
 
-    def __init__(self, reason: str, output: str = "", *, transient: bool = False):
+    def __init__(self, reason: str, output: str = "", *, transient: bool = False, retry_after: float | None = None):
         super().__init__(reason)
         self.reason = reason
         self.output = output
         self.transient = transient
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_engine(cls, exc: EngineError) -> JobAttemptError:
+        return cls(exc.reason, exc.output, transient=exc.transient, retry_after=exc.retry_after)
 
 
 def job_attempt(job: Job | None, work: Callable[[Job], None], *, fail: Callable[[Job, str, str], None]) -> Job | None:
@@ -59,16 +63,15 @@ def job_attempt(job: Job | None, work: Callable[[Job], None], *, fail: Callable[
 
 
 def job_claim(job: Job) -> bool:
-    """queued -> running under a lease, unless another worker got it first or (for an order) the CA
-    account has used its orders for the window (then the job waits its turn instead of failing)."""
+    """queued -> running under a lease, unless another worker got it first or (for an order) the issuer's
+    order window is used up (then the job waits its turn instead of failing)."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.CERTMATE_JOB_LEASE_SECONDS)
     with transaction.atomic():
-        if job.certificate.ca_account_id and job.operation != JobOperation.REVOKE:
-            CaAccount.objects.select_for_update().filter(pk=job.certificate.ca_account_id).first()
-            wait = _order_limit_wait(job.certificate.ca_account_id, now)
-            if wait:
-                job_wait_turn(job, wait, "waiting for the CA account's order window: its order limit is reached")
+        if job.operation != JobOperation.REVOKE:
+            wait = engine_for(job.certificate).order_wait(job.certificate, now=now)
+            if wait is not None:
+                job_wait_turn(job, wait.seconds, wait.progress)
                 return False
         return bool(
             Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
@@ -93,17 +96,6 @@ def job_wait_turn(job: Job, seconds: float, progress: str) -> None:
     logger.info("job %s, %s: again in %.0f s", job.pk, progress, seconds)
 
 
-def _order_limit_wait(ca_account_id: int, now) -> float:
-    window = timedelta(seconds=settings.CERTMATE_ORDER_WINDOW_SECONDS)
-    recent = Job.objects.filter(certificate__ca_account_id=ca_account_id, started_at__gte=now - window).exclude(
-        operation=JobOperation.REVOKE
-    )
-    if recent.count() < settings.CERTMATE_ORDERS_PER_ACCOUNT:
-        return 0
-    oldest = recent.aggregate(first=Min("started_at"))["first"]
-    return (oldest + window - now).total_seconds() + random.uniform(1, 30)  # noqa: S311
-
-
 def job_lease_extend(job: Job) -> None:
     """Each certbot run gets a whole lease, so a job with several runs is not taken for lost."""
     lease = timezone.now() + timedelta(seconds=settings.CERTMATE_JOB_LEASE_SECONDS)
@@ -122,7 +114,7 @@ def job_failed_attempt(job: Job, exc: JobAttemptError, *, fail: Callable[[Job, s
     attempts = Job.objects.values_list("attempts", flat=True).get(pk=job.pk)
     if exc.transient and attempts < settings.CERTMATE_RETRY_ATTEMPTS:
         now = timezone.now()
-        delay = max(retry_delay(attempts), retry_after(exc.output + exc.reason, now=now) or 0)
+        delay = max(retry_delay(attempts), exc.retry_after or 0)
         with transaction.atomic():
             # Only while still ours: a job the sweep gave up on stays given up on.
             if Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(

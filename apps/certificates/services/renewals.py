@@ -13,9 +13,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, tenant_context
 
-from apps.accounts.models import Tenant, TenantSettings
+from apps.accounts.models import Tenant
 from apps.certificates.events import sweep_hooks_run
-from apps.certificates.models import Certificate, CertificateVersion, Job, JobStatus, RenewalSweep
+from apps.certificates.models import Certificate, Job, JobStatus, RenewalSweep
 from apps.certificates.services.requests import CertificateRequestError, certificate_renew, job_dispatch
 from certmate.actors import Actor
 
@@ -23,31 +23,6 @@ logger = logging.getLogger(__name__)
 
 SWEEP = Actor.system("renewal sweep")
 LOST = "the worker running this job stopped before it finished (its lease expired); a new job retries it"
-
-
-def renew_at_for(*, not_before: datetime, not_after: datetime, renew_before_days: int) -> datetime:
-    """When a version is due: ``renew_before_days`` before it expires, but never before half its
-    lifetime — so a 31-day certificate with a 30-day threshold renews once, at mid-life, not daily,
-    and one whose threshold is as long as its lifetime or longer renews at mid-life too."""
-    lifetime = not_after - not_before
-    return max(not_after - timedelta(days=renew_before_days), not_before + lifetime / 2)
-
-
-def certificate_renew_at(certificate: Certificate, version: CertificateVersion, threshold_days: int) -> datetime:
-    days = certificate.renew_before_days if certificate.renew_before_days is not None else threshold_days
-    return renew_at_for(not_before=version.not_before, not_after=version.not_after, renew_before_days=days)
-
-
-def certificates_schedule_refresh(*, certificates: QuerySet[Certificate] | None = None) -> int:
-    """Recompute when each certificate is next due (after a threshold changes); returns how many."""
-    threshold = TenantSettings.load().renewal_threshold_days
-    rows = (certificates if certificates is not None else Certificate.objects.all()).select_related("current_version")
-    changed = []
-    for certificate in rows.filter(current_version__isnull=False):
-        certificate.renew_at = certificate_renew_at(certificate, certificate.current_version, threshold)
-        changed.append(certificate)
-    Certificate.objects.bulk_update(changed, ["renew_at"], batch_size=500)
-    return len(changed)
 
 
 def certificates_due(*, now: datetime) -> QuerySet[Certificate]:

@@ -8,12 +8,22 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import CaAccount, DnsAccount, KeyType, TenantSettings
 from apps.certificates.acme.providers import DnsPluginMissing, get_provider
 from apps.certificates.domains import domains_clean
-from apps.certificates.models import Certificate, CertificateKind, Job, JobOperation, RenewalSweep
+from apps.certificates.models import (
+    CaAccount,
+    Certificate,
+    CertificateKind,
+    DnsAccount,
+    Job,
+    JobOperation,
+    KeyType,
+    RenewalSweep,
+    TenantSettings,
+)
 from apps.certificates.selectors import job_open
 from apps.certificates.services.auditing import certificate_audit, certificate_settings
+from apps.certificates.services.due import certificates_schedule_refresh
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes
 from certmate.dispatch import dispatch_on_commit
@@ -115,8 +125,6 @@ def certificate_request(
             certificate.renew_before_days = renew_before_days
         certificate.save()
         if certificate.current_version_id:
-            from apps.certificates.services.renewals import certificates_schedule_refresh
-
             certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=certificate.pk))
         job = job_queue(certificate=certificate, operation=operation, actor=actor)
         changes = {**audit_changes(before, certificate_settings(certificate)), "job": job.pk}

@@ -1,20 +1,17 @@
-"""Revoking an issued version at its CA (ACME revocation through certbot, signed with the account that
-ordered it), as a job: asked for here, run by a worker like an issuance. The database records it; the
-version stays readable, marked revoked."""
+"""Revoking an issued version at its issuer (through the engine that serves it: for ACME, signed with the
+account that ordered it), as a job: asked for here, run by a worker like an issuance. The database
+records it; the version stays readable, marked revoked."""
 
 from __future__ import annotations
 
 import logging
-import re
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.services.acme_accounts import acme_account_of, ca_account_ensure_registered
-from apps.certificates.acme import runner
-from apps.certificates.acme.failures import is_transient
+from apps.certificates.engines import EngineError, engine_for
 from apps.certificates.models import Certificate, CertificateVersion, EventKind, Job, JobOperation, JobStatus
+from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.selectors import job_open
 from apps.certificates.services.auditing import certificate_audit
 from apps.certificates.services.events import event_record
@@ -30,8 +27,6 @@ from certmate.actors import Actor
 from certmate.audit.services import audit_record
 
 logger = logging.getLogger(__name__)
-REASONS = runner.REVOCATION_REASONS
-_ALREADY = re.compile(r"already revoked", re.IGNORECASE)
 
 
 def certificate_revoke(
@@ -49,9 +44,10 @@ def certificate_revoke(
 
     A new job records ``certificate.revocation_requested`` (reason, version, job); answering an open or
     finished revocation records nothing."""
-    if reason not in REASONS:
+    if reason not in REVOCATION_REASONS:
         raise CertificateRequestError(
-            f"revocation reason {reason!r} is unknown: use one of {', '.join(REASONS)}", code="invalid_reason"
+            f"revocation reason {reason!r} is unknown: use one of {', '.join(REVOCATION_REASONS)}",
+            code="invalid_reason",
         )
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update(of=("self",)).get(pk=certificate.pk)
@@ -73,10 +69,10 @@ def certificate_revoke(
             )
         if version.revoked_at:
             return _revocation_of(version, actor)
-        if certificate.ca_account_id is None:
-            raise CertificateRequestError(
-                f"{certificate.identifier} has no CA account to revoke it with: set one first", code="no_ca"
-            )
+        try:
+            engine_for(certificate).check(certificate, revoking=True)
+        except EngineError as exc:
+            raise CertificateRequestError(exc.reason, code=exc.code) from None
         job = job_queue(
             certificate=certificate,
             operation=JobOperation.REVOKE,
@@ -112,7 +108,7 @@ def _revocation_of(version: CertificateVersion, actor: Actor) -> Job:
 def revocation_run(*, job_id: int) -> Job | None:
     """The worker's part: revoke the job's version at the CA, then record it. A job another worker
     holds, or that is finished, is left alone; a CA that does not answer is retried with backoff."""
-    job = Job.objects.select_related("certificate__ca_account", "version").filter(pk=job_id).first()
+    job = Job.objects.select_related("certificate", "version").filter(pk=job_id).first()
     return job_attempt(job, lambda claimed: _record_revoked(claimed, _revoke_at_ca(claimed)), fail=_fail)
 
 
@@ -122,22 +118,13 @@ def _revoke_at_ca(job: Job) -> str:
         raise JobAttemptError(f"{certificate.identifier}: the version to revoke was deleted")
     if version.revoked_at:
         return ""
-    if certificate.ca_account_id is None:
-        raise JobAttemptError(f"{certificate.identifier} has no CA account to revoke it with: set one first")
-    job_lease_extend(job)
-    deadline = min(300, settings.CERTMATE_CERTBOT_TIMEOUT)
+    engine = engine_for(certificate)
     try:
-        # Registration failing (a CA that refuses or never answers) is this job's reason, like any refusal.
-        account = ca_account_ensure_registered(ca_account_id=certificate.ca_account_id, timeout_seconds=deadline)
-        job_lease_extend(job)
-        return runner.revoke(acme_account_of(account), version.certificate_pem, reason=job.revocation_reason,
-                             timeout_seconds=deadline)  # fmt: skip
-    except runner.CertbotError as exc:
-        if _ALREADY.search(exc.reason + exc.output):
-            return exc.output
-        transient = is_transient(f"{exc.reason}\n{exc.output}")
-        reason = f"{certificate.identifier} v{version.number}: the CA did not revoke it: {exc.reason}"
-        raise JobAttemptError(reason, exc.output, transient=transient) from None
+        return engine.revoke(
+            certificate, version, reason=job.revocation_reason, keep_alive=lambda: job_lease_extend(job)
+        )
+    except EngineError as exc:
+        raise JobAttemptError.from_engine(exc) from None
 
 
 def _record_revoked(job: Job, output: str) -> None:

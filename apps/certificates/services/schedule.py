@@ -10,14 +10,14 @@ from apps.certificates.services.events import EVENTS_SWEEP_TASK
 
 SWEEP_NAME = "certmate: renewal sweep"
 EVENTS_SWEEP_NAME = "certmate: event sweep"
+# Beat's entry point (apps.certificates.tasks), by name.
+SWEEP_TASK = "apps.certificates.tasks.renewal_sweep_all_task"
 
 
 @transaction.atomic
 def schedule_install() -> list[PeriodicTask]:
     """Create or update the hourly (CERTMATE_SWEEP_INTERVAL_SECONDS) renewal sweep and the event sweep
     (every CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS: events whose processing was lost); safe to repeat."""
-    from apps.certificates.tasks import SWEEP_TASK
-
     connection.set_schema_to_public()
     wanted = (
         (SWEEP_NAME, SWEEP_TASK, settings.CERTMATE_SWEEP_INTERVAL_SECONDS),

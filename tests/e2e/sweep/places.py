@@ -109,7 +109,7 @@ def _refused_forms(world: TenantWorld, client: Client, leaks: list[Leak]) -> Non
         "settings": json.dumps({"url": "http://127.0.0.1:9"}),
         "credentials_json": json.dumps({"token": token}),
     }  # fmt: skip  (nothing listens on port 9)
-    for path, form in (("/admin/accounts/dnsaccount/add/", dns), ("/admin/storage/storageconfig/add/", storage)):
+    for path, form in (("/admin/certificates/dnsaccount/add/", dns), ("/admin/storage/storageconfig/add/", storage)):
         response = client.post(path, form)
         assert response.status_code == 200, f"{path} accepted a form it should refuse ({response.status_code})"
         leaks += scanner.scan(f"{world.host} refused form {path}", response.content)

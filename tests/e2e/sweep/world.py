@@ -84,8 +84,7 @@ class TenantWorld:
 
     def register_stored_keys(self) -> None:
         """Register what certmate generated and keeps: the issued private keys and the ACME account keys."""
-        from apps.accounts.models import CaAccount
-        from apps.certificates.models import CertificateVersion
+        from apps.certificates.models import CaAccount, CertificateVersion
 
         with tenant_context(self.tenant):
             for version in CertificateVersion.objects.select_related("certificate"):

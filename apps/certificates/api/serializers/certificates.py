@@ -9,13 +9,17 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.accounts.models import CA_PRESETS, KeyType, TenantSettings
-from apps.certificates.models import Certificate, CertificateKind, CertificateStatus
-from apps.certificates.services.renewals import renew_at_for
+from apps.certificates.models import (
+    Certificate,
+    CertificateKind,
+    CertificateStatus,
+    KeyType,
+    TenantSettings,
+)
+from apps.certificates.services.due import renew_at_for
 from certmate.api.fields import IntegerField
 
 CERTMATE_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"  # CertMate's expiry_date, in UTC
-_PRESET_BY_URL = {url: key for key, (_, url) in CA_PRESETS.items()}
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -136,7 +140,7 @@ class CertificateSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_ca_provider(self, certificate: Certificate) -> str | None:
         account = certificate.ca_account
-        return _PRESET_BY_URL.get(account.directory_url, account.name) if account else None
+        return (account.preset or account.name) if account else None
 
 
 class CertMateCreatedSerializer(CertificateSerializer):

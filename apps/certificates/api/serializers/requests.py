@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from apps.accounts.models import KeyType
-from apps.certificates.acme.runner import REVOCATION_REASONS
 from apps.certificates.domains import MAX_NAMES, domain_clean
-from apps.certificates.models import CertificateKind, CertificateStatus, JobOperation, JobStatus
+from apps.certificates.models import CertificateKind, CertificateStatus, JobOperation, JobStatus, KeyType
+from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.services.downloads import FILES, KeyFormat
 from certmate.api.fields import IntegerField
 

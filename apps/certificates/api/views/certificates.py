@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from apps.certificates.acme.accounts import ca_account_resolve, dns_account_resolve
 from apps.certificates.api.pagination import CertificatePagination
 from apps.certificates.api.serializers import (
     AutoRenewSerializer,
@@ -27,13 +28,7 @@ from apps.certificates.api.views.base import CertificateAPIView, conflicts_as_40
 from apps.certificates.models import Certificate, Job, JobStatus
 from apps.certificates.selectors import certificate_list, job_wait
 from apps.certificates.services import certificate_request
-from apps.certificates.services.certificates import (
-    ca_account_resolve,
-    certificate_auto_renew_set,
-    certificate_delete,
-    certificate_update,
-    dns_account_resolve,
-)
+from apps.certificates.services.certificates import certificate_auto_renew_set, certificate_delete, certificate_update
 from apps.certificates.services.requests import certificate_renew
 from certmate.actors import Actor, request_actor
 from certmate.api.fields import IntegerField

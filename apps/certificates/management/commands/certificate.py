@@ -3,9 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.management.commands._errors import command_error
 from apps.accounts.management.commands._tenant import in_tenant
-from apps.accounts.models import CaAccount, DnsAccount, KeyType
-from apps.certificates.acme.runner import REVOCATION_REASONS
-from apps.certificates.models import Certificate, Job, JobStatus
+from apps.certificates.models import CaAccount, Certificate, DnsAccount, Job, JobStatus, KeyType
+from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.selectors import OPEN_JOB_STATUSES, job_wait
 from apps.certificates.services import certificate_request
 from apps.certificates.services.requests import certificate_renew

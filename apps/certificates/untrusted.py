@@ -1,5 +1,6 @@
-"""Plugin output is untrusted text: certbot and its DNS plugins may quote anything they read, including
-files on the certmate host that a tenant pointed them at. What a tenant sees is cleaned here.
+"""An engine's output is untrusted text: certbot and its DNS plugins may quote anything they read, including
+files on the certmate host that a tenant pointed them at. What a tenant sees is cleaned here, whichever
+engine wrote it.
 
 - ``clean_output``: the log kept with a job (shown to tenant admins only): known secrets redacted (the
   tenant's and the platform's), control characters dropped, what a parser quoted from a file withheld,

@@ -1,4 +1,4 @@
-"""CA accounts, DNS accounts and tenant settings of the current tenant."""
+"""The current tenant's ACME CA accounts (registered at their CA on first use) and DNS accounts."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from apps.accounts.models import CA_PRESETS, CaAccount, DnsAccount, TenantSettings
 from apps.accounts.services.users import user_email_clean
 from apps.accounts.validators import validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme import runner
+from apps.certificates.acme.auditing import account_audit, account_snapshot
+from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, get_provider
+from apps.certificates.services.requests import CertificateRequestError
+from certmate.actors import Actor
+from certmate.audit.services import audit_record
 from certmate.egress import EgressRefused, check_url
 from certmate.locks import CA_ACCOUNT, session_lock, xact_lock_try
 
@@ -53,6 +57,7 @@ def ca_account_create(
     eab_hmac_key: str = "",
     trust_bundle: str = "",
     is_default: bool = False,
+    actor: Actor,
 ) -> CaAccount:
     eab_kid, eab_hmac_key = _eab_clean(eab_kid, eab_hmac_key)
     if bool(eab_kid) != bool(eab_hmac_key):
@@ -72,6 +77,7 @@ def ca_account_create(
     )
     account.full_clean()
     account.save()
+    account_audit(actor=actor, verb="created", account=account, before={}, after=account_snapshot(account))
     return account
 
 
@@ -91,12 +97,13 @@ CA_ACCOUNT_FIELDS = ("name", "directory", "email", "eab_kid", "eab_hmac_key", "t
 
 
 @transaction.atomic
-def ca_account_update(*, account: CaAccount, **changes) -> CaAccount:
+def ca_account_update(*, account: CaAccount, actor: Actor, **changes) -> CaAccount:
     """Change the fields given (those of ``ca_account_create``); the others keep their values."""
     unknown = set(changes) - set(CA_ACCOUNT_FIELDS)
     if unknown:
         raise TypeError(f"ca_account_update: unknown fields {sorted(unknown)}")
     account = CaAccount.objects.select_for_update().get(pk=account.pk)
+    before = account_snapshot(account)
     if not xact_lock_try(CA_ACCOUNT, str(account.pk)):
         raise ValidationError(
             f"CA account {account.name!r} is being registered at its CA right now: try again in a minute",
@@ -133,17 +140,21 @@ def ca_account_update(*, account: CaAccount, **changes) -> CaAccount:
         CaAccount.objects.filter(is_default=True).exclude(pk=account.pk).update(is_default=False)
     account.full_clean()
     account.save()
+    account_audit(actor=actor, verb="updated", account=account, before=before, after=account_snapshot(account))
     return account
 
 
-def ca_account_delete(*, account: CaAccount) -> None:
-    _delete_unless_used(account, f"CA account {account.name!r}")
+def ca_account_delete(*, account: CaAccount, actor: Actor) -> None:
+    _delete_unless_used(account, f"CA account {account.name!r}", actor)
 
 
-def _delete_unless_used(account: CaAccount | DnsAccount, label: str) -> None:
+def _delete_unless_used(account: CaAccount | DnsAccount, label: str, actor: Actor) -> None:
     try:
         with transaction.atomic():
+            before, pk = account_snapshot(account), account.pk
             account.delete()
+            account.pk = pk  # for the record: the id it had
+            account_audit(actor=actor, verb="deleted", account=account, before=before, after={})
     except ProtectedError as exc:
         count = len(exc.protected_objects)
         raise ValidationError(
@@ -155,10 +166,11 @@ class RegistrationError(runner.CertbotError):
     """The ACME account could not be registered at its CA: ``reason`` says why in one line."""
 
 
-def ca_account_ensure_registered(*, ca_account_id: int, timeout_seconds: int = 300) -> CaAccount:
+def ca_account_ensure_registered(*, ca_account_id: int, actor: Actor, timeout_seconds: int = 300) -> CaAccount:
     """The ACME account, registered at the CA on first use (RegistrationError when the CA refuses or
-    cannot be reached). No transaction stays open while the CA answers: concurrent first uses wait on a
-    session lock of the account instead, so every worker ends up with the one account."""
+    cannot be reached), recorded as ``ca_account.registered``. No transaction stays open while the CA
+    answers: concurrent first uses wait on a session lock of the account instead, so every worker ends
+    up with the one account."""
     account = CaAccount.objects.get(pk=ca_account_id)
     if account.acme_account:
         return account
@@ -176,9 +188,20 @@ def ca_account_ensure_registered(*, ca_account_id: int, timeout_seconds: int = 3
             reason = f"registering the ACME account at {account.directory_url} failed: {exc.reason}"
             raise RegistrationError(reason, exc.output, timed_out=exc.timed_out) from None
         # Stored only if no registration was stored meanwhile (ca_account_update refuses while this lock is held).
-        CaAccount.objects.filter(pk=ca_account_id, registered_at__isnull=True).update(
-            acme_account=files, acme_account_uri=_registration_uri(files), registered_at=timezone.now()
-        )
+        uri, now = _registration_uri(files), timezone.now()
+        with transaction.atomic():
+            if CaAccount.objects.filter(pk=ca_account_id, registered_at__isnull=True).update(
+                acme_account=files, acme_account_uri=uri, registered_at=now
+            ):
+                changes = {"acme_account_uri": ["", uri], "registered_at": [None, now]}
+                audit_record(
+                    actor=actor,
+                    action="ca_account.registered",
+                    object_type="ca_account",
+                    object_id=account.pk,
+                    object_name=account.name,
+                    changes=changes,
+                )
         return CaAccount.objects.get(pk=ca_account_id)
 
 
@@ -233,7 +256,13 @@ def _dns_name_free(provider: str, name: str, *, exclude: int | None = None) -> N
 
 @transaction.atomic
 def dns_account_create(
-    *, name: str, provider: str, credentials: dict[str, str], propagation_seconds: int | None = None, is_default=False
+    *,
+    name: str,
+    provider: str,
+    credentials: dict[str, str],
+    propagation_seconds: int | None = None,
+    is_default=False,
+    actor: Actor,
 ) -> DnsAccount:
     cleaned = _dns_credentials_clean(provider, credentials)
     _propagation_clean(propagation_seconds)
@@ -242,26 +271,29 @@ def dns_account_create(
         # The first account of a provider is its default.
         DnsAccount.objects.filter(provider=provider, is_default=True).update(is_default=False)
         is_default = True
-    return DnsAccount.objects.create(
+    account = DnsAccount.objects.create(
         name=name,
         provider=provider,
         credentials=cleaned,
         propagation_seconds=propagation_seconds,
         is_default=is_default,
     )
+    account_audit(actor=actor, verb="created", account=account, before={}, after=account_snapshot(account))
+    return account
 
 
 DNS_ACCOUNT_FIELDS = ("name", "provider", "credentials", "propagation_seconds", "is_default")
 
 
 @transaction.atomic
-def dns_account_update(*, account: DnsAccount, **changes) -> DnsAccount:
+def dns_account_update(*, account: DnsAccount, actor: Actor, **changes) -> DnsAccount:
     """Change the fields given (those of ``dns_account_create``). Credentials given replace the stored ones
     whole; a new provider without new credentials checks the stored ones against it."""
     unknown = set(changes) - set(DNS_ACCOUNT_FIELDS)
     if unknown:
         raise TypeError(f"dns_account_update: unknown fields {sorted(unknown)}")
     account = DnsAccount.objects.select_for_update().get(pk=account.pk)
+    before = account_snapshot(account)
     provider = changes.get("provider", account.provider)
     moved = provider != account.provider
     if "credentials" in changes or moved:
@@ -279,23 +311,78 @@ def dns_account_update(*, account: DnsAccount, **changes) -> DnsAccount:
     for field, value in {**changes, "is_default": is_default}.items():
         setattr(account, field, value)
     account.save()
+    account_audit(actor=actor, verb="updated", account=account, before=before, after=account_snapshot(account))
     return account
 
 
-def dns_account_delete(*, account: DnsAccount) -> None:
-    _delete_unless_used(account, f"DNS account {account}")
+def dns_account_delete(*, account: DnsAccount, actor: Actor) -> None:
+    _delete_unless_used(account, f"DNS account {account}", actor)
 
 
-@transaction.atomic
-def tenant_settings_update(**changes) -> TenantSettings:
-    settings = TenantSettings.load()
-    threshold_before = settings.renewal_threshold_days
-    for field, value in changes.items():
-        setattr(settings, field, value)
-    settings.full_clean()
-    settings.save()
-    if settings.renewal_threshold_days != threshold_before:
-        from apps.certificates.services.renewals import certificates_schedule_refresh
+# -- naming the accounts a certificate is issued with (API, commands) -------------------------------------
 
-        certificates_schedule_refresh()
-    return settings
+
+def _by_name_or_id(rows, value: str | int) -> list:
+    """The rows named ``value``, else (for a number) the row with that id."""
+    if isinstance(value, str):
+        found = list(rows.filter(name=value)[:2])
+        if found:
+            return found
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
+        return list(rows.filter(pk=int(value)))
+    return []
+
+
+def ca_account_resolve(*, account: str | int | None) -> CaAccount | None:
+    """A CA account named by name, id, or CA preset (letsencrypt, zerossl, ...: the tenant's account
+    at that directory; the default one when there are several). None when nothing is named."""
+    if account in (None, ""):
+        return None
+    found = _by_name_or_id(CaAccount.objects.all(), account)
+    if found:
+        return found[0]
+    if account in CA_PRESETS:
+        at_preset = list(CaAccount.objects.filter(directory_url=CA_PRESETS[account][1]).order_by("-is_default", "name"))
+        if len(at_preset) == 1 or (at_preset and at_preset[0].is_default):
+            return at_preset[0]
+        if at_preset:
+            names = ", ".join(other.name for other in at_preset)
+            raise CertificateRequestError(
+                f"several CA accounts use {account} ({names}) and none is the default: name one", code="ambiguous_ca"
+            )
+        raise CertificateRequestError(
+            f"no CA account uses the {account} directory: create one first", code="unknown_ca_account"
+        )
+    presets = ", ".join(CA_PRESETS)
+    raise CertificateRequestError(
+        f"no CA account is named {account!r} (a name, an id, or one of the presets {presets})",
+        code="unknown_ca_account",
+    )
+
+
+def dns_account_resolve(*, account: str | int | None = None, provider: str | None = None) -> DnsAccount | None:
+    """A DNS account by name or id (within ``provider`` when given), or ``provider``'s default account
+    (its only one when it has no default). None when neither is given."""
+    rows = DnsAccount.objects.all()
+    if provider:
+        rows = rows.filter(provider=provider)
+    if account not in (None, ""):
+        found = _by_name_or_id(rows, account)
+        if len(found) == 1:
+            return found[0]
+        where = f" at {provider}" if provider else ""
+        if found:
+            raise CertificateRequestError(
+                f"several DNS accounts{where} are named {account!r}: give dns_provider too", code="ambiguous_dns"
+            )
+        raise CertificateRequestError(f"no DNS account{where} is named {account!r}", code="unknown_dns_account")
+    if not provider:
+        return None
+    candidates = list(rows.order_by("-is_default", "name")[:2])
+    if candidates and (candidates[0].is_default or len(candidates) == 1):
+        return candidates[0]
+    if candidates:
+        raise CertificateRequestError(
+            f"{provider} has several DNS accounts and none is its default: name one (account_id)", code="ambiguous_dns"
+        )
+    raise CertificateRequestError(f"no DNS account for provider {provider!r}: create one first", code="no_dns")

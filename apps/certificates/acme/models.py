@@ -1,4 +1,6 @@
-"""What a tenant issues with: ACME CA accounts, DNS provider accounts and its settings. Tenant schema."""
+"""What a tenant orders from ACME CAs with: its CA accounts and DNS provider accounts. Tenant schema.
+
+The tables keep the names they had when these models lived in apps.accounts."""
 
 from __future__ import annotations
 
@@ -21,14 +23,6 @@ CA_PRESETS = {
 }
 
 
-class KeyType(models.TextChoices):
-    RSA2048 = "rsa2048", "RSA 2048"
-    RSA3072 = "rsa3072", "RSA 3072"
-    RSA4096 = "rsa4096", "RSA 4096"
-    EC256 = "ec256", "ECDSA P-256"
-    EC384 = "ec384", "ECDSA P-384"
-
-
 class CaAccount(models.Model):
     """An account at an ACME CA. The ACME account itself (key and registration) is created on first
     use and kept here, so every order from any worker reuses it."""
@@ -49,6 +43,7 @@ class CaAccount(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "accounts_caaccount"
         ordering = ["name"]
         verbose_name = "CA account"
         constraints = [
@@ -62,6 +57,11 @@ class CaAccount(models.Model):
     def has_eab(self) -> bool:
         return bool(self.eab_kid and self.eab_hmac_key)
 
+    @property
+    def preset(self) -> str | None:
+        """The CA preset whose directory this account uses (letsencrypt, zerossl, ...), if any."""
+        return next((key for key, (_, url) in CA_PRESETS.items() if url == self.directory_url), None)
+
 
 class DnsAccount(models.Model):
     """Credentials for one account at a DNS provider (several per provider, one default each)."""
@@ -74,6 +74,7 @@ class DnsAccount(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "accounts_dnsaccount"
         ordering = ["provider", "name"]
         verbose_name = "DNS account"
         constraints = [
@@ -85,31 +86,3 @@ class DnsAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.name}"
-
-
-class TenantSettings(models.Model):
-    """The tenant's defaults; one row per tenant schema."""
-
-    singleton = models.BooleanField(default=True, unique=True, editable=False)
-    contact_email = models.EmailField(blank=True, validators=[validate_contact_email])
-    default_ca_account = models.ForeignKey(
-        CaAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    default_dns_account = models.ForeignKey(
-        DnsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    default_key_type = models.CharField(max_length=10, choices=KeyType.choices, default=KeyType.EC256)
-    auto_renew_default = models.BooleanField(default=True)
-    renewal_threshold_days = models.PositiveIntegerField(default=30)
-
-    class Meta:
-        verbose_name = verbose_name_plural = "tenant settings"
-        constraints = [models.CheckConstraint(condition=Q(singleton=True), name="tenant_settings_singleton")]
-
-    def __str__(self) -> str:
-        return "Tenant settings"
-
-    @classmethod
-    def load(cls) -> TenantSettings:
-        settings, _ = cls.objects.get_or_create(singleton=True)
-        return settings

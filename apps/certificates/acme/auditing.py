@@ -1,0 +1,42 @@
+"""What the CA and DNS account services write to the audit log: one event per write, on the account (its
+id, and its name as the name that outlives it). Secrets (the EAB HMAC key, DNS credentials) only as
+"changed"; the ACME account's files are never recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from apps.certificates.acme.models import CaAccount, DnsAccount
+from certmate.actors import Actor
+from certmate.audit.services import audit_changes, audit_record, audit_snapshot
+
+CA_ACCOUNT_AUDITED = ("name", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default")
+DNS_ACCOUNT_AUDITED = ("name", "provider", "credentials", "propagation_seconds", "is_default")
+SECRETS = ("eab_hmac_key", "credentials")
+_AUDITED = {CaAccount: ("ca_account", CA_ACCOUNT_AUDITED), DnsAccount: ("dns_account", DNS_ACCOUNT_AUDITED)}
+
+
+def account_snapshot(account: CaAccount | DnsAccount | None) -> dict[str, Any]:
+    """The account's audited fields; an empty secret counts as none, so creating without one is no change."""
+    if account is None:
+        return {}
+    snapshot = audit_snapshot(account, _AUDITED[type(account)][1])
+    return {name: value for name, value in snapshot.items() if not (name in SECRETS and not value)}
+
+
+def account_audit(
+    *, actor: Actor, verb: str, account: CaAccount | DnsAccount, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> None:
+    """Record ``<ca_account|dns_account>.<verb>`` with what changed; nothing when nothing did."""
+    object_type = _AUDITED[type(account)][0]
+    changes = audit_changes(before, after, secret=SECRETS)
+    if changes or verb != "updated":
+        audit_record(
+            actor=actor,
+            action=f"{object_type}.{verb}",
+            object_type=object_type,
+            object_id=account.pk,
+            object_name=str(account),
+            changes=changes,
+        )

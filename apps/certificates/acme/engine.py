@@ -1,0 +1,130 @@
+"""ACME, the first issuing engine: orders and revocations through certbot (runner.py), signed with the
+certificate's CA account (registered at its CA on first use) and validated through its DNS account.
+Everything certbot-shaped stays here: the services see an Issued result or an EngineError."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Min
+from django.utils import timezone
+
+from apps.certificates.acme import runner
+from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
+from apps.certificates.acme.failures import is_transient, retry_after
+from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
+from apps.certificates.engines.base import Engine, EngineError, Wait
+from apps.certificates.issued import Issued
+from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobOperation
+from certmate.actors import Actor
+
+logger = logging.getLogger(__name__)
+WORKER = Actor.system("worker")  # registers the CA account on its first order or revocation
+# How a CA says it revoked the certificate before: the revocation stands.
+_ALREADY_REVOKED = re.compile(r"already revoked", re.IGNORECASE)
+
+
+def _failed(reason: str, exc: runner.CertbotError) -> EngineError:
+    """certbot's failure as the engine's: permanent or worth another attempt (and when), by what it said."""
+    text = f"{exc.reason}\n{exc.output}"
+    later = retry_after(exc.output + exc.reason, now=timezone.now())
+    return EngineError(reason, exc.output, transient=is_transient(text), retry_after=later)
+
+
+class AcmeEngine(Engine):
+    def check(self, certificate: Certificate, *, revoking: bool = False) -> None:
+        if revoking and certificate.ca_account_id is None:
+            reason = f"{certificate.identifier} has no CA account to revoke it with: set one first"
+            raise EngineError(reason, code="no_ca")
+        if not revoking and (certificate.ca_account_id is None or certificate.dns_account_id is None):
+            reason = f"{certificate.identifier} has no CA account or no DNS account: set both and retry"
+            raise EngineError(reason, code="no_ca")
+
+    def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None]) -> Issued:
+        self.check(certificate)
+        dns = certificate.dns_account
+        try:
+            provider = get_provider(dns.provider)
+            provider.require_plugin()
+            credentials = provider.validate(dns.credentials)
+        except ValidationError as exc:
+            raise EngineError(f"DNS account {dns}: {'; '.join(exc.messages)}") from None
+        except DnsPluginMissing as exc:
+            raise EngineError(str(exc)) from None
+        propagation = dns.propagation_seconds
+        if propagation is not None:
+            propagation = min(propagation, MAX_PROPAGATION_SECONDS)  # stored before the cap: no longer than it
+
+        def dns_setup(folder):
+            prepared = provider.prepare(credentials, folder, propagation)
+            return prepared.args, prepared.env
+
+        attempts = settings.CERTMATE_ACME_NONCE_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            keep_alive()
+            try:
+                # Registering is one request to the CA: a short deadline, since other workers may wait for it.
+                account = ca_account_ensure_registered(
+                    ca_account_id=certificate.ca_account_id,
+                    actor=WORKER,
+                    timeout_seconds=min(300, settings.CERTMATE_CERTBOT_TIMEOUT),
+                )
+                keep_alive()
+                order = runner.Order(
+                    account=acme_account_of(account),
+                    domains=certificate.names,
+                    key_type=certificate.key_type,
+                    dns_setup=dns_setup,
+                    secrets=provider.secret_values(credentials),
+                    timeout_seconds=settings.CERTMATE_CERTBOT_TIMEOUT,
+                )
+                return runner.obtain(order)
+            except runner.CertbotError as exc:
+                # A refused anti-replay nonce is the CA's hiccup, not the order's fault: run it again now.
+                if exc.bad_nonce and attempt < attempts:
+                    logger.info("bad nonce for %s, attempt %s of %s", certificate.identifier, attempt, attempts)
+                    continue
+                raise _failed(f"{certificate.identifier}: {exc.reason}", exc) from None
+        raise AssertionError("unreachable")
+
+    def revoke(
+        self, certificate: Certificate, version: CertificateVersion, *, reason: str, keep_alive: Callable[[], None]
+    ) -> str:
+        self.check(certificate, revoking=True)
+        keep_alive()
+        deadline = min(300, settings.CERTMATE_CERTBOT_TIMEOUT)
+        try:
+            # Registration failing (a CA that refuses or never answers) is this job's reason, like any refusal.
+            account = ca_account_ensure_registered(
+                ca_account_id=certificate.ca_account_id, actor=WORKER, timeout_seconds=deadline
+            )
+            keep_alive()
+            return runner.revoke(acme_account_of(account), version.certificate_pem, reason=reason,
+                                 timeout_seconds=deadline)  # fmt: skip
+        except runner.CertbotError as exc:
+            if _ALREADY_REVOKED.search(exc.reason + exc.output):
+                return exc.output
+            reason = f"{certificate.identifier} v{version.number}: the CA did not revoke it: {exc.reason}"
+            raise _failed(reason, exc) from None
+
+    def order_wait(self, certificate: Certificate, *, now: datetime) -> Wait | None:
+        """A CA account starts at most CERTMATE_ORDERS_PER_ACCOUNT orders per CERTMATE_ORDER_WINDOW_SECONDS
+        (the CAs' own rate limits); the account's row lock makes concurrent claims count one by one."""
+        if not certificate.ca_account_id:
+            return None
+        CaAccount.objects.select_for_update().filter(pk=certificate.ca_account_id).first()
+        window = timedelta(seconds=settings.CERTMATE_ORDER_WINDOW_SECONDS)
+        recent = Job.objects.filter(
+            certificate__ca_account_id=certificate.ca_account_id, started_at__gte=now - window
+        ).exclude(operation=JobOperation.REVOKE)
+        if recent.count() < settings.CERTMATE_ORDERS_PER_ACCOUNT:
+            return None
+        oldest = recent.aggregate(first=Min("started_at"))["first"]
+        seconds = (oldest + window - now).total_seconds() + random.uniform(1, 30)  # noqa: S311
+        return Wait(seconds, "waiting for the CA account's order window: its order limit is reached")

@@ -1,0 +1,39 @@
+"""The tenant's defaults for its certificates. Tenant schema."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from apps.accounts.validators import validate_contact_email
+from apps.certificates.acme.models import CaAccount, DnsAccount
+from apps.certificates.models.certificates import KeyType
+
+
+class TenantSettings(models.Model):
+    """The tenant's defaults; one row per tenant schema."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    contact_email = models.EmailField(blank=True, validators=[validate_contact_email])
+    default_ca_account = models.ForeignKey(
+        CaAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_dns_account = models.ForeignKey(
+        DnsAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_key_type = models.CharField(max_length=10, choices=KeyType.choices, default=KeyType.EC256)
+    auto_renew_default = models.BooleanField(default=True)
+    renewal_threshold_days = models.PositiveIntegerField(default=30)
+
+    class Meta:
+        db_table = "accounts_tenantsettings"  # its name from when it lived in apps.accounts
+        verbose_name = verbose_name_plural = "tenant settings"
+        constraints = [models.CheckConstraint(condition=Q(singleton=True), name="tenant_settings_singleton")]
+
+    def __str__(self) -> str:
+        return "Tenant settings"
+
+    @classmethod
+    def load(cls) -> TenantSettings:
+        settings, _ = cls.objects.get_or_create(singleton=True)
+        return settings
