@@ -180,7 +180,7 @@ def main() -> int:
         with contextlib.redirect_stdout(io.StringIO()):  # migrations print what they apply
             call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
             tenant_ensure_public(domains=["localhost"])
-            tenant = tenant_create(slug="auditbench", domain="auditbench.bench.test")
+            tenant = tenant_create(slug="auditbench", domain="auditbench.bench.test", actor=bench_actor())
         with tenant_context(tenant):
             TenantSettings.load()  # the row the measured writes change
             writes = per_write(args.writes)

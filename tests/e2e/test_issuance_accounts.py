@@ -85,5 +85,5 @@ def test_certificate_command_errors_are_one_line(db):
         call_command("certificate", "list", "--tenant", "nobody")
     with pytest.raises(CommandError, match="a wildcard may only be the whole leftmost label"):
         call_command("certificate", "issue", "--tenant", "alpha", "a.*.example.com")
-    with pytest.raises(CommandError, match="no CA account named 'missing'"):
+    with pytest.raises(CommandError, match="no CA account is named 'missing'"):
         call_command("certificate", "issue", "--tenant", "alpha", "ok.example.com", "--ca-account", "missing")

@@ -361,13 +361,17 @@ def ca_account_resolve(*, account: str | int | None) -> CaAccount | None:
 
 
 def dns_account_resolve(*, account: str | int | None = None, provider: str | None = None) -> DnsAccount | None:
-    """A DNS account by name or id (within ``provider`` when given), or ``provider``'s default account
-    (its only one when it has no default). None when neither is given."""
+    """A DNS account by name, id or "provider:name" (within ``provider`` when given), or ``provider``'s
+    default account (its only one when it has no default). None when neither is given. The API, the
+    settings and the commands name accounts through this and ``ca_account_resolve`` alike."""
     rows = DnsAccount.objects.all()
     if provider:
         rows = rows.filter(provider=provider)
     if account not in (None, ""):
         found = _by_name_or_id(rows, account)
+        if not found and isinstance(account, str) and ":" in account and not provider:
+            named_provider, _, name = account.partition(":")  # provider:name, as the commands write it
+            found = list(rows.filter(provider=named_provider, name=name)[:2])
         if len(found) == 1:
             return found[0]
         where = f" at {provider}" if provider else ""

@@ -3,6 +3,7 @@ are write-only: never returned."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -10,8 +11,10 @@ from rest_framework import serializers
 from apps.accounts.validators import validate_contact_email, validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme.accounts import (
     ca_account_create,
+    ca_account_resolve,
     ca_account_update,
     dns_account_create,
+    dns_account_resolve,
     dns_account_update,
 )
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS
@@ -168,33 +171,22 @@ class DnsProviderSerializer(serializers.Serializer):
 
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})
 class AccountReferenceField(serializers.RelatedField):
-    """An account by id, or by name (a DNS account also as "provider:name"); answered with its id."""
+    """An account by id, or by name (a CA account also by preset, a DNS account also as "provider:name"),
+    resolved as everywhere else; answered with its id."""
 
-    default_error_messages = {
-        "does_not_exist": "no account {value!r}",
-        "ambiguous": "{value!r} names several accounts: give the id or provider:name",
-        "invalid": "give an account id or name",
-    }
+    default_error_messages = {"invalid": "give an account id or name"}
 
     def to_internal_value(self, data):
-        queryset = self.get_queryset()
-        if isinstance(data, int) and not isinstance(data, bool):
-            matches = list(queryset.filter(pk=data))
-        elif isinstance(data, str) and data.strip() and "\x00" not in data:
-            given = data.strip()
-            matches = list(queryset.filter(name=given))
-            if not matches and queryset.model is DnsAccount and ":" in given:
-                provider, _, name = given.partition(":")
-                matches = list(queryset.filter(provider=provider, name=name))
-            if not matches and given.isascii() and given.isdigit():
-                matches = list(queryset.filter(pk=int(given)))
-        else:
+        if not (isinstance(data, int) and not isinstance(data, bool)) and not (
+            isinstance(data, str) and data.strip() and "\x00" not in data
+        ):
             self.fail("invalid")
-        if len(matches) > 1:
-            self.fail("ambiguous", value=data)
-        if not matches:
-            self.fail("does_not_exist", value=data)
-        return matches[0]
+        value = data.strip() if isinstance(data, str) else data
+        resolve = ca_account_resolve if self.get_queryset().model is CaAccount else dns_account_resolve
+        try:
+            return resolve(account=value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code=exc.code) from None
 
     def to_representation(self, value):
         return value.pk

@@ -3,7 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.management.commands._errors import command_error
 from apps.accounts.management.commands._tenant import in_tenant
-from apps.certificates.models import CaAccount, Certificate, DnsAccount, Job, JobStatus, KeyType
+from apps.certificates.acme.accounts import ca_account_resolve, dns_account_resolve
+from apps.certificates.models import Certificate, Job, JobStatus, KeyType
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.selectors import OPEN_JOB_STATUSES, job_wait
 from apps.certificates.services import certificate_request
@@ -55,8 +56,8 @@ class Command(BaseCommand):
             identifier=domain,
             san_domains=san,
             key_type=key_type,
-            ca_account=_by_name(CaAccount, ca_account),
-            dns_account=_dns_account(dns_account),
+            ca_account=ca_account_resolve(account=ca_account),
+            dns_account=dns_account_resolve(account=dns_account),
             actor=COMMAND,
         )
         self._report(job, wait, timeout)
@@ -120,23 +121,3 @@ def _certificate(domain: str) -> Certificate:
     if certificate is None:
         raise CommandError(f"no certificate for {domain} in this tenant")
     return certificate
-
-
-def _by_name(model, name):
-    if not name:
-        return None
-    found = model.objects.filter(name=name).first()
-    if found is None:
-        raise CommandError(f"no {model._meta.verbose_name} named {name!r}")
-    return found
-
-
-def _dns_account(value):
-    if not value:
-        return None
-    provider, _, name = value.rpartition(":")
-    matches = DnsAccount.objects.filter(name=name, **({"provider": provider} if provider else {}))
-    if matches.count() != 1:
-        hint = "; name it as provider:name" if matches.count() > 1 else ""
-        raise CommandError(f"no single DNS account named {value!r}{hint}")
-    return matches.get()
