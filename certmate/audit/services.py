@@ -48,6 +48,11 @@ def _json_safe(value: Any) -> Any:
     return str(value).replace("\x00", "")[:_VALUE_LENGTH]
 
 
+def _text(value: str | None, length: int) -> str:
+    """A text column's value as PostgreSQL takes it: no NUL (a request header or a name may hold one), bounded."""
+    return (value or "").replace("\x00", "")[:length]
+
+
 def audit_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """The named fields of ``instance`` as recordable values (a foreign key as its id)."""
     snapshot = {}
@@ -80,9 +85,9 @@ def _object_fields(target: models.Model | None, object_type: str, object_id: Any
         object_id = target.pk if object_id in (None, "") else object_id
         object_name = object_name or str(target)
     return {
-        "object_type": (object_type or "")[:60],
-        "object_id": "" if object_id is None else str(object_id)[:64],
-        "object_name": (object_name or "")[:300],
+        "object_type": _text(object_type, 60),
+        "object_id": "" if object_id is None else _text(str(object_id), 64),
+        "object_name": _text(object_name, 300),
     }
 
 
@@ -111,15 +116,15 @@ def _append(actor: Actor, action: str, object_fields: dict[str, str], changes: M
         "tenant": schema,
         "actor_type": actor.kind,
         "actor_id": actor.user_id,
-        "actor_name": (actor.name or "")[:254],
+        "actor_name": _text(actor.name, 254),
         "channel": str(actor.channel),
-        "action": action[:80],
+        "action": _text(action, 80),
         **object_fields,
         # Through JSON once, so the hash covers exactly what the database gives back.
         "changes": json.loads(json.dumps(_json_safe(dict(changes or {})))),
         "ip_address": actor.ip_address or "",
-        "user_agent": (actor.user_agent or "")[:300],
-        "token_prefix": (actor.token_prefix or "")[:20],
+        "user_agent": _text(actor.user_agent, 300),
+        "token_prefix": _text(actor.token_prefix, 20),
     }
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_AUDIT_LOCK, schema])

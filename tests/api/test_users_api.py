@@ -191,3 +191,13 @@ def test_one_tenant_never_sees_or_changes_another_tenants_users(tenant_a, tenant
         assert (stored.role, stored.is_active, stored.has_usable_password()) == ("operator", True, True)
     assert audit_actions(tenant_a, alpha_user.email) == ["user.created"]
     assert audit_actions(tenant_b, alpha_user.email) == ["user.created"]
+
+
+def test_a_nul_in_the_clients_user_agent_does_not_fail_the_write(tenant_a, api_client):
+    # The User-Agent is the client's to write; the audit event keeps it without what PostgreSQL refuses.
+    client = api_client(tenant_a, "admin")
+    response = client.post("/api/users", {"email": "agent@alpha.test"}, format="json", HTTP_USER_AGENT="curl\x00/8")
+    assert response.status_code == 201, response.content
+    with tenant_context(tenant_a):
+        event = AuditEvent.objects.get(action="user.created", object_name="agent@alpha.test")
+    assert event.user_agent == "curl/8"
