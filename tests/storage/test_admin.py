@@ -8,8 +8,11 @@ import json
 import pytest
 from django_tenants.utils import tenant_context
 
+from apps.accounts.services.users import user_create
 from apps.storage.models import Publication, StorageConfig
 from apps.storage.services import publication_publish, publication_request, storage_config_active
+from certmate.actors import Actor
+from certmate.audit.models import AuditEvent
 from tests.conftest import PASSWORD, TENANT_A
 from tests.factories import issued_version
 
@@ -94,3 +97,25 @@ def test_a_storage_target_is_not_deleted_by_hand(admin_client, tenant_a):
     assert admin_client.post(url, {"post": "yes"}, headers=HOST).status_code == 403
     with tenant_context(tenant_a):
         assert storage_config_active() == active
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("viewer", False), ("operator", False), ("admin", True)])
+def test_only_admins_can_test_the_storage_target_from_the_admin(client, tenant_a, role, allowed):
+    # Viewers and operators see the storage targets; testing one reaches the tenant's host and writes
+    # the outcome (on the target and in the audit log): an admin's change, as through the API.
+    email = TENANT_A["admin_email"] if role == "admin" else f"{role}@alpha.test"
+    with tenant_context(tenant_a):
+        if role != "admin":
+            user_create(email=email, password=PASSWORD, role=role, actor=Actor.command())
+        config = storage_config_active()
+    assert client.post("/admin/login/", {"username": email, "password": PASSWORD}, headers=HOST).status_code == 302
+    client.post(
+        "/admin/storage/storageconfig/",
+        {"action": "test_connection", "_selected_action": [config.pk]},
+        headers=HOST,
+    )
+    with tenant_context(tenant_a):
+        config.refresh_from_db()
+        tested = AuditEvent.objects.filter(action="storage_config.tested", object_id=str(config.pk), actor_name=email)
+        assert (config.last_test_at is not None) is allowed
+        assert tested.exists() is allowed
