@@ -8,6 +8,7 @@ change. ``ServiceAdmin`` hands the form its actor, deletes through a service, an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
@@ -16,9 +17,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpResponseRedirect
 
 from certmate.actors import Actor, Channel, request_actor
+from certmate.api.parsers import json_problem
 
 
 def admin_actor(request) -> Actor:
@@ -33,6 +36,37 @@ def form_errors_from(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.error_list)
+
+
+def json_from_form(raw: str) -> Any:
+    """A form field's JSON, bounded as the API's bodies are (depth, numbers, text): a ValidationError,
+    never a 500, for anything else."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ValidationError("not valid JSON", code="invalid") from None
+    problem = json_problem(value)
+    if problem:
+        raise ValidationError(problem, code="invalid")
+    return value
+
+
+class BoundedJSONField(forms.JSONField):
+    """Django's form JSONField, parsing with ``json_from_form``."""
+
+    def to_python(self, value):
+        if self.disabled or value in self.empty_values or isinstance(value, list | dict | int | float):
+            return super().to_python(value)
+        return json_from_form(value)
+
+    def bound_data(self, data, initial):
+        # What the form shows again with its errors: parsed the same bounded way.
+        if self.disabled or data is None:
+            return super().bound_data(data, initial)
+        try:
+            return json_from_form(data)
+        except ValidationError:
+            return InvalidJSONInput(data)
 
 
 class ServiceForm(forms.ModelForm):

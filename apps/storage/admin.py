@@ -2,8 +2,6 @@
 published where. A target is set through the same service as the API's: checked, tested and recorded
 alike, a refusal shown on the form."""
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
@@ -13,14 +11,14 @@ from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.storage.backends.base import StorageError
 from apps.storage.models import Publication, StorageConfig
 from apps.storage.services import storage_config_set, storage_config_test, storage_target_name
-from certmate.admin_services import ServiceAdmin, ServiceForm, admin_actor
+from certmate.admin_services import BoundedJSONField, ServiceAdmin, ServiceForm, admin_actor, json_from_form
 
 
 class StorageConfigForm(ServiceForm):
     # The service tests the target before it switches to it: no transaction open while the host answers.
     atomic = False
 
-    settings = forms.JSONField(required=False, help_text='the backend\'s settings as JSON, e.g. {"url": …}')
+    settings = BoundedJSONField(required=False, help_text='the backend\'s settings as JSON, e.g. {"url": …}')
     credentials_json = forms.CharField(
         label="credentials",
         required=False,
@@ -45,10 +43,7 @@ class StorageConfigForm(ServiceForm):
         raw = self.cleaned_data.get("credentials_json")
         if not raw:
             return None
-        try:
-            credentials = json.loads(raw)
-        except json.JSONDecodeError:
-            credentials = None
+        credentials = json_from_form(raw)
         if not isinstance(credentials, dict):
             raise ValidationError("credentials must be a JSON object")
         return credentials

@@ -1,8 +1,6 @@
 """The tenant's admin for ACME CA accounts and DNS accounts, saved and deleted through their services
 (the API's): a refusal is a form error, every change an audit event. Secrets are write-only."""
 
-import json
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -23,7 +21,7 @@ from apps.certificates.acme.accounts import (
 from apps.certificates.acme.models import CaAccount, DnsAccount
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS, get_provider
 from certmate.actors import Actor
-from certmate.admin_services import ServiceAdmin, ServiceForm
+from certmate.admin_services import ServiceAdmin, ServiceForm, json_from_form
 
 
 class AccountForm(ServiceForm):
@@ -145,11 +143,11 @@ class DnsAccountForm(AccountForm):
                 raise ValidationError({"credentials_json": exc.message_dict["credentials"]}) from None
         else:
             try:
-                credentials = json.loads(raw or "{}")
+                credentials = json_from_form(raw or "{}")
                 self.typed_credentials = credentials
-            except ValueError:
+            except ValidationError as exc:
                 self._forget_typed_credentials()
-                raise ValidationError({"credentials_json": "not valid JSON"}) from None
+                raise ValidationError({"credentials_json": exc.messages}) from None
         if "provider" in cleaned:
             try:
                 self.instance.credentials = get_provider(cleaned["provider"]).validate(credentials)
