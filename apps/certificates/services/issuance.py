@@ -36,6 +36,7 @@ from apps.certificates.services.leases import (
 )
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes, audit_record
+from certmate.backoff import backoff_seconds
 
 logger = logging.getLogger(__name__)
 WORKER = Actor.system("worker")
@@ -157,7 +158,8 @@ def _next_try_after_failure(certificate: Certificate, now):
         return certificate.renew_at
     last_success = certificate.current_version.created_at
     failures = certificate.jobs.filter(status=JobStatus.FAILED, finished_at__gt=last_success).count()
-    delay = min(timedelta(days=1) * 2 ** max(0, failures - 1), timedelta(days=7))
+    day = timedelta(days=1).total_seconds()
+    delay = timedelta(seconds=backoff_seconds(failures, base=day, cap=7 * day, jitter=False))
     # ...but still in time to try again before the live version expires.
     latest = max(now + timedelta(hours=1), certificate.current_version.not_after - timedelta(days=1))
     return min(now + delay, latest)
