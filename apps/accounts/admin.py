@@ -48,4 +48,18 @@ class DomainAdmin(admin.ModelAdmin):
     list_select_related = ("tenant",)
 
 
-tenant_admin_site.register(Group, GroupAdmin)
+class RoleGroupAdmin(GroupAdmin):
+    """The groups behind the three roles: shown, never edited by hand. ``roles_sync`` keeps their
+    permissions; a user's role is changed through the user services (API or the user's page)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+tenant_admin_site.register(Group, RoleGroupAdmin)

@@ -46,3 +46,20 @@ def test_bad_json_in_an_admin_form_is_a_form_error(admin_client, tenant_a, url, 
     assert "errornote" in response.content.decode()
     with tenant_context(tenant_a):
         assert (StorageConfig.objects.count(), DnsAccount.objects.count()) == before
+
+
+def test_role_groups_are_shown_never_edited_by_hand(admin_client, tenant_a):
+    from django.contrib.auth.models import Group
+
+    with tenant_context(tenant_a):
+        group = Group.objects.get(name="viewer")
+        permissions = set(group.permissions.values_list("pk", flat=True))
+    assert admin_client.get(f"/admin/auth/group/{group.pk}/change/", headers=HOST).status_code == 200
+    edit = admin_client.post(
+        f"/admin/auth/group/{group.pk}/change/", {"name": "viewer", "permissions": []}, headers=HOST
+    )
+    assert edit.status_code == 403
+    assert admin_client.post("/admin/auth/group/add/", {"name": "mine"}, headers=HOST).status_code == 403
+    with tenant_context(tenant_a):
+        assert set(Group.objects.get(name="viewer").permissions.values_list("pk", flat=True)) == permissions
+        assert not Group.objects.filter(name="mine").exists()

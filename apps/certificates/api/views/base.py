@@ -3,8 +3,6 @@ and lists as CertMate reads them."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
@@ -15,15 +13,6 @@ from apps.accounts.models import ApiToken
 from apps.certificates.models import Certificate
 from apps.certificates.selectors import certificate_get
 from certmate.api.views import TenantAPIMixin
-
-
-@contextmanager
-def conflicts_as_409():
-    """Nothing to do any more: the API's exception handler answers every service code with its status
-    from certmate.api.exceptions.STATUS_BY_CODE (job_open and not_due are 409 there). Kept only until
-    the views that still wrap service calls in it drop the wrapper."""
-    yield
-
 
 DOMAIN_PARAMETER = OpenApiParameter(
     "domain",

@@ -24,13 +24,14 @@ from apps.certificates.api.serializers import (
     RenewSerializer,
     listing_context,
 )
-from apps.certificates.api.views.base import CertificateAPIView, conflicts_as_409
+from apps.certificates.api.views.base import CertificateAPIView
 from apps.certificates.models import Certificate, Job, JobStatus
 from apps.certificates.selectors import certificate_list, job_wait
 from apps.certificates.services import certificate_request
 from apps.certificates.services.certificates import certificate_auto_renew_set, certificate_delete, certificate_update
 from apps.certificates.services.requests import certificate_renew
 from certmate.actors import Actor, request_actor
+from certmate.api.exceptions import status_of
 from certmate.api.fields import IntegerField
 
 TAGS = ["certificates"]
@@ -69,19 +70,18 @@ def can_wait() -> bool:
 
 def request_from(data: dict, *, actor: Actor) -> Job:
     """certificate_request with the API's account vocabulary resolved (both certmate's and CertMate's)."""
-    with conflicts_as_409():
-        return certificate_request(
-            identifier=data["domain"],
-            san_domains=data.get("san_domains"),
-            key_type=data.get("key_type"),
-            ca_account=ca_account_resolve(account=data.get("ca_account") or data.get("ca_provider")),
-            dns_account=dns_account_resolve(
-                account=data.get("dns_account") or data.get("account_id"), provider=data.get("dns_provider")
-            ),
-            auto_renew=data.get("auto_renew"),
-            renew_before_days=data.get("renew_before_days"),
-            actor=actor,
-        )
+    return certificate_request(
+        identifier=data["domain"],
+        san_domains=data.get("san_domains"),
+        key_type=data.get("key_type"),
+        ca_account=ca_account_resolve(account=data.get("ca_account") or data.get("ca_provider")),
+        dns_account=dns_account_resolve(
+            account=data.get("dns_account") or data.get("account_id"), provider=data.get("dns_provider")
+        ),
+        auto_renew=data.get("auto_renew"),
+        renew_before_days=data.get("renew_before_days"),
+        actor=actor,
+    )
 
 
 def accepted(job: Job, request) -> Response:
@@ -172,7 +172,7 @@ class CertMateCreateView(CertificateAPIView):
             return response
         if job.status == JobStatus.FAILED:
             body = {"error": f"issuance failed: {job.error}", "code": "issuance_failed", "job_id": job.pk}
-            return Response(body, status=status.HTTP_502_BAD_GATEWAY)
+            return Response(body, status=status_of("issuance_failed"))
         return accepted(job, request)
 
 
@@ -201,8 +201,7 @@ class CertificateDetailView(CertificateAPIView):
             changes["dns_account"] = dns_account_resolve(
                 account=data.get("dns_account"), provider=data.get("dns_provider")
             )
-        with conflicts_as_409():
-            certificate = certificate_update(certificate=certificate, actor=request_actor(request), **changes)
+        certificate = certificate_update(certificate=certificate, actor=request_actor(request), **changes)
         return certificate_response(certificate, request)
 
     @extend_schema(
@@ -213,8 +212,7 @@ class CertificateDetailView(CertificateAPIView):
     )
     def delete(self, request, domain):
         certificate = self.get_certificate()
-        with conflicts_as_409():
-            certificate_delete(certificate=certificate, actor=request_actor(request))
+        certificate_delete(certificate=certificate, actor=request_actor(request))
         return Response(
             {"message": f"Certificate deleted for {certificate.identifier}", "domain": certificate.identifier}
         )
@@ -233,8 +231,7 @@ class CertificateRenewView(CertificateAPIView):
     def post(self, request, domain):
         certificate = self.get_certificate()
         force = self.validated(RenewSerializer)["force"]
-        with conflicts_as_409():
-            job, _ = certificate_renew(certificate=certificate, force=force, actor=request_actor(request))
+        job, _ = certificate_renew(certificate=certificate, force=force, actor=request_actor(request))
         return accepted(job, request)
 
 

@@ -15,7 +15,7 @@ from apps.certificates.api.serializers import (
     RevokeSerializer,
     VersionSerializer,
 )
-from apps.certificates.api.views.base import CertificateAPIView, conflicts_as_409
+from apps.certificates.api.views.base import CertificateAPIView
 from apps.certificates.selectors import OPEN_JOB_STATUSES, job_get, job_list, version_list
 from apps.certificates.services.revocation import certificate_revoke
 from certmate.actors import request_actor
@@ -53,13 +53,12 @@ class CertificateRevokeView(CertificateAPIView):
     def post(self, request, domain):
         certificate = self.get_certificate()
         data = self.validated(RevokeSerializer)
-        with conflicts_as_409():
-            job = certificate_revoke(
-                certificate=certificate,
-                reason=data["reason"],
-                version_number=data.get("version"),
-                actor=request_actor(request),
-            )
+        job = certificate_revoke(
+            certificate=certificate,
+            reason=data["reason"],
+            version_number=data.get("version"),
+            actor=request_actor(request),
+        )
         answer = status.HTTP_202_ACCEPTED if job.status in OPEN_JOB_STATUSES else status.HTTP_200_OK
         return Response(JobAcceptedSerializer(job, context={"request": request}).data, status=answer)
 
