@@ -13,6 +13,7 @@ may take away the tenant's last active admin: both refusals answer 409 (``own_ac
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -34,6 +35,8 @@ MAX_FULL_NAME_LENGTH = User._meta.get_field("full_name").max_length
 MAX_PASSWORD_LENGTH = 256
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _USERS_LOCK = 0x5553  # "US": changes to who the tenant's admins are, one at a time per schema
+
+logger = logging.getLogger(__name__)
 
 
 def user_apply_role(*, user: User) -> None:
@@ -124,10 +127,13 @@ def _is_active_admin(user: User) -> bool:
     return user.is_active and user.role == Role.ADMIN
 
 
+def _other_active_admins(user: User):
+    return User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk)
+
+
 def _refuse_admin_removal(*, user: User, actor: Actor, what: str) -> None:
     """``user``, an active admin as stored, is about to stop being one (``what`` says how)."""
-    others = User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk)
-    if not others.exists():
+    if not _other_active_admins(user).exists():
         raise ValidationError(
             f"{user.email} is this tenant's last active admin and cannot be {what}: make another user admin first",
             code="last_admin",
@@ -238,7 +244,7 @@ def user_delete(*, user: User, actor: Actor) -> None:
 def user_sign_in_provision(*, email: str, role: Role | str, full_name: str = "", actor: Actor) -> User:
     """A user signing in through the tenant's identity provider: created on first sign-in (without a
     password), and its role and name brought in step with the provider's claims on every sign-in (the
-    provider decides roles here: the last-admin rule of ``user_update`` does not apply)."""
+    provider decides roles here, except that it never demotes the tenant's last active admin)."""
     email = user_email_clean(email)
     role = role_clean(role)
     full_name = CONTROL.sub("", full_name).strip()[:MAX_FULL_NAME_LENGTH]
@@ -254,6 +260,11 @@ def user_sign_in_provision(*, email: str, role: Role | str, full_name: str = "",
     if not user.is_active:
         raise ValidationError(f"the certmate account {email} is disabled", code="user_inactive")
     before = _state(user)
+    if _is_active_admin(user) and role != Role.ADMIN and not _other_active_admins(user).exists():
+        # The provider's claims would leave the tenant without an admin (a changed claim mapping, say):
+        # the user stays admin until another admin exists; only then does the provider's role apply.
+        logger.warning("single sign-on kept %s admin: the tenant has no other active admin", user.email)
+        role = Role.ADMIN
     user.role = role
     user.full_name = full_name or user.full_name
     changes = audit_changes(before, _state(user))
