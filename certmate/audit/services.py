@@ -39,7 +39,7 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float | Decimal):
         return str(value)
     if isinstance(value, Mapping):
-        return {str(k)[:100]: _json_safe(v) for k, v in value.items()}
+        return {str(k).replace("\x00", "")[:100]: _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
         return [_json_safe(item) for item in items]

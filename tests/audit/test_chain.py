@@ -89,3 +89,17 @@ def test_an_event_rolls_back_with_its_write(tenant_a):
         assert AuditEvent.objects.count() == before
         event = audit_record(actor=Actor(channel=Channel.API, name="x@alpha.test"), action="thing.created")
         assert event.channel == "api" and audit_verify().ok
+
+
+def test_nul_characters_never_reach_the_database(tenant_a):
+    with schema_context("alpha"):
+        event = audit_record(
+            actor=Actor(channel=Channel.API, name="a\x00b", user_agent="curl\x00"),
+            action="thing.updated",
+            object_name="x\x00y",
+            changes={"key\x00": ["a\x00", "b"]},
+        )
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert (stored.actor_name, stored.user_agent, stored.object_name) == ("ab", "curl", "xy")
+        assert stored.changes == {"key": ["a", "b"]}
+        assert audit_verify().ok
