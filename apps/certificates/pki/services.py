@@ -1,0 +1,151 @@
+"""Creating a tenant's certificate authorities. Every value a tenant gives is checked and bounded
+before anything is generated or signed; each CA made records an audit event in the same transaction."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.certificates.pki.build import NameConstraints, ca_certificate_build, subject_name
+from apps.certificates.pki.keys import key_generate, key_pem
+from apps.certificates.pki.models import CaKeyType, CaOrigin, CertificateAuthority
+from certmate.actors import Actor
+from certmate.audit.services import audit_changes, audit_record
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+ROOT_SUFFIX = "-root"
+MAX_SUBJECT_LENGTH = 64  # ub-common-name and ub-organization-name (RFC 5280)
+MAX_ROOT_DAYS = 30 * 365
+MAX_CONSTRAINTS = 50
+_DNS_CONSTRAINT = re.compile(r"\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+AUDITED = ("name", "origin", "key_type", "subject", "serial", "not_after", "path_length", "name_constraints")
+
+
+def _text(value: str, what: str, *, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({what: f"{what} is required"}, code="required")
+    if len(value) > MAX_SUBJECT_LENGTH or _CONTROL.search(value):
+        raise ValidationError(
+            {what: f"{what} must be at most {MAX_SUBJECT_LENGTH} printable characters"}, code="invalid"
+        )
+    return value
+
+
+def _bounded_days(days: int, what: str, maximum: int) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= maximum:
+        raise ValidationError({what: f"{what}={days!r} is out of range: use 1 to {maximum} days"}, code="invalid")
+    return days
+
+
+def _constraint_list(values: Iterable[str], what: str, check) -> tuple[str, ...]:
+    values = tuple(values or ())
+    if len(values) > MAX_CONSTRAINTS:
+        raise ValidationError({what: f"at most {MAX_CONSTRAINTS} entries"}, code="invalid")
+    cleaned = []
+    for value in values:
+        text = str(value).strip().lower()
+        if not check(text):
+            raise ValidationError({what: f"{str(value)[:100]!r} is not a valid {what.split('_', 1)[1]} constraint"})
+        cleaned.append(text)
+    return tuple(cleaned)
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
+def name_constraints_clean(**given: Iterable[str]) -> NameConstraints:
+    """Name constraints as an intermediate carries them: DNS names (a leading dot for subdomains only),
+    IP networks in CIDR form, e-mail domains (``example.com``) or addresses."""
+    checks = {
+        "dns": lambda t: len(t) <= 253 and bool(_DNS_CONSTRAINT.fullmatch(t)),
+        "ip": _is_network,
+        "email": lambda t: len(t) <= 254 and bool(re.fullmatch(r"([^@\s]+@)?" + _DNS_CONSTRAINT.pattern, t)),
+    }
+    unknown = set(given) - {f"{side}_{kind}" for side in ("permitted", "excluded") for kind in checks}
+    if unknown:
+        raise ValidationError(f"unknown name constraints: {', '.join(sorted(unknown))}", code="invalid")
+    return NameConstraints(
+        **{name: _constraint_list(values, name, checks[name.split("_", 1)[1]]) for name, values in given.items()}
+    )
+
+
+def _store(
+    *, name: str, origin: str, key_type: str, key, certificate: x509.Certificate, parent, constraints, actor: Actor
+) -> CertificateAuthority:
+    authority = CertificateAuthority.objects.create(
+        name=name,
+        origin=origin,
+        parent=parent,
+        key_type=key_type,
+        private_key=key_pem(key),
+        certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        subject=certificate.subject.rfc4514_string(),
+        serial=format(certificate.serial_number, "x"),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        path_length=certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length,
+        name_constraints=constraints.as_dict() if constraints else {},
+        fingerprint_sha256=certificate.fingerprint(hashes.SHA256()).hex(),
+    )
+    after = {field: getattr(authority, field) for field in AUDITED}
+    audit_record(
+        actor=actor,
+        action="certificate_authority.created",
+        target=authority,
+        changes=audit_changes({}, after),
+    )
+    return authority
+
+
+def ca_hierarchy_create(
+    *,
+    name: str,
+    common_name: str,
+    actor: Actor,
+    organization: str = "",
+    key_type: str = CaKeyType.EC384,
+    root_days: int = 3650,
+    intermediate_days: int = 1825,
+    name_constraints: dict[str, Iterable[str]] | None = None,
+) -> tuple[CertificateAuthority, CertificateAuthority]:
+    """A root ("<name>-root") and an intermediate ("<name>") signed by it. Certificates are issued by
+    the intermediate only (path length 0); the root's key signs intermediates and the root's CRL."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ValidationError({"name": "use 1 to 80 letters, digits, '.', '_' or '-', starting with one"})
+    if key_type not in CaKeyType.values:
+        raise ValidationError({"key_type": f"{str(key_type)[:20]!r} is not one of {', '.join(CaKeyType.values)}"})
+    common_name = _text(common_name, "common_name", required=True)
+    organization = _text(organization, "organization", required=False)
+    root_days = _bounded_days(root_days, "root_days", MAX_ROOT_DAYS)
+    intermediate_days = _bounded_days(intermediate_days, "intermediate_days", root_days)
+    constraints = name_constraints_clean(**(name_constraints or {}))
+    with transaction.atomic():
+        taken = CertificateAuthority.objects.filter(name__in=[name, name + ROOT_SUFFIX]).values_list("name", flat=True)
+        if taken:
+            raise ValidationError(f"a CA named {next(iter(taken))!r} already exists", code="name_taken")
+        root_key, key = key_generate(key_type), key_generate(key_type)
+        root_certificate = ca_certificate_build(
+            subject=subject_name(f"{common_name} Root", organization), key=root_key, days=root_days, path_length=1
+        )
+        root = _store(name=name + ROOT_SUFFIX, origin=CaOrigin.ROOT, key_type=key_type, key=root_key,
+                      certificate=root_certificate, parent=None, constraints=None, actor=actor)  # fmt: skip
+        certificate = ca_certificate_build(
+            subject=subject_name(common_name, organization), key=key, days=intermediate_days, path_length=0,
+            issuer=root_certificate, issuer_key=root_key, constraints=constraints,
+        )  # fmt: skip
+        intermediate = _store(name=name, origin=CaOrigin.INTERMEDIATE, key_type=key_type, key=key,
+                              certificate=certificate, parent=root, constraints=constraints, actor=actor)  # fmt: skip
+    return root, intermediate
