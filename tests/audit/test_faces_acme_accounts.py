@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import pytest
 from django.db import transaction
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -16,22 +15,13 @@ from django_tenants.utils import tenant_context
 from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from apps.certificates.models import CaAccount, DnsAccount, TenantSettings
 from certmate.audit.models import AuditEvent
-from tests.conftest import PASSWORD, TENANT_A
+from tests.conftest import TENANT_A
 from tests.factories import TEST_ACTOR, certificate_make
 
 HOST = {"host": TENANT_A["domain"]}
 DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory"
 HMAC = "aGVsbG8taGVsbG8taGVsbG8taGVsbG8"  # base64url, 24 bytes
 RFC2136 = {"nameserver": "127.0.0.1", "tsig_key": "k", "tsig_secret": "c2VjcmV0LXNlY3JldA"}
-
-
-@pytest.fixture
-def admin(client: Client, tenant_a) -> Client:
-    """The tenant's admin, signed in: the same session drives the API (/api/) and the admin (/admin/)."""
-    response = client.post("/admin/login/", {"username": TENANT_A["admin_email"], "password": PASSWORD}, headers=HOST)
-    assert response.status_code == 302
-    client.tenant = tenant_a
-    return client
 
 
 @dataclass(frozen=True)

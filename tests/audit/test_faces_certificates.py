@@ -25,19 +25,12 @@ from certmate.audit.models import AuditEvent
 from certmate.audit.services import audit_record, audit_verify
 from tests.api.conftest import api_client, api_user  # noqa: F401 - fixtures
 from tests.audit.admin_forms import admin_change
-from tests.conftest import PASSWORD, TENANT_A
+from tests.conftest import TENANT_A
 from tests.factories import TEST_ACTOR, certificate_make
 
 HOST = {"host": TENANT_A["domain"]}
 VIA_API, VIA_ADMIN = "api.alpha.test", "admin.alpha.test"
 MIGRATION = "0006_key_downloads_to_audit_events"
-
-
-@pytest.fixture
-def admin_client(client, tenant_a):
-    response = client.post("/admin/login/", {"username": TENANT_A["admin_email"], "password": PASSWORD}, headers=HOST)
-    assert response.status_code == 302
-    return client
 
 
 @pytest.fixture
@@ -86,12 +79,12 @@ def without_names(message: str) -> str:
     return re.sub(r"job \d+ for \S+", "job N for X", message)
 
 
-def test_a_key_type_change_while_a_job_is_open_is_refused_alike(tenant_a, api, admin_client, twins):
+def test_a_key_type_change_while_a_job_is_open_is_refused_alike(tenant_a, api, admin, twins):
     open_jobs(tenant_a, twins)
     before = {face: row(tenant_a, certificate) for face, certificate in twins.items()}
 
     refused = api.patch(f"/api/certificates/{VIA_API}", {"key_type": "rsa2048"}, format="json")
-    page = admin_change(admin_client, change_page(twins["admin"]), HOST, key_type="rsa2048")
+    page = admin_change(admin, change_page(twins["admin"]), HOST, key_type="rsa2048")
 
     assert refused.status_code == 409 and refused.json()["code"] == "job_open"
     assert page.status_code == 200, "the form comes back with the refusal instead of saving"
@@ -113,13 +106,13 @@ def test_a_key_type_change_while_a_job_is_open_is_refused_alike(tenant_a, api, a
     ids=["auto_renew", "certmate-auto-renew", "renew_before_days"],
 )
 def test_a_renewal_setting_gives_the_same_row_and_event(
-    tenant_a, api, admin_client, twins, api_request, admin_fields, changes
+    tenant_a, api, admin, twins, api_request, admin_fields, changes
 ):
     before = row(tenant_a, twins["api"])
     method, suffix, body = api_request
 
     response = getattr(api, method)(f"/api/certificates/{VIA_API}{suffix}", body, format="json")
-    saved = admin_change(admin_client, change_page(twins["admin"]), HOST, **admin_fields)
+    saved = admin_change(admin, change_page(twins["admin"]), HOST, **admin_fields)
 
     assert response.status_code == 200, response.content
     assert saved.status_code == 302, saved.context["adminform"].form.errors
@@ -132,10 +125,10 @@ def test_a_renewal_setting_gives_the_same_row_and_event(
     assert by_api.changes == by_admin.changes == changes
 
 
-def test_a_delete_is_refused_alike_while_a_job_is_open_then_done_alike(tenant_a, api, admin_client, twins):
+def test_a_delete_is_refused_alike_while_a_job_is_open_then_done_alike(tenant_a, api, admin, twins):
     jobs = open_jobs(tenant_a, twins)
     busy = api.delete(f"/api/certificates/{VIA_API}")
-    refused = admin_client.post(delete_page(twins["admin"]), {"post": "yes"}, headers=HOST, follow=True)
+    refused = admin.post(delete_page(twins["admin"]), {"post": "yes"}, headers=HOST, follow=True)
     assert busy.status_code == 409 and busy.json()["code"] == "job_open"
     assert "delete it once it has finished" in refused.content.decode()
     assert None not in (row(tenant_a, twins["api"]), row(tenant_a, twins["admin"]))
@@ -144,7 +137,7 @@ def test_a_delete_is_refused_alike_while_a_job_is_open_then_done_alike(tenant_a,
     with tenant_context(tenant_a):
         Job.objects.filter(pk__in=[job.pk for job in jobs]).update(status=JobStatus.FAILED)
     assert api.delete(f"/api/certificates/{VIA_API}").status_code == 200
-    assert admin_client.post(delete_page(twins["admin"]), {"post": "yes"}, headers=HOST).status_code == 302
+    assert admin.post(delete_page(twins["admin"]), {"post": "yes"}, headers=HOST).status_code == 302
 
     assert row(tenant_a, twins["api"]) is None and row(tenant_a, twins["admin"]) is None
     [by_api] = events(tenant_a, "certificate.deleted", twins["api"])
@@ -154,10 +147,10 @@ def test_a_delete_is_refused_alike_while_a_job_is_open_then_done_alike(tenant_a,
     assert by_api.changes["auto_renew"] == [True, None] and by_api.changes["ca_account"] == ["le", None]
 
 
-def test_renew_now_is_the_same_request_from_either_face(tenant_a, api, admin_client, twins):
+def test_renew_now_is_the_same_request_from_either_face(tenant_a, api, admin, twins):
     assert api.post(f"/api/certificates/{VIA_API}/renew", {"force": True}, format="json").status_code == 202
     action = {"action": "renew_now", "_selected_action": [twins["admin"].pk]}
-    admin_client.post("/admin/certificates/certificate/", action, headers=HOST)
+    admin.post("/admin/certificates/certificate/", action, headers=HOST)
 
     [by_api] = events(tenant_a, "certificate.renewal_requested", twins["api"])
     [by_admin] = events(tenant_a, "certificate.renewal_requested", twins["admin"])

@@ -17,7 +17,7 @@ from apps.storage.models import StorageConfig
 from apps.storage.services import storage_config_active, storage_config_set
 from certmate.actors import Actor
 from certmate.audit.models import AuditEvent
-from tests.conftest import PASSWORD, TENANT_A
+from tests.conftest import TENANT_A
 
 HOST = {"host": TENANT_A["domain"]}
 SETUP = Actor.system("tests")
@@ -28,15 +28,6 @@ GIVEN_TOKEN = "hvs.GIVEN-TOKEN-MARKER"
 @pytest.fixture(autouse=True)
 def _storage_root(tmp_path, settings):
     settings.CERTMATE_STORAGE_ROOT = tmp_path / "certificates"
-
-
-@pytest.fixture
-def admin(client: Client, tenant_a) -> Client:
-    """The tenant's admin, signed in: the same session drives the API (/api/) and the admin (/admin/)."""
-    response = client.post("/admin/login/", {"username": TENANT_A["admin_email"], "password": PASSWORD}, headers=HOST)
-    assert response.status_code == 302
-    client.tenant = tenant_a
-    return client
 
 
 @dataclass(frozen=True)
