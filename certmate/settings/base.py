@@ -338,7 +338,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("CERTMATE_SIGNIN_COOLOFF_MINUTES",
 AXES_HANDLER = "apps.accounts.signin.handler.SigninHandler"
 AXES_FAILURE_LIMIT = CERTMATE_SIGNIN_FAILURES_PER_USER_ADDRESS  # axes' one limit; the handler applies all three
 AXES_LOCKOUT_PARAMETERS = "apps.accounts.signin.rules.lockout_parameters"
-AXES_CLIENT_IP_CALLABLE = "apps.accounts.signin.rules.client_address"
+AXES_CLIENT_IP_CALLABLE = "certmate.actors.client_address"  # the rule every face counts clients by
 AXES_USERNAME_CALLABLE = "apps.accounts.signin.rules.username_of"
 AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field (the user model's is "email")
 AXES_LOCKOUT_CALLABLE = "apps.accounts.signin.responses.lockout_response"

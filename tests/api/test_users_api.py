@@ -201,3 +201,19 @@ def test_a_nul_in_the_clients_user_agent_does_not_fail_the_write(tenant_a, api_c
     with tenant_context(tenant_a):
         event = AuditEvent.objects.get(action="user.created", object_name="agent@alpha.test")
     assert event.user_agent == "curl/8"
+
+
+@pytest.mark.parametrize(("proxies", "recorded"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_the_audit_event_records_the_client_as_the_trusted_proxies_say(
+    tenant_a, api_client, settings, proxies, recorded
+):
+    # Behind CERTMATE_API_NUM_PROXIES proxies, the client is the address they wrote; without them, the
+    # header is the client's own text and the peer is recorded (as the throttles and sign-in count it).
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}
+    client = api_client(tenant_a, "admin")
+    email = f"proxied{proxies}@alpha.test"
+    response = client.post("/api/users", {"email": email}, format="json", REMOTE_ADDR="127.0.0.1",
+                           HTTP_X_FORWARDED_FOR="203.0.113.7")  # fmt: skip
+    assert response.status_code == 201, response.content
+    with tenant_context(tenant_a):
+        assert AuditEvent.objects.get(action="user.created", object_name=email).ip_address == recorded

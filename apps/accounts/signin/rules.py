@@ -3,12 +3,10 @@ call, so deployments set them in the environment and tests can change them."""
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
-from rest_framework.throttling import BaseThrottle
 
 USERNAME_MAX_LENGTH = 255  # axes' column
 
@@ -32,17 +30,6 @@ def signin_rules() -> list[SigninRule]:
 def lockout_parameters(request, credentials=None) -> list[list[str]]:
     """AXES_LOCKOUT_PARAMETERS: one combination per rule, in the order of ``signin_rules``."""
     return [list(rule.parameters) for rule in signin_rules()]
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """The address sign-in failures are counted against: DRF's rule for the API's throttles (the peer,
-    or X-Forwarded-For as written by the ``CERTMATE_API_NUM_PROXIES`` proxies in front), so a client
-    cannot choose its own address by sending the header. Anything but an IP address counts as the peer."""
-    candidate = BaseThrottle().get_ident(request)
-    try:
-        return str(ipaddress.ip_address((candidate or "").strip()))
-    except ValueError:
-        return request.META.get("REMOTE_ADDR")
 
 
 def username_normalize(username: str | None) -> str | None:
