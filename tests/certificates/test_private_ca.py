@@ -87,6 +87,7 @@ def test_keys_are_encrypted_at_rest_and_each_ca_is_audited(tenant_a, tenant_b):
         ({"name_constraints": {"permitted_dns": ["not a name"]}}, "permitted_dns"),
         ({"name_constraints": {"permitted_ip": ["10.0.0.1/8"]}}, "permitted_ip"),
         ({"name_constraints": {"permitted_dns": ["a.test"] * 51}}, "permitted_dns"),
+        ({"name_constraints": {"permitted_dns": "a.test"}}, "permitted_dns"),  # a name, not a list of them
     ],
 )
 def test_bad_input_is_refused_before_anything_is_made(tenant_a, given, field):

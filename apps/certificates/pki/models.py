@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from django.db import models
 
+from apps.certificates.models.certificates import KeyType
 from certmate.fields import EncryptedTextField
 
-
-class CaKeyType(models.TextChoices):
-    RSA2048 = "rsa2048", "RSA 2048"
-    RSA3072 = "rsa3072", "RSA 3072"
-    RSA4096 = "rsa4096", "RSA 4096"
-    EC256 = "ec256", "ECDSA P-256"
-    EC384 = "ec384", "ECDSA P-384"
-    ED25519 = "ed25519", "Ed25519"
+# What a CA's key (and a private certificate's) may be: ACME's key types, and Ed25519.
+CaKeyType = models.TextChoices(
+    "CaKeyType", [*((kind.name, (kind.value, kind.label)) for kind in KeyType), ("ED25519", ("ed25519", "Ed25519"))]
+)
 
 
 class CaOrigin(models.TextChoices):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.certificates.pki.build import NameConstraints, ca_certificate_build, subject_name
 from apps.certificates.pki.keys import key_generate, key_pem
@@ -46,7 +46,9 @@ def _bounded_days(days: int, what: str, maximum: int) -> int:
 
 
 def _constraint_list(values: Iterable[str], what: str, check) -> tuple[str, ...]:
-    values = tuple(values or ())
+    if isinstance(values, str | bytes) or not isinstance(values, list | tuple):
+        raise ValidationError({what: "give a list of names"}, code="invalid")
+    values = tuple(values)
     if len(values) > MAX_CONSTRAINTS:
         raise ValidationError({what: f"at most {MAX_CONSTRAINTS} entries"}, code="invalid")
     cleaned = []
@@ -110,6 +112,12 @@ def _store(
     return authority
 
 
+def _names_free(name: str) -> None:
+    taken = CertificateAuthority.objects.filter(name__in=[name, name + ROOT_SUFFIX]).values_list("name", flat=True)
+    if taken:
+        raise ValidationError(f"a CA named {next(iter(taken))!r} already exists", code="name_taken")
+
+
 def ca_hierarchy_create(
     *,
     name: str,
@@ -132,20 +140,23 @@ def ca_hierarchy_create(
     root_days = _bounded_days(root_days, "root_days", MAX_ROOT_DAYS)
     intermediate_days = _bounded_days(intermediate_days, "intermediate_days", root_days)
     constraints = name_constraints_clean(**(name_constraints or {}))
+    _names_free(name)
+    # Keys and certificates are made before the transaction: an RSA 4096 key takes a while.
+    root_key, key = key_generate(key_type), key_generate(key_type)
+    root_certificate = ca_certificate_build(
+        subject=subject_name(f"{common_name} Root", organization), key=root_key, days=root_days, path_length=1
+    )
+    certificate = ca_certificate_build(
+        subject=subject_name(common_name, organization), key=key, days=intermediate_days, path_length=0,
+        issuer=root_certificate, issuer_key=root_key, constraints=constraints,
+    )  # fmt: skip
     with transaction.atomic():
-        taken = CertificateAuthority.objects.filter(name__in=[name, name + ROOT_SUFFIX]).values_list("name", flat=True)
-        if taken:
-            raise ValidationError(f"a CA named {next(iter(taken))!r} already exists", code="name_taken")
-        root_key, key = key_generate(key_type), key_generate(key_type)
-        root_certificate = ca_certificate_build(
-            subject=subject_name(f"{common_name} Root", organization), key=root_key, days=root_days, path_length=1
-        )
+        # Again under a table lock, so two requests for one name cannot both pass (no 500 from the index).
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE certificates_certificateauthority IN SHARE ROW EXCLUSIVE MODE")
+        _names_free(name)
         root = _store(name=name + ROOT_SUFFIX, origin=CaOrigin.ROOT, key_type=key_type, key=root_key,
                       certificate=root_certificate, parent=None, constraints=None, actor=actor)  # fmt: skip
-        certificate = ca_certificate_build(
-            subject=subject_name(common_name, organization), key=key, days=intermediate_days, path_length=0,
-            issuer=root_certificate, issuer_key=root_key, constraints=constraints,
-        )  # fmt: skip
         intermediate = _store(name=name, origin=CaOrigin.INTERMEDIATE, key_type=key_type, key=key,
                               certificate=certificate, parent=root, constraints=constraints, actor=actor)  # fmt: skip
     return root, intermediate
