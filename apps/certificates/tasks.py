@@ -1,7 +1,9 @@
 """Thin, tenant-aware tasks: they take ids and call one service."""
 
 from celery import shared_task
+from django_tenants.utils import tenant_context
 
+from apps.accounts.selectors import tenants_active
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
@@ -24,11 +26,7 @@ def renewal_sweep_task() -> None:
 @shared_task(name=SWEEP_TASK)
 def renewal_sweep_all_task() -> None:
     """Beat's entry point (public schema): one sweep task per active tenant, sent from its schema."""
-    from django_tenants.utils import get_public_schema_name, tenant_context
-
-    from apps.accounts.models import Tenant
-
-    for tenant in Tenant.objects.filter(is_active=True).exclude(schema_name=get_public_schema_name()):
+    for tenant in tenants_active():
         with tenant_context(tenant):
             renewal_sweep_task.delay()
 

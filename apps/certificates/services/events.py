@@ -21,9 +21,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, tenant_context
+from django_tenants.utils import tenant_context
 
-from apps.accounts.models import Tenant
+from apps.accounts.selectors import tenants_active
 from apps.certificates.events import Consumer, consumers_of
 from apps.certificates.models import Certificate, CertificateEvent, CertificateVersion, EventDelivery
 from certmate.backoff import backoff_seconds
@@ -169,11 +169,8 @@ def events_sweep_all(*, slugs: list[str] | None = None, now: datetime | None = N
     """Beat's pass (every minute): in each active tenant (or those named) with events left over past
     the grace its own task had, send the tenant's processing. Returns those tenants' slugs."""
     due_before = (now or timezone.now()) - SWEEP_GRACE
-    tenants = Tenant.objects.filter(is_active=True).exclude(schema_name=get_public_schema_name())
-    if slugs:
-        tenants = tenants.filter(schema_name__in=slugs)
     sent = []
-    for tenant in tenants.order_by("schema_name"):
+    for tenant in tenants_active(slugs=slugs):
         with tenant_context(tenant):
             try:
                 if not events_due(now=due_before).exists():

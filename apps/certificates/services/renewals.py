@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, tenant_context
+from django_tenants.utils import tenant_context
 
-from apps.accounts.models import Tenant
+from apps.accounts.selectors import tenants_active
 from apps.certificates.events import sweep_hooks_run
 from apps.certificates.models import Certificate, Job, JobStatus, RenewalSweep
 from apps.certificates.services.requests import CertificateRequestError, certificate_renew, job_dispatch
@@ -84,11 +84,8 @@ class SweepSummary:
 
 def renewal_sweep_all(*, slugs: list[str] | None = None, now: datetime | None = None, jitter_seconds=None):
     """Sweep every active tenant (or the ones named), each in its own schema."""
-    tenants = Tenant.objects.filter(is_active=True).exclude(schema_name=get_public_schema_name())
-    if slugs:
-        tenants = tenants.filter(schema_name__in=slugs)
     summaries = []
-    for tenant in tenants.order_by("schema_name"):
+    for tenant in tenants_active(slugs=slugs):
         with tenant_context(tenant):
             try:
                 sweep = renewal_sweep(now=now, jitter_seconds=jitter_seconds)
