@@ -106,3 +106,9 @@ def test_a_taken_name_is_refused(tenant_a):
             ca_hierarchy_create(name="twice", common_name="Twice", actor=TEST_ACTOR)
         assert refused.value.code == "name_taken"
         assert CertificateAuthority.objects.filter(name__startswith="twice").count() == 2
+
+
+def test_a_refusal_never_echoes_a_long_value(tenant_a):
+    with tenant_context(tenant_a), pytest.raises(ValidationError) as refused:
+        ca_hierarchy_create(name="echo", common_name="Echo", root_days="9" * 10_000, actor=TEST_ACTOR)
+    assert len(" ".join(refused.value.message_dict["root_days"])) < 200

@@ -41,7 +41,9 @@ def _text(value: str, what: str, *, required: bool) -> str:
 
 def _bounded_days(days: int, what: str, maximum: int) -> int:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= maximum:
-        raise ValidationError({what: f"{what}={days!r} is out of range: use 1 to {maximum} days"}, code="invalid")
+        raise ValidationError(
+            {what: f"{what}={str(days)[:20]!r} is out of range: use 1 to {maximum} days"}, code="invalid"
+        )
     return days
 
 
