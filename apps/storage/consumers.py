@@ -6,7 +6,7 @@ after commit, with its own retries."""
 from __future__ import annotations
 
 from apps.certificates.events import consumer_register, sweep_hook_register
-from apps.certificates.models import Certificate, CertificateEvent, EventKind
+from apps.certificates.models import Certificate, CertificateEvent, CertificateVersion, EventKind
 from apps.storage.services.publishing import (
     publication_republish,
     publication_request,
@@ -17,16 +17,34 @@ from apps.storage.services.publishing import (
 CONSUMER = "storage"
 
 
+def _version_held(event: CertificateEvent) -> tuple[CertificateVersion | None, int | None]:
+    """The event's version if it still exists, and its certificate's current version id, with the
+    certificate row locked until this delivery commits. A deletion of the certificate (which locks that
+    row first) either waits for this delivery, and takes its publication along, or is seen by it: never
+    a publication inserted for a version being deleted meanwhile."""
+    if event.certificate_id is None or event.version_id is None:
+        return None, None
+    current = (
+        Certificate.objects.select_for_update(no_key=True)
+        .filter(pk=event.certificate_id)
+        .values_list("current_version_id", flat=True)
+        .first()
+    )
+    version = CertificateVersion.objects.filter(pk=event.version_id).first()
+    return version, current
+
+
 def _publish(event: CertificateEvent) -> None:
-    if event.version is not None:  # deleted since: nothing to publish
-        publication_request(version=event.version)
+    version, _ = _version_held(event)
+    if version is not None:  # deleted since: nothing to publish
+        publication_request(version=version)
 
 
 def _republish(event: CertificateEvent) -> None:
     # Only the current version is on the target; an older one revoked changes nothing there.
-    current = Certificate.objects.filter(pk=event.certificate_id).values_list("current_version_id", flat=True)
-    if event.version_id is not None and current.first() == event.version_id:
-        publication_republish(version=event.version)
+    version, current = _version_held(event)
+    if version is not None and current == version.pk:
+        publication_republish(version=version)
 
 
 def _withdraw(event: CertificateEvent) -> None:
