@@ -13,8 +13,10 @@ class CertificatesConfig(AppConfig):
         from apps.certificates.acme import worker  # noqa: F401
         from apps.certificates.acme.engine import AcmeEngine
         from apps.certificates.engines import engine_register
-        from apps.certificates.models import CaAccount
+        from apps.certificates.models import CaAccount, CertificateAuthority
+        from apps.certificates.pki.engine import PrivateCaEngine
 
         # The engines, by the kind of issuer they serve. ACME also serves certificates that name no issuer
         # yet (asked for before one was set): it tells what they lack.
         engine_register(AcmeEngine(), issuer=CaAccount, default=True)
+        engine_register(PrivateCaEngine(), issuer=CertificateAuthority)

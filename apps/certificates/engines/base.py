@@ -64,6 +64,10 @@ class Engine(ABC):
         """Revoke ``version`` at its issuer for ``reason`` (RFC 5280, see revocation_reasons); returns the
         engine's output. A version the issuer reports as already revoked counts as revoked."""
 
+    def expected_names(self, certificate: Certificate) -> set[str]:
+        """The subject alternative names a new version of the certificate must carry, exactly."""
+        return set(certificate.names)
+
     def order_wait(self, certificate: Certificate, *, now: datetime) -> Wait | None:
         """How long an order for the certificate must wait for the issuer's order window, if at all.
         Called inside the transaction that claims the job."""

@@ -9,7 +9,15 @@ from apps.certificates.models.certificates import (
 from apps.certificates.models.events import CertificateEvent, EventDelivery, EventKind
 from apps.certificates.models.jobs import Job, JobOperation, JobStatus, RenewalSweep
 from apps.certificates.models.settings import TenantSettings
-from apps.certificates.pki.models import CaKeyType, CaOrigin, CaState, CertificateAuthority
+from apps.certificates.pki.models import (
+    CaKeyType,
+    CaOrigin,
+    CaState,
+    CertificateAuthority,
+    CertificateProfile,
+    ProfileKind,
+    SanType,
+)
 
 __all__ = [
     "CA_PRESETS",
@@ -21,6 +29,7 @@ __all__ = [
     "CertificateAuthority",
     "CertificateEvent",
     "CertificateKind",
+    "CertificateProfile",
     "CertificateStatus",
     "CertificateVersion",
     "DnsAccount",
@@ -30,6 +39,8 @@ __all__ = [
     "JobOperation",
     "JobStatus",
     "KeyType",
+    "ProfileKind",
     "RenewalSweep",
+    "SanType",
     "TenantSettings",
 ]

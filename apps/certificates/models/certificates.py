@@ -18,6 +18,12 @@ class KeyType(models.TextChoices):
     EC384 = "ec384", "ECDSA P-384"
 
 
+# What a private CA's key and a private certificate's may be: ACME's key types, and Ed25519.
+CaKeyType = models.TextChoices(
+    "CaKeyType", [*((kind.name, (kind.value, kind.label)) for kind in KeyType), ("ED25519", ("ed25519", "Ed25519"))]
+)
+
+
 class CertificateKind(models.TextChoices):
     SERVER = "server", "Server"
     CLIENT = "client", "Client"
@@ -27,13 +33,35 @@ class CertificateStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # asked for, no version yet
     ACTIVE = "active", "Active"  # has a current version
     FAILED = "failed", "Failed"  # the last job failed (a current version, if any, is still served)
+    NEEDS_CSR = "needs_csr", "Needs a new CSR"  # private, CSR-based, due, and its profile forbids re-signing
 
 
 class Certificate(models.Model):
     kind = models.CharField(max_length=10, choices=CertificateKind.choices, default=CertificateKind.SERVER)
-    identifier = models.CharField(max_length=253, help_text="the primary domain (A-label) for server certificates")
+    identifier = models.CharField(
+        max_length=253,
+        help_text="ACME: the primary domain (A-label); private CA: the certificate's name (a person, device, service)",
+    )
     san_domains = ArrayField(models.CharField(max_length=253), default=list, blank=True)
-    key_type = models.CharField(max_length=10, choices=KeyType.choices, default=KeyType.EC256)
+    # The private CA engine's: which CA issues it under which profile, what it asks for (subject fields,
+    # typed SANs as openssl writes them: DNS:x, IP:x, email:x, URI:x), and the requester's CSR when the
+    # key never leaves them (then its versions hold no private key).
+    authority = models.ForeignKey(
+        "certificates.CertificateAuthority", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="certificates",
+    )  # fmt: skip
+    profile = models.ForeignKey(
+        "certificates.CertificateProfile", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="certificates",
+    )  # fmt: skip
+    subject_fields = models.JSONField(default=dict, blank=True)
+    alt_names = ArrayField(models.CharField(max_length=300), default=list, blank=True)
+    csr_pem = models.TextField(blank=True)
+    validity_days = models.PositiveIntegerField(null=True, blank=True)
+    usage = models.CharField(max_length=40, blank=True, help_text="CertMate's cert_usage (vpn, api-mtls, ...)")
+    notes = models.TextField(blank=True)
+    # ACME takes a KeyType; the private CA also Ed25519.
+    key_type = models.CharField(max_length=10, choices=CaKeyType.choices, default=KeyType.EC256)
     ca_account = models.ForeignKey(
         CaAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
     )
@@ -68,10 +96,14 @@ class Certificate(models.Model):
         return [self.identifier, *self.san_domains]
 
     @property
-    def issuer(self) -> CaAccount | None:
-        """Who issues it, whatever the engine (see apps.certificates.engines): its ACME CA account today,
-        a private CA next; None while it names none. ca_account, dns_account and challenge are ACME's."""
-        return self.ca_account
+    def issuer(self):
+        """Who issues it, whatever the engine (see apps.certificates.engines): its private CA, or its ACME
+        CA account; None while it names none. ca_account, dns_account and challenge are ACME's."""
+        return self.authority if self.authority_id else self.ca_account
+
+    @property
+    def is_private(self) -> bool:
+        return self.authority_id is not None
 
 
 class CertificateVersion(models.Model):
@@ -95,7 +127,11 @@ class CertificateVersion(models.Model):
     certificate_pem = models.TextField()
     chain_pem = models.TextField()
     fullchain_pem = models.TextField()
-    private_key = EncryptedTextField()
+    private_key = EncryptedTextField(blank=True)  # empty when the key stayed with the requester (a CSR)
+    # The private CA that signed it (None for ACME): with the serial, what CRLs and OCSP look up.
+    authority = models.ForeignKey(
+        "certificates.CertificateAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="issued"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -103,6 +139,9 @@ class CertificateVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["certificate", "number"], name="version_number_per_certificate"),
             models.UniqueConstraint(fields=["fingerprint_sha256"], name="version_fingerprint_unique"),
+            models.UniqueConstraint(
+                fields=["authority", "serial"], condition=Q(authority__isnull=False), name="version_serial_per_ca"
+            ),
         ]
         indexes = [models.Index(fields=["not_after"])]
 

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from apps.certificates.pki.build import NameConstraints, ca_certificate_build, subject_name
 from apps.certificates.pki.keys import key_generate, key_pem
 from apps.certificates.pki.models import CaKeyType, CaOrigin, CertificateAuthority
+from apps.certificates.pki.profile_services import profiles_default_create
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes, audit_record
 
@@ -87,9 +88,19 @@ def name_constraints_clean(**given: Iterable[str]) -> NameConstraints:
 
 
 def _store(
-    *, name: str, origin: str, key_type: str, key, certificate: x509.Certificate, parent, constraints, actor: Actor
+    *,
+    name: str,
+    origin: str,
+    key_type: str,
+    key,
+    certificate: x509.Certificate,
+    parent,
+    constraints,
+    actor: Actor,
+    chain_pem: str = "",
 ) -> CertificateAuthority:
     authority = CertificateAuthority.objects.create(
+        chain_pem=chain_pem,
         name=name,
         origin=origin,
         parent=parent,
@@ -160,5 +171,7 @@ def ca_hierarchy_create(
         root = _store(name=name + ROOT_SUFFIX, origin=CaOrigin.ROOT, key_type=key_type, key=root_key,
                       certificate=root_certificate, parent=None, constraints=None, actor=actor)  # fmt: skip
         intermediate = _store(name=name, origin=CaOrigin.INTERMEDIATE, key_type=key_type, key=key,
-                              certificate=certificate, parent=root, constraints=constraints, actor=actor)  # fmt: skip
+                              certificate=certificate, parent=root, constraints=constraints, actor=actor,
+                              chain_pem=root.certificate_pem)  # fmt: skip
+        profiles_default_create(authority=intermediate, actor=actor)
     return root, intermediate

@@ -65,7 +65,7 @@ def _obtain(job: Job) -> Issued:
 def _store(job: Job, issued: Issued) -> None:
     facts = certificate_facts(issued.cert_pem)
     certificate = job.certificate
-    asked = set(certificate.names)
+    asked = engine_for(certificate).expected_names(certificate)
     if set(facts.san) != asked:
         raise IssuanceError(f"the CA issued {sorted(facts.san)} instead of {sorted(asked)}", issued.output)
     with transaction.atomic():
@@ -102,6 +102,7 @@ def version_make_current(*, certificate: Certificate, issued: Issued, actor: Act
         chain_pem=issued.chain_pem,
         fullchain_pem=issued.fullchain_pem,
         private_key=issued.key_pem,
+        authority_id=certificate.authority_id,
         **facts.__dict__,
     )
     certificate.current_version = version
