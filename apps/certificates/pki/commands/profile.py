@@ -1,0 +1,7 @@
+"""``manage.py pki profile``."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    """Nothing yet."""
