@@ -27,6 +27,7 @@ from apps.certificates.pki.material import (
 from apps.certificates.pki.models import CaKeyType, CaOrigin, CaState, CertificateAuthority
 from apps.certificates.pki.profile_services import profiles_default_create
 from apps.certificates.pki.services import (
+    NAME,
     ROOT_SUFFIX,
     ca_audit,
     ca_hierarchy_create,
@@ -233,7 +234,8 @@ def ca_default_ensure(*, actor: Actor) -> CertificateAuthority:
 def ca_resolve(value) -> CertificateAuthority:
     """The CA named ``value`` (or with that id), in the current tenant; else NotFound."""
     text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if text and len(text) <= 100:
+    # Only what a CA name can be is looked up (a NUL byte or 10 KB of text never reaches the database).
+    if NAME.fullmatch(text):
         found = CertificateAuthority.objects.filter(name=text).first()
         if found is None and re.fullmatch(r"[0-9]{1,18}", text):
             found = CertificateAuthority.objects.filter(pk=int(text)).first()
