@@ -11,7 +11,6 @@ from apps.certificates.pki.authorities import ca_default_ensure, ca_default_set,
 from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
 from certmate.audit.models import AuditEvent
 from certmate.errors import NotFound
-from tests.concurrency import run_together
 from tests.factories import TEST_ACTOR
 from tests.pki.outside_ca import refused
 
@@ -105,16 +104,3 @@ def test_tenants_never_see_each_others_cas(tenant_a, tenant_b, hierarchy_a):
         for value in (None, True, 1.5, "", "x" * 1000, "alpha\x00"):
             with pytest.raises(NotFound):
                 ca_resolve(value)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_first_uses_at_once_make_one_default(fresh_tenant):
-    tenant = fresh_tenant()
-
-    def first_use():
-        with tenant_context(tenant):
-            return ca_default_ensure(actor=TEST_ACTOR).pk
-
-    assert len(set(run_together(first_use, 3))) == 1
-    with tenant_context(tenant):
-        assert CertificateAuthority.objects.count() == 2
