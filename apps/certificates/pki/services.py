@@ -8,12 +8,12 @@ import re
 from collections.abc import Iterable
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from apps.certificates.pki.build import NameConstraints, ca_certificate_build, subject_name
 from apps.certificates.pki.keys import key_generate, key_pem
+from apps.certificates.pki.material import certificate_fields
 from apps.certificates.pki.models import CaKeyType, CaOrigin, CertificateAuthority
 from apps.certificates.pki.profile_services import profiles_default_create
 from certmate.actors import Actor
@@ -26,10 +26,13 @@ MAX_ROOT_DAYS = 30 * 365
 MAX_CONSTRAINTS = 50
 _DNS_CONSTRAINT = re.compile(r"\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-AUDITED = ("name", "origin", "key_type", "subject", "serial", "not_after", "path_length", "name_constraints")
+AUDITED = (
+    "name", "origin", "state", "key_type", "subject", "serial", "not_after", "path_length", "name_constraints",
+    "fingerprint_sha256",
+)  # fmt: skip
 
 
-def _text(value: str, what: str, *, required: bool) -> str:
+def subject_text_clean(value: str, what: str, *, required: bool) -> str:
     value = (value or "").strip()
     if required and not value:
         raise ValidationError({what: f"{what} is required"}, code="required")
@@ -87,48 +90,67 @@ def name_constraints_clean(**given: Iterable[str]) -> NameConstraints:
     )
 
 
-def _store(
+def ca_store(
     *,
     name: str,
     origin: str,
     key_type: str,
     key,
     certificate: x509.Certificate,
-    parent,
-    constraints,
     actor: Actor,
+    parent: CertificateAuthority | None = None,
+    constraints: NameConstraints | None = None,
     chain_pem: str = "",
+    action: str = "certificate_authority.created",
 ) -> CertificateAuthority:
+    """Store a CA with its certificate and key (encrypted by the field) and audit it; the caller holds
+    the transaction (and ``ca_table_lock``) and has checked the name is free."""
     authority = CertificateAuthority.objects.create(
-        chain_pem=chain_pem,
         name=name,
         origin=origin,
         parent=parent,
         key_type=key_type,
         private_key=key_pem(key),
-        certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
-        subject=certificate.subject.rfc4514_string(),
-        serial=format(certificate.serial_number, "x"),
-        not_before=certificate.not_valid_before_utc,
-        not_after=certificate.not_valid_after_utc,
-        path_length=certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length,
+        chain_pem=chain_pem,
         name_constraints=constraints.as_dict() if constraints else {},
-        fingerprint_sha256=certificate.fingerprint(hashes.SHA256()).hex(),
+        **certificate_fields(certificate),
     )
-    after = {field: getattr(authority, field) for field in AUDITED}
-    audit_record(
-        actor=actor,
-        action="certificate_authority.created",
-        target=authority,
-        changes=audit_changes({}, after),
-    )
+    ca_audit(authority, action=action, before={}, actor=actor)
     return authority
 
 
-def _names_free(name: str) -> None:
-    taken = CertificateAuthority.objects.filter(name__in=[name, name + ROOT_SUFFIX]).values_list("name", flat=True)
+def ca_audit(authority: CertificateAuthority, *, action: str, before: dict, actor: Actor) -> None:
+    """One audit event for a CA's change: the audited fields that changed (never its key)."""
+    audit_record(actor=actor, action=action, target=authority, changes=audit_changes(before, ca_snapshot(authority)))
+
+
+def ca_snapshot(authority: CertificateAuthority) -> dict:
+    return {field: getattr(authority, field) for field in AUDITED}
+
+
+def ca_name_clean(name) -> str:
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ValidationError({"name": "use 1 to 80 letters, digits, '.', '_' or '-', starting with one"})
+    return name
+
+
+def ca_key_type_clean(key_type) -> str:
+    if key_type not in CaKeyType.values:
+        raise ValidationError({"key_type": f"{str(key_type)[:20]!r} is not one of {', '.join(CaKeyType.values)}"})
+    return key_type
+
+
+def ca_names_free(*names: str) -> None:
+    taken = CertificateAuthority.objects.filter(name__in=names).values_list("name", flat=True)
     if taken:
         raise ValidationError(f"a CA named {next(iter(taken))!r} already exists", code="name_taken")
+
+
+def ca_table_lock() -> None:
+    """Serialise CA creations and default changes (inside a transaction): two requests for one name or
+    for the default cannot both pass their checks (no 500 from a unique index)."""
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE certificates_certificateauthority IN SHARE ROW EXCLUSIVE MODE")
 
 
 def ca_hierarchy_create(
@@ -144,16 +166,14 @@ def ca_hierarchy_create(
 ) -> tuple[CertificateAuthority, CertificateAuthority]:
     """A root ("<name>-root") and an intermediate ("<name>") signed by it. Certificates are issued by
     the intermediate only (path length 0); the root's key signs intermediates and the root's CRL."""
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise ValidationError({"name": "use 1 to 80 letters, digits, '.', '_' or '-', starting with one"})
-    if key_type not in CaKeyType.values:
-        raise ValidationError({"key_type": f"{str(key_type)[:20]!r} is not one of {', '.join(CaKeyType.values)}"})
-    common_name = _text(common_name, "common_name", required=True)
-    organization = _text(organization, "organization", required=False)
+    name = ca_name_clean(name)
+    key_type = ca_key_type_clean(key_type)
+    common_name = subject_text_clean(common_name, "common_name", required=True)
+    organization = subject_text_clean(organization, "organization", required=False)
     root_days = _bounded_days(root_days, "root_days", MAX_ROOT_DAYS)
     intermediate_days = _bounded_days(intermediate_days, "intermediate_days", root_days)
     constraints = name_constraints_clean(**(name_constraints or {}))
-    _names_free(name)
+    ca_names_free(name, name + ROOT_SUFFIX)
     # Keys and certificates are made before the transaction: an RSA 4096 key takes a while.
     root_key, key = key_generate(key_type), key_generate(key_type)
     root_certificate = ca_certificate_build(
@@ -164,14 +184,12 @@ def ca_hierarchy_create(
         issuer=root_certificate, issuer_key=root_key, constraints=constraints,
     )  # fmt: skip
     with transaction.atomic():
-        # Again under a table lock, so two requests for one name cannot both pass (no 500 from the index).
-        with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE certificates_certificateauthority IN SHARE ROW EXCLUSIVE MODE")
-        _names_free(name)
-        root = _store(name=name + ROOT_SUFFIX, origin=CaOrigin.ROOT, key_type=key_type, key=root_key,
-                      certificate=root_certificate, parent=None, constraints=None, actor=actor)  # fmt: skip
-        intermediate = _store(name=name, origin=CaOrigin.INTERMEDIATE, key_type=key_type, key=key,
-                              certificate=certificate, parent=root, constraints=constraints, actor=actor,
-                              chain_pem=root.certificate_pem)  # fmt: skip
+        ca_table_lock()  # then again: two requests for one name cannot both pass
+        ca_names_free(name, name + ROOT_SUFFIX)
+        root = ca_store(name=name + ROOT_SUFFIX, origin=CaOrigin.ROOT, key_type=key_type, key=root_key,
+                        certificate=root_certificate, actor=actor)  # fmt: skip
+        intermediate = ca_store(name=name, origin=CaOrigin.INTERMEDIATE, key_type=key_type, key=key,
+                                certificate=certificate, parent=root, constraints=constraints, actor=actor,
+                                chain_pem=root.certificate_pem)  # fmt: skip
         profiles_default_create(authority=intermediate, actor=actor)
     return root, intermediate
