@@ -66,6 +66,10 @@ class ProfileForm(ServiceForm):
     def validate_unique(self):
         pass  # the service says when the CA has a profile of that name already
 
+    def _get_validation_exclusions(self):
+        # Nor does the model's (authority, name) constraint answer first: the service's words, as the API's.
+        return {*super()._get_validation_exclusions(), "authority", "name"}
+
     def values(self) -> dict:
         data = self.cleaned_data
         values = {name: data[name] for name in FIELDS if name in data}
