@@ -10,11 +10,12 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import Certificate, CertificateAuthority, CertificateProfile, CertificateVersion
+from apps.certificates.pki.services import ca_hierarchy_create
 from certmate.audit.models import AuditEvent
 from tests.audit.admin_forms import admin_change
-from tests.certificates.test_admin import admin_client  # noqa: F401  (a fixture: tenant A's admin, signed in)
 from tests.conftest import PASSWORD, TENANT_A, TENANT_B
-from tests.pki.conftest import hierarchy_a, hierarchy_b, openssl  # noqa: F401  (fixtures)
+from tests.factories import TEST_ACTOR
+from tests.pki.conftest import openssl
 from tests.pki.test_issuing import make_csr
 
 HOST = {"host": TENANT_A["domain"]}
@@ -26,6 +27,31 @@ HIERARCHY = {
     "root_days": "3650", "intermediate_days": "1000", "permitted_dns": ".internal.example\ncorp.example\n",
     "excluded_ip": "10.9.0.0/16",
 }  # fmt: skip
+
+
+def sign_in(client, email: str, host: dict):
+    assert client.post("/admin/login/", {"username": email, "password": PASSWORD}, headers=host).status_code == 302
+    return client
+
+
+def _hierarchy(tenant, name: str):
+    with tenant_context(tenant):
+        return ca_hierarchy_create(name=name, common_name=f"{name.title()} CA", key_type="ec256", actor=TEST_ACTOR)
+
+
+@pytest.fixture
+def admin_client(client, tenant_a):
+    return sign_in(client, TENANT_A["admin_email"], HOST)
+
+
+@pytest.fixture
+def hierarchy_a(tenant_a):
+    return _hierarchy(tenant_a, "alpha")
+
+
+@pytest.fixture
+def hierarchy_b(tenant_b):
+    return _hierarchy(tenant_b, "beta")
 
 
 def profile_path(tenant, ca: str, name: str) -> str:
@@ -258,8 +284,7 @@ def test_only_tenant_admins_reach_cas_and_profiles(client, tenant_a, hierarchy_a
     with tenant_context(tenant_a):
         user_create(email=f"{role}@alpha.test", password=PASSWORD, role=role, actor=Actor.command())
         profile = CertificateProfile.objects.get(authority=alpha, name="client")
-    assert client.post("/admin/login/", {"username": f"{role}@alpha.test", "password": PASSWORD},
-                       headers=HOST).status_code == 302  # fmt: skip
+    sign_in(client, f"{role}@alpha.test", HOST)
     for path in (CAS, f"{CAS}add/", f"{CAS}{alpha.pk}/change/", f"{CAS}import/", f"{CAS}external/",
                  f"{CAS}{alpha.pk}/csr/", PROFILES, f"{PROFILES}add/", f"{PROFILES}{profile.pk}/change/"):  # fmt: skip
         assert client.get(path, headers=HOST).status_code == 403, path
@@ -286,8 +311,7 @@ def test_one_tenants_cas_are_not_the_others(client, tenant_a, tenant_b, hierarch
         alpha_profile = CertificateProfile.objects.get(authority=alpha, name="client")
         CertificateProfile.objects.filter(pk=alpha_profile.pk).update(id=10**6)
     beta = {"host": TENANT_B["domain"]}
-    assert client.post("/admin/login/", {"username": TENANT_B["admin_email"], "password": PASSWORD},
-                       headers=beta).status_code == 302  # fmt: skip
+    sign_in(client, TENANT_B["admin_email"], beta)
     listing = client.get(CAS, headers=beta).content.decode()
     assert "beta-root" in listing and "alpha" not in listing
     assert "alpha" not in client.get(PROFILES, headers=beta).content.decode()
