@@ -325,3 +325,28 @@ def test_one_tenants_cas_are_not_the_others(client, tenant_a, tenant_b, hierarch
     assert "Select a valid choice" in form_errors(response)
     with tenant_context(tenant_b):
         assert not Certificate.objects.filter(identifier="stolen").exists()
+
+
+def test_a_pending_intermediates_page_offers_its_csr_and_the_upload(admin_client, tenant_a, hierarchy_a, tmp_path):
+    from cryptography import x509
+
+    csr_pem, _key = make_csr("Partner Issuing", [x509.DNSName("partner.alpha.test")])
+    _root, alpha = hierarchy_a
+    with tenant_context(tenant_a):
+        # A stand-in for what ca_external_create leaves (ca-lifecycle's service): a key, a CSR, no certificate.
+        CertificateAuthority.objects.filter(pk=alpha.pk).update(state="pending", csr_pem=csr_pem, certificate_pem="")
+    listing = admin_client.get(CAS, headers=HOST).content.decode()
+    for link in (f"{CAS}add/", f"{CAS}import/", f"{CAS}external/"):
+        assert f'href="{link}"' in listing
+    page = admin_client.get(f"{CAS}{alpha.pk}/change/", headers=HOST).content.decode()
+    assert f"{CAS}{alpha.pk}/csr/" in page and f"{CAS}{alpha.pk}/upload/" in page and csr_pem.splitlines()[1] in page
+    download = admin_client.get(f"{CAS}{alpha.pk}/csr/", headers=HOST)
+    assert download["Content-Disposition"] == 'attachment; filename="alpha.csr"'
+    (tmp_path / "alpha.csr").write_bytes(download.content)
+    assert "verify OK" in openssl("req", "-in", str(tmp_path / "alpha.csr"), "-noout", "-verify").stderr
+    forms = {f"{CAS}import/": "private_key_pem", f"{CAS}external/": "common_name", f"{CAS}{alpha.pk}/upload/": "chain_pem"}
+    for path, field in forms.items():
+        form = admin_client.get(path, headers=HOST)
+        assert form.status_code == 200 and f'name="{field}"' in form.content.decode(), path
+    assert admin_client.get(f"{CAS}{_root.pk}/upload/", headers=HOST).status_code == 404, "not pending"
+    assert admin_client.get(f"{CAS}{_root.pk}/csr/", headers=HOST).status_code == 404, "no CSR"
