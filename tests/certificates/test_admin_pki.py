@@ -344,7 +344,8 @@ def test_a_pending_intermediates_page_offers_its_csr_and_the_upload(admin_client
     assert download["Content-Disposition"] == 'attachment; filename="alpha.csr"'
     (tmp_path / "alpha.csr").write_bytes(download.content)
     assert "verify OK" in openssl("req", "-in", str(tmp_path / "alpha.csr"), "-noout", "-verify").stderr
-    forms = {f"{CAS}import/": "private_key_pem", f"{CAS}external/": "common_name", f"{CAS}{alpha.pk}/upload/": "chain_pem"}
+    upload = f"{CAS}{alpha.pk}/upload/"
+    forms = {f"{CAS}import/": "private_key_pem", f"{CAS}external/": "common_name", upload: "chain_pem"}
     for path, field in forms.items():
         form = admin_client.get(path, headers=HOST)
         assert form.status_code == 200 and f'name="{field}"' in form.content.decode(), path
