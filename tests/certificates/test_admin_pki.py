@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from cryptography import x509
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import Certificate, CertificateAuthority, CertificateProfile, CertificateVersion
@@ -205,8 +206,6 @@ def test_an_admin_issues_a_client_certificate(admin_client, tenant_a, hierarchy_
 
 
 def test_a_certificate_from_a_pasted_csr(admin_client, tenant_a, hierarchy_a):
-    from cryptography import x509
-
     csr_pem, _key = make_csr("build-agent", [x509.DNSName("agent.alpha.test")])
     response = issue(admin_client, tenant_a, name="agent", csr_pem=csr_pem)
     assert response.status_code == 302, form_errors(response)
@@ -227,6 +226,10 @@ def test_a_forbidden_name_is_refused_at_the_form_with_the_profiles_words(admin_c
     assert "db.other.example" in refused.content.decode(), "what was typed is shown back to correct"
     with tenant_context(tenant_a):
         assert not Certificate.objects.exists() and not CertificateVersion.objects.exists()
+    # The same rule holds for a pasted CSR: the names it asks for are held to the profile too.
+    csr_pem, _key = make_csr("db", [x509.DNSName("db.other.example")])
+    refused = issue(admin_client, tenant_a, profile="server", kind="server", csr_pem=csr_pem)
+    assert "'db.other.example': not allowed by profile 'server'" in form_errors(refused)
     allowed = issue(admin_client, tenant_a, profile="server", kind="server", alt_names="db.internal.example")
     assert allowed.status_code == 302, form_errors(allowed)
 
@@ -328,8 +331,6 @@ def test_one_tenants_cas_are_not_the_others(client, tenant_a, tenant_b, hierarch
 
 
 def test_a_pending_intermediates_page_offers_its_csr_and_the_upload(admin_client, tenant_a, hierarchy_a, tmp_path):
-    from cryptography import x509
-
     csr_pem, _key = make_csr("Partner Issuing", [x509.DNSName("partner.alpha.test")])
     _root, alpha = hierarchy_a
     with tenant_context(tenant_a):
