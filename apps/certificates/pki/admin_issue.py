@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from apps.certificates.models import Certificate, CertificateKind
-from apps.certificates.pki.admin_forms import LinesField, SecretsNotShownBack, pem_field
+from apps.certificates.pki.admin_forms import LinesField, pem_field
 from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
 from apps.certificates.pki.models import CaKeyType, CaState, CertificateProfile
 from apps.certificates.pki.names import SUBJECT_FIELDS
@@ -24,7 +24,7 @@ class ProfileChoiceField(forms.ModelChoiceField):
         return f"{obj.authority.name} / {obj.name} ({obj.get_kind_display()})"
 
 
-class IssueForm(SecretsNotShownBack, ServiceForm):
+class IssueForm(ServiceForm):
     profile = ProfileChoiceField(
         label="CA / profile",
         queryset=CertificateProfile.objects.select_related("authority").filter(authority__state=CaState.ACTIVE),
