@@ -17,9 +17,11 @@ OPERATE_APPS = ("certificates",)
 ADMIN_APPS = ("accounts", "auth", "storage")
 # Read-only for operators and admins (its admin page and /api/audit alike); no role may change it.
 AUDIT_APPS = ("audit",)
-# What only admins see and change in the admin, whatever its app: the accounts and defaults issuing uses.
+# What only admins see and change in the admin, whatever its app: the accounts and defaults issuing uses,
+# and the tenant's private CAs and their profiles.
 ADMIN_ONLY_MODELS = Q(
-    content_type__app_label="certificates", content_type__model__in=("caaccount", "dnsaccount", "tenantsettings")
+    content_type__app_label="certificates",
+    content_type__model__in=("caaccount", "dnsaccount", "tenantsettings", "certificateauthority", "certificateprofile"),
 )
 
 

@@ -1,12 +1,15 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.urls import path
 
 from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.certificates import admin_events, admin_settings  # noqa: F401  (their pages)
 from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
 from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
+from apps.certificates.pki import admin as pki_admin  # noqa: F401  (the private CAs' and profiles' pages)
+from apps.certificates.pki.admin_issue import private_issue_view
 from apps.certificates.services.certificates import certificate_delete, certificate_update
 from apps.certificates.services.requests import certificate_renew
 from certmate.actors import Actor
@@ -77,6 +80,14 @@ class CertificateForm(ServiceForm):
         return certificate_update(certificate=self.instance, actor=actor, **values)
 
 
+class PrivateCertificateForm(CertificateForm):
+    """A private CA's certificate: its CA, profile and names are fixed; how it renews is not."""
+
+    class Meta:
+        model = Certificate
+        fields = ("auto_renew", "renew_before_days")
+
+
 def _certificate_delete(*, obj: Certificate, actor: Actor) -> None:
     # Through the service: it refuses while a job is open and withdraws the published copies.
     certificate_delete(certificate=obj, actor=actor)
@@ -93,20 +104,42 @@ class CertificateAdmin(ServiceAdmin):
         "expires",
         "next_renewal",
         "auto_renew",
-        "ca_account",
+        "issuer",
         "dns_account",
     )
-    list_filter = ("kind", "status", "auto_renew")
+    list_filter = ("kind", "status", "auto_renew", "authority")
     search_fields = ("identifier", "san_domains")
-    list_select_related = ("current_version", "ca_account", "dns_account")
+    list_select_related = ("current_version", "ca_account", "dns_account", "authority")
     readonly_fields = (
         "kind", "identifier", "san_domains", "status", "current_version", "renew_at", "last_error", "created_at",
         "updated_at",
     )  # fmt: skip
 
+    change_list_template = "admin/certificates/certificate/change_list.html"
+
     def has_add_permission(self, request):
-        # Certificates are asked for through the service (validated names, a job): the command or API.
+        # Certificates are asked for through the service (validated names, a job): the command or API,
+        # or, from a private CA, the page "Issue from a private CA" (private_issue_view).
         return False
+
+    def get_urls(self):
+        issue = self.admin_site.admin_view(lambda request: private_issue_view(self, request))
+        return [path("issue-private/", issue, name="certificates_certificate_issue_private"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        can_issue = request.user.has_perm("certificates.add_certificate")
+        return super().changelist_view(request, {**(extra_context or {}), "can_issue_private": can_issue})
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None and obj.is_private:
+            kwargs["form"] = PrivateCertificateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_private:
+            return (*self.readonly_fields, "authority", "profile", "subject_fields", "alt_names", "key_type", "usage",
+                    "notes")  # fmt: skip
+        return self.readonly_fields
 
     inlines = [VersionInline, JobInline]
     actions = ["renew_now"]
@@ -116,6 +149,10 @@ class CertificateAdmin(ServiceAdmin):
         # records by hand, so their missing delete permission must not block this one.
         deleted, counts, _records, protected = super().get_deleted_objects(objs, request)
         return deleted, counts, set(), protected
+
+    @admin.display(description="issuer")
+    def issuer(self, obj):
+        return obj.issuer or "—"
 
     @admin.display(description="next renewal", ordering="renew_at")
     def next_renewal(self, obj):
