@@ -16,8 +16,6 @@ from tests.certificates.test_admin_pki import CAS, HOST, _hierarchy, form_errors
 from tests.conftest import TENANT_A
 from tests.pki.conftest import openssl
 
-pytest.importorskip("apps.certificates.pki.authorities", reason="needs branch ca-lifecycle's services")
-
 PASSPHRASE = "tr0ub4dor-and-3"
 CA_EXTENSIONS = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
 

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from apps.accounts.sites import tenant_admin_site
 from apps.certificates.pki import admin_profiles  # noqa: F401  (the profiles' pages)
 from apps.certificates.pki.admin_forms import AuthorityForm, ExternalForm, HierarchyForm, ImportForm, UploadForm
+from apps.certificates.pki.authorities import ca_default_set, ca_state_set
 from apps.certificates.pki.models import CaState, CertificateAuthority
 from certmate.admin_services import ServiceAdmin, admin_actor
 
@@ -137,8 +138,6 @@ class CertificateAuthorityAdmin(ServiceAdmin):
                 self.message_user(request, f"{authority}: {done}")
 
     def _state(self, request, queryset, state: str) -> None:
-        from apps.certificates.pki.authorities import ca_state_set  # ca-lifecycle's service
-
         self._each(request, queryset, state,
                    lambda authority, actor: ca_state_set(authority=authority, state=state, actor=actor))  # fmt: skip
 
@@ -156,7 +155,6 @@ class CertificateAuthorityAdmin(ServiceAdmin):
 
     @admin.action(description="Make the default CA", permissions=["manage"])
     def make_default(self, request, queryset):
-        from apps.certificates.pki.authorities import ca_default_set  # ca-lifecycle's service
 
         if queryset.count() != 1:
             self.message_user(request, "Choose one CA to make the default.", messages.ERROR)

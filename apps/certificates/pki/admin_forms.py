@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 
+from apps.certificates.pki.authorities import ca_external_create, ca_external_upload, ca_import
 from apps.certificates.pki.models import CaKeyType, CertificateAuthority
 from apps.certificates.pki.services import ca_hierarchy_create
 from certmate.actors import Actor
@@ -80,6 +81,10 @@ class AuthorityForm(SecretsNotShownBack, ServiceForm):
     def validate_unique(self):
         pass
 
+    def _get_validation_exclusions(self):
+        # The service validates (and the instance is its to build): no model-field checks on an empty one.
+        return {field.name for field in CertificateAuthority._meta.fields}
+
 
 def _constraint(side: str, kind: str) -> LinesField:
     return LinesField(label=f"{side} {kind} names", max_lines=50, help_text=CONSTRAINT_HELP[kind])
@@ -122,7 +127,6 @@ class ExternalForm(_Named):
     """An intermediate signed by the tenant's own root: certmate makes the key and a CSR to take there."""
 
     def apply(self, actor: Actor) -> CertificateAuthority:
-        from apps.certificates.pki.authorities import ca_external_create  # ca-lifecycle's service
 
         return ca_external_create(**self.identity(), name_constraints=self.name_constraints(), actor=actor)
 
@@ -137,7 +141,6 @@ class ImportForm(AuthorityForm):
     chain_pem = pem_field("chain (PEM)", required=False, help_text="the issuers above it, nearest first")
 
     def apply(self, actor: Actor) -> CertificateAuthority:
-        from apps.certificates.pki.authorities import ca_import  # ca-lifecycle's service
 
         data = self.cleaned_data
         return ca_import(
@@ -157,7 +160,6 @@ class UploadForm(AuthorityForm):
     chain_pem = pem_field("chain (PEM)", required=False, help_text="the issuers above it, nearest first")
 
     def apply(self, actor: Actor) -> CertificateAuthority:
-        from apps.certificates.pki.authorities import ca_external_upload  # ca-lifecycle's service
 
         return ca_external_upload(
             authority=self.instance,
