@@ -26,11 +26,7 @@ class ProfileListView(PkiAPIView):
 
     @extend_schema(tags=TAGS, responses=s.ProfileSerializer(many=True), summary="A CA's profiles")
     def get(self, request, ca):
-        rows = profile_list(authority=self.get_authority())
-        page = self.paginate_queryset(rows)
-        if page is None:
-            return Response(s.ProfileSerializer(rows, many=True).data)
-        return self.get_paginated_response(s.ProfileSerializer(page, many=True).data)
+        return self.listed(profile_list(authority=self.get_authority()), s.ProfileSerializer)
 
     @extend_schema(
         tags=TAGS,

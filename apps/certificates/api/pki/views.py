@@ -49,6 +49,18 @@ class PkiAPIView(TenantAPIMixin, GenericAPIView):
         """The CA named in the path: a 404 when this tenant has none (whether or not another has)."""
         return authorities.ca_resolve(self.kwargs["ca"])
 
+    def listed(self, rows, serializer_class) -> Response:
+        """Whole, or a page when asked for (limit/offset, page/page_size)."""
+        page = self.paginate_queryset(rows)
+        if page is None:
+            return Response(serializer_class(rows, many=True).data)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+    def ca_created(self, service) -> Response:
+        """The body checked by the view's serializer, handed to ``service``: 201 with the new CA."""
+        authority = service(actor=request_actor(self.request), **self.validated(self.serializer_class))
+        return ca_response(authority, status.HTTP_201_CREATED)
+
 
 def ca_response(authority: CertificateAuthority, code: int = status.HTTP_200_OK) -> Response:
     authority = ca_list().get(pk=authority.pk)  # read again whole: its parent and profiles
@@ -60,11 +72,7 @@ class CaListView(PkiAPIView):
 
     @extend_schema(tags=TAGS, responses=s.CaSerializer(many=True), summary="List the tenant's CAs")
     def get(self, request):
-        rows = ca_list()
-        page = self.paginate_queryset(rows)
-        if page is None:
-            return Response(s.CaSerializer(rows, many=True).data)
-        return self.get_paginated_response(s.CaSerializer(page, many=True).data)
+        return self.listed(ca_list(), s.CaSerializer)
 
     @extend_schema(
         tags=TAGS,
@@ -93,9 +101,7 @@ class CaImportView(PkiAPIView):
         "chain. The key must match the certificate. The key is stored encrypted and never answered.",
     )
     def post(self, request):
-        data = self.validated(s.CaImportSerializer)
-        authority = authorities.ca_import(actor=request_actor(request), **data)
-        return ca_response(authority, status.HTTP_201_CREATED)
+        return self.ca_created(authorities.ca_import)
 
 
 class CaExternalView(PkiAPIView):
@@ -110,9 +116,7 @@ class CaExternalView(PkiAPIView):
         "by your own root, then POST the certificate to /api/cas/{ca}/upload.",
     )
     def post(self, request):
-        data = self.validated(s.CaExternalSerializer)
-        authority = authorities.ca_external_create(actor=request_actor(request), **data)
-        return ca_response(authority, status.HTTP_201_CREATED)
+        return self.ca_created(authorities.ca_external_create)
 
 
 class CaDetailView(PkiAPIView):
