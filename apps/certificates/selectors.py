@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import CharField, F, Func, Q, QuerySet, Value
 from django.utils import timezone
 
 from apps.certificates.domains import domain_clean
 from apps.certificates.models import Certificate, CertificateKind, CertificateVersion, Job, JobStatus
+from apps.certificates.pki.names import IDENTIFIER
 from certmate.errors import NotFound
 
 OPEN_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -25,6 +27,10 @@ _NOT_LISTED = (
     "ca_account__acme_account",
     "ca_account__trust_bundle",
     "dns_account__credentials",
+    "authority__private_key",
+    "authority__certificate_pem",
+    "authority__chain_pem",
+    "authority__csr_pem",
 )
 
 
@@ -36,7 +42,9 @@ def certificate_list(
     search: str | None = None,
 ) -> QuerySet[Certificate]:
     """The tenant's certificates with what a listing shows joined in (one query), in a stable order."""
-    rows = Certificate.objects.select_related("current_version", "ca_account", "dns_account").defer(*_NOT_LISTED)
+    rows = Certificate.objects.select_related(
+        "current_version", "ca_account", "dns_account", "authority", "profile"
+    ).defer(*_NOT_LISTED)
     if kind:
         rows = rows.filter(kind=kind)
     if status:
@@ -50,14 +58,26 @@ def certificate_list(
     return rows.order_by("identifier", "kind", "pk")
 
 
-def certificate_get(*, domain: str, kind: str = CertificateKind.SERVER) -> Certificate:
-    """The certificate for ``domain`` (validated and normalised first: ValidationError if it is not a
-    domain name); NotFound when this tenant has none."""
-    identifier = domain_clean(domain)
-    found = certificate_list(kind=kind).filter(identifier=identifier).first()
-    if found is None:
-        raise NotFound(f"no certificate for {identifier}")
-    return found
+def certificate_get(*, domain: str, kind: str | None = None) -> Certificate:
+    """The certificate named ``domain``: a domain (validated and normalised to a lowercase A-label), or a
+    private certificate's name as it was given (``alice-laptop``, ``alice@example.com``). A client and a
+    server certificate may share a name: ``kind`` picks one, else the server one wins. NotFound when this
+    tenant has none; ValidationError (the domain's) when none is found and the value is not a domain."""
+    exact = domain if isinstance(domain, str) and IDENTIFIER.fullmatch(domain) else None
+    try:
+        normalised, invalid = domain_clean(domain), None
+    except ValidationError as exc:
+        if exact is None:
+            raise
+        normalised, invalid = None, exc
+    forms = [form for form in dict.fromkeys((exact, normalised)) if form is not None]
+    kinds = [kind] if kind else [CertificateKind.SERVER, CertificateKind.CLIENT]
+    found = list(certificate_list().filter(identifier__in=forms, kind__in=kinds))
+    if found:
+        return min(found, key=lambda row: (kinds.index(row.kind), forms.index(row.identifier)))
+    if invalid is not None:
+        raise invalid  # neither a domain nor the name of a certificate here
+    raise NotFound(f"no certificate for {normalised}")
 
 
 def certificate_version(*, certificate: Certificate, number: int | None = None) -> CertificateVersion:

@@ -229,6 +229,10 @@ SPECTACULAR_SETTINGS = {
         "KeyTypeEnum": "apps.certificates.models.KeyType",
         "CertificateStatusEnum": "apps.certificates.models.CertificateStatus",
         "JobStatusEnum": "apps.certificates.models.JobStatus",
+        "CaKeyTypeEnum": "apps.certificates.models.CaKeyType",
+        "CertificateKindEnum": "apps.certificates.models.CertificateKind",
+        "ProfileKindEnum": "apps.certificates.models.ProfileKind",
+        "SubjectFieldEnum": "apps.certificates.pki.names.SUBJECT_FIELDS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

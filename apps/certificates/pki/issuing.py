@@ -25,14 +25,13 @@ from apps.certificates.models import (
     TenantSettings,
 )
 from apps.certificates.pki.keys import PrivateKey
+from apps.certificates.pki.names import IDENTIFIER
 from apps.certificates.pki.signing import Prepared, prepared_sign, request_prepare
 from apps.certificates.services.auditing import certificate_audit, certificate_settings
 from apps.certificates.services.issuance import version_make_current
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes
 
-# A private certificate's name: also a path segment in URLs and storage, so no '/'.
-IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+:-]{0,127}")
 _SLUG = re.compile(r"[^a-z0-9._-]+")
 
 

@@ -21,6 +21,8 @@ MAX_ALT_NAMES = 100
 MAX_FIELD = 64  # RFC 5280's upper bound for CN, O, OU, L, ST
 MAX_EMAIL = 254
 MAX_URI = 255
+# A private certificate's name (its identifier): also a path segment in URLs and storage, so no '/'.
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+:-]{0,127}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 _URI = re.compile(r"[a-z][a-z0-9+.-]{0,30}:[\x21-\x7e]+")

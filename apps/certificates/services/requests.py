@@ -82,6 +82,7 @@ def certificate_request(
     names = domains_clean(identifier, san_domains)
     existing = Certificate.objects.filter(kind=CertificateKind.SERVER, identifier=names[0]).first()
     if existing is not None:
+        _refuse_private(existing)
         # Asking again (a retried script, a re-order) keeps what the request leaves out.
         if san_domains is None:
             names = [names[0], *existing.san_domains]
@@ -104,6 +105,7 @@ def certificate_request(
             identifier=names[0],
             defaults={"auto_renew": settings.auto_renew_default if auto_renew is None else auto_renew},
         )
+        _refuse_private(certificate)  # again under the lock: it may have been issued meanwhile
         open_job = job_open(certificate=certificate)
         if open_job is not None:
             _refuse_during_revocation(open_job)
@@ -172,6 +174,17 @@ def certificate_renew(
 
 
 ISSUE_TASK = "apps.certificates.tasks.certificate_issue_task"
+
+
+def _refuse_private(certificate: Certificate) -> None:
+    """An ACME order never takes over a name a private CA's certificate holds (it would change engines
+    under its versions): that certificate is renewed through its CA, or deleted first."""
+    if certificate.is_private:
+        raise CertificateRequestError(
+            f"{certificate.identifier} is a certificate of the private CA {certificate.authority.name!r}, not an "
+            "ACME one: renew it, or delete it before asking an ACME CA for this name",
+            code="private_certificate",
+        )
 
 
 def _refuse_during_revocation(open_job: Job) -> None:

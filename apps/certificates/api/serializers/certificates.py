@@ -69,7 +69,8 @@ class CertificateSerializer(serializers.Serializer):
     identifier = serializers.CharField(help_text="Same as domain (for client certificates: CN, e-mail, ...).")
     status = serializers.ChoiceField(
         choices=CertificateStatus.choices,
-        help_text="pending (no version yet), active, or failed (the last job failed; a current version is kept).",
+        help_text="pending (no version yet), active, failed (the last job failed; a current version is kept), or "
+        "needs_csr (a private CA's CSR-based certificate that is due and whose profile wants a new CSR).",
     )
     key_type = serializers.ChoiceField(choices=KeyType.choices, help_text="Key algorithm and size of new versions.")
     ca_account = serializers.CharField(source="ca_account.name", allow_null=True, help_text="CA account name.")
@@ -107,6 +108,26 @@ class CertificateSerializer(serializers.Serializer):
         source="current_version.key_size", allow_null=True, help_text="Key size in bits, of the current version."
     )
     last_error = serializers.CharField(help_text="Why the last job failed; empty after a success.")
+    # --- the private CA's (null or empty for ACME certificates) ---------------------------------------
+    issued_by = serializers.SerializerMethodField(
+        help_text="Who issues it: the private CA's name, or the ACME CA account's name (issuer is the DN)."
+    )
+    authority = serializers.CharField(
+        source="authority.name", allow_null=True, help_text="The private CA that issues it; null for ACME."
+    )
+    profile = serializers.CharField(
+        source="profile.name", allow_null=True, help_text="The private CA's profile it is issued under; null for ACME."
+    )
+    subject = serializers.DictField(
+        source="subject_fields", child=serializers.CharField(), help_text="Private: the subject fields asked for."
+    )
+    alt_names = serializers.ListField(
+        child=serializers.CharField(), help_text='Private: its SANs, typed ("DNS:x", "IP:x", "email:x", "URI:x").'
+    )
+    from_csr = serializers.SerializerMethodField(help_text="Private: signed from the requester's CSR (no key here).")
+    validity_days = IntegerField(allow_null=True, help_text="Private: validity asked for; null: the profile's.")
+    usage = serializers.CharField(help_text="Private: what it is for (CertMate's cert_usage).")
+    notes = serializers.CharField(help_text="Private: free text.")
     created_at = UtcDateTimeField(help_text="When it was first asked for.")
     updated_at = UtcDateTimeField(help_text="Last change to its settings or status.")
 
@@ -136,6 +157,14 @@ class CertificateSerializer(serializers.Serializer):
             days = self.context.get("threshold_days") or TenantSettings.load().renewal_threshold_days
         due = renew_at_for(not_before=version.not_before, not_after=version.not_after, renew_before_days=days)
         return due <= self._now()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_issued_by(self, certificate: Certificate) -> str | None:
+        issuer = certificate.issuer
+        return issuer.name if issuer is not None else None
+
+    def get_from_csr(self, certificate: Certificate) -> bool:
+        return bool(certificate.csr_pem)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_ca_provider(self, certificate: Certificate) -> str | None:

@@ -10,7 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 
 from apps.accounts.models import ApiToken
-from apps.certificates.models import Certificate
+from apps.certificates.models import Certificate, CertificateKind
 from apps.certificates.selectors import certificate_get
 from certmate.api.views import TenantAPIMixin
 
@@ -18,7 +18,15 @@ DOMAIN_PARAMETER = OpenApiParameter(
     "domain",
     location=OpenApiParameter.PATH,
     description="The certificate's domain: example.com, or a wildcard as *.example.com or %2A.example.com "
-    "(any case; validated and normalised to lowercase A-labels first).",
+    "(any case; validated and normalised to lowercase A-labels first); for a private CA's certificate, its "
+    "name (alice-laptop, alice@example.com). A client and a server certificate may share a name: add "
+    "?kind=client (or server) to pick one; without it the server certificate is answered.",
+)
+KIND_PARAMETER = OpenApiParameter(
+    "kind",
+    enum=CertificateKind.values,
+    required=False,
+    description="server or client: which certificate a name shared by both means (default: server, else client).",
 )
 
 
@@ -35,6 +43,8 @@ class CertificateSchema(AutoSchema):
 
     def get_override_parameters(self):
         described = [parameter for name, parameter in PATH_PARAMETERS.items() if f"{{{name}}}" in self.path]
+        if "{domain}" in self.path:
+            described.append(KIND_PARAMETER)
         return [*described, *super().get_override_parameters()]
 
 
@@ -44,10 +54,15 @@ class CertificateAPIView(TenantAPIMixin, GenericAPIView):
     def get_certificate(self) -> Certificate:
         """The certificate named by the path's domain (``*.example.com`` or ``%2A.example.com``).
 
-        A name that is not a domain is a 400 on the field ``domain``; a domain this tenant has no
-        certificate for is a 404, whether or not another tenant has one."""
+        A private certificate's name works too; ``?kind=client|server`` picks between a client and a server
+        certificate of one name (default: the server one). A value that is neither a domain nor a name is
+        a 400 on the field ``domain``; one this tenant has no certificate for is a 404, whether or not
+        another tenant has one."""
+        kind = self.request.query_params.get("kind") or None
+        if kind is not None and kind not in CertificateKind.values:
+            raise DjangoValidationError({"kind": f"use one of {', '.join(CertificateKind.values)}"}, code="invalid")
         try:
-            return certificate_get(domain=self.kwargs["domain"])
+            return certificate_get(domain=self.kwargs["domain"], kind=kind)
         except DjangoValidationError as exc:
             raise DjangoValidationError({"domain": exc.error_list}) from None
 

@@ -7,12 +7,13 @@ import contextlib
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apps.certificates.acme.accounts import ca_account_resolve, dns_account_resolve
 from apps.certificates.api.pagination import CertificatePagination
+from apps.certificates.api.pki.issuing import PrivateCertificateRequestSerializer, is_private_request, private_issue
 from apps.certificates.api.serializers import (
     AutoRenewSerializer,
     CertificateFilterSerializer,
@@ -92,6 +93,28 @@ def certificate_response(certificate: Certificate, request, *, serializer=Certif
     return Response(serializer(certificate, context={**listing_context(request), **context}).data)
 
 
+RequestBody = PolymorphicProxySerializer(
+    component_name="CertificateRequestBody",
+    serializers=[CertificateRequestSerializer, PrivateCertificateRequestSerializer],
+    resource_type_field_name=None,
+)
+PRIVATE_DESCRIPTION = (
+    " With `issuer` naming one of the tenant's private CAs (and a `profile` of it), the certificate is signed at "
+    "once under the profile's rules and answered 201; a request the profile refuses is a 400 naming the rule."
+)
+
+
+def private_created(view, request, *, serializer=CertificateSerializer) -> Response:
+    """A request naming a private CA: issued now, answered 201 with the certificate."""
+    data = view.validated(PrivateCertificateRequestSerializer)
+    certificate = private_issue(data, actor=request_actor(request))
+    certificate = certificate_list().get(pk=certificate.pk)
+    job = certificate.jobs.order_by("-pk").first()
+    response = certificate_response(certificate, request, serializer=serializer, job=job)
+    response.status_code = status.HTTP_201_CREATED
+    return response
+
+
 IssuanceFailed = inline_serializer(
     "IssuanceFailed",
     {
@@ -130,13 +153,16 @@ class CertificateListView(CertificateAPIView):
     @extend_schema(
         operation_id="certificates_request",
         tags=TAGS,
-        request=CertificateRequestSerializer,
-        responses={202: JobAcceptedSerializer},
+        request=RequestBody,
+        responses={201: CertificateSerializer, 202: JobAcceptedSerializer},
         summary="Ask for a certificate (answers at once with the job)",
         description="Creates the certificate (or updates its names, key type and accounts) and queues its "
-        "issuance. While a job for it is open, that job is answered; with other names or key type, 409.",
+        "issuance. While a job for it is open, that job is answered; with other names or key type, 409. "
+        "A name a private CA's certificate holds: 409 private_certificate." + PRIVATE_DESCRIPTION,
     )
     def post(self, request):
+        if is_private_request(request.data):
+            return private_created(self, request)
         return accepted(
             request_from(self.validated(CertificateRequestSerializer), actor=request_actor(request)), request
         )
@@ -148,14 +174,16 @@ class CertMateCreateView(CertificateAPIView):
     @extend_schema(
         operation_id="certificates_create",
         tags=TAGS,
-        request=CertificateRequestSerializer,
+        request=RequestBody,
         responses={201: CertMateCreatedSerializer, 202: JobAcceptedSerializer, 502: IssuanceFailed},
         summary="Create a certificate (CertMate's endpoint)",
         description="With `async: true` (or `?async=true`): 202 with the job at once. Otherwise waits for the "
         "job (up to CERTMATE_API_SYNC_WAIT_SECONDS, default 300): 201 with the certificate, 502 with the "
-        "CA's error, or 202 with the job when it is still running.",
+        "CA's error, or 202 with the job when it is still running." + PRIVATE_DESCRIPTION,
     )
     def post(self, request):
+        if is_private_request(request.data):
+            return private_created(self, request, serializer=CertMateCreatedSerializer)
         data = self.validated(CertificateRequestSerializer)
         job = request_from(data, actor=request_actor(request))
         wants_async = data["async"] or request.query_params.get("async", "").lower() in TRUTHY

@@ -1,0 +1,32 @@
+"""Reads of a tenant's CAs and profiles (the current tenant's schema); NotFound, never Http404."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.certificates.models import CertificateAuthority, CertificateProfile
+from certmate.errors import NotFound
+
+# What a listing of CAs never reads: the encrypted key (decrypting it is the slowest part of a row).
+_CA_NOT_READ = ("private_key", "parent__private_key")
+
+
+def ca_list() -> QuerySet[CertificateAuthority]:
+    return (
+        CertificateAuthority.objects.select_related("parent")
+        .defer(*_CA_NOT_READ)
+        .prefetch_related("profiles")
+        .order_by("name", "pk")
+    )
+
+
+def profile_list(*, authority: CertificateAuthority) -> QuerySet[CertificateProfile]:
+    return authority.profiles.select_related("authority").defer("authority__private_key").order_by("name", "pk")
+
+
+def profile_get(*, authority: CertificateAuthority, name: str) -> CertificateProfile:
+    """The profile of ``authority`` named ``name``; NotFound when it has none."""
+    found = profile_list(authority=authority).filter(name=str(name)[:80]).first()
+    if found is None:
+        raise NotFound(f"CA {authority.name!r} has no profile {str(name)[:80]!r}")
+    return found
