@@ -25,6 +25,7 @@ from tests.pki.tls import (
     PythonTlsServer,
     client_context,
     credentials_write,
+    s_client,
     tls_exchange,
 )
 
@@ -174,3 +175,79 @@ def test_internal_single_label_host_names_are_accepted_and_still_checked(tenant_
                 actor=TEST_ACTOR,
             )
         assert refused.value.code in ("invalid_domain", "invalid_name")
+
+
+@pytest.fixture
+def beta_root(hierarchy_b, tmp_path):
+    """Tenant B's root as a file: the wrong trust anchor for tenant A's certificates."""
+    path = tmp_path / "beta-root.pem"
+    path.write_text(hierarchy_b[0].certificate_pem)
+    return path
+
+
+def s_client_to_python_server(server: Credentials, presented: Credentials, *args: str):
+    """``openssl s_client`` (showing ``presented`` as its client certificate) to a Python server that
+    shows ``server``: (s_client's finished process, its output)."""
+    with PythonTlsServer(cert_chain=server.chain, key=server.key, cafile=server.root) as listening:
+        done = s_client(listening.port, "-cert", str(presented.leaf), "-key", str(presented.key),
+                        "-cert_chain", str(presented.intermediate), *args)  # fmt: skip
+        listening.result()
+    return done, done.stdout + done.stderr
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("key_type", ["ec256", "rsa2048", "ed25519"])
+def test_openssl_s_client_trusts_a_server_certificate_from_the_private_ca(tenant_a, hierarchy_a, tmp_path, key_type):
+    version = issue(tenant_a, "alpha", "server", kind="server", key_type=key_type,
+                    alt_names=["DNS:localhost", "IP:127.0.0.1"])  # fmt: skip
+    server = credentials_write(tmp_path, "server", version)
+    alice = client(tenant_a, tmp_path, "alice")
+    for check in (["-verify_hostname", "localhost"], ["-verify_ip", "127.0.0.1"]):
+        done, output = s_client_to_python_server(server, alice, "-CAfile", str(server.root),
+                                                 "-servername", "localhost", *check)  # fmt: skip
+        assert done.returncode == 0, output
+        assert "Verify return code: 0 (ok)" in output and "New, TLSv1.3, Cipher is" in output
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize(
+    ("anchor", "check", "error"),
+    [
+        ("beta", ("-verify_hostname", "localhost"), "num=20:unable to get local issuer certificate"),
+        ("alpha", ("-verify_hostname", "db.alpha.test"), "num=62:hostname mismatch"),
+        ("alpha", ("-verify_ip", "127.0.0.2"), "num=64:IP address mismatch"),
+    ],
+)
+def test_openssl_s_client_refuses_the_wrong_anchor_or_name(tenant_a, server, beta_root, tmp_path, anchor, check, error):
+    alice = client(tenant_a, tmp_path, "alice")
+    cafile = beta_root if anchor == "beta" else server.root
+    done, output = s_client_to_python_server(server, alice, "-CAfile", str(cafile), "-servername", "localhost", *check)
+    assert done.returncode != 0 and f"verify error:{error}" in output, output
+
+
+@pytest.mark.tools
+def test_an_rsa_server_certificate_serves_tls12_rsa_key_exchange(tenant_a, hierarchy_a, tmp_path):
+    """TLS 1.2 with RSA key transport needs keyEncipherment: the "server" profile grants it to RSA keys."""
+    version = issue(tenant_a, "alpha", "server", kind="server", key_type="rsa2048", alt_names=["DNS:localhost"])
+    assert version.key_usage == ["digital_signature", "key_encipherment"]
+    server = credentials_write(tmp_path, "server", version)
+    alice = client(tenant_a, tmp_path, "alice")
+    with OpensslServer(cert=server.leaf, chain=server.intermediate, key=server.key, cafile=server.root) as s_server:
+        done = s_client(s_server.port, "-CAfile", str(server.root), "-verify_hostname", "localhost",
+                        "-tls1_2", "-cipher", "AES128-GCM-SHA256", "-cert", str(alice.leaf), "-key", str(alice.key),
+                        "-cert_chain", str(alice.intermediate))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Cipher is AES128-GCM-SHA256" in done.stdout and "Verify return code: 0 (ok)" in done.stdout
+
+
+@pytest.mark.tools
+def test_openssl_verify_walks_the_chains(tenant_a, server, beta_root, tmp_path):
+    alice = client(tenant_a, tmp_path, "alice", key_type="ed25519")
+    for leaf, purpose in ((alice, "sslclient"), (server, "sslserver")):
+        done = openssl("verify", "-CAfile", str(leaf.root), "-untrusted", str(leaf.intermediate),
+                       "-purpose", purpose, str(leaf.leaf))  # fmt: skip
+        assert done.stdout.strip() == f"{leaf.leaf}: OK"
+        refused = openssl("verify", "-CAfile", str(beta_root), "-untrusted", str(leaf.intermediate),
+                          str(leaf.leaf), check=False)  # fmt: skip
+        assert refused.returncode != 0 and "unable to get local issuer certificate" in refused.stderr + refused.stdout
+    assert openssl("verify", "-CAfile", str(server.root), str(server.leaf), check=False).returncode != 0
