@@ -111,6 +111,9 @@ class PythonTlsServer:
         except OSError:
             return
         raw.settimeout(TIMEOUT)
+        # A second handle on the connection outlives a failed handshake: the client's unread records
+        # are drained before the close, else the kernel answers with a reset that can beat the alert.
+        spare = raw.dup()
         try:
             with self.context.wrap_socket(raw, server_side=True) as tls:
                 self.handshake.accepted = True
@@ -124,6 +127,10 @@ class PythonTlsServer:
         except (ssl.SSLError, OSError) as error:
             self.handshake.reason = getattr(error, "reason", None) or str(error)
         finally:
+            with contextlib.suppress(OSError):
+                while spare.recv(4096):
+                    pass
+            spare.close()
             raw.close()
 
 
