@@ -26,6 +26,7 @@ IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+:-]{0,127}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 _URI = re.compile(r"[a-z][a-z0-9+.-]{0,30}:[\x21-\x7e]+")
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 # Subject fields a private certificate may carry: the name used in requests -> the X.509 attribute.
 SUBJECT_FIELDS = {
@@ -69,8 +70,12 @@ def san_value_clean(san_type: str, value: str) -> str:
         raise ValidationError(f"{_shown(value)} is not a valid {san_type} name", code="invalid_name")
     value = value.strip()
     if san_type == SanType.DNS:
-        name = domain_clean(value)
-        return name
+        # A private CA also names internal hosts by one label ("localhost", "db"): the two-label rule
+        # is a public (ACME) CA's, not X.509's.
+        host = value.rstrip(".").lower()
+        if _HOST.fullmatch(host) and not host.isdigit():
+            return host
+        return domain_clean(value)
     if san_type == SanType.IP:
         try:
             return str(ipaddress.ip_address(value))
