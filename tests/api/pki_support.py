@@ -8,16 +8,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from apps.certificates.pki import authorities
 from tests.pki.conftest import hierarchy_a, hierarchy_b, openssl
 
 __all__ = [
-    "CONTRACT_PENDING", "assert_no_private_key", "field_named", "hierarchy_a", "hierarchy_b", "make_csr", "openssl",
+    "assert_no_private_key", "field_named", "hierarchy_a", "hierarchy_b", "make_csr", "openssl",
     "verify_chain",
 ]  # fmt: skip
 
 # ca-lifecycle's services are not merged yet: the tests that need them skip until they are.
-CONTRACT_PENDING = getattr(authorities, "STAND_IN", False)
 
 
 def assert_no_private_key(response) -> None:

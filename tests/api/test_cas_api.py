@@ -1,6 +1,6 @@
 """/api/cas: admins create hierarchies, everyone reads CAs (never a key), tenants never see each other's
 CAs, bad input is a 400 naming the field. Import, external signing and states follow ca-lifecycle's
-services (skipped until they are merged)."""
+services."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from django_tenants.utils import tenant_context
 
 from apps.certificates.models import CertificateAuthority
 from tests.api.pki_support import (
-    CONTRACT_PENDING,
     assert_no_private_key,
     field_named,
     hierarchy_a,
@@ -23,7 +22,6 @@ from tests.api.pki_support import (
 __all__ = ["hierarchy_a", "hierarchy_b"]
 
 GAMMA = {"name": "gamma", "common_name": "Gamma CA", "organization": "Gamma", "key_type": "ec256"}
-contract = pytest.mark.skipif(CONTRACT_PENDING, reason="needs ca-lifecycle's authorities services (not merged)")
 
 
 @pytest.fixture
@@ -137,27 +135,27 @@ def test_another_tenants_ca_is_not_found(tenant_a, tenant_b, hierarchy_a, hierar
         assert b_admin.post(path, {"name": "x", "certificate_pem": "x"}, format="json").status_code == 404, path
 
 
-# --- ca-lifecycle's services through the API (skipped until they are merged) -----------------------------
+# --- ca-lifecycle's services through the API -----------------------------
 
 
-@contract
-def test_an_imported_ca_never_shows_its_key(tenant_a, hierarchy_a, admin, tmp_path):
-    with tenant_context(tenant_a):
-        source = CertificateAuthority.objects.get(name="alpha")
+def test_an_imported_ca_never_shows_its_key(tenant_a, tenant_b, hierarchy_b, admin, tmp_path):
+    with tenant_context(tenant_b):  # a CA made elsewhere, brought into tenant A
+        source = CertificateAuthority.objects.get(name="beta")
         body = {"name": "imported", "certificate_pem": source.certificate_pem, "private_key_pem": source.private_key,
                 "chain_pem": source.chain_pem}  # fmt: skip
-    response = admin.post("/api/cas/import", body, format="json")
-    assert response.status_code == 201, response.content
-    assert (response.json()["origin"], response.json()["state"]) == ("imported", "active")
-    assert_no_private_key(response)
     other_key = make_csr("x", [])[1]
     mismatched = other_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.NoEncryption()).decode()  # fmt: skip
     refused = admin.post("/api/cas/import", {**body, "name": "mismatch", "private_key_pem": mismatched}, format="json")
     assert refused.status_code == 400 and "PRIVATE KEY" not in refused.content.decode()
+    response = admin.post("/api/cas/import", body, format="json")
+    assert response.status_code == 201, response.content
+    assert (response.json()["origin"], response.json()["state"]) == ("imported", "active")
+    assert_no_private_key(response)
+    again = admin.post("/api/cas/import", {**body, "name": "imported-again"}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "exists"
 
 
-@contract
 def test_an_external_intermediate_answers_its_csr_then_takes_its_certificate(tenant_a, admin):
     started = admin.post("/api/cas/external", {"name": "ext", "common_name": "Ext CA"}, format="json")
     assert started.status_code == 201, started.content
@@ -170,7 +168,6 @@ def test_an_external_intermediate_answers_its_csr_then_takes_its_certificate(ten
     assert refused.status_code == 400
 
 
-@contract
 def test_disable_enable_retire(tenant_a, hierarchy_a, admin, api_client):
     assert admin.post("/api/cas/alpha/disable").json()["state"] == "disabled"
     operator = api_client(tenant_a, "operator")
