@@ -34,6 +34,7 @@ STATUS_BY_CODE = {
     "conflict": status.HTTP_409_CONFLICT,
     "job_open": status.HTTP_409_CONFLICT,
     "not_due": status.HTTP_409_CONFLICT,
+    "no_private_key": status.HTTP_409_CONFLICT,  # a CSR-based version: its key stayed with the requester
     "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     # A host the tenant chose (a CA, a storage target) failed or refused.
     "issuance_failed": status.HTTP_502_BAD_GATEWAY,
