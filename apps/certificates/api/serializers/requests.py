@@ -198,6 +198,12 @@ class DownloadSerializer(serializers.Serializer):
         required=False, default=True, help_text="zip only: false leaves the private key out (viewers may download it)."
     )
     version = IntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text="An earlier version's number.")
+    kind = serializers.ChoiceField(
+        choices=CertificateKind.choices,
+        required=False,
+        default=CertificateKind.SERVER,
+        help_text="client: the path names a client certificate (its name, e-mail or device id) instead of a domain.",
+    )
     password = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from apps.accounts.models import Role
 from apps.certificates.api.serializers import DownloadQuerySerializer, DownloadSerializer
 from apps.certificates.api.views.base import CertificateAPIView, FilesNegotiation, token_delegator_of
-from apps.certificates.selectors import certificate_version
+from apps.certificates.models import Certificate, CertificateKind
+from apps.certificates.selectors import certificate_version, client_certificate_get
 from apps.certificates.services.downloads import (
     DER_TYPE,
     PEM_TYPE,
@@ -76,7 +77,8 @@ DOWNLOAD_DESCRIPTION = (
     "privkey.pem, combined.pem, cert.pfx (PKCS#12: a password required; pkcs12_encryption=modern, the default, "
     "or legacy). The private key (privkey.pem, combined.pem, cert.pfx, the ZIP, JSON) needs the operator role "
     "and each download of it is recorded; the public files and include_private=false are a viewer's. A "
-    "certificate signed from a CSR has no key here: asking for one answers 409 no_private_key."
+    "certificate signed from a CSR has no key here: asking for one answers 409 no_private_key. kind=client: "
+    "the path names a client certificate of the private CA (its name) instead of a domain."
 )
 
 
@@ -110,13 +112,13 @@ class CertificateDownloadView(CertificateAPIView):
             params["password"] = request.headers[PFX_PASSWORD_HEADER]
         return params
 
-    def download_request(self, request) -> tuple[DownloadRequest, int | None]:
+    def download_request(self, request) -> tuple[DownloadRequest, int | None, str]:
         # Read once per request: the role check needs it before the download does.
         if getattr(self, "_asked", None) is None:
             self._asked = self._parse(request)
         return self._asked
 
-    def _parse(self, request) -> tuple[DownloadRequest, int | None]:
+    def _parse(self, request) -> tuple[DownloadRequest, int | None, str]:
         data = self.validated(DownloadSerializer, self.parameters(request))
         asked = DownloadRequest(
             file=data.get("file"),
@@ -126,20 +128,25 @@ class CertificateDownloadView(CertificateAPIView):
             password=data.get("password") or None,
             pkcs12_encryption=data.get("pkcs12_encryption") or Pkcs12Encryption.MODERN,
         )
-        return asked, data.get("version")
+        return asked, data.get("version"), data["kind"]
+
+    def certificate_of_kind(self, kind: str) -> Certificate:
+        if kind == CertificateKind.CLIENT:
+            return client_certificate_get(identifier=self.kwargs["domain"])
+        return self.get_certificate()
 
     def required_role(self, request) -> Role:
         if request.method == "OPTIONS":
             return Role.VIEWER  # describes the endpoint, hands nothing out
         try:
-            asked, _ = self.download_request(request)
+            asked, _, _ = self.download_request(request)
         except ValidationError:
             return Role.VIEWER  # the view answers 400; nothing is handed out
         return Role.OPERATOR if asked.holds_key else Role.VIEWER
 
     def download(self, request) -> HttpResponse:
-        asked, number = self.download_request(request)
-        certificate = self.get_certificate()
+        asked, number, kind = self.download_request(request)
+        certificate = self.certificate_of_kind(kind)
         version = certificate_version(certificate=certificate, number=number)
         download = certificate_download(
             version=version,
