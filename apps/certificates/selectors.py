@@ -80,6 +80,20 @@ def certificate_get(*, domain: str, kind: str | None = None) -> Certificate:
     raise NotFound(f"no certificate for {normalised}")
 
 
+MAX_CLIENT_IDENTIFIER = 253
+
+
+def client_certificate_get(*, identifier: str) -> Certificate:
+    """The client certificate named ``identifier`` (a name, e-mail, device id: looked up exactly);
+    NotFound when this tenant has none."""
+    found = None
+    if isinstance(identifier, str) and 0 < len(identifier) <= MAX_CLIENT_IDENTIFIER:
+        found = certificate_list(kind=CertificateKind.CLIENT).filter(identifier=identifier).first()
+    if found is None:
+        raise NotFound(f"no client certificate named {identifier[:64]!r}")
+    return found
+
+
 def certificate_version(*, certificate: Certificate, number: int | None = None) -> CertificateVersion:
     """The version numbered ``number``, or the current one, with its material; NotFound when there is none."""
     # Read again whole: the certificate's own current_version was read without its material.

@@ -36,6 +36,10 @@ STATUS_BY_CODE = {
     "not_due": status.HTTP_409_CONFLICT,
     "exists": status.HTTP_409_CONFLICT,  # a certificate of that kind and name exists already
     "private_certificate": status.HTTP_409_CONFLICT,  # an ACME request for a private CA's certificate
+    "no_private_key": status.HTTP_409_CONFLICT,  # a CSR-based version: its key stayed with the requester
+    "not_pending": status.HTTP_409_CONFLICT,  # a CA's signed certificate uploaded when it waits for none
+    "retired": status.HTTP_409_CONFLICT,  # a retired CA never changes state again
+    "pending": status.HTTP_409_CONFLICT,  # a CA waiting for its signed certificate cannot be enabled yet
     "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     # A host the tenant chose (a CA, a storage target) failed or refused.
     "issuance_failed": status.HTTP_502_BAD_GATEWAY,

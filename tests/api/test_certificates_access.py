@@ -59,7 +59,12 @@ ENDPOINTS = [
     Endpoint("GET", C + "/download?file=privkey.pem", OPERATOR, 200),
     Endpoint("GET", C + "/download?file=privkey.pem&key_format=pkcs1", OPERATOR, 200),
     Endpoint("GET", C + "/download?file=combined.pem", OPERATOR, 200),
-    Endpoint("GET", C + "/download?file=cert.pfx", OPERATOR, 200),
+    Endpoint("GET", C + "/download?file=cert.pfx", OPERATOR, 400),  # no password: never an unencrypted PKCS#12
+    Endpoint("POST", C + "/download", OPERATOR, 200, {"file": "cert.pfx", "password": "s3cret", "legacy": True}),
+    Endpoint("GET", C + "/download?file=cert.der", VIEWER, 200),
+    Endpoint("GET", C + "/download?file=ca.pem", VIEWER, 200),
+    Endpoint("GET", C + "/download/der", VIEWER, 200),
+    Endpoint("GET", C + "/download/ca", VIEWER, 200),
     Endpoint("POST", C + "/download", OPERATOR, 200, {"file": "cert.pfx", "password": "s3cret"}),
     Endpoint("POST", C + "/download", VIEWER, 200, {"file": "fullchain.pem"}),
     Endpoint("POST", C + "/download", OPERATOR, 200, {"format": "json"}),

@@ -147,3 +147,20 @@ class CertificateVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate.identifier} v{self.number}"
+
+    @property
+    def has_private_key(self) -> bool:
+        """False for a version signed from a CSR: its key never left the requester."""
+        return bool(self.private_key)
+
+    @property
+    def ca_pem(self) -> str:
+        """The CA certificates that vouch for this version (ca.pem): for a private CA's, the issuing CA's
+        certificate and the issuers above it up to the root, as a relying party (an mTLS server) trusts
+        them; for an ACME one, the chain the CA sent."""
+        if self.authority_id is None:
+            return self.chain_pem
+        authority = self.authority
+        return "".join(
+            pem if pem.endswith("\n") else pem + "\n" for pem in (authority.certificate_pem, authority.chain_pem) if pem
+        )

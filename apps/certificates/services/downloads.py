@@ -1,6 +1,9 @@
-"""A version's material as files: single PEMs, a PKCS#12 bundle, a ZIP, JSON. Every download that
-holds the private key is an audit event, ``private_key.downloaded`` (who, when, which version and
-format, through which token, from where)."""
+"""A version's material as files: single PEMs, the certificate in DER, the CA certificates (ca.pem), a
+PKCS#12 bundle, a ZIP, JSON. Every download that holds the private key is an audit event,
+``private_key.downloaded`` (who, when, which version and format, through which token, from where).
+
+A version signed from a CSR holds no key (it stayed with the requester): its public files download as
+any other's; a format that holds the key is refused (``no_private_key``), never an empty key file."""
 
 from __future__ import annotations
 
@@ -10,21 +13,24 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from apps.certificates.models import CertificateVersion
 from apps.certificates.services.auditing import certificate_audit
+from apps.certificates.services.pkcs12 import Pkcs12Encryption, pkcs12_bundle
 from certmate.actors import Actor
 
-PUBLIC_FILES = ("cert.pem", "chain.pem", "fullchain.pem")
+PUBLIC_ZIP_FILES = ("cert.pem", "chain.pem", "fullchain.pem")  # as CertMate's public archive holds them
+PUBLIC_FILES = (*PUBLIC_ZIP_FILES, "cert.der", "ca.pem")
 KEY_FILES = ("privkey.pem", "combined.pem", "cert.pfx")
 FILES = PUBLIC_FILES + KEY_FILES
 ZIP_FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")  # as CertMate's archive holds them
 
 PEM_TYPE = "application/x-pem-file"
-CONTENT_TYPES = {**dict.fromkeys(FILES, PEM_TYPE), "cert.pfx": "application/x-pkcs12"}
+DER_TYPE = "application/pkix-cert"
+PKCS12_TYPE = "application/x-pkcs12"
+CONTENT_TYPES = {**dict.fromkeys(FILES, PEM_TYPE), "cert.der": DER_TYPE, "cert.pfx": PKCS12_TYPE}
 
 
 class DownloadFormat(models.TextChoices):
@@ -51,6 +57,7 @@ class DownloadRequest:
     include_private: bool = True  # for the ZIP only: without it, the public files alone
     key_format: str | None = None
     password: str | None = None  # PKCS#12 only
+    pkcs12_encryption: str = Pkcs12Encryption.MODERN
 
     @property
     def holds_key(self) -> bool:
@@ -97,14 +104,9 @@ def private_key_pem(version: CertificateVersion, key_format: str | None = None) 
     return encoded.decode()
 
 
-def pkcs12_bundle(version: CertificateVersion, password: str | None = None) -> bytes:
-    """Certificate, key and chain in one PKCS#12 file, encrypted with ``password`` when one is given."""
-    key = serialization.load_pem_private_key(version.private_key.encode(), password=None)
+def certificate_der(version: CertificateVersion) -> bytes:
     certificate = x509.load_pem_x509_certificate(version.certificate_pem.encode())
-    chain = x509.load_pem_x509_certificates(version.chain_pem.encode()) if version.chain_pem.strip() else None
-    encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
-    name = version.certificate.identifier.encode()
-    return pkcs12.serialize_key_and_certificates(name, key, certificate, chain, encryption)
+    return certificate.public_bytes(serialization.Encoding.DER)
 
 
 def _file_text(version: CertificateVersion, name: str, key_format: str | None) -> str:
@@ -116,7 +118,27 @@ def _file_text(version: CertificateVersion, name: str, key_format: str | None) -
         "cert.pem": version.certificate_pem,
         "chain.pem": version.chain_pem,
         "fullchain.pem": version.fullchain_pem,
+        "ca.pem": version.ca_pem,
     }[name]
+
+
+def _file_content(version: CertificateVersion, request: DownloadRequest) -> bytes:
+    if request.file == "cert.der":
+        return certificate_der(version)
+    if request.file == "cert.pfx":
+        return pkcs12_bundle(version, request.password, request.pkcs12_encryption)
+    return _file_text(version, request.file, request.key_format).encode()
+
+
+def key_held_check(version: CertificateVersion) -> None:
+    """Refuse a download that would hold the key of a version signed from a CSR: there is none here."""
+    if not version.has_private_key:
+        raise ValidationError(
+            "the private key stayed with the requester: this version was signed from their CSR and certmate "
+            "never held its key; download cert.pem, cert.der, chain.pem, fullchain.pem, ca.pem or the public "
+            "ZIP (include_private=false)",
+            code="no_private_key",
+        )
 
 
 def _joined(*pems: str) -> str:
@@ -148,17 +170,16 @@ def _document(version: CertificateVersion, key_format: str | None) -> dict:
 
 def download_build(*, version: CertificateVersion, request: DownloadRequest) -> Download:
     """The material asked for, without recording anything (see certificate_download)."""
+    if request.holds_key:
+        key_held_check(version)
     base = safe_filename(version.certificate.identifier)
-    if request.file == "cert.pfx":
-        return Download(f"{base}_cert.pfx", CONTENT_TYPES["cert.pfx"], pkcs12_bundle(version, request.password))
     if request.file:
-        text = _file_text(version, request.file, request.key_format)
-        return Download(f"{base}_{request.file}", CONTENT_TYPES[request.file], text.encode())
+        return Download(f"{base}_{request.file}", CONTENT_TYPES[request.file], _file_content(version, request))
     if request.json:
         return Download(f"{base}.json", "application/json", document=_document(version, request.key_format))
     if request.include_private:
         return Download(f"{base}_certificates.zip", "application/zip", _zip(version, ZIP_FILES, request.key_format))
-    return Download(f"{base}_certificates_public.zip", "application/zip", _zip(version, PUBLIC_FILES, None))
+    return Download(f"{base}_certificates_public.zip", "application/zip", _zip(version, PUBLIC_ZIP_FILES, None))
 
 
 def certificate_download(
@@ -175,6 +196,8 @@ def certificate_download(
             "key_format": request.key_format or "",
             "token_created_by": token_created_by,
         }
+        if request.file == "cert.pfx":
+            details["pkcs12_encryption"] = str(request.pkcs12_encryption)
         with transaction.atomic():
             certificate_audit(
                 actor=actor, action="private_key.downloaded", certificate=version.certificate, changes=details

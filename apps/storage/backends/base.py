@@ -14,10 +14,17 @@ from django.conf import settings as django_settings
 
 from certmate.egress import EgressRefused, check_url, deadline, guarded, refusal_in
 
-# The files of a bundle, by the names consumers know them under (CertMate's and certbot's).
-PEM_FILES = ("cert.pem", "chain.pem", "fullchain.pem", "privkey.pem")
+# The files of a bundle, by the names consumers know them under (CertMate's and certbot's), and ca.pem:
+# the issuing CA's certificate and the issuers above it, for a private CA's certificate (what an mTLS
+# server trusts). privkey.pem is absent when the key stayed with the requester (signed from a CSR).
+KEY_FILE = "privkey.pem"
+CA_FILE = "ca.pem"
 METADATA_FILE = "metadata.json"
+PEM_FILES = ("cert.pem", "chain.pem", "fullchain.pem", KEY_FILE, CA_FILE)
 ALL_FILES = (*PEM_FILES, METADATA_FILE)
+# metadata.json's list of the PEM files published beside it; a bundle stored before it had the four.
+FILES_FIELD = "files"
+_LEGACY_FILES = ("cert.pem", "chain.pem", "fullchain.pem", KEY_FILE)
 KINDS = ("server", "client")
 
 
@@ -47,7 +54,10 @@ class DestinationRefused(StorageError):
 
 @dataclass(frozen=True)
 class Bundle:
-    """One version of one certificate, as published: its PEM files and metadata.json's content."""
+    """One version of one certificate, as published: its PEM files and metadata.json's content. An
+    empty ``privkey_pem`` (a CSR-signed version) or ``ca_pem`` (an ACME one) publishes no such file;
+    ``metadata["files"]`` names the PEM files published, so a reader tells a file lost from one never
+    written."""
 
     kind: str
     identifier: str
@@ -57,30 +67,38 @@ class Bundle:
     fullchain_pem: str
     privkey_pem: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    ca_pem: str = ""
 
     def files(self) -> dict[str, str]:
         """File name -> text, metadata.json included (sorted keys, so equal bundles give equal bytes)."""
-        return {
+        texts = {
             "cert.pem": self.cert_pem,
             "chain.pem": self.chain_pem,
             "fullchain.pem": self.fullchain_pem,
-            "privkey.pem": self.privkey_pem,
+            KEY_FILE: self.privkey_pem,
+            CA_FILE: self.ca_pem,
+        }
+        return {
+            **{name: text for name, text in texts.items() if text or name not in (KEY_FILE, CA_FILE)},
             METADATA_FILE: metadata_text(self.metadata),
         }
 
     @classmethod
     def from_files(cls, *, kind: str, identifier: str, files: Mapping[str, str]) -> Bundle:
         """The inverse of files(); the version number is read from the metadata."""
-        missing = [name for name in ALL_FILES if name not in files]
-        if missing:
-            reason = f"{kind}/{identifier} is stored incomplete: {', '.join(missing)} missing"
-            raise StorageError(reason, transient=False)
+        if METADATA_FILE not in files:
+            raise StorageError(f"{kind}/{identifier} is stored incomplete: {METADATA_FILE} missing", transient=False)
         try:
             metadata = json.loads(files[METADATA_FILE])
             version = int(metadata.get("version", 0))
+            published = published_files(metadata)
         except (ValueError, TypeError, AttributeError):
             reason = f"{kind}/{identifier} is stored with an unreadable metadata.json"
             raise StorageError(reason, transient=False) from None
+        missing = [name for name in published if name not in files]
+        if missing:
+            reason = f"{kind}/{identifier} is stored incomplete: {', '.join(missing)} missing"
+            raise StorageError(reason, transient=False)
         return cls(
             kind=kind,
             identifier=identifier,
@@ -88,9 +106,20 @@ class Bundle:
             cert_pem=files["cert.pem"],
             chain_pem=files["chain.pem"],
             fullchain_pem=files["fullchain.pem"],
-            privkey_pem=files["privkey.pem"],
+            privkey_pem=files.get(KEY_FILE, ""),
             metadata=metadata,
+            ca_pem=files.get(CA_FILE, ""),
         )
+
+
+def published_files(metadata: Mapping[str, Any]) -> tuple[str, ...]:
+    """The PEM files metadata.json says were published (cert, chain and fullchain always)."""
+    listed = metadata.get(FILES_FIELD)
+    if listed is None:
+        return _LEGACY_FILES
+    if not isinstance(listed, list):
+        raise TypeError("files is not a list")
+    return tuple(name for name in PEM_FILES if name in listed or name not in (KEY_FILE, CA_FILE))
 
 
 def metadata_text(metadata: Mapping[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """The local filesystem: ``<root>/<tenant>/<server|client>/<folder>/`` per certificate.
 
-Each certificate folder holds cert.pem, chain.pem, fullchain.pem, privkey.pem, metadata.json and
-archive/ (cert1.pem, chain1.pem, … for every version stored). A new version is written whole into a
+Each certificate folder holds cert.pem, chain.pem, fullchain.pem, privkey.pem (unless the key stayed with
+the requester), ca.pem (a private CA's certificates), metadata.json and archive/ (cert1.pem, chain1.pem, …
+for every version stored). A new version is written whole into a
 fresh sibling folder, then swapped in with one atomic rename exchange: a reader (or a crash) sees
 either the old set or the new one, never half a file or a new certificate beside an old key.
 Private keys 0600, public files 0644, directories 0700.
@@ -29,6 +30,7 @@ from django.conf import settings as django_settings
 from apps.storage.backends.base import (
     ALL_FILES,
     KINDS,
+    METADATA_FILE,
     Bundle,
     IdentifierRefused,
     StorageBackend,
@@ -40,7 +42,7 @@ from apps.storage.naming import check_identifier, escape, unescape
 logger = logging.getLogger(__name__)
 FILE_MODE, KEY_MODE, DIR_MODE = 0o644, 0o600, 0o700
 KEY_FILES = frozenset({"privkey.pem"})
-_ARCHIVED = re.compile(r"(cert|chain|fullchain|privkey|metadata)(\d+)\.(pem|json)")
+_ARCHIVED = re.compile(r"(cert|chain|fullchain|privkey|ca|metadata)(\d+)\.(pem|json)")
 _NAME_MAX = 255
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -204,9 +206,10 @@ class LocalFilesystemBackend(StorageBackend):
             for name in ALL_FILES:
                 stem, ext = name.rsplit(".", 1)
                 path = archive / f"{stem}{int(version)}.{ext}"
-                if not path.is_file():
-                    return None
-                files[name] = path.read_text()
+                if path.is_file():
+                    files[name] = path.read_text()
+            if METADATA_FILE not in files:
+                return None
             return Bundle.from_files(kind=kind, identifier=identifier, files=files)
         except OSError as exc:
             raise self._failed("read", kind, identifier, exc) from None

@@ -144,7 +144,9 @@ def _claim(publication_id: int, certificate_id: int) -> tuple[Publication | None
     with transaction.atomic():
         publication = (
             Publication.objects.select_for_update(of=("self",))
-            .select_related("target", "version__certificate__ca_account", "version__certificate__dns_account")
+            .select_related(
+                "target", "version__authority", "version__certificate__ca_account", "version__certificate__dns_account"
+            )
             .filter(pk=publication_id)
             .first()
         )

@@ -9,6 +9,7 @@ from apps.certificates.domains import MAX_NAMES, domain_clean
 from apps.certificates.models import CertificateKind, CertificateStatus, JobOperation, JobStatus, KeyType
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.services.downloads import FILES, KeyFormat
+from apps.certificates.services.pkcs12 import MAX_PASSWORD, Pkcs12Encryption
 from certmate.api.fields import IntegerField
 
 KEY_PEM_FILES = ("privkey.pem", "combined.pem")  # the files key_format re-encodes
@@ -197,16 +198,30 @@ class DownloadSerializer(serializers.Serializer):
         required=False, default=True, help_text="zip only: false leaves the private key out (viewers may download it)."
     )
     version = IntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text="An earlier version's number.")
+    kind = serializers.ChoiceField(
+        choices=CertificateKind.choices,
+        required=False,
+        default=CertificateKind.SERVER,
+        help_text="client: the path names a client certificate (its name, e-mail or device id) instead of a domain.",
+    )
     password = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=1024,
+        max_length=MAX_PASSWORD,
         trim_whitespace=False,
-        help_text="cert.pfx only: the PKCS#12 password (none: unencrypted).",
+        help_text="cert.pfx only, and required for it: the PKCS#12 password (never an unencrypted file).",
     )
+    pkcs12_encryption = serializers.ChoiceField(
+        choices=Pkcs12Encryption.choices,
+        required=False,
+        help_text="cert.pfx only. modern (default): AES-256-CBC with PBES2/PBKDF2-SHA256 and a SHA-256 MAC. "
+        "legacy: 3DES with SHA-1, for Windows, macOS and Android importers that predate PBES2.",
+    )
+    legacy = serializers.BooleanField(required=False, help_text="cert.pfx only: true is pkcs12_encryption=legacy.")
 
     def validate(self, attrs):
         file, key_format = attrs.get("file"), attrs.get("key_format")
+        self._pkcs12_encryption(attrs, file)
         if file and self.initial_data.get("format") == "json":
             raise serializers.ValidationError({"file": ["give file or format=json, not both"]}, code="conflict")
         if key_format and file and file not in KEY_PEM_FILES:
@@ -217,6 +232,20 @@ class DownloadSerializer(serializers.Serializer):
         if attrs.get("password") and file != "cert.pfx":
             raise serializers.ValidationError({"password": ["a password applies to file=cert.pfx only"]})
         return attrs
+
+    @staticmethod
+    def _pkcs12_encryption(attrs: dict, file: str | None) -> None:
+        """legacy=true and pkcs12_encryption=legacy say the same; both fold into pkcs12_encryption."""
+        legacy, chosen = attrs.pop("legacy", None), attrs.get("pkcs12_encryption")
+        if (legacy is not None or chosen) and file != "cert.pfx":
+            field = "legacy" if legacy is not None else "pkcs12_encryption"
+            raise serializers.ValidationError({field: ["applies to file=cert.pfx only"]}, code="invalid")
+        if legacy is not None and chosen and (chosen == Pkcs12Encryption.LEGACY) != legacy:
+            raise serializers.ValidationError(
+                {"legacy": [f"contradicts pkcs12_encryption={chosen}: give one of them"]}, code="invalid"
+            )
+        if legacy:
+            attrs["pkcs12_encryption"] = Pkcs12Encryption.LEGACY
 
 
 class DownloadQuerySerializer(DownloadSerializer):

@@ -1,5 +1,6 @@
 """The material: the ZIP, JSON, single files, PKCS#12, and CertMate's /{domain}/tls. Public files (cert,
-chain, fullchain) are a viewer's; anything holding the private key is an operator's, and recorded."""
+cert.der, chain, fullchain, ca) are a viewer's; anything holding the private key is an operator's, and
+recorded."""
 
 from __future__ import annotations
 
@@ -14,14 +15,18 @@ from rest_framework.response import Response
 from apps.accounts.models import Role
 from apps.certificates.api.serializers import DownloadQuerySerializer, DownloadSerializer
 from apps.certificates.api.views.base import CertificateAPIView, FilesNegotiation, token_delegator_of
-from apps.certificates.selectors import certificate_version
+from apps.certificates.models import Certificate, CertificateKind
+from apps.certificates.selectors import certificate_version, client_certificate_get
 from apps.certificates.services.downloads import (
+    DER_TYPE,
     PEM_TYPE,
+    PKCS12_TYPE,
     Download,
     DownloadRequest,
     certificate_download,
     safe_filename,
 )
+from apps.certificates.services.pkcs12 import Pkcs12Encryption
 from certmate.actors import request_actor
 from certmate.api.fields import IntegerField
 
@@ -29,7 +34,9 @@ PFX_PASSWORD_HEADER = "X-PFX-Password"  # noqa: S105 - a header name, not a pass
 # CertMate's path-style names: /api/certificates/{domain}/download/{file_type}
 SHORT_NAMES = {
     "cert": "cert.pem",
+    "der": "cert.der",
     "chain": "chain.pem",
+    "ca": "ca.pem",
     "fullchain": "fullchain.pem",
     "privkey": "privkey.pem",
     "combined": "combined.pem",
@@ -39,7 +46,8 @@ SHORT_NAMES = {
 FILE_RESPONSES = {
     (200, "application/zip"): OpenApiTypes.BINARY,
     (200, PEM_TYPE): OpenApiTypes.BINARY,
-    (200, "application/x-pkcs12"): OpenApiTypes.BINARY,
+    (200, DER_TYPE): OpenApiTypes.BINARY,
+    (200, PKCS12_TYPE): OpenApiTypes.BINARY,
 }
 DownloadDocument = inline_serializer(
     "CertificateDownloadDocument",
@@ -59,13 +67,18 @@ PASSWORD_HEADER = OpenApiParameter(
     PFX_PASSWORD_HEADER,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="The PKCS#12 password for file=cert.pfx (or in a POST body; never in the URL, which logs keep).",
+    description="The PKCS#12 password for file=cert.pfx, required for it (or in a POST body; never in the URL, "
+    "which logs keep).",
 )
 DOWNLOAD_DESCRIPTION = (
     "Default: a ZIP of cert.pem, chain.pem, fullchain.pem and privkey.pem. format=json gives them inline; "
-    "file=... one file. The private key (privkey.pem, combined.pem, cert.pfx, the ZIP, JSON) needs the "
-    "operator role and each download of it is recorded; cert/chain/fullchain and include_private=false "
-    "are a viewer's."
+    "file=... one file: cert.pem, cert.der (DER), chain.pem, fullchain.pem, ca.pem (the issuing CA's "
+    "certificate and the issuers above it for a private CA's certificate; the chain for an ACME one), "
+    "privkey.pem, combined.pem, cert.pfx (PKCS#12: a password required; pkcs12_encryption=modern, the default, "
+    "or legacy). The private key (privkey.pem, combined.pem, cert.pfx, the ZIP, JSON) needs the operator role "
+    "and each download of it is recorded; the public files and include_private=false are a viewer's. A "
+    "certificate signed from a CSR has no key here: asking for one answers 409 no_private_key. kind=client: "
+    "the path names a client certificate of the private CA (its name) instead of a domain."
 )
 
 
@@ -99,13 +112,13 @@ class CertificateDownloadView(CertificateAPIView):
             params["password"] = request.headers[PFX_PASSWORD_HEADER]
         return params
 
-    def download_request(self, request) -> tuple[DownloadRequest, int | None]:
+    def download_request(self, request) -> tuple[DownloadRequest, int | None, str]:
         # Read once per request: the role check needs it before the download does.
         if getattr(self, "_asked", None) is None:
             self._asked = self._parse(request)
         return self._asked
 
-    def _parse(self, request) -> tuple[DownloadRequest, int | None]:
+    def _parse(self, request) -> tuple[DownloadRequest, int | None, str]:
         data = self.validated(DownloadSerializer, self.parameters(request))
         asked = DownloadRequest(
             file=data.get("file"),
@@ -113,21 +126,27 @@ class CertificateDownloadView(CertificateAPIView):
             include_private=data["include_private"],
             key_format=data.get("key_format"),
             password=data.get("password") or None,
+            pkcs12_encryption=data.get("pkcs12_encryption") or Pkcs12Encryption.MODERN,
         )
-        return asked, data.get("version")
+        return asked, data.get("version"), data["kind"]
+
+    def certificate_of_kind(self, kind: str) -> Certificate:
+        if kind == CertificateKind.CLIENT:
+            return client_certificate_get(identifier=self.kwargs["domain"])
+        return self.get_certificate()
 
     def required_role(self, request) -> Role:
         if request.method == "OPTIONS":
             return Role.VIEWER  # describes the endpoint, hands nothing out
         try:
-            asked, _ = self.download_request(request)
+            asked, _, _ = self.download_request(request)
         except ValidationError:
             return Role.VIEWER  # the view answers 400; nothing is handed out
         return Role.OPERATOR if asked.holds_key else Role.VIEWER
 
     def download(self, request) -> HttpResponse:
-        asked, number = self.download_request(request)
-        certificate = self.get_certificate()
+        asked, number, kind = self.download_request(request)
+        certificate = self.certificate_of_kind(kind)
         version = certificate_version(certificate=certificate, number=number)
         download = certificate_download(
             version=version,
@@ -168,11 +187,11 @@ class CertificateFileView(CertificateDownloadView):
                 "file_type",
                 location=OpenApiParameter.PATH,
                 enum=sorted(SHORT_NAMES),
-                description="cert, chain, fullchain (viewer); privkey, combined, pfx (operator).",
+                description="cert, der, chain, fullchain, ca (viewer); privkey, combined, pfx (operator).",
             ),
             PASSWORD_HEADER,
         ],
-        responses={(200, PEM_TYPE): OpenApiTypes.BINARY, (200, "application/x-pkcs12"): OpenApiTypes.BINARY},
+        responses={key: value for key, value in FILE_RESPONSES.items() if key[1] != "application/zip"},
         description="CertMate's path form of ?file=.",
     )
     def get(self, request, domain, file_type):
