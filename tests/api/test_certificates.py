@@ -547,4 +547,10 @@ def test_every_certificate_field_and_parameter_is_described(tenant_a, anon_clien
             for parameter in operation.get("parameters", []):
                 assert parameter.get("description"), (method, path, parameter["name"])
     download = ours["/api/certificates/{domain}/download"]["get"]["responses"]["200"]["content"]
-    assert set(download) == {"application/zip", "application/x-pem-file", "application/x-pkcs12", "application/json"}
+    assert set(download) == {
+        "application/zip",
+        "application/x-pem-file",
+        "application/x-pkcs12",
+        "application/json",
+        "application/pkix-cert",
+    }
