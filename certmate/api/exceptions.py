@@ -34,6 +34,9 @@ STATUS_BY_CODE = {
     "conflict": status.HTTP_409_CONFLICT,
     "job_open": status.HTTP_409_CONFLICT,
     "not_due": status.HTTP_409_CONFLICT,
+    "exists": status.HTTP_409_CONFLICT,
+    "needs_csr": status.HTTP_409_CONFLICT,  # a private certificate its holder must send a new CSR for
+    "revoked": status.HTTP_409_CONFLICT,
     "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     # A host the tenant chose (a CA, a storage target) failed or refused.
     "issuance_failed": status.HTTP_502_BAD_GATEWAY,
