@@ -37,6 +37,7 @@ STATUS_BY_CODE = {
     "exists": status.HTTP_409_CONFLICT,
     "needs_csr": status.HTTP_409_CONFLICT,  # a private certificate its holder must send a new CSR for
     "revoked": status.HTTP_409_CONFLICT,
+    "not_implemented": status.HTTP_501_NOT_IMPLEMENTED,
     "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     # A host the tenant chose (a CA, a storage target) failed or refused.
     "issuance_failed": status.HTTP_502_BAD_GATEWAY,

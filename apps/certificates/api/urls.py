@@ -2,7 +2,7 @@
 paths (no trailing slash) plus certmate's own. Fixed words (create, jobs) come before {domain}, which
 takes wildcards as they are (*.example.com) or encoded (%2A.example.com)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from apps.certificates.api import views
 
@@ -23,4 +23,6 @@ urlpatterns = [
         f"{CERTIFICATE}/download/<str:file_type>", views.CertificateFileView.as_view(), name="certificate-download-file"
     ),
     path("<str:domain>/tls", views.TlsView.as_view(), name="certificate-tls"),
+    # CertMate's /api/client-certs (the private CA's client certificates).
+    path("", include("apps.certificates.api.client_certs.urls")),
 ]
