@@ -34,10 +34,6 @@ STATUS_BY_CODE = {
     "conflict": status.HTTP_409_CONFLICT,
     "job_open": status.HTTP_409_CONFLICT,
     "not_due": status.HTTP_409_CONFLICT,
-    "exists": status.HTTP_409_CONFLICT,
-    "needs_csr": status.HTTP_409_CONFLICT,  # a private certificate its holder must send a new CSR for
-    "revoked": status.HTTP_409_CONFLICT,
-    "not_implemented": status.HTTP_501_NOT_IMPLEMENTED,
     "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     # A host the tenant chose (a CA, a storage target) failed or refused.
     "issuance_failed": status.HTTP_502_BAD_GATEWAY,
@@ -46,6 +42,10 @@ STATUS_BY_CODE = {
     "user_exists": status.HTTP_409_CONFLICT,
     "last_admin": status.HTTP_409_CONFLICT,
     "own_account": status.HTTP_409_CONFLICT,
+    # A private certificate: its holder must send a new CSR; its current version is revoked.
+    "needs_csr": status.HTTP_409_CONFLICT,
+    "revoked": status.HTTP_409_CONFLICT,
+    "not_implemented": status.HTTP_501_NOT_IMPLEMENTED,  # announced, arriving with a later issue
 }
 GENERIC_CODE = "invalid"
 

@@ -5,6 +5,7 @@ admin's and arrives with CRL and OCSP."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -21,7 +22,7 @@ from apps.certificates.api.client_certs.documents import (
 )
 from apps.certificates.api.client_certs.files import FILE_TYPES, PFX_PASSWORD_HEADER, PRIVATE_FILE_TYPES, client_file
 from apps.certificates.api.client_certs.issuing import client_certificate_create, client_certificates_batch
-from apps.certificates.api.views.base import CertificateSchema, FilesNegotiation
+from apps.certificates.api.views.base import FilesNegotiation
 from apps.certificates.api.views.downloads import file_response
 from apps.certificates.models import Certificate, TenantSettings
 from apps.certificates.pki.renewal import private_certificate_csr_renew, private_certificate_renew_now
@@ -48,8 +49,10 @@ PATH_PARAMETERS = {
 }
 
 
-class ClientCertSchema(CertificateSchema):
-    path_parameters = PATH_PARAMETERS
+class ClientCertSchema(AutoSchema):
+    def get_override_parameters(self):
+        described = [parameter for name, parameter in PATH_PARAMETERS.items() if f"{{{name}}}" in self.path]
+        return [*described, *super().get_override_parameters()]
 
 
 class ClientCertAPIView(TenantAPIMixin, GenericAPIView):

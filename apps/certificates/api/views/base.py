@@ -33,10 +33,8 @@ PATH_PARAMETERS = {
 class CertificateSchema(AutoSchema):
     """Describes the path's variables once for every view."""
 
-    path_parameters = PATH_PARAMETERS
-
     def get_override_parameters(self):
-        described = [parameter for name, parameter in self.path_parameters.items() if f"{{{name}}}" in self.path]
+        described = [parameter for name, parameter in PATH_PARAMETERS.items() if f"{{{name}}}" in self.path]
         return [*described, *super().get_override_parameters()]
 
 
