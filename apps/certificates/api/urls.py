@@ -9,6 +9,8 @@ from apps.certificates.api import views
 CERTIFICATE = "api/certificates/<str:domain>"
 
 urlpatterns = [
+    # CertMate's /api/client-certs (the private CA's client certificates).
+    path("", include("apps.certificates.api.client_certs.urls")),
     path("api/certificates", views.CertificateListView.as_view(), name="certificate-list"),
     path("api/certificates/create", views.CertMateCreateView.as_view(), name="certificate-create"),
     path("api/certificates/jobs", views.JobListView.as_view(), name="certificate-job-list"),
@@ -23,6 +25,4 @@ urlpatterns = [
         f"{CERTIFICATE}/download/<str:file_type>", views.CertificateFileView.as_view(), name="certificate-download-file"
     ),
     path("<str:domain>/tls", views.TlsView.as_view(), name="certificate-tls"),
-    # CertMate's /api/client-certs (the private CA's client certificates).
-    path("", include("apps.certificates.api.client_certs.urls")),
 ]
