@@ -48,6 +48,10 @@ STATUS_BY_CODE = {
     "user_exists": status.HTTP_409_CONFLICT,
     "last_admin": status.HTTP_409_CONFLICT,
     "own_account": status.HTTP_409_CONFLICT,
+    # A private certificate: its holder must send a new CSR; its current version is revoked.
+    "needs_csr": status.HTTP_409_CONFLICT,
+    "revoked": status.HTTP_409_CONFLICT,
+    "not_implemented": status.HTTP_501_NOT_IMPLEMENTED,  # announced, arriving with a later issue
 }
 GENERIC_CODE = "invalid"
 

@@ -9,6 +9,8 @@ from apps.certificates.api import views
 CERTIFICATE = "api/certificates/<str:domain>"
 
 urlpatterns = [
+    # CertMate's /api/client-certs (the private CA's client certificates).
+    path("", include("apps.certificates.api.client_certs.urls")),
     path("api/certificates", views.CertificateListView.as_view(), name="certificate-list"),
     path("api/certificates/create", views.CertMateCreateView.as_view(), name="certificate-create"),
     path("api/certificates/jobs", views.JobListView.as_view(), name="certificate-job-list"),

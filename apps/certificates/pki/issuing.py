@@ -147,16 +147,7 @@ def _store(request: PrivateRequest, prepared: Prepared, identifier: str, issued:
         usage=request.usage.strip(),
         notes=request.notes.strip(),
     )
-    now = timezone.now()
-    job = Job.objects.create(
-        certificate=certificate,
-        operation=JobOperation.ISSUE,
-        status=JobStatus.SUCCEEDED,
-        requested_by=actor.user if actor.user_id else None,
-        queued_at=now,
-        started_at=now,
-        attempts=1,
-    )
+    job = job_signed(certificate=certificate, operation=JobOperation.ISSUE, actor=actor)
     certificate_audit(
         actor=actor,
         action="certificate.requested",
@@ -167,6 +158,22 @@ def _store(request: PrivateRequest, prepared: Prepared, identifier: str, issued:
     Job.objects.filter(pk=job.pk).update(version=version, finished_at=timezone.now())
     certificate.refresh_from_db()
     return certificate
+
+
+def job_signed(*, certificate: Certificate, operation: str, actor: Actor, **fields) -> Job:
+    """The job of a certificate signed at once (no worker): finished as it starts; the caller adds its
+    version once stored."""
+    now = timezone.now()
+    return Job.objects.create(
+        certificate=certificate,
+        operation=operation,
+        status=JobStatus.SUCCEEDED,
+        requested_by=actor.user if actor.user_id else None,
+        queued_at=now,
+        started_at=now,
+        attempts=1,
+        **fields,
+    )
 
 
 def private_settings(certificate: Certificate) -> dict:

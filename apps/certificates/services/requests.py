@@ -24,6 +24,7 @@ from apps.certificates.models import (
 from apps.certificates.selectors import job_open
 from apps.certificates.services.auditing import certificate_audit, certificate_settings
 from apps.certificates.services.due import certificates_schedule_refresh
+from apps.certificates.services.needs_csr import NEEDS_CSR, certificate_needs_csr_mark, renewal_needs_csr
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes
 from certmate.dispatch import dispatch_on_commit
@@ -148,29 +149,39 @@ def certificate_renew(
     now) is refused.
 
     A new job records ``certificate.renewal_requested`` (forced or not, and the job); joining an open
-    job records nothing, like a request that joins one."""
+    job records nothing, like a request that joins one. A certificate its engine cannot renew without
+    a new CSR from its holder is refused (code ``needs_csr``) and, when due, marked so (see
+    services.needs_csr)."""
     with transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         open_job = job_open(certificate=certificate)
         if open_job is not None:
             _refuse_during_revocation(open_job)
             return open_job, False
-        if not force and not (certificate.renew_at and certificate.renew_at <= (as_of or timezone.now())):
+        due = bool(certificate.renew_at and certificate.renew_at <= (as_of or timezone.now()))
+        if not force and not due:
             when = f"{certificate.renew_at:%Y-%m-%d %H:%M} UTC" if certificate.renew_at else "after its first issuance"
             raise CertificateRequestError(
                 f"{certificate.identifier} is not due for renewal until {when}: use force to renew now", code="not_due"
             )
-        job = job_queue(
-            certificate=certificate,
-            operation=JobOperation.RENEW,
-            actor=actor,
-            forced=force,
-            sweep=sweep,
-            countdown=countdown,
-        )
-        changes = {"forced": force, "job": job.pk}
-        certificate_audit(actor=actor, action="certificate.renewal_requested", certificate=certificate, changes=changes)
-        return job, True
+        needs_csr = renewal_needs_csr(certificate)
+        if needs_csr is None:
+            job = job_queue(
+                certificate=certificate,
+                operation=JobOperation.RENEW,
+                actor=actor,
+                forced=force,
+                sweep=sweep,
+                countdown=countdown,
+            )
+            changes = {"forced": force, "job": job.pk}
+            certificate_audit(
+                actor=actor, action="certificate.renewal_requested", certificate=certificate, changes=changes
+            )
+            return job, True
+        if due:  # marked once; a forced renewal ahead of its time is only refused
+            certificate_needs_csr_mark(certificate=certificate, reason=needs_csr, actor=actor)
+    raise CertificateRequestError(needs_csr, code=NEEDS_CSR)  # after the commit: the mark stays
 
 
 ISSUE_TASK = "apps.certificates.tasks.certificate_issue_task"
