@@ -64,9 +64,9 @@ def test_refusals_are_one_line_errors_and_nothing_is_issued(tenant_a, tenant_b, 
     with pytest.raises(CommandError, match="CSR cannot be read"):
         pki(*base, "--cn", "x", "--csr", str(tmp_path / "bad.csr"))
     # Tenant B's CA is not tenant A's to use, nor the other way round.
-    with pytest.raises(CommandError, match="no CA named 'beta'"):
+    with pytest.raises(CommandError, match="no CA 'beta'"):
         pki("issue", "--tenant", "alpha", "--ca", "beta", "--cn", "x")
-    with pytest.raises(CommandError, match="no CA named 'alpha'"):
+    with pytest.raises(CommandError, match="no CA 'alpha'"):
         pki("issue", "--tenant", "beta", "--ca", "alpha", "--cn", "x")
     for tenant in (tenant_a, tenant_b):
         with tenant_context(tenant):

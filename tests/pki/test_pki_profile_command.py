@@ -60,5 +60,5 @@ def test_bad_profiles_are_refused_with_the_reason(tenant_a, hierarchy_a, setting
 
 
 def test_another_tenants_ca_is_not_there(tenant_a, tenant_b, hierarchy_a, hierarchy_b):
-    with pytest.raises(CommandError, match="no CA named 'alpha'"):
+    with pytest.raises(CommandError, match="no CA 'alpha'"):
         pki("profile", "list", "--tenant", "beta", "--ca", "alpha")

@@ -12,9 +12,10 @@ import re
 
 from django.core.exceptions import ValidationError
 
-from apps.certificates.api.client_certs.defaults import client_profile, default_ca
+from apps.certificates.api.client_certs.defaults import client_profile
 from apps.certificates.api.client_certs.serializers import ClientCertificateCreateSerializer
 from apps.certificates.models import Certificate, CertificateKind, CertificateProfile
+from apps.certificates.pki.authorities import ca_default_ensure
 from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
 from apps.certificates.pki.keys import key_load
 from certmate.actors import Actor
@@ -44,7 +45,7 @@ def client_request(profile: CertificateProfile, data: dict) -> PrivateRequest:
 
 def client_certificate_create(*, data: dict, actor: Actor) -> Certificate:
     """Issue one client certificate from the default CA's client profile (the CA is made on first use)."""
-    profile = client_profile(default_ca(actor=actor))
+    profile = client_profile(ca_default_ensure(actor=actor))
     return private_certificate_issue(client_request(profile, data), actor=actor)
 
 
@@ -68,7 +69,7 @@ def _form_error(errors: dict) -> str:
 def client_certificates_batch(*, headers: list[str], rows: list[list[str]], actor: Actor) -> dict:
     """Issue a certificate per row (server-side keys), each on its own: a refused row is reported with
     its reason and line (2 is the first row after the header) and does not stop the others."""
-    profile = client_profile(default_ca(actor=actor))
+    profile = client_profile(ca_default_ensure(actor=actor))
     signer = key_load(profile.authority.private_key)  # once for the whole batch
     results = {"total": len(rows), "successful": 0, "failed": 0, "errors": [], "certificates": []}
     for index, row in enumerate(rows):

@@ -54,7 +54,7 @@ def _passphrase(options: dict) -> str | None:
     return None
 
 
-def _authority(name: str) -> CertificateAuthority:
+def authority_resolve(name: str) -> CertificateAuthority:
     try:
         return ca_resolve(name)
     except NotFound as exc:
@@ -93,7 +93,7 @@ def csr(command, *, actor, name, common_name, organization, key_type, out, **opt
             name_constraints=_constraints(options), actor=actor,
         )  # fmt: skip
     else:  # the CSR of a pending CA again
-        authority = _authority(name)
+        authority = authority_resolve(name)
         if not authority.csr_pem:
             raise CommandError(f"CA {authority.name!r} has no CSR: give --common-name to make a new CA")
     if out:
@@ -109,7 +109,7 @@ def csr(command, *, actor, name, common_name, organization, key_type, out, **opt
 
 
 def upload(command, *, actor, name, certificate, chain, **options):
-    authority = ca_external_upload(authority=_authority(name), certificate_pem=_read(certificate, "certificate"),
+    authority = ca_external_upload(authority=authority_resolve(name), certificate_pem=_read(certificate, "certificate"),
                                    chain_pem=_read(chain, "chain"), actor=actor)  # fmt: skip
     _said(command, authority, f"is active: {authority.subject}, valid until {authority.not_after:%Y-%m-%d}")
 
@@ -126,13 +126,13 @@ def list_(command, **options):
 
 
 def state(command, *, actor, name, verb, **options):
-    authority = ca_state_set(authority=_authority(name), state=STATES[verb], actor=actor)
+    authority = ca_state_set(authority=authority_resolve(name), state=STATES[verb], actor=actor)
     _said(command, authority, "is now")
 
 
 def default(command, *, actor, name, ensure, **options):
     if name:
-        authority = ca_default_set(authority=_authority(name), actor=actor)
+        authority = ca_default_set(authority=authority_resolve(name), actor=actor)
     elif ensure:
         authority = ca_default_ensure(actor=actor)
     else:

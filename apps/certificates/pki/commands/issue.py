@@ -15,6 +15,7 @@ from apps.certificates.models import (
     CertificateProfile,
     CertificateVersion,
 )
+from apps.certificates.pki.commands.ca import authority_resolve
 from apps.certificates.pki.csr import MAX_CSR_BYTES
 from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
 from apps.certificates.pki.renewal import private_certificate_csr_renew, private_certificate_renew_now
@@ -60,14 +61,6 @@ def csr_read(path: str | None) -> str | None:
     return data.decode("utf-8", "replace")
 
 
-def authority_named(name: str) -> CertificateAuthority:
-    # The integrator may swap this for pki.authorities.ca_resolve (by name or id) once it is merged.
-    found = CertificateAuthority.objects.filter(name=name).first()
-    if found is None:
-        raise CommandError(f"no CA named {name!r} in this tenant (see `manage.py pki ca list`)")
-    return found
-
-
 def profile_named(authority: CertificateAuthority, name: str) -> CertificateProfile:
     found = CertificateProfile.objects.select_related("authority").filter(authority=authority, name=name).first()
     if found is None:
@@ -85,7 +78,7 @@ def printed(command, verb: str, certificate: Certificate, version: CertificateVe
 
 def issue_run(command, *, actor: Actor, ca, profile, kind, name, cn, org, ou, email, san, key_type, csr, days,
               usage, **options) -> None:  # fmt: skip
-    authority = authority_named(ca)
+    authority = authority_resolve(ca)
     request = PrivateRequest(
         profile=profile_named(authority, profile or kind),
         kind=kind,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from apps.certificates.models import CertificateAuthority, CertificateProfile
+from apps.certificates.models import CertificateProfile
+from apps.certificates.pki.commands.ca import authority_resolve
 from apps.certificates.pki.profile_services import FIELDS, profile_create, profile_delete, profile_update
 
 _LISTS = {"key_usage", "extended_key_usage", "san_types", "key_types", "subject_copy", "subject_require"}
@@ -39,15 +40,8 @@ def register(subparsers) -> None:
         parser.set_defaults(handler=handler)
 
 
-def _authority(name: str) -> CertificateAuthority:
-    authority = CertificateAuthority.objects.filter(name=name).first()
-    if authority is None:
-        raise CommandError(f"no CA named {name!r} in this tenant: see `pki ca list`")
-    return authority
-
-
 def _profile(ca: str, name: str) -> CertificateProfile:
-    profile = CertificateProfile.objects.filter(authority=_authority(ca), name=name).first()
+    profile = CertificateProfile.objects.filter(authority=authority_resolve(ca), name=name).first()
     if profile is None:
         raise CommandError(f"CA {ca!r} has no profile named {name!r}: see `pki profile list --ca {ca}`")
     return profile
@@ -103,7 +97,7 @@ def _describe(profile: CertificateProfile) -> str:
 
 
 def _list(command, *, ca, **_):
-    for profile in _authority(ca).profiles.order_by("name"):
+    for profile in authority_resolve(ca).profiles.order_by("name"):
         usage = ",".join(profile.extended_key_usage) or "-"
         command.stdout.write(f"{profile.name}\t{profile.kind}\t{usage}\t{profile.default_days}/{profile.max_days} days")
 
@@ -113,7 +107,7 @@ def _show(command, *, ca, name, **_):
 
 
 def _create(command, *, ca, name, actor, **options):
-    profile = profile_create(authority=_authority(ca), name=name, actor=actor, **_fields(options))
+    profile = profile_create(authority=authority_resolve(ca), name=name, actor=actor, **_fields(options))
     command.stdout.write(_describe(profile))
 
 
