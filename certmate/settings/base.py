@@ -229,6 +229,8 @@ SPECTACULAR_SETTINGS = {
         "KeyTypeEnum": "apps.certificates.models.KeyType",
         "CertificateStatusEnum": "apps.certificates.models.CertificateStatus",
         "JobStatusEnum": "apps.certificates.models.JobStatus",
+        "BatchStatusEnum": "apps.certificates.models.BatchStatus",
+        "BatchRowStatusEnum": "apps.certificates.api.batches.ROW_STATUSES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
