@@ -3,6 +3,8 @@ issued), the idempotency key, CSV uploads, profiles enforced on every row, two t
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
@@ -187,3 +189,30 @@ def test_inline_rows_for_synchronous_endpoints(tenant_a, hierarchy_a):
         assert not IssuanceBatch.objects.exists()
         with pytest.raises(ValidationError, match="at most 100 rows"):
             batch_run_inline(authority=_alpha(), rows=[{"common_name": "x"}] * 101, actor=TEST_ACTOR)
+
+
+def test_the_command_issues_a_csv_file_and_prints_each_row(
+    tenant_a, hierarchy_a, tmp_path, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from django.core.management import CommandError, call_command
+
+    from certmate.celery import app as celery_app
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    settings.CERTMATE_STORAGE_ROOT = tmp_path / "certificates"
+    path = tmp_path / "people.csv"
+    path.write_text("common_name,san,name\nolga,email:olga@alpha.test,olga\npeter,,bad/name\n")
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("pki", "batch", "--tenant", "alpha", "--ca", "alpha", str(path), stdout=out)
+    assert "submitted: 2 rows" in out.getvalue()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 of 2 rows failed"):  # the same file again: the same batch, waited for
+        call_command("pki", "batch", "--tenant", "alpha", "--ca", "alpha", "--wait", str(path), stdout=out)
+    lines = out.getvalue().splitlines()
+    assert "was submitted before" in lines[0]
+    assert lines[1] == "row 1: issued olga" and lines[2].startswith("row 2: failed: use 1 to 128 letters")
+    with tenant_context(tenant_a):
+        assert Certificate.objects.filter(identifier="olga").count() == 1
+    with pytest.raises(CommandError, match="no CA named 'gamma'"):
+        call_command("pki", "batch", "--tenant", "alpha", "--ca", "gamma", str(path))
