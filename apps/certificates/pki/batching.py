@@ -19,6 +19,7 @@ from apps.certificates.models import BatchStatus, CertificateAuthority, Certific
 from apps.certificates.pki.batch_issuer import RowIssuer
 from apps.certificates.pki.batch_rows import rows_clean, rows_sha256
 from apps.certificates.pki.batches import IDEMPOTENCY_KEY
+from apps.certificates.pki.search_path import search_path_pinned
 from certmate.actors import Actor
 from certmate.audit.services import audit_record
 from certmate.dispatch import dispatch_on_commit
@@ -135,6 +136,13 @@ def batch_run(*, batch_id: int) -> IssuanceBatch | None:
     if batch is None or batch.finished_at is not None:
         return batch
     issuer = RowIssuer(authority=batch.authority, profile=batch.profile, actor=batch_actor(batch))
+    with search_path_pinned():
+        _rows_issue(batch, issuer)
+    return IssuanceBatch.objects.defer("rows").filter(pk=batch_id).first()
+
+
+def _rows_issue(batch: IssuanceBatch, issuer: RowIssuer) -> None:
+    batch_id = batch.pk
     results = list(batch.results)
     while True:
         with transaction.atomic():
@@ -149,7 +157,6 @@ def batch_run(*, batch_id: int) -> IssuanceBatch | None:
             results += [issuer.issue(start + number, row) for number, row in enumerate(chunk, start=1)]
             if _progress(batch, results):
                 break
-    return IssuanceBatch.objects.defer("rows").filter(pk=batch_id).first()
 
 
 def _progress(batch: IssuanceBatch, results: list[dict]) -> bool:
