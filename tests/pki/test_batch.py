@@ -216,3 +216,22 @@ def test_the_command_issues_a_csv_file_and_prints_each_row(
         assert Certificate.objects.filter(identifier="olga").count() == 1
     with pytest.raises(CommandError, match="no CA named 'gamma'"):
         call_command("pki", "batch", "--tenant", "alpha", "--ca", "gamma", str(path))
+
+
+def test_submitting_again_resends_a_batch_whose_task_was_lost(
+    tenant_a, hierarchy_a, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    rows = [{"common_name": "lost"}]
+    with tenant_context(tenant_a):
+        with django_capture_on_commit_callbacks() as sent:
+            batch, _ = batch_submit(authority=_alpha(), rows=rows, idempotency_key="lost", actor=TEST_ACTOR)
+            batch_submit(authority=_alpha(), rows=rows, idempotency_key="lost", actor=TEST_ACTOR)
+        assert len(sent) == 1  # sent again at once: nothing was lost yet
+        IssuanceBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+        with django_capture_on_commit_callbacks() as sent:
+            again, created = batch_submit(authority=_alpha(), rows=rows, idempotency_key="lost", actor=TEST_ACTOR)
+        assert (again.pk, created, len(sent)) == (batch.pk, False, 1)

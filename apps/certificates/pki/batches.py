@@ -24,7 +24,7 @@ class IssuanceBatch(models.Model):
     idempotency_key = models.CharField(max_length=100, unique=True, validators=[RegexValidator(f"^{IDEMPOTENCY_KEY}$")])
     authority = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="batches")
     # Rows that name no profile use this one (else the CA's "client" profile).
-    profile = models.ForeignKey(CertificateProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    profile = models.ForeignKey(CertificateProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=20, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
     # The rows as submitted, cleaned (what the job issues), and their SHA-256 with the CA and profile:
     # the same key sent with anything else is refused.

@@ -10,6 +10,7 @@ The chunk's row lock on the batch also keeps two runs of one batch from interlea
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -29,6 +30,8 @@ INLINE_MAX_ROWS = 100
 # Rows issued (and progress saved) per transaction: few enough that the tenant's audit chain, locked
 # while a chunk's events are appended, is not held for long; enough that committing is not the cost.
 CHUNK_ROWS = 50
+# A batch not started this long after it was submitted has lost its task: submitting it again resends it.
+LOST_AFTER = timedelta(minutes=2)
 _KEY = re.compile(IDEMPOTENCY_KEY)
 
 
@@ -68,6 +71,7 @@ def batch_submit(
     digest = rows_sha256(cleaned, authority_id=authority.pk, profile=profile.name if profile else "")
     existing = _existing(idempotency_key, digest)
     if existing is not None:
+        _resend_if_lost(existing)
         return existing, False
     _usable(authority)
     try:
@@ -107,6 +111,13 @@ def _existing(idempotency_key: str, digest: str) -> IssuanceBatch | None:
             code="idempotency_conflict",
         )
     return batch
+
+
+def _resend_if_lost(batch: IssuanceBatch) -> None:
+    """A batch still queued well after it was submitted lost its task (a broker down at the time):
+    sending it again is safe, since runs of one batch take turns on its row and skip finished rows."""
+    if batch.status == BatchStatus.QUEUED and timezone.now() - batch.created_at > LOST_AFTER:
+        dispatch_on_commit(BATCH_TASK, (batch.pk,))
 
 
 def _audit(batch: IssuanceBatch, actor: Actor, action: str, changes: dict) -> None:
