@@ -9,8 +9,9 @@ certificate and the key. certmate, two ways, each certificate stored (key encryp
 parsed, its job, event and two audit events written: one `private_certificate_issue` per certificate
 (its own transaction, the CA key loaded once, as a batch does), and the batch job (`batch_run`, rows
 issued a chunk per transaction). Prints the rates and their ratio to raw (aim >= 0.5x).
-(b) POST /api/certificates/batch with 1,000 rows, a real Celery worker (prefork, concurrency 2) running
-the job, GET .../batches/{id} polled until done and its results read; aim < 10 s end to end.
+(b) POST /api/certificates/batch with 1,000 rows, a real Celery worker (prefork, --concurrency 2) running
+the job (its other process publishing the certificates to storage meanwhile), GET .../batches/{id} polled
+until done and its results read; aim < 10 s end to end.
 
 Runs in a throw-away database `<name>_bench` (see bench/tenant_create.py), dropped afterwards unless
 --keep; the broker is kombu's filesystem transport in a fresh temporary folder.
@@ -150,6 +151,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000, help="certificates per measurement")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--concurrency", type=int, default=2, help="the worker's processes for (b)")
     args = parser.parse_args()
 
     from bench.issuance import CeleryWorker, django_on_bench_database
@@ -187,19 +189,22 @@ def main() -> int:
             assert batch.succeeded == args.count, batch.results[:3]
         celery_app.control.purge()  # the events of (a): storage would publish them while (b) runs
 
-        worker = CeleryWorker(temp / "worker.log", env=dict(os.environ), concurrency=2)
+        worker = CeleryWorker(temp / "worker.log", env=dict(os.environ), concurrency=args.concurrency)
         cleanup.callback(worker.stop)
         worker.start()
+        started = time.perf_counter()
         end_to_end, accepted, result = api_batch(tenant, args.count, worker)
-        drained_at = time.perf_counter()
-        while events_left(tenant) > args.count * 2 and time.perf_counter() - drained_at < 120:
-            time.sleep(0.5)  # (a)'s events were purged from the broker; (b)'s are what the worker delivers
-        report(args.count, raw=raw, service=service, job=job, api=(end_to_end, accepted, result))
+        # (a)'s events were purged from the broker and stay unprocessed; (b)'s are delivered by the worker.
+        while events_left(tenant) > args.count * 2 and time.perf_counter() - started < 300:
+            time.sleep(0.5)
+        published = time.perf_counter() - started
+        report(args.count, raw=raw, service=service, job=job, api=(end_to_end, accepted, result, published),
+               concurrency=args.concurrency)  # fmt: skip
     return 0 if result["succeeded"] == args.count else 1
 
 
-def report(count: int, *, raw: float, service: float, job: float, api: tuple) -> None:
-    end_to_end, accepted, batch = api
+def report(count: int, *, raw: float, service: float, job: float, api: tuple, concurrency: int) -> None:
+    end_to_end, accepted, batch, published = api
     print(f"(a) {count} ECDSA P-256 client certificates, server-side keys")
     print(f"    raw cryptography (key, build, sign, PEM): {count / raw:8.0f} /s  ({raw:.2f} s)")
     for name, seconds in (("private_certificate_issue, one by one", service), ("the batch job (batch_run)", job)):
@@ -208,9 +213,10 @@ def report(count: int, *, raw: float, service: float, job: float, api: tuple) ->
         print(f"    {name + ':':42} {count / seconds:8.0f} /s  ({seconds:.2f} s, {seconds / count * 1000:.1f} ms each)"
               f"  ratio {ratio:.3f}x raw (aim >= {RATIO_AIM}x: {verdict})")  # fmt: skip
     verdict = "met" if end_to_end < API_AIM_SECONDS else "missed"
-    print(f"(b) POST /api/certificates/batch, {count} rows, worker concurrency 2:")
+    print(f"(b) POST /api/certificates/batch, {count} rows, worker concurrency {concurrency}:")
     print(f"    202 after {accepted:.2f} s; all {batch['succeeded']} issued and results read after {end_to_end:.2f} s"
           f" (aim < {API_AIM_SECONDS:.0f} s: {verdict}); status {batch['status']}")  # fmt: skip
+    print(f"    every certificate published to storage (its issued event delivered) after {published:.2f} s")
 
 
 if __name__ == "__main__":
