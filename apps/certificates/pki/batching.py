@@ -5,7 +5,8 @@ stop the others; the same batch sent twice (its idempotency key) is recorded and
 The job issues the rows a chunk at a time, each chunk in one transaction with the batch's progress and
 results: an interrupted job leaves either a chunk's certificates and their results or neither, so a
 re-run (a redelivered task) carries on from the first row without a result and issues nothing twice.
-The chunk's row lock on the batch also keeps two runs of one batch from interleaving."""
+Each chunk holds the batch's row: a second run of the batch (a resent task) finding it held stops,
+leaving the batch to the run that holds it."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ INLINE_MAX_ROWS = 100
 # Rows issued (and progress saved) per transaction: few enough that the tenant's audit chain, locked
 # while a chunk's events are appended, is not held for long; enough that committing is not the cost.
 CHUNK_ROWS = 50
-# A batch not started this long after it was submitted has lost its task: submitting it again resends it.
+# A batch unfinished this long after it was submitted is sent again when it is submitted again.
 LOST_AFTER = timedelta(minutes=2)
 _KEY = re.compile(IDEMPOTENCY_KEY)
 
@@ -114,9 +115,10 @@ def _existing(idempotency_key: str, digest: str) -> IssuanceBatch | None:
 
 
 def _resend_if_lost(batch: IssuanceBatch) -> None:
-    """A batch still queued well after it was submitted lost its task (a broker down at the time):
-    sending it again is safe, since runs of one batch take turns on its row and skip finished rows."""
-    if batch.status == BatchStatus.QUEUED and timezone.now() - batch.created_at > LOST_AFTER:
+    """A batch unfinished well after it was submitted may have lost its task (a broker down, a job
+    stopped by a database failure): sending it again is safe, since a run leaves a batch that another
+    run holds, and skips the rows that have a result."""
+    if batch.finished_at is None and timezone.now() - batch.created_at > LOST_AFTER:
         dispatch_on_commit(BATCH_TASK, (batch.pk,))
 
 
@@ -157,10 +159,11 @@ def _rows_issue(batch: IssuanceBatch, issuer: RowIssuer) -> None:
     results = list(batch.results)
     while True:
         with transaction.atomic():
-            state = IssuanceBatch.objects.select_for_update().filter(pk=batch_id).values_list("done", "finished_at")
-            state = state.first()
+            # A batch locked by another run is left to it: runs take turns instead of waiting in line.
+            state = IssuanceBatch.objects.select_for_update(skip_locked=True).filter(pk=batch_id)
+            state = state.values_list("done", "finished_at").first()
             if state is None or state[1] is not None:
-                break  # deleted, or finished by another run meanwhile
+                break  # deleted, being run, or finished meanwhile
             if state[0] != len(results):  # another run got further: carry on from its results
                 results = list(IssuanceBatch.objects.values_list("results", flat=True).get(pk=batch_id))
             start = len(results)
