@@ -1,5 +1,6 @@
 """The batch job as a worker runs it (no test transaction around it): the task sent when the batch
-commits issues every row, setting the tenant's search path once rather than before every statement."""
+commits issues every row, setting the tenant's search path once rather than before every statement, and
+reading the tenant's settings once."""
 
 from __future__ import annotations
 
@@ -32,3 +33,6 @@ def test_the_job_sets_the_search_path_once_not_per_statement(fresh_tenant, monke
         assert Certificate.objects.filter(current_version__isnull=False).count() == 30
         sets = [query for query in queries.captured_queries if query["sql"].startswith("SET search_path")]
         assert len(sets) < 30, len(sets)
+        # the tenant's settings are read once for the job, not twice per certificate
+        settings_reads = [query for query in queries.captured_queries if '"accounts_tenantsettings"' in query["sql"]]
+        assert len(settings_reads) < 5, len(settings_reads)

@@ -17,7 +17,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.certificates.models import BatchStatus, CertificateAuthority, CertificateProfile, IssuanceBatch
+from apps.certificates.models import (
+    BatchStatus,
+    CertificateAuthority,
+    CertificateProfile,
+    IssuanceBatch,
+    TenantSettings,
+)
 from apps.certificates.pki.batch_issuer import RowIssuer
 from apps.certificates.pki.batch_rows import rows_clean, rows_sha256
 from apps.certificates.pki.batches import IDEMPOTENCY_KEY
@@ -149,7 +155,7 @@ def batch_run(*, batch_id: int) -> IssuanceBatch | None:
     if batch is None or batch.finished_at is not None:
         return batch
     issuer = RowIssuer(authority=batch.authority, profile=batch.profile, actor=batch_actor(batch))
-    with search_path_pinned():
+    with search_path_pinned(), TenantSettings.held():
         _rows_issue(batch, issuer)
     return IssuanceBatch.objects.defer("rows").filter(pk=batch_id).first()
 
