@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", tenant_admin_site.urls),
     path("sso/", include("apps.accounts.sso.urls")),
     # The certificate endpoints (CertMate-compatible paths under /api/) and the rest of the API.
+    path("", include("apps.certificates.api.batch_urls")),  # before api/certificates/<domain>
     path("", include("apps.certificates.api.urls")),
     path("api/", include("certmate.api.urls")),
 ]

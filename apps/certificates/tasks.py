@@ -4,6 +4,7 @@ from celery import shared_task
 from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
+from apps.certificates.pki.batching import BATCH_TASK, batch_run
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
@@ -41,3 +42,9 @@ def events_process_task(event_id: int | None = None) -> None:
 def events_sweep_all_task() -> None:
     """Beat's entry point (public schema), every minute: the tenants with events left over process them."""
     events_sweep_all()
+
+
+@shared_task(name=BATCH_TASK, acks_late=True, reject_on_worker_lost=True)
+def certificate_batch_task(batch_id: int) -> None:
+    """A batch of private certificates: issues the rows still without a result (safe to redeliver)."""
+    batch_run(batch_id=batch_id)

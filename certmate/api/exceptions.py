@@ -32,6 +32,7 @@ STATUS_BY_CODE = {
     "in_use": status.HTTP_409_CONFLICT,
     "name_taken": status.HTTP_409_CONFLICT,
     "conflict": status.HTTP_409_CONFLICT,
+    "idempotency_conflict": status.HTTP_409_CONFLICT,  # a key sent again with another request
     "job_open": status.HTTP_409_CONFLICT,
     "not_due": status.HTTP_409_CONFLICT,
     "exists": status.HTTP_409_CONFLICT,  # a certificate of that kind and name exists already

@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "CertificateKindEnum": "apps.certificates.models.CertificateKind",
         "ProfileKindEnum": "apps.certificates.models.ProfileKind",
         "SubjectFieldEnum": "apps.certificates.pki.names.SUBJECT_FIELDS",
+        "BatchStatusEnum": "apps.certificates.models.BatchStatus",
+        "BatchRowStatusEnum": "apps.certificates.api.batches.ROW_STATUSES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -9,6 +9,7 @@ from apps.certificates.models.certificates import (
 from apps.certificates.models.events import CertificateEvent, EventDelivery, EventKind
 from apps.certificates.models.jobs import Job, JobOperation, JobStatus, RenewalSweep
 from apps.certificates.models.settings import TenantSettings
+from apps.certificates.pki.batches import BatchStatus, IssuanceBatch
 from apps.certificates.pki.models import (
     CaKeyType,
     CaOrigin,
@@ -21,6 +22,7 @@ from apps.certificates.pki.models import (
 
 __all__ = [
     "CA_PRESETS",
+    "BatchStatus",
     "CaAccount",
     "CaKeyType",
     "CaOrigin",
@@ -35,6 +37,7 @@ __all__ = [
     "DnsAccount",
     "EventDelivery",
     "EventKind",
+    "IssuanceBatch",
     "Job",
     "JobOperation",
     "JobStatus",

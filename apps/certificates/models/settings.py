@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from django.db import models
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db import connection, models
 from django.db.models import Q
 
 from apps.accounts.validators import validate_contact_email
 from apps.certificates.acme.models import CaAccount, DnsAccount
 from apps.certificates.models.certificates import KeyType
+
+# The settings held by TenantSettings.held() in this thread: (schema, settings).
+_HELD: ContextVar[tuple[str, TenantSettings] | None] = ContextVar("tenant_settings_held", default=None)
 
 
 class TenantSettings(models.Model):
@@ -35,5 +42,19 @@ class TenantSettings(models.Model):
 
     @classmethod
     def load(cls) -> TenantSettings:
+        held = _HELD.get()
+        if held is not None and held[0] == connection.schema_name:
+            return held[1]
         settings, _ = cls.objects.get_or_create(singleton=True)
         return settings
+
+    @classmethod
+    @contextmanager
+    def held(cls) -> Iterator[TenantSettings]:
+        """Within the block, load() answers the settings as they were when it began, without a query
+        (a batch job issuing thousands of certificates asks twice per certificate). Read-only use."""
+        token = _HELD.set((connection.schema_name, cls.load()))
+        try:
+            yield _HELD.get()[1]
+        finally:
+            _HELD.reset(token)
