@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from apps.certificates.api.pagination import KeyedPagination
 from apps.certificates.api.serializers.certificates import UtcDateTimeField
 from apps.certificates.models import BatchStatus, CertificateAuthority, IssuanceBatch
+from apps.certificates.pki.authorities import ca_resolve
 from apps.certificates.pki.batch_rows import MAX_CSV_BYTES, batch_rows_from_csv
 from apps.certificates.pki.batching import batch_submit
 from certmate.actors import request_actor
@@ -75,12 +76,10 @@ class BatchRequestSerializer(serializers.Serializer):
 
 
 def _authority(value: str) -> CertificateAuthority:
-    found = CertificateAuthority.objects.filter(name=value).first()
-    if found is None and value.isascii() and value.isdigit():
-        found = CertificateAuthority.objects.filter(pk=int(value)).first()
-    if found is None:
-        raise ValidationError({"authority": "no CA of that name here"}, code="invalid")
-    return found
+    try:
+        return ca_resolve(value)
+    except NotFound:
+        raise ValidationError({"authority": "no CA of that name here"}, code="invalid") from None
 
 
 def _rows(data: dict):
