@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from apps.certificates.models import CertificateAuthority, CertificateProfile
+from apps.certificates.pki.profile_services import PROFILE_NAME
 from certmate.errors import NotFound
 
 # What a listing of CAs never reads: the encrypted key (decrypting it is the slowest part of a row).
@@ -26,7 +27,9 @@ def profile_list(*, authority: CertificateAuthority) -> QuerySet[CertificateProf
 
 def profile_get(*, authority: CertificateAuthority, name: str) -> CertificateProfile:
     """The profile of ``authority`` named ``name``; NotFound when it has none."""
-    found = profile_list(authority=authority).filter(name=str(name)[:80]).first()
+    # Only what a profile name can be is looked up (a NUL byte never reaches the database).
+    valid = isinstance(name, str) and PROFILE_NAME.fullmatch(name)
+    found = profile_list(authority=authority).filter(name=name).first() if valid else None
     if found is None:
         raise NotFound(f"CA {authority.name!r} has no profile {str(name)[:80]!r}")
     return found

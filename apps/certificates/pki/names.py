@@ -109,6 +109,19 @@ def alt_name_parse(text: str) -> AltName:
     return AltName(san_type, san_value_clean(san_type, rest))
 
 
+def subject_alt_name(value: str) -> AltName | None:
+    """What a subject's common name or e-mail names, when it reads as an IP address, an e-mail address or
+    a host name with a dot (as relying parties may read it); None for other text ("Alice Smith")."""
+    for san_type in (SanType.IP, SanType.EMAIL, SanType.DNS):
+        if (san_type == SanType.EMAIL and "@" not in value) or (san_type == SanType.DNS and "." not in value):
+            continue
+        try:
+            return AltName(san_type, san_value_clean(san_type, value))
+        except ValidationError:
+            continue
+    return None
+
+
 def alt_names_clean(values) -> list[AltName]:
     if values is None:
         return []

@@ -63,13 +63,12 @@ def _pattern_clean(san_type: str, pattern: str) -> str:
     pattern = pattern.strip()
     try:
         if san_type == SanType.DNS:
-            body = pattern[2:] if pattern.startswith("*.") else pattern
-            san_value_clean(SanType.DNS, body)
-            return pattern.lower()
+            # In the form names are matched in (lowercase A-labels): "*.bücher.example" -> "*.xn--bcher-kva.example"
+            wildcard = pattern.startswith("*.")
+            return ("*." if wildcard else "") + san_value_clean(SanType.DNS, pattern[2:] if wildcard else pattern)
         if san_type == SanType.EMAIL:
             if pattern.startswith("@"):
-                san_value_clean(SanType.DNS, pattern[1:])
-                return pattern.lower()
+                return "@" + san_value_clean(SanType.DNS, pattern[1:])
             return san_value_clean(SanType.EMAIL, pattern)
         if san_type == SanType.IP:
             return str(ipaddress.ip_network(pattern, strict=False))

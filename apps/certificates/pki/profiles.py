@@ -3,7 +3,6 @@ command, renewal) before anything is signed; a refusal names the rule and the va
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,8 +11,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.certificates.models import CaKeyType, CertificateAuthority, CertificateProfile, ProfileKind, SanType
-from apps.certificates.pki.names import AltName
+from apps.certificates.models import CaKeyType, CertificateProfile, ProfileKind, SanType
+from apps.certificates.pki.name_rules import allowed_by_constraints, pattern_matches
+from apps.certificates.pki.names import AltName, subject_alt_name
 
 KEY_USAGES = {
     "digitalSignature": "digital_signature",
@@ -96,43 +96,13 @@ def public_key_type(key) -> tuple[str, int]:
     if isinstance(key, rsa.RSAPublicKey):
         return "RSA", key.key_size
     if isinstance(key, ec.EllipticCurvePublicKey):
+        # Only the NIST curves certmate issues for: secp256k1 or brainpoolP256r1 are 256 bits too.
+        if key.curve.name not in ("secp256r1", "secp384r1"):
+            return f"EC {key.curve.name}", key.curve.key_size
         return "EC", key.curve.key_size
     if isinstance(key, ed25519.Ed25519PublicKey):
         return "Ed25519", 256
     return type(key).__name__, 0
-
-
-def _pattern_matches(san_type: str, pattern: str, value: str) -> bool:
-    if san_type == SanType.DNS:
-        return value.endswith(pattern[1:]) if pattern.startswith("*.") else value == pattern
-    if san_type == SanType.EMAIL:
-        return value.lower().endswith(pattern.lower()) if pattern.startswith("@") else value == pattern
-    if san_type == SanType.IP:
-        try:
-            return ipaddress.ip_address(value) in ipaddress.ip_network(pattern, strict=False)
-        except ValueError:
-            return False
-    return value.startswith(pattern)
-
-
-def _allowed_by_constraints(authority: CertificateAuthority, name: AltName) -> bool:
-    constraints = authority.name_constraints or {}
-    kind = {SanType.DNS: "dns", SanType.IP: "ip", SanType.EMAIL: "email"}.get(name.type)
-    if kind is None:
-        return True
-
-    def hit(pattern: str) -> bool:
-        if kind == "ip":
-            return ipaddress.ip_address(name.value) in ipaddress.ip_network(pattern, strict=False)
-        value = name.value.rpartition("@")[2] if kind == "email" and "@" not in pattern else name.value
-        if pattern.startswith("."):
-            return value.endswith(pattern)
-        return value == pattern or value.endswith("." + pattern)
-
-    if any(hit(p) for p in constraints.get(f"excluded_{kind}", [])):
-        return False
-    permitted = constraints.get(f"permitted_{kind}", [])
-    return not permitted or any(hit(p) for p in permitted)
 
 
 def _refuse(value, profile: CertificateProfile, rule: str) -> ProfileRefused:
@@ -167,7 +137,8 @@ def profile_enforce(
     _key_check(profile, public_key=public_key, key_type=key_type)
     subject = _subject_check(profile, subject)
     for name in alt_names:
-        _alt_name_check(profile, name)
+        _alt_name_check(profile, name, kind=kind)
+    _subject_names_check(profile, subject, alt_names)
     if not subject.get("common_name") and not alt_names:
         raise ProfileRefused("give a common name or at least one subject alternative name", code="invalid_subject")
     return Approved(subject, alt_names, *_usages(profile, public_key, key_type), *_validity(profile, days, now))
@@ -197,14 +168,31 @@ def _subject_check(profile: CertificateProfile, subject: dict[str, str]) -> dict
     return {field: value for field, value in subject.items() if field in copy}
 
 
-def _alt_name_check(profile: CertificateProfile, name: AltName) -> None:
+def _alt_name_check(profile: CertificateProfile, name: AltName, *, kind: str) -> None:
     if name.type not in profile.san_types:
         allowed = ", ".join(profile.san_types) or "none"
         raise _refuse(str(name), profile, f"SAN types allowed: {allowed}")
+    if kind == ProfileKind.CLIENT and name.type == SanType.DNS and name.value.startswith("*"):
+        raise _refuse(str(name), profile, "a client certificate names no wildcard")
+    _name_allowed(profile, name)
+
+
+def _subject_names_check(profile: CertificateProfile, subject: dict[str, str], alt_names: list[AltName]) -> None:
+    """A common name or e-mail in the subject that is a host name, address or e-mail is held to the same
+    patterns and name constraints as a SAN (relying parties without SANs, or reading the subject, use it)."""
+    values = {name.value for name in alt_names}
+    for field in ("common_name", "email"):
+        value = subject.get(field, "")
+        name = subject_alt_name(value) if value and value not in values else None
+        if name is not None:
+            _name_allowed(profile, name)
+
+
+def _name_allowed(profile: CertificateProfile, name: AltName) -> None:
     patterns = (profile.name_patterns or {}).get(name.type) or []
-    if patterns and not any(_pattern_matches(name.type, p, name.value) for p in patterns):
+    if patterns and not any(pattern_matches(name.type, p, name.value) for p in patterns):
         raise _refuse(name.value, profile, f"allowed: {', '.join(patterns)}")
-    if not _allowed_by_constraints(profile.authority, name):
+    if not allowed_by_constraints(profile.authority, name):
         raise ProfileRefused(
             f"{name.value[:100]!r}: outside the name constraints of CA {profile.authority.name!r}",
             code="profile_refused",
