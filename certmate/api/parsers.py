@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 
 # No endpoint takes more than a few levels (settings inside a storage target, credentials inside a DNS
 # account); this leaves room for any future one.
@@ -52,3 +52,21 @@ class BoundedJSONParser(JSONParser):
         if problem:
             raise ParseError(problem)
         return data
+
+
+class BoundedMultiPartParser(MultiPartParser):
+    """A file upload (a CSV of rows): refused before it is read when its declared length is larger than
+    ``MAX_UPLOAD_BYTES``; Django's own limits bound the form fields beside the file."""
+
+    MAX_UPLOAD_BYTES = 6 * 1024 * 1024
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        meta = getattr(request, "META", {})
+        try:
+            length = int(meta.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > self.MAX_UPLOAD_BYTES:
+            raise ParseError(f"the upload is larger than {self.MAX_UPLOAD_BYTES} bytes")
+        return super().parse(stream, media_type, parser_context)

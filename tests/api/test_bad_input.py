@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver
 from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.accounts import ca_account_create
-from certmate.api.parsers import BoundedJSONParser
+from certmate.api.parsers import BoundedJSONParser, BoundedMultiPartParser
 from tests.factories import TEST_ACTOR
 
 TOO_DEEP = 33  # one level more than the API takes
@@ -148,4 +148,5 @@ def test_every_api_view_reads_bodies_with_the_bounded_parser(urlconf):
     assert found or urlconf.endswith("public")
     for view in found:
         parsers = view.parser_classes
-        assert parsers and all(issubclass(parser, BoundedJSONParser) for parser in parsers), view
+        bounded = (BoundedJSONParser, BoundedMultiPartParser)  # JSON, or a file upload refused past its size
+        assert parsers and all(issubclass(parser, bounded) for parser in parsers), view

@@ -72,6 +72,10 @@ def test_a_csv_upload(tenant_a, hierarchy_a, api_client, run_jobs, tmp_path):
     with open(tmp_path / "bad.csv", "rb") as upload:
         bad = client.post(BATCH, {"authority": "alpha", "idempotency_key": "bad", "file": upload}, format="multipart")
     assert bad.status_code == 400 and "line 3: days must be a whole number" in bad.json()["error"]
+    (tmp_path / "huge.csv").write_bytes(b"common_name\n" + b"x" * (7 * 1024 * 1024))
+    with open(tmp_path / "huge.csv", "rb") as upload:
+        huge = client.post(BATCH, {"authority": "alpha", "idempotency_key": "huge", "file": upload}, format="multipart")
+    assert huge.status_code == 400 and "larger than" in huge.json()["error"]
 
 
 @pytest.mark.parametrize(

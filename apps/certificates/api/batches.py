@@ -10,7 +10,6 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apps.certificates.api.pagination import KeyedPagination
@@ -21,7 +20,7 @@ from apps.certificates.pki.batch_rows import MAX_CSV_BYTES, batch_rows_from_csv
 from apps.certificates.pki.batching import batch_submit
 from certmate.actors import request_actor
 from certmate.api.fields import IntegerField
-from certmate.api.parsers import BoundedJSONParser
+from certmate.api.parsers import BoundedJSONParser, BoundedMultiPartParser
 from certmate.api.views import TenantAPIMixin
 from certmate.errors import NotFound
 
@@ -100,7 +99,7 @@ class BatchAPIView(TenantAPIMixin, GenericAPIView):
 
 
 class BatchSubmitView(BatchAPIView):
-    parser_classes = [BoundedJSONParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, BoundedMultiPartParser]
 
     @extend_schema(
         operation_id="certificate_batch_create",
