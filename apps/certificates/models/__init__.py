@@ -19,10 +19,18 @@ from apps.certificates.pki.models import (
     ProfileKind,
     SanType,
 )
+from apps.certificates.pki.revocation_models import (
+    BulkRevocation,
+    BulkRevocationStatus,
+    OcspResponder,
+    RevocationList,
+)
 
 __all__ = [
     "CA_PRESETS",
     "BatchStatus",
+    "BulkRevocation",
+    "BulkRevocationStatus",
     "CaAccount",
     "CaKeyType",
     "CaOrigin",
@@ -42,8 +50,10 @@ __all__ = [
     "JobOperation",
     "JobStatus",
     "KeyType",
+    "OcspResponder",
     "ProfileKind",
     "RenewalSweep",
+    "RevocationList",
     "SanType",
     "TenantSettings",
 ]

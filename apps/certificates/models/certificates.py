@@ -124,6 +124,8 @@ class CertificateVersion(models.Model):
     fingerprint_sha256 = models.CharField(max_length=64)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=40, blank=True)
+    # keyCompromise: when the key is known or suspected to have been compromised (RFC 5280 5.3.2).
+    invalidity_date = models.DateTimeField(null=True, blank=True)
     certificate_pem = models.TextField()
     chain_pem = models.TextField()
     fullchain_pem = models.TextField()
@@ -143,7 +145,13 @@ class CertificateVersion(models.Model):
                 fields=["authority", "serial"], condition=Q(authority__isnull=False), name="version_serial_per_ca"
             ),
         ]
-        indexes = [models.Index(fields=["not_after"])]
+        indexes = [
+            models.Index(fields=["not_after"]),
+            # A CA's revoked versions, for its CRL.
+            models.Index(
+                fields=["authority", "revoked_at"], condition=Q(revoked_at__isnull=False), name="version_revoked_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.certificate.identifier} v{self.number}"

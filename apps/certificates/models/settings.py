@@ -31,6 +31,9 @@ class TenantSettings(models.Model):
     default_key_type = models.CharField(max_length=10, choices=KeyType.choices, default=KeyType.EC256)
     auto_renew_default = models.BooleanField(default=True)
     renewal_threshold_days = models.PositiveIntegerField(default=30)
+    # Where relying parties reach this tenant's public PKI URLs (CRLs, OCSP, CA certificates), e.g.
+    # https://pki.example.com behind a proxy; empty: https://<the tenant's primary domain>.
+    public_base_url = models.URLField(max_length=200, blank=True)
 
     class Meta:
         db_table = "accounts_tenantsettings"  # its name from when it lived in apps.accounts

@@ -68,6 +68,7 @@ def ca_certificate_build(
     issuer: x509.Certificate | None = None,
     issuer_key: PrivateKey | None = None,
     constraints: NameConstraints | None = None,
+    extensions: list[x509.ExtensionType] = (),
     now: datetime | None = None,
 ) -> x509.Certificate:
     """A CA certificate for ``key``: self-signed without an issuer (a root), else signed by ``issuer_key``
@@ -107,4 +108,6 @@ def ca_certificate_build(
     builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(authority), critical=False)
     if constraints:
         builder = builder.add_extension(constraints.extension(), critical=True)
+    for extension in extensions:  # an intermediate's CRL Distribution Points and caIssuers
+        builder = builder.add_extension(extension, critical=False)
     return builder.sign(signer, signing_hash(signer))

@@ -14,6 +14,7 @@ from apps.certificates.pki.build import BACKDATE
 from apps.certificates.pki.keys import PrivateKey, key_load, signing_hash
 from apps.certificates.pki.names import subject_x509
 from apps.certificates.pki.profiles import KEY_USAGES, Approved, eku_oid
+from apps.certificates.pki.public_urls import revocation_extensions
 
 
 def serial_random(bits: int) -> int:
@@ -53,6 +54,8 @@ def leaf_build(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key()), critical=False)
     )
+    for extension in revocation_extensions(authority):
+        builder = builder.add_extension(extension, critical=False)
     if approved.extended_key_usage:
         usages = [eku_oid(name) for name in approved.extended_key_usage]
         builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)

@@ -50,6 +50,13 @@ class CertificateAuthority(models.Model):
     path_length = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     name_constraints = models.JSONField(default=dict, blank=True, editable=False)
     fingerprint_sha256 = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    # Revoked by its parent (an intermediate in its root's CRL); it then issues nothing.
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revocation_reason = models.CharField(max_length=40, blank=True, editable=False)
+    # The last CRL number this CA used (allocated under a row lock), and how long its CRLs are valid
+    # (beat signs a new one at half-life).
+    crl_number = models.PositiveBigIntegerField(default=0, editable=False)
+    crl_validity_hours = models.PositiveIntegerField(default=168)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

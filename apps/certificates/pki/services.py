@@ -16,6 +16,7 @@ from apps.certificates.pki.keys import key_generate, key_pem
 from apps.certificates.pki.material import certificate_fields
 from apps.certificates.pki.models import CaKeyType, CaOrigin, CertificateAuthority
 from apps.certificates.pki.profile_services import profiles_default_create
+from apps.certificates.pki.public_urls import revocation_extensions
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes, audit_record
 
@@ -182,6 +183,7 @@ def ca_hierarchy_create(
     certificate = ca_certificate_build(
         subject=subject_name(common_name, organization), key=key, days=intermediate_days, path_length=0,
         issuer=root_certificate, issuer_key=root_key, constraints=constraints,
+        extensions=revocation_extensions(CertificateAuthority(name=name + ROOT_SUFFIX), ocsp=False),
     )  # fmt: skip
     with transaction.atomic():
         ca_table_lock()  # then again: two requests for one name cannot both pass
