@@ -66,6 +66,11 @@ def crl_missing_or_expired(authority: CertificateAuthority, current: RevocationL
     return current is None or current.next_update <= now
 
 
+def crl_always(authority: CertificateAuthority, current: RevocationList | None, now: datetime) -> bool:
+    """An operator's rule (``pki crl publish``): a new CRL now."""
+    return True
+
+
 Due = Callable[[CertificateAuthority, RevocationList | None, datetime], bool]
 
 
