@@ -31,11 +31,16 @@ _OWN = {
 }
 
 
+def reason_of(index: int) -> str:
+    """The reason of the ``index``-th (from 0) copy revoked_versions_create made."""
+    return REASONS[(index + 1) % len(REASONS)]
+
+
 def revoked_versions_create(
     version: CertificateVersion, count: int, *, revoked_at: datetime | None = None
 ) -> list[str]:
-    """``count`` revoked copies of ``version`` in the current tenant's schema; their serials (hex).
-    Reasons cycle through REASONS; revocation times step back a second each from ``revoked_at``."""
+    """``count`` revoked copies of ``version`` in the current tenant's schema; their serials (hex), the
+    n-th (from 0) revoked for reason_of(n) at ``revoked_at`` less n + 1 seconds."""
     fields = [field for field in CertificateVersion._meta.concrete_fields if not field.primary_key]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     values = ", ".join(_OWN.get(field.column, f"t.{connection.ops.quote_name(field.column)}") for field in fields)
@@ -43,7 +48,7 @@ def revoked_versions_create(
     # Identifiers from the model, quoted; every value is a parameter.
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {values} FROM {table} AS t, "  # noqa: S608
-        "generate_series(1, %(count)s) AS g WHERE t.id = %(template)s RETURNING serial"
+        "generate_series(1, %(count)s) AS g WHERE t.id = %(template)s RETURNING number, serial"
     )
     params = {
         "salt": secrets.token_hex(8),
@@ -55,4 +60,4 @@ def revoked_versions_create(
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return [serial for _, serial in sorted(cursor.fetchall())]
