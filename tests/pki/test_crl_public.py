@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date
@@ -247,3 +248,15 @@ def test_a_retired_ca_is_still_served_and_a_disabled_one_too(tenant_a, hierarchy
     with tenant_context(tenant_a):
         ca_state_set(authority=CertificateAuthority.objects.get(name="alpha"), state="retired", actor=TEST_ACTOR)
     assert fetch("/pki/alpha/crl.pem").status_code == 200 and fetch("/pki/alpha/ca.der").status_code == 200
+
+
+def test_a_ca_that_cannot_sign_is_a_404_and_is_not_tried_again_at_every_request(tenant_a, hierarchy_a, caplog):
+    cache.clear()
+    with tenant_context(tenant_a):
+        CertificateAuthority.objects.filter(name="alpha").update(private_key="not a key")
+    for _ in range(3):
+        assert fetch("/pki/alpha/crl.der").status_code == 404
+    assert caplog.text.count("signing a CRL for CA alpha on request failed") == 1
+    assert crls(tenant_a, "alpha") == []
+    assert fetch("/pki/alpha-root/crl.der").status_code == 200 and fetch("/pki/alpha/ca.der").status_code == 200
+    cache.clear()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -32,6 +33,7 @@ BEAT = Actor.system("CRL refresh")
 CRL_REFRESH_TASK = "apps.certificates.tasks.crl_refresh_all_task"
 FIRST_REQUEST = Actor.system("CRL requested")
 MIN_VALIDITY_HOURS, MAX_VALIDITY_HOURS = 1, 8760  # an hour to a year
+RETRY_AFTER_FAILURE_SECONDS = 60
 
 
 def crl_authorities() -> QuerySet[CertificateAuthority]:
@@ -95,12 +97,22 @@ def crl_refresh(
 
 def crl_for_serving(authority: CertificateAuthority, *, now: datetime | None = None) -> RevocationList | None:
     """The CRL to serve for ``authority`` (without its DER): the newest one, signed first if there is
-    none or it expired while the CA still needs CRLs. None: the CA has no CRL and needs none."""
+    none or it expired while the CA still needs CRLs. None: the CA has no CRL (and needs none, or
+    signing one failed: then the requests of the next minute do not try again)."""
     now = now or timezone.now()
     current = crl_latest(authority)
     if not crl_missing_or_expired(authority, current, now) or not crl_wanted(authority, now=now):
         return current
-    crl_refresh(authority=authority, actor=FIRST_REQUEST, now=now, due=crl_missing_or_expired)
+    failed = f"crl-on-request-failed:{authority.pk}"  # the cache's keys carry the tenant's schema
+    if cache.get(failed):
+        return current
+    try:
+        crl_refresh(authority=authority, actor=FIRST_REQUEST, now=now, due=crl_missing_or_expired)
+    except Exception:
+        # Anonymous requests must not make certmate try (and fail) to sign a CRL each time.
+        logger.exception("signing a CRL for CA %s on request failed", authority.name)
+        cache.set(failed, True, RETRY_AFTER_FAILURE_SECONDS)
+        return current
     return crl_latest(authority)
 
 
