@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from cryptography import x509
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date
 from django_tenants.utils import tenant_context
@@ -18,6 +18,7 @@ from django_tenants.utils import tenant_context
 from apps.certificates.models import CertificateAuthority, CertificateVersion, RevocationList
 from apps.certificates.pki.authorities import ca_external_create, ca_state_set
 from apps.certificates.pki.crl import crl_publish
+from apps.certificates.pki.publication import crl_response
 from certmate.audit.models import AuditEvent
 from tests.conftest import PUBLIC_HOST, TENANT_A, TENANT_B
 from tests.factories import TEST_ACTOR
@@ -260,3 +261,13 @@ def test_a_ca_that_cannot_sign_is_a_404_and_is_not_tried_again_at_every_request(
     assert crls(tenant_a, "alpha") == []
     assert fetch("/pki/alpha-root/crl.der").status_code == 200 and fetch("/pki/alpha/ca.der").status_code == 200
     cache.clear()
+
+
+def test_a_crl_pruned_between_two_reads_is_answered_with_the_newest(tenant_a, hierarchy_a):
+    with tenant_context(tenant_a):
+        seen = crl_publish(authority=hierarchy_a[1])
+        for _ in range(5):  # five revocations meanwhile: the newest five stay, the one seen is gone
+            crl_publish(authority=hierarchy_a[1])
+        answer = crl_response(RequestFactory().get("/pki/alpha/crl.der"), hierarchy_a[1], seen, encoding="der")
+    number = x509.load_der_x509_crl(answer.content).extensions.get_extension_for_class(x509.CRLNumber).value
+    assert answer.status_code == 200 and number.crl_number == 6 and answer["ETag"].endswith('-crl-6"')

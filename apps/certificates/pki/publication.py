@@ -86,7 +86,10 @@ def crl_response(
         return answered
     der = crl_der(crl)
     if der is None:  # pruned between the two reads (five newer CRLs meanwhile): serve the newest
-        return crl_response(request, authority, crl_latest(authority), encoding=encoding, filename=filename)
+        newest = crl_latest(authority)
+        if newest is None or newest.pk == crl.pk:
+            return _not_found()  # the CA is being deleted
+        return crl_response(request, authority, newest, encoding=encoding, filename=filename)
     response.content = der if encoding == "der" else pem(der, "X509 CRL")
     return response
 
