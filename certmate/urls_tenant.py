@@ -9,6 +9,8 @@ urlpatterns = [
     path(HEALTH_PATH.lstrip("/"), health, name="health"),
     path("admin/", tenant_admin_site.urls),
     path("sso/", include("apps.accounts.sso.urls")),
+    # Public, without authentication: the private CAs' CRLs and certificates (/pki/<ca>/...).
+    path("", include("apps.certificates.pki.publication_urls")),
     # The certificate endpoints (CertMate-compatible paths under /api/) and the rest of the API.
     path("", include("apps.certificates.api.batch_urls")),  # before api/certificates/<domain>
     path("", include("apps.certificates.api.urls")),

@@ -5,6 +5,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
 from apps.certificates.pki.batching import BATCH_TASK, batch_run
+from apps.certificates.pki.crl_refresh import CRL_REFRESH_TASK, crls_refresh
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
@@ -48,3 +49,17 @@ def events_sweep_all_task() -> None:
 def certificate_batch_task(batch_id: int) -> None:
     """A batch of private certificates: issues the rows still without a result (safe to redeliver)."""
     batch_run(batch_id=batch_id)
+
+
+@shared_task(acks_late=True)
+def crl_refresh_task() -> None:
+    """Sign new CRLs where due in the tenant whose schema this task carries."""
+    crls_refresh()
+
+
+@shared_task(name=CRL_REFRESH_TASK)
+def crl_refresh_all_task() -> None:
+    """Beat's entry point (public schema): one CRL refresh task per active tenant, sent from its schema."""
+    for tenant in tenants_active():
+        with tenant_context(tenant):
+            crl_refresh_task.delay()

@@ -296,6 +296,10 @@ CERTMATE_EVENT_BATCH = env_int("CERTMATE_EVENT_BATCH", 200, minimum=1)
 CERTMATE_EVENT_RETRY_BASE_SECONDS = env_int("CERTMATE_EVENT_RETRY_BASE_SECONDS", 30, minimum=1)
 CERTMATE_EVENT_RETRY_MAX_SECONDS = env_int("CERTMATE_EVENT_RETRY_MAX_SECONDS", 3600, minimum=1)
 
+# --- Private CA revocation -----------------------------------------------------------------------
+# How often beat looks for CRLs at half-life: well under half the shortest CRL validity (1 hour).
+CERTMATE_CRL_REFRESH_INTERVAL_SECONDS = env_int("CERTMATE_CRL_REFRESH_INTERVAL_SECONDS", 900, minimum=60)
+
 # --- Storage --------------------------------------------------------------------------------------
 # The local filesystem backend's root: <root>/<tenant>/<server|client>/<identifier>/. Platform-wide;
 # tenants cannot choose it.

@@ -91,11 +91,13 @@ override_settings(STORAGES={"staticfiles": {"BACKEND": static}}).enable()
 host = {"host": "%(host)s"}
 plain = Client().get("/admin/login/", headers=host)
 health = Client().get("/api/health", headers=host)
+pki = Client().get("/pki/nobody/crl.der", headers=host)
 tls = Client().get("/admin/login/", headers=host, secure=True)
 proxied = Client().get("/admin/login/", headers={**host, "x-forwarded-proto": "https"})
 print(json.dumps({
     "plain": [plain.status_code, plain.get("Location")],
     "health": health.status_code,
+    "pki": pki.status_code,
     "tls": [tls.status_code, tls.get("Strict-Transport-Security"), tls.cookies["csrftoken"]["secure"]],
     "proxied": proxied.status_code,
 }))
@@ -121,5 +123,6 @@ def test_production_serves_https_only(live_db):
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
     assert seen["plain"] == [301, f"https://{TENANT_A['domain']}/admin/login/"]
     assert seen["health"] != 301  # load balancers check over plain HTTP
+    assert seen["pki"] == 404  # relying parties fetch CRLs over plain HTTP: answered, not redirected
     assert seen["tls"] == [200, "max-age=31536000; includeSubDomains", True]
     assert seen["proxied"] == 301  # X-Forwarded-Proto from anyone is not trusted

@@ -6,10 +6,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from apps.certificates.pki.crl_refresh import CRL_REFRESH_TASK
 from apps.certificates.services.events import EVENTS_SWEEP_TASK
 
 SWEEP_NAME = "certmate: renewal sweep"
 EVENTS_SWEEP_NAME = "certmate: event sweep"
+CRL_REFRESH_NAME = "certmate: CRL refresh"
 # Beat's entry point (apps.certificates.tasks), by name.
 SWEEP_TASK = "apps.certificates.tasks.renewal_sweep_all_task"
 
@@ -17,11 +19,13 @@ SWEEP_TASK = "apps.certificates.tasks.renewal_sweep_all_task"
 @transaction.atomic
 def schedule_install() -> list[PeriodicTask]:
     """Create or update the hourly (CERTMATE_SWEEP_INTERVAL_SECONDS) renewal sweep and the event sweep
-    (every CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS: events whose processing was lost); safe to repeat."""
+    (every CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS: events whose processing was lost) and the private CAs'
+    CRL refresh (every CERTMATE_CRL_REFRESH_INTERVAL_SECONDS); safe to repeat."""
     connection.set_schema_to_public()
     wanted = (
         (SWEEP_NAME, SWEEP_TASK, settings.CERTMATE_SWEEP_INTERVAL_SECONDS),
         (EVENTS_SWEEP_NAME, EVENTS_SWEEP_TASK, settings.CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS),
+        (CRL_REFRESH_NAME, CRL_REFRESH_TASK, settings.CERTMATE_CRL_REFRESH_INTERVAL_SECONDS),
     )
     tasks = []
     for name, task_name, seconds in wanted:

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from apps.certificates.api.serializers.certificates import UtcDateTimeField
 from apps.certificates.models import CaKeyType, CaOrigin, CaState, CertificateAuthority, ProfileKind, SanType
+from apps.certificates.pki.crl_refresh import MAX_VALIDITY_HOURS, MIN_VALIDITY_HOURS
 from apps.certificates.pki.names import SUBJECT_FIELDS
 from apps.certificates.pki.profile_services import MAX_DAYS, MAX_PATTERNS
 from apps.certificates.pki.profiles import KEY_USAGES
@@ -55,6 +56,8 @@ class CaSerializer(serializers.Serializer):
     csr_pem = serializers.SerializerMethodField(help_text="Pending only: the CSR to have signed (PEM); else null.")
     profiles = serializers.SerializerMethodField(help_text="Names of its profiles.")
     created_at = UtcDateTimeField(help_text="When it was made or imported.")
+    crl_validity_hours = IntegerField(help_text="How long its CRLs are valid (hours); a new one at half of it.")
+    crl_number = IntegerField(help_text="The number of its newest CRL (0: none yet).")
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_csr_pem(self, authority: CertificateAuthority) -> str | None:
@@ -63,6 +66,13 @@ class CaSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_profiles(self, authority: CertificateAuthority) -> list[str]:
         return [profile.name for profile in authority.profiles.all()]
+
+
+class CaUpdateSerializer(serializers.Serializer):
+    crl_validity_hours = IntegerField(
+        min_value=MIN_VALIDITY_HOURS, max_value=MAX_VALIDITY_HOURS,
+        help_text="How long its CRLs are valid, 1 to 8760 hours (beat signs a new one at half of it).",
+    )  # fmt: skip
 
 
 class CaHierarchySerializer(serializers.Serializer):

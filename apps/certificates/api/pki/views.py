@@ -18,6 +18,7 @@ from apps.certificates.api.views.base import FilesNegotiation
 from apps.certificates.models import CaState, CertificateAuthority
 from apps.certificates.pki import authorities
 from apps.certificates.pki.ca_selectors import ca_list
+from apps.certificates.pki.crl_refresh import ca_crl_validity_set
 from apps.certificates.pki.services import ca_hierarchy_create
 from apps.certificates.services.downloads import PEM_TYPE
 from certmate.actors import request_actor
@@ -120,9 +121,26 @@ class CaExternalView(PkiAPIView):
 
 
 class CaDetailView(PkiAPIView):
+    serializer_class = s.CaUpdateSerializer
+
     @extend_schema(tags=TAGS, responses=s.CaSerializer, summary="A CA (never its private key)")
     def get(self, request, ca):
         return ca_response(self.get_authority())
+
+    @extend_schema(
+        tags=TAGS,
+        request=s.CaUpdateSerializer,
+        responses=s.CaSerializer,
+        summary="Change a CA's settings (admin)",
+        description="crl_validity_hours: how long its CRLs are valid (1 to 8760). The CRL published keeps its "
+        "nextUpdate; the next one (beat, at half of the new validity at the latest) uses it.",
+    )
+    def patch(self, request, ca):
+        authority = self.get_authority()
+        data = self.validated(s.CaUpdateSerializer)
+        return ca_response(
+            ca_crl_validity_set(authority=authority, hours=data["crl_validity_hours"], actor=request_actor(request))
+        )
 
 
 class CaUploadView(PkiAPIView):
