@@ -5,6 +5,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
 from apps.certificates.pki.batching import BATCH_TASK, batch_run
+from apps.certificates.pki.bulk_revocation import BULK_TASK, bulk_revocation_run
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
@@ -48,3 +49,9 @@ def events_sweep_all_task() -> None:
 def certificate_batch_task(batch_id: int) -> None:
     """A batch of private certificates: issues the rows still without a result (safe to redeliver)."""
     batch_run(batch_id=batch_id)
+
+
+@shared_task(name=BULK_TASK, acks_late=True, reject_on_worker_lost=True)
+def bulk_revocation_task(bulk_id: int) -> None:
+    """A bulk revocation: revokes what it matches that has no result yet (safe to redeliver)."""
+    bulk_revocation_run(bulk_id=bulk_id)
