@@ -15,6 +15,7 @@ HOLD = "certificatehold"
 LEAF_REASONS = ("unspecified", "keycompromise", "affiliationchanged", "superseded", "cessationofoperation", HOLD)
 # A CA is revoked for good (it is retired with it): no hold. cACompromise is a CA's keyCompromise.
 CA_REASONS = ("unspecified", "cacompromise", "affiliationchanged", "superseded", "cessationofoperation")
+CA_REQUEST_REASONS = (*CA_REASONS, "keycompromise")  # what a request may say (recorded as cacompromise)
 # Reasons that may replace another on something already revoked: a compromise learnt later matters to
 # every relying party (it backdates distrust); anything else would only rewrite history.
 COMPROMISES = ("keycompromise", "cacompromise")
@@ -30,11 +31,16 @@ def field_error(field: str, message: str, code: str = "invalid") -> ValidationEr
     return ValidationError({field: ValidationError(message, code=code)})
 
 
+def reason_name(text: str) -> str:
+    """RFC 5280's camelCase (keyCompromise), key_compromise and "Key Compromise" as certmate spells it."""
+    return _SPELLING.sub("", text[:60]).lower()
+
+
 def reason_clean(reason, *, allowed: tuple[str, ...] = LEAF_REASONS) -> str:
     """``reason`` as certmate names it; RFC 5280's camelCase (keyCompromise) and key_compromise are the
     same. Anything else is refused (code ``invalid_reason``) with the reasons that are allowed."""
     text = reason if isinstance(reason, str) else ""
-    name = _SPELLING.sub("", text[:60]).lower()
+    name = reason_name(text)
     if name not in allowed:
         shown = text[:40] if text else type(reason).__name__
         raise field_error(

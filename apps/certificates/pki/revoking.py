@@ -26,7 +26,7 @@ from apps.certificates.models import (
 )
 from apps.certificates.pki.crl import crl_publish
 from apps.certificates.pki.revocation_rules import (
-    CA_REASONS,
+    CA_REQUEST_REASONS,
     HOLD,
     field_error,
     invalidity_date_clean,
@@ -189,7 +189,7 @@ def ca_revoke(*, authority: CertificateAuthority, reason: str, actor: Actor) -> 
     (signed now, in this transaction) and retired (it issues nothing again, and is no longer the default
     CA). ``keycompromise`` is recorded as cACompromise, a CA's own. A root, or a CA signed outside
     certmate, is refused (code ``not_revocable``). Repeating it changes nothing."""
-    reason = reason_clean(reason, allowed=(*CA_REASONS, "keycompromise"))
+    reason = reason_clean(reason, allowed=CA_REQUEST_REASONS)
     reason = "cacompromise" if reason == "keycompromise" else reason
     with transaction.atomic():
         rows = CertificateAuthority.objects.select_for_update(of=("self",)).select_related("parent")
