@@ -43,7 +43,8 @@ def test_hold_by_serial_then_lift_it(tenant_a, hierarchy_a, tmp_path):
         version = issue("printer")
     even = version.serial.zfill(len(version.serial) + len(version.serial) % 2)
     colons = ":".join(even[i : i + 2] for i in range(0, len(even), 2))
-    held = pki("revoke", "--tenant", "alpha", "--serial", colons.upper(), "--ca", "alpha", "--reason", "certificatehold")
+    by_serial = ("--serial", colons.upper(), "--ca", "alpha")
+    held = pki("revoke", "--tenant", "alpha", *by_serial, "--reason", "certificatehold")
     assert "revoked: certificatehold" in held
     lifted = pki("revoke", "--tenant", "alpha", "printer", "--unhold")
     assert "printer version 1" in lifted and "is not revoked" in lifted and "CRL #2 of CA 'alpha': 0 revoked" in lifted
@@ -101,7 +102,7 @@ def test_revoke_an_intermediate_and_not_a_root(tenant_a, hierarchy_a, tmp_path):
     assert "CRL #1 of CA 'alpha-root': 1 revoked" in printed
     with pytest.raises(CommandError, match="it is a root"):
         pki("revoke-ca", "--tenant", "alpha", "alpha-root")
-    with pytest.raises(CommandError, match="issues nothing|cannot issue|is retired"):
+    with pytest.raises(CommandError, match="CA 'alpha' issues no certificates"):
         pki("issue", "--tenant", "alpha", "--ca", "alpha", "--cn", "late")
 
 
