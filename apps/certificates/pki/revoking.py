@@ -45,7 +45,10 @@ _NOTE_LENGTH = 200
 
 
 def _locked(version: CertificateVersion) -> CertificateVersion:
-    """The version's row, locked, with its certificate and CA; refused for an ACME version."""
+    """The version's row, locked, with its certificate and CA; refused for an ACME version. Its
+    certificate's row is locked first, in the order renewals and certificate_revoke lock them (a
+    certificate, then a version, then its CA), so no two writers ever wait for each other in a circle."""
+    Certificate.objects.select_for_update().filter(pk=version.certificate_id).values_list("pk", flat=True).first()
     locked = (
         CertificateVersion.objects.select_for_update(of=("self",))
         .select_related("certificate", "authority")
