@@ -13,20 +13,16 @@ from apps.certificates.models import CertificateAuthority, CertificateVersion
 from apps.certificates.pki.crl import crl_current
 from certmate.actors import Actor
 from certmate.audit.models import AuditEvent
-from tests.certificates.test_admin_pki import CAS, HOST, _hierarchy, sign_in
+from tests.certificates.test_admin_pki import CAS, HOST, _hierarchy, admin_client, sign_in
 from tests.conftest import PASSWORD, TENANT_A
 from tests.factories import certificate_make
 from tests.pki.revocation_support import issue
 
 pytestmark = pytest.mark.django_db
+__all__ = ["admin_client"]  # the fixture
 
 CERTIFICATES = "/admin/certificates/certificate/"
 VERSIONS = "/admin/certificates/certificateversion/"
-
-
-@pytest.fixture
-def admin_client(client, tenant_a):
-    return sign_in(client, TENANT_A["admin_email"], HOST)
 
 
 @pytest.fixture

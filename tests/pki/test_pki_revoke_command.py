@@ -3,24 +3,16 @@ holds lifted, refusals as one-line errors, and a tenant that cannot reach anothe
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import BulkRevocation, CertificateVersion
 from certmate.audit.models import AuditEvent
 from tests.pki.revocation_support import crl_entries, crl_text, issue
+from tests.pki.test_pki_issue_command import pki
 
 pytestmark = pytest.mark.django_db
-
-
-def pki(*args: str) -> str:
-    out = io.StringIO()
-    call_command("pki", *args, stdout=out)
-    return out.getvalue()
 
 
 def test_revoke_by_name_with_a_reason_and_an_invalidity_date(tenant_a, hierarchy_a, tmp_path):

@@ -111,6 +111,10 @@ def certificate_revoke(
 def _revoked_at_once(version: CertificateVersion, actor: Actor) -> Job:
     """The finished job of a revocation its engine just recorded (bookkeeping: the engine audited it)."""
     now = timezone.now()
+    return _finished(version, actor, finished_at=now, queued_at=now, started_at=now, attempts=1)
+
+
+def _finished(version: CertificateVersion, actor: Actor, **fields) -> Job:
     return Job.objects.create(
         certificate=version.certificate,
         operation=JobOperation.REVOKE,
@@ -118,10 +122,7 @@ def _revoked_at_once(version: CertificateVersion, actor: Actor) -> Job:
         version=version,
         revocation_reason=version.revocation_reason,
         requested_by=actor.user if actor.user_id else None,
-        queued_at=now,
-        started_at=now,
-        finished_at=now,
-        attempts=1,
+        **fields,
     )
 
 
@@ -132,15 +133,7 @@ def _revocation_of(version: CertificateVersion, actor: Actor) -> Job:
     earlier = done.order_by("-finished_at").first()
     if earlier is not None:
         return earlier
-    return Job.objects.create(
-        certificate=version.certificate,
-        operation=JobOperation.REVOKE,
-        status=JobStatus.SUCCEEDED,
-        version=version,
-        revocation_reason=version.revocation_reason,
-        requested_by=actor.user if actor.user_id else None,
-        finished_at=version.revoked_at,
-    )
+    return _finished(version, actor, finished_at=version.revoked_at)
 
 
 def revocation_run(*, job_id: int) -> Job | None:

@@ -5,13 +5,12 @@ Each revocation is signed into the CA's CRL at once and audited as done by the c
 
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import CommandError
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.certificates.models import BulkRevocation, Certificate, CertificateVersion
 from apps.certificates.pki.bulk_revocation import bulk_revoke_preview, bulk_revoke_submit
+from apps.certificates.pki.commands.batch import finished_wait
 from apps.certificates.pki.commands.ca import authority_resolve
 from apps.certificates.pki.crl import crl_current
 from apps.certificates.pki.revocation_rules import CA_REQUEST_REASONS, LEAF_REASONS
@@ -25,7 +24,6 @@ from apps.certificates.selectors import certificate_version
 from certmate.actors import Actor
 from certmate.errors import NotFound
 
-POLL_SECONDS = 0.5
 KINDS = ("client", "server")
 
 
@@ -142,11 +140,7 @@ def revoke_bulk_command(command, *, actor: Actor, ca, subject, profile, issued_b
     command.stdout.write(f"bulk revocation {bulk.pk} submitted: {bulk.total} certificate versions match")
     if not wait:
         return
-    deadline = time.monotonic() + timeout
-    while (bulk := BulkRevocation.objects.get(pk=bulk.pk)).finished_at is None:
-        if time.monotonic() > deadline:
-            raise CommandError(f"bulk revocation {bulk.pk}: {bulk.done} of {bulk.total} done after {timeout:.0f} s")
-        time.sleep(POLL_SECONDS)
+    bulk = finished_wait(BulkRevocation, bulk.pk, timeout=timeout, what=f"bulk revocation {bulk.pk}")
     for result in bulk.results:
         line = f"{result['identifier']} version {result['version']} (serial {result['serial']}): {result['status']}"
         command.stdout.write(line + (f": {result['error']}" if result.get("error") else ""))
