@@ -100,9 +100,17 @@ def test_repeating_a_revocation_records_nothing_more(tenant_a, hierarchy_a, tmp_
         _refused("revoked", private_version_revoke, version=version, reason="affiliationchanged", actor=TEST_ACTOR)
         _refused("revoked", private_version_revoke, version=version, reason="certificatehold", actor=TEST_ACTOR)
         # ... but a compromise learnt later replaces the reason (the revocation time stays).
-        worse = private_version_revoke(version=version, reason="keycompromise", actor=TEST_ACTOR)
+        worse = private_version_revoke(version=version, reason="keycompromise", actor=TEST_ACTOR,
+                                       invalidity_date=version.not_before + timedelta(minutes=2))  # fmt: skip
         assert (worse.revocation_reason, worse.revoked_at) == ("keycompromise", first.revoked_at)
         assert crl_current(first.authority).number == number + 1
+        # An invalidity date only moves earlier: a later one changes nothing, an earlier one is recorded.
+        later = private_version_revoke(version=version, reason="keycompromise", actor=TEST_ACTOR,
+                                       invalidity_date=version.not_before + timedelta(minutes=3))  # fmt: skip
+        assert later.invalidity_date == worse.invalidity_date and crl_current(first.authority).number == number + 1
+        earlier = private_version_revoke(version=version, reason="keycompromise", actor=TEST_ACTOR,
+                                         invalidity_date=version.not_before)  # fmt: skip
+        assert earlier.invalidity_date == version.not_before and crl_current(first.authority).number == number + 2
 
 
 def test_an_expired_certificate_can_be_revoked(tenant_a, hierarchy_a, tmp_path):

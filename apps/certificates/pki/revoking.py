@@ -104,7 +104,8 @@ def private_version_revoke(
     """Revoke a private CA's certificate version for ``reason`` (LEAF_REASONS; keyCompromise may carry
     ``invalidity_date``), expired or not. Asked again with the same reason: answered as it is. A held
     version is revoked for good by any other reason (since the hold began); a compromise learnt later
-    replaces an earlier reason; anything else about a revoked version is refused (code ``revoked``).
+    replaces an earlier reason, an earlier invalidity date a later one (never the other way round);
+    anything else about a revoked version is refused (code ``revoked``).
     ``publish=False`` leaves the CRL to the caller (a bulk revocation signs one at its end).
     ``note``: free text the audit record keeps beside the reason (CertMate's reasons are free text)."""
     reason = reason_clean(reason)
@@ -112,7 +113,11 @@ def private_version_revoke(
         version = _locked(version)
         now = timezone.now()
         invalidity = invalidity_date_clean(invalidity_date, reason=reason, not_before=version.not_before, now=now)
-        same_date = invalidity is None or invalidity == version.invalidity_date
+        # An invalidity date only ever moves earlier: a later one would trust again what was signed between.
+        known = version.invalidity_date if version.revoked_at is not None else None
+        if invalidity is not None and known is not None:
+            invalidity = min(invalidity, known)
+        same_date = invalidity is None or invalidity == known
         outcome = revocation_outcome(revoked=version.revoked_at is not None, current=version.revocation_reason,
                                      reason=reason, same_date=same_date)  # fmt: skip
         if outcome == "same":
@@ -120,7 +125,7 @@ def private_version_revoke(
         before = _state(version)
         version.revoked_at = version.revoked_at or now
         version.revocation_reason = reason
-        version.invalidity_date = invalidity if invalidity is not None else version.invalidity_date
+        version.invalidity_date = invalidity if invalidity is not None else known
         version.save(update_fields=["revoked_at", "revocation_reason", "invalidity_date"])
         _renewal_follows(version, revoked=True)
         _recorded(version, action="certificate.revoked", reason=reason, before=before, actor=actor,
