@@ -10,6 +10,7 @@ from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME 
 from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
 from apps.certificates.pki import admin as pki_admin  # noqa: F401  (the private CAs' and profiles' pages)
 from apps.certificates.pki.admin_issue import private_issue_view
+from apps.certificates.pki.admin_revoke import can_revoke, revoke_current, revoke_versions, unhold_versions
 from apps.certificates.services.certificates import certificate_delete, certificate_update
 from apps.certificates.services.requests import certificate_renew
 from certmate.actors import Actor
@@ -40,7 +41,8 @@ class ViewOnly:
 class VersionInline(ViewOnly, admin.TabularInline):
     model = CertificateVersion
     fields = (
-        "number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "revoked_at", "published",
+        "number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "revoked_at",
+        "revocation_reason", "published",
     )  # fmt: skip
     readonly_fields = fields
     extra = 0
@@ -142,7 +144,10 @@ class CertificateAdmin(ServiceAdmin):
         return self.readonly_fields
 
     inlines = [VersionInline, JobInline]
-    actions = ["renew_now"]
+    actions = ["renew_now", revoke_current]
+
+    def has_revoke_permission(self, request) -> bool:
+        return can_revoke(request)
 
     def get_deleted_objects(self, objs, request):
         # Versions and jobs go with their certificate through certificate_delete; nobody deletes those
@@ -175,8 +180,14 @@ class CertificateAdmin(ServiceAdmin):
 
 @admin.register(CertificateVersion, site=tenant_admin_site)
 class CertificateVersionAdmin(ViewOnly, admin.ModelAdmin):
-    list_display = ("certificate", "number", "serial", "not_after", "fingerprint_sha256", "published")
+    list_display = ("certificate", "number", "serial", "not_after", "revoked_at", "revocation_reason", "published")
+    list_filter = ("authority", "revocation_reason")
+    search_fields = ("serial", "certificate__identifier")
     exclude = ("private_key",)
+    actions = [revoke_versions, unhold_versions]
+
+    def has_revoke_permission(self, request) -> bool:
+        return can_revoke(request)
 
     @admin.display(description="published")
     def published(self, obj):

@@ -5,6 +5,7 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
 from apps.certificates.pki.batching import BATCH_TASK, batch_run
+from apps.certificates.pki.bulk_revocation import BULK_TASK, bulk_revocation_run
 from apps.certificates.pki.crl_refresh import CRL_REFRESH_TASK, crls_refresh
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
@@ -63,3 +64,9 @@ def crl_refresh_all_task() -> None:
     for tenant in tenants_active():
         with tenant_context(tenant):
             crl_refresh_task.delay()
+
+
+@shared_task(name=BULK_TASK, acks_late=True, reject_on_worker_lost=True)
+def bulk_revocation_task(bulk_id: int) -> None:
+    """A bulk revocation: revokes what it matches that has no result yet (safe to redeliver)."""
+    bulk_revocation_run(bulk_id=bulk_id)

@@ -53,6 +53,7 @@ STATUS_BY_CODE = {
     "needs_csr": status.HTTP_409_CONFLICT,
     "revoked": status.HTTP_409_CONFLICT,
     "not_implemented": status.HTTP_501_NOT_IMPLEMENTED,  # announced, arriving with a later issue
+    "not_revocable": status.HTTP_409_CONFLICT,  # a root, or a CA signed outside certmate: nothing here lists it
 }
 GENERIC_CODE = "invalid"
 

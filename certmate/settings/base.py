@@ -235,6 +235,8 @@ SPECTACULAR_SETTINGS = {
         "SubjectFieldEnum": "apps.certificates.pki.names.SUBJECT_FIELDS",
         "BatchStatusEnum": "apps.certificates.models.BatchStatus",
         "BatchRowStatusEnum": "apps.certificates.api.batches.ROW_STATUSES",
+        "RevocationReasonEnum": "apps.certificates.pki.revocation_rules.LEAF_REASONS",
+        "CaRevocationReasonEnum": "apps.certificates.pki.revocation_rules.CA_REQUEST_REASONS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -18,6 +18,7 @@ urlpatterns = [
     path(CERTIFICATE, views.CertificateDetailView.as_view(), name="certificate-detail"),
     path(f"{CERTIFICATE}/renew", views.CertificateRenewView.as_view(), name="certificate-renew"),
     path(f"{CERTIFICATE}/revoke", views.CertificateRevokeView.as_view(), name="certificate-revoke"),
+    path(f"{CERTIFICATE}/unhold", views.CertificateUnholdView.as_view(), name="certificate-unhold"),
     path(f"{CERTIFICATE}/auto-renew", views.CertificateAutoRenewView.as_view(), name="certificate-auto-renew"),
     path(f"{CERTIFICATE}/versions", views.CertificateVersionsView.as_view(), name="certificate-versions"),
     path(f"{CERTIFICATE}/download", views.CertificateDownloadView.as_view(), name="certificate-download"),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from apps.certificates.issued import Issued
     from apps.certificates.models import Certificate, CertificateVersion
+    from certmate.actors import Actor
 
 
 class EngineError(Exception):
@@ -63,6 +64,20 @@ class Engine(ABC):
     ) -> str:
         """Revoke ``version`` at its issuer for ``reason`` (RFC 5280, see revocation_reasons); returns the
         engine's output. A version the issuer reports as already revoked counts as revoked."""
+
+    def revoke_at_once(
+        self,
+        certificate: Certificate,
+        version: CertificateVersion,
+        *,
+        reason: str,
+        actor: Actor,
+        invalidity_date: datetime | None = None,
+    ) -> CertificateVersion | None:
+        """An engine whose issuer is certmate itself revokes ``version`` in the caller's transaction and
+        answers it as now recorded (its refusals are ValidationErrors). The others answer None: their
+        revocation is a job, run by a worker through revoke()."""
+        return None
 
     def expected_names(self, certificate: Certificate) -> set[str]:
         """The subject alternative names a new version of the certificate must carry, exactly."""

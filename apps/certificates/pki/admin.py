@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from apps.accounts.sites import tenant_admin_site
 from apps.certificates.pki import admin_profiles  # noqa: F401  (the profiles' pages)
 from apps.certificates.pki.admin_forms import AuthorityForm, ExternalForm, HierarchyForm, ImportForm, UploadForm
+from apps.certificates.pki.admin_revoke import revoke_authorities
 from apps.certificates.pki.authorities import ca_default_set, ca_state_set
 from apps.certificates.pki.models import CaState, CertificateAuthority
 from certmate.admin_services import ServiceAdmin, admin_actor
@@ -24,8 +25,8 @@ from certmate.admin_services import ServiceAdmin, admin_actor
 # What a CA's page shows; never "private_key".
 FACTS = (
     "name", "origin", "parent", "state", "is_default", "key_type", "subject", "serial", "serial_bits", "not_before",
-    "not_after", "path_length", "name_constraints", "fingerprint_sha256", "issued", "created_at", "certificate_pem",
-    "chain_pem", "csr_pem",
+    "not_after", "path_length", "name_constraints", "fingerprint_sha256", "revoked_at", "revocation_reason", "issued",
+    "created_at", "certificate_pem", "chain_pem", "csr_pem",
 )  # fmt: skip
 
 
@@ -37,7 +38,7 @@ class CertificateAuthorityAdmin(ServiceAdmin):
     search_fields = ("name", "subject")
     change_list_template = "admin/certificates/certificateauthority/change_list.html"
     change_form_template = "admin/certificates/certificateauthority/change_form.html"
-    actions = ["disable", "enable", "retire", "make_default"]
+    actions = ["disable", "enable", "retire", "make_default", revoke_authorities]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("parent").annotate(issued_count=Count("certificates"))

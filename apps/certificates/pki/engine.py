@@ -5,13 +5,16 @@ pki.issuing; both go through pki.signing, so the profile rules are the same."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 
 from apps.certificates.engines import Engine, EngineError
 from apps.certificates.issued import Issued
 from apps.certificates.models import Certificate, CertificateVersion
+from apps.certificates.pki.revoking import private_version_revoke
 from apps.certificates.pki.signing import certificate_prepare, prepared_sign
+from certmate.actors import Actor
 
 
 def _refusal(certificate: Certificate, exc: ValidationError) -> EngineError:
@@ -22,10 +25,13 @@ def _refusal(certificate: Certificate, exc: ValidationError) -> EngineError:
 class PrivateCaEngine(Engine):
     def check(self, certificate: Certificate, *, revoking: bool = False) -> None:
         if revoking:
+            return  # certmate is the CA: whatever it signed it can revoke, whatever the CA's state
+        current = certificate.current_version
+        if current is not None and current.revoked_at is not None:
             raise EngineError(
-                f"{certificate.identifier} is issued by private CA {certificate.authority}: its revocation "
-                "is recorded by the CA (CRL and OCSP), not through an ACME order",
-                code="not_supported",
+                f"{certificate.identifier} was revoked ({current.revocation_reason or 'unspecified'}): certmate "
+                "does not re-issue it on its own; issue a new one, or renew it from its holder's new CSR",
+                code="revoked",
             )
         authority = certificate.authority
         if not authority.can_issue:
@@ -48,8 +54,23 @@ class PrivateCaEngine(Engine):
     def revoke(
         self, certificate: Certificate, version: CertificateVersion, *, reason: str, keep_alive: Callable[[], None]
     ) -> str:
-        self.check(certificate, revoking=True)
+        """A revocation job (queued before revocations of private certificates were made at once)."""
+        try:
+            private_version_revoke(version=version, reason=reason, actor=Actor.system("worker"))
+        except ValidationError as exc:
+            raise _refusal(certificate, exc) from None
         return ""
+
+    def revoke_at_once(
+        self,
+        certificate: Certificate,
+        version: CertificateVersion,
+        *,
+        reason: str,
+        actor: Actor,
+        invalidity_date: datetime | None = None,
+    ) -> CertificateVersion:
+        return private_version_revoke(version=version, reason=reason, actor=actor, invalidity_date=invalidity_date)
 
     def expected_names(self, certificate: Certificate) -> set[str]:
         return {name.partition(":")[2] for name in certificate.alt_names}

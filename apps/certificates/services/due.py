@@ -27,7 +27,11 @@ def certificates_schedule_refresh(*, certificates: QuerySet[Certificate] | None 
     threshold = TenantSettings.load().renewal_threshold_days
     rows = (certificates if certificates is not None else Certificate.objects.all()).select_related("current_version")
     changed = []
-    for certificate in rows.filter(current_version__isnull=False):
+    # A private certificate whose current version was revoked is not renewed by the sweep (pki.revoking).
+    rows = rows.filter(current_version__isnull=False).exclude(
+        authority__isnull=False, current_version__revoked_at__isnull=False
+    )
+    for certificate in rows:
         certificate.renew_at = certificate_renew_at(certificate, certificate.current_version, threshold)
         changed.append(certificate)
     Certificate.objects.bulk_update(changed, ["renew_at"], batch_size=500)

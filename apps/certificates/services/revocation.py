@@ -5,6 +5,7 @@ records it; the version stays readable, marked revoked."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +28,7 @@ from certmate.actors import Actor
 from certmate.audit.services import audit_record
 
 logger = logging.getLogger(__name__)
+HOLD = "certificatehold"  # a reversible revocation: only an engine that revokes at once takes it
 
 
 def certificate_revoke(
@@ -35,6 +37,7 @@ def certificate_revoke(
     reason: str = "unspecified",
     version_number: int | None = None,
     actor: Actor,
+    invalidity_date: datetime | None = None,
 ) -> Job:
     """Ask for the current version (or version ``version_number``) to be revoked: the job that does it.
     Safe to repeat: an open revocation of that version is answered (its first reason stands), and so is
@@ -43,10 +46,14 @@ def certificate_revoke(
     current version.
 
     A new job records ``certificate.revocation_requested`` (reason, version, job); answering an open or
-    finished revocation records nothing."""
-    if reason not in REVOCATION_REASONS:
+    finished revocation records nothing.
+
+    An engine that revokes at once (the private CA: certmate is the CA) does it here, whatever job is
+    open, and answers a finished job; it also takes certificatehold and an ``invalidity_date``."""
+    if reason not in (*REVOCATION_REASONS, HOLD):
         raise CertificateRequestError(
-            f"revocation reason {reason!r} is unknown: use one of {', '.join(REVOCATION_REASONS)}",
+            f"revocation reason {reason!r} is unknown: use one of {', '.join(REVOCATION_REASONS)} "
+            f"({HOLD} for a private CA's certificate)",
             code="invalid_reason",
         )
     with transaction.atomic():
@@ -59,6 +66,20 @@ def certificate_revoke(
         )
         if version is None:
             raise CertificateRequestError(f"{certificate.identifier} has no such version to revoke", code="no_version")
+        engine = engine_for(certificate)
+        before = (version.revoked_at, version.revocation_reason, version.invalidity_date)
+        revoked = engine.revoke_at_once(
+            certificate, version, reason=reason, actor=actor, invalidity_date=invalidity_date
+        )
+        if revoked is not None:
+            changed = before != (revoked.revoked_at, revoked.revocation_reason, revoked.invalidity_date)
+            return _revoked_at_once(revoked, actor) if changed else _revocation_of(revoked, actor)
+        if reason == HOLD or invalidity_date is not None:
+            raise CertificateRequestError(
+                f"{certificate.identifier} is revoked through its ACME CA, which takes neither a hold nor an "
+                "invalidity date",
+                code="invalid_reason",
+            )
         open_job = job_open(certificate=certificate)
         if open_job is not None:
             if open_job.operation == JobOperation.REVOKE and open_job.version_id == version.pk:
@@ -70,7 +91,7 @@ def certificate_revoke(
         if version.revoked_at:
             return _revocation_of(version, actor)
         try:
-            engine_for(certificate).check(certificate, revoking=True)
+            engine.check(certificate, revoking=True)
         except EngineError as exc:
             raise CertificateRequestError(exc.reason, code=exc.code) from None
         job = job_queue(
@@ -87,13 +108,13 @@ def certificate_revoke(
         return job
 
 
-def _revocation_of(version: CertificateVersion, actor: Actor) -> Job:
-    """The finished job that revoked ``version``; one is recorded for a version revoked before
-    revocations were jobs (bookkeeping of a past revocation, not a new request: no audit event)."""
-    done = Job.objects.filter(operation=JobOperation.REVOKE, version=version, status=JobStatus.SUCCEEDED)
-    earlier = done.order_by("-finished_at").first()
-    if earlier is not None:
-        return earlier
+def _revoked_at_once(version: CertificateVersion, actor: Actor) -> Job:
+    """The finished job of a revocation its engine just recorded (bookkeeping: the engine audited it)."""
+    now = timezone.now()
+    return _finished(version, actor, finished_at=now, queued_at=now, started_at=now, attempts=1)
+
+
+def _finished(version: CertificateVersion, actor: Actor, **fields) -> Job:
     return Job.objects.create(
         certificate=version.certificate,
         operation=JobOperation.REVOKE,
@@ -101,8 +122,18 @@ def _revocation_of(version: CertificateVersion, actor: Actor) -> Job:
         version=version,
         revocation_reason=version.revocation_reason,
         requested_by=actor.user if actor.user_id else None,
-        finished_at=version.revoked_at,
+        **fields,
     )
+
+
+def _revocation_of(version: CertificateVersion, actor: Actor) -> Job:
+    """The finished job that revoked ``version``; one is recorded for a version revoked before
+    revocations were jobs (bookkeeping of a past revocation, not a new request: no audit event)."""
+    done = Job.objects.filter(operation=JobOperation.REVOKE, version=version, status=JobStatus.SUCCEEDED)
+    earlier = done.order_by("-finished_at").first()
+    if earlier is not None:
+        return earlier
+    return _finished(version, actor, finished_at=version.revoked_at)
 
 
 def revocation_run(*, job_id: int) -> Job | None:

@@ -65,6 +65,23 @@ class ClientCertificateRenewSerializer(serializers.Serializer):
     )
 
 
+class ClientCertificateRevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="unspecified",
+        max_length=1000,
+        help_text="Why, as free text (CertMate's). An RFC 5280 reason in any spelling (keyCompromise, "
+        "key_compromise, superseded, affiliationChanged, cessationOfOperation, certificateHold) is that reason; "
+        "any other text is recorded as unspecified, the text kept in the audit log. removeFromCRL: use POST "
+        "/api/certificates/{identifier}/unhold?kind=client.",
+    )
+
+
+class ClientCertificateRevokedSerializer(serializers.Serializer):
+    message = serializers.CharField(help_text='"Certificate revoked: <identifier>"')
+
+
 class ClientCertificateBatchSerializer(serializers.Serializer):
     """CertMate's batch: a CSV's header row and its rows, as JSON lists."""
 
@@ -120,7 +137,9 @@ class ClientCertificateMetadataSerializer(serializers.Serializer):
     ca_used = serializers.CharField(help_text="The name of the CA that signed the current version.")
     revoked = serializers.BooleanField(help_text="Whether the current version is revoked.")
     revoked_at = serializers.CharField(allow_null=True, help_text="When it was revoked, or null.")
-    reason_revoked = serializers.CharField(allow_null=True, help_text="Why it was revoked, or null.")
+    reason_revoked = serializers.CharField(
+        allow_null=True, help_text="Why it was revoked (an RFC 5280 reason: unspecified for free text), or null."
+    )
     notes = serializers.CharField(help_text="Free text kept with it.")
     status = serializers.CharField(help_text="certmate's addition: active, failed, or needs_csr (send a new CSR).")
     version = IntegerField(allow_null=True, help_text="certmate's addition: the current version's number.")

@@ -1,6 +1,6 @@
 """CertMate's /api/client-certs endpoints: viewers read (metadata, certificate, CSR, statistics),
 operators create, renew, batch and download the private key (key, pfx: recorded); revoking is an
-admin's and arrives with CRL and OCSP."""
+admin's."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from apps.certificates.api.client_certs.documents import (
 )
 from apps.certificates.api.client_certs.files import FILE_TYPES, PFX_PASSWORD_HEADER, PRIVATE_FILE_TYPES, client_file
 from apps.certificates.api.client_certs.issuing import client_certificate_create, client_certificates_batch
+from apps.certificates.api.client_certs.revoking import client_certificate_revoke
 from apps.certificates.api.views.base import FilesNegotiation
 from apps.certificates.api.views.downloads import file_response
 from apps.certificates.models import Certificate, TenantSettings
@@ -188,20 +189,22 @@ class ClientCertificateRenewView(ClientCertAPIView):
 
 class ClientCertificateRevokeView(ClientCertAPIView):
     required_roles = {"POST": Role.ADMIN}
+    serializer_class = shapes.ClientCertificateRevokeSerializer
 
     @extend_schema(
         operation_id="client_certs_revoke",
         tags=TAGS,
-        request=None,
-        responses={501: OpenApiTypes.OBJECT},
-        description="Not yet: revoking client certificates arrives with the private CA's CRL and OCSP (501).",
+        request=shapes.ClientCertificateRevokeSerializer,
+        responses=shapes.ClientCertificateRevokedSerializer,
+        description="Revokes the current version at once (admin, as in CertMate): it is in the CA's CRL, signed "
+        "now, and OCSP answers revoked. Revoking it again answers the same (its first reason stands, unless a "
+        "hold is made final or a compromise is learnt). Free-text reasons are recorded as unspecified.",
     )
     def post(self, request, identifier):
-        self.get_client_certificate()
-        raise ApiError(
-            "revoking client certificates is not available yet: it arrives with the private CA's CRL and OCSP",
-            "not_implemented",
-        )
+        certificate = self.get_client_certificate()
+        text = self.validated(shapes.ClientCertificateRevokeSerializer)["reason"]
+        client_certificate_revoke(certificate=certificate, reason_text=text, actor=request_actor(request))
+        return Response({"message": f"Certificate revoked: {certificate.identifier}"})
 
 
 class ClientCertificateStatsView(ClientCertAPIView):

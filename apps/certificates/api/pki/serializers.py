@@ -55,6 +55,8 @@ class CaSerializer(serializers.Serializer):
     chain_pem = serializers.CharField(help_text="The issuers above it, nearest first, up to the root (PEM).")
     csr_pem = serializers.SerializerMethodField(help_text="Pending only: the CSR to have signed (PEM); else null.")
     profiles = serializers.SerializerMethodField(help_text="Names of its profiles.")
+    revoked_at = UtcDateTimeField(allow_null=True, help_text="When its parent revoked it (in the parent's CRL); null.")
+    revocation_reason = serializers.CharField(help_text="Why it was revoked (RFC 5280); empty if not.")
     created_at = UtcDateTimeField(help_text="When it was made or imported.")
     crl_validity_hours = IntegerField(help_text="How long its CRLs are valid (hours); a new one at half of it.")
     crl_number = IntegerField(help_text="The number of its newest CRL (0: none yet).")

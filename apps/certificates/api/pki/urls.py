@@ -3,7 +3,7 @@ apps/certificates/api/urls.py. Fixed words (import, external) come before {ca}."
 
 from django.urls import path
 
-from apps.certificates.api.pki import profiles, views
+from apps.certificates.api.pki import profiles, revocations, views
 
 CA = "api/cas/<str:ca>"
 
@@ -22,6 +22,11 @@ urlpatterns = [
             ("enable", "Enable a disabled CA again (admin)"),
             ("retire", "Retire a CA for good: it issues nothing again; what it issued stays valid (admin)"),
         )
+    ),
+    path(f"{CA}/revoke", revocations.CaRevokeView.as_view(), name="ca-revoke"),
+    path(f"{CA}/revocations", revocations.BulkRevocationListView.as_view(), name="ca-revocation-list"),
+    path(
+        f"{CA}/revocations/<int:bulk_id>", revocations.BulkRevocationDetailView.as_view(), name="ca-revocation-detail"
     ),
     path(f"{CA}/profiles", profiles.ProfileListView.as_view(), name="ca-profile-list"),
     path(f"{CA}/profiles/<str:profile>", profiles.ProfileDetailView.as_view(), name="ca-profile-detail"),

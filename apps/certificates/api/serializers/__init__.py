@@ -15,6 +15,7 @@ from apps.certificates.api.serializers.requests import (
     JobFilterSerializer,
     RenewSerializer,
     RevokeSerializer,
+    UnholdSerializer,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "JobSerializer",
     "RenewSerializer",
     "RevokeSerializer",
+    "UnholdSerializer",
     "VersionSerializer",
     "listing_context",
 ]

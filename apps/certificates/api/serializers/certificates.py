@@ -202,7 +202,13 @@ class VersionSerializer(serializers.Serializer):
     )
     fingerprint = serializers.CharField(source="fingerprint_sha256", help_text="SHA-256 fingerprint (hex).")
     revoked_at = UtcDateTimeField(allow_null=True, help_text="When it was revoked; null if not.")
-    revocation_reason = serializers.CharField(help_text="Why it was revoked; empty if not.")
+    revocation_reason = serializers.CharField(
+        help_text="Why it was revoked (RFC 5280: keycompromise, superseded, ..., certificatehold while on hold); "
+        "empty if not."
+    )
+    invalidity_date = UtcDateTimeField(
+        allow_null=True, help_text="Private CA: since when its key is known or suspected to be compromised; null."
+    )
     created_at = UtcDateTimeField(help_text="When certmate stored it.")
 
     def get_is_current(self, version) -> bool:

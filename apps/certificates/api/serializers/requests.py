@@ -145,11 +145,24 @@ class RenewSerializer(serializers.Serializer):
 
 class RevokeSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(
-        choices=[(reason, reason) for reason in REVOCATION_REASONS],
+        choices=[(reason, reason) for reason in (*REVOCATION_REASONS, "certificatehold")],
         required=False,
         default="unspecified",
-        help_text="Why, as RFC 5280 names it (keycompromise when the private key may be known to others).",
+        help_text="Why, as RFC 5280 names it (keycompromise when the private key may be known to others). "
+        "certificatehold (a private CA's certificates only) suspends it until POST .../unhold lifts the hold.",
     )
+    version = IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text="An earlier version's number (default: current)."
+    )
+    invalidity_date = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Private CA only: when the key was (or may have been) compromised, ISO 8601 (UTC unless it says "
+        "otherwise); not in the future, not before the certificate's notBefore. In the CRL entry and OCSP.",
+    )
+
+
+class UnholdSerializer(serializers.Serializer):
     version = IntegerField(
         required=False, min_value=1, max_value=2**31 - 1, help_text="An earlier version's number (default: current)."
     )

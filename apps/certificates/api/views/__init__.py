@@ -8,6 +8,7 @@ from apps.certificates.api.views.certificates import (
 from apps.certificates.api.views.downloads import CertificateDownloadView, CertificateFileView, TlsView
 from apps.certificates.api.views.versions import (
     CertificateRevokeView,
+    CertificateUnholdView,
     CertificateVersionsView,
     JobDetailView,
     JobListView,
@@ -22,6 +23,7 @@ __all__ = [
     "CertificateListView",
     "CertificateRenewView",
     "CertificateRevokeView",
+    "CertificateUnholdView",
     "CertificateVersionsView",
     "JobDetailView",
     "JobListView",

@@ -47,6 +47,16 @@ def _rows(path: Path):
     return (data.get("rows") if isinstance(data, dict) else data), content
 
 
+def finished_wait(model, pk: int, *, timeout: float, what: str):
+    """The job's row (a batch, a bulk revocation) once its job has finished; a CommandError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while (row := model.objects.get(pk=pk)).finished_at is None:
+        if time.monotonic() > deadline:
+            raise CommandError(f"{what}: {row.done} of {row.total} done after {timeout:.0f} s")
+        time.sleep(POLL_SECONDS)
+    return row
+
+
 def batch_command(command, *, actor, ca, file, profile=None, idempotency_key=None, wait=False, timeout=3600, **_):
     authority = CertificateAuthority.objects.filter(name=ca).first()
     if authority is None:
@@ -58,11 +68,7 @@ def batch_command(command, *, actor, ca, file, profile=None, idempotency_key=Non
     command.stdout.write(f"batch {batch.pk} ({key}) {said}: {batch.total} rows")
     if not wait:
         return
-    deadline = time.monotonic() + timeout
-    while (batch := IssuanceBatch.objects.get(pk=batch.pk)).finished_at is None:
-        if time.monotonic() > deadline:
-            raise CommandError(f"batch {batch.pk}: {batch.done} of {batch.total} rows done after {timeout:.0f} s")
-        time.sleep(POLL_SECONDS)
+    batch = finished_wait(IssuanceBatch, batch.pk, timeout=timeout, what=f"batch {batch.pk}")
     for result in batch.results:
         if result["status"] == "issued":
             command.stdout.write(f"row {result['row']}: issued {result['identifier']}")
