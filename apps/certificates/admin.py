@@ -5,7 +5,7 @@ from django.urls import path, reverse
 
 from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
-from apps.certificates import admin_events, admin_settings  # noqa: F401  (their pages)
+from apps.certificates import admin_events, admin_platform, admin_settings  # noqa: F401  (their pages, the tenants' figures)
 from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
 from apps.certificates.admin_actions import CertificateActions
 from apps.certificates.admin_request import CertificateRequestForm
