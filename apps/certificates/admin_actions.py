@@ -23,7 +23,7 @@ from apps.certificates.selectors import certificate_version
 from apps.certificates.services.downloads import PUBLIC_FILES, Download, DownloadRequest, certificate_download
 from apps.certificates.services.requests import certificate_renew
 from apps.certificates.services.revocation import certificate_revoke
-from certmate.admin_services import admin_actor
+from certmate.admin_services import admin_actor, form_errors_from
 from certmate.errors import NotFound
 
 URGENT_DAYS = 7  # red below this many days left
@@ -58,6 +58,12 @@ class KeyDownloadForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="for cert.pfx only: whoever imports the file types it",
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("file") == "cert.pfx" and not cleaned.get("password"):
+            self.add_error("password", "a PKCS#12 file needs a password: certmate never hands out an unencrypted key")
+        return cleaned
 
     def download_request(self) -> DownloadRequest:
         file = self.cleaned_data["file"]
@@ -205,9 +211,10 @@ class CertificateActions:
                 download = certificate_download(
                     version=version, request=form.download_request(), actor=admin_actor(request)
                 )
-            except (NotFound, ValidationError) as exc:
-                on_password = getattr(exc, "code", None) in ("password_required", "invalid")
-                form.add_error("password" if on_password else None, _said(exc))
+            except NotFound as exc:
+                form.add_error(None, str(exc))
+            except ValidationError as exc:
+                form_errors_from(form, exc)
             else:
                 return _file_response(download)
         return self._page(request, f"Download {certificate} with its private key", form=form,

@@ -5,11 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class RefusedCommand(BaseCommand):
-    instead = "manage.py tenant --help"
+    instead = "use `manage.py tenant` (see manage.py tenant --help)"
 
     def run_from_argv(self, argv):
         # Whatever was typed after it, the answer is the same: no option is parsed (none is "unknown").
         super().run_from_argv(argv[:2])
 
     def handle(self, *args, **options):
-        raise CommandError(f"certmate does not offer this command: use `{self.instead}` instead")
+        raise CommandError(f"certmate does not offer this command: {self.instead}")

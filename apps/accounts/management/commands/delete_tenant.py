@@ -3,4 +3,4 @@ from apps.accounts.management.commands._refused import RefusedCommand
 
 class Command(RefusedCommand):
     help = "Not offered by certmate: use manage.py tenant."
-    instead = "manage.py tenant delete SLUG --yes"
+    instead = "use `manage.py tenant delete SLUG --yes` instead"
