@@ -43,6 +43,7 @@ class TenantCreateForm(ServiceForm):
     slug = forms.SlugField(
         max_length=63, help_text="the schema's name: 1-63 lowercase letters, digits, underscores; fixed once created"
     )
+    name = forms.CharField(max_length=100, required=False, help_text="shown in its admin; empty: the slug")
     domain = forms.CharField(max_length=253, help_text="the host that serves the tenant, e.g. acme.certmate.example")
     admin_email = forms.EmailField(
         label="first admin's e-mail", required=False, help_text="the tenant's first admin (recommended): signs in "

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 class RefusedCommand(BaseCommand):
     instead = "use `manage.py tenant` (see manage.py tenant --help)"
+    requires_system_checks = []  # it only answers
 
     def run_from_argv(self, argv):
         # Whatever was typed after it, the answer is the same: no option is parsed (none is "unknown").
