@@ -8,6 +8,7 @@ from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.certificates import admin_events, admin_platform, admin_settings  # noqa: F401  (their pages, the tenants' figures)
 from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
 from apps.certificates.admin_actions import CertificateActions
+from apps.certificates.admin_inlines import JobInline, VersionInline, ViewOnly, published_at
 from apps.certificates.admin_request import CertificateRequestForm
 from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
 from apps.certificates.pki import admin as pki_admin  # noqa: F401  (the private CAs' and profiles' pages)
@@ -18,55 +19,8 @@ from certmate.actors import Actor
 from certmate.admin_services import ServiceAdmin, ServiceForm
 
 
-def _published(version) -> str:
-    """Where a version is published and in what state, e.g. "HashiCorp Vault: pending (…reason…)"."""
-    rows = [
-        f"{p.target.get_backend_display()}: {p.state}" + (f" ({p.last_error})" if p.last_error else "")
-        for p in version.publications.all()
-    ]
-    return "; ".join(rows) or "—"
-
-
 def _is_admin(request) -> bool:
     return getattr(request.user, "role", None) == Role.ADMIN
-
-
-class ViewOnly:
-    """Shown, never saved: versions and jobs change only through the services (issuance, renewal,
-    revocation), so their pages and inlines have no save at all."""
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class VersionInline(ViewOnly, admin.TabularInline):
-    model = CertificateVersion
-    fields = (
-        "number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "revoked_at", "published",
-    )  # fmt: skip
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("publications__target")
-
-    @admin.display(description="published")
-    def published(self, obj):
-        return _published(obj)
-
-
-class JobInline(ViewOnly, admin.TabularInline):
-    model = Job
-    fields = ("operation", "status", "created_at", "started_at", "finished_at", "error")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    max_num = 0
 
 
 class CertificateForm(ServiceForm):
@@ -212,7 +166,7 @@ class CertificateVersionAdmin(ViewOnly, admin.ModelAdmin):
 
     @admin.display(description="published")
     def published(self, obj):
-        return _published(obj)
+        return published_at(obj)
 
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in self.model._meta.fields if f.name != "private_key"), "published"]
