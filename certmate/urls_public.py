@@ -8,6 +8,7 @@ from certmate.health import HEALTH_PATH, health
 admin.site.site_header = "certmate platform"
 admin.site.site_title = "certmate platform"
 admin.site.index_title = "Tenants and platform operators"
+admin.site.site_url = None  # no "View site": the public host serves no portal (each tenant's host does)
 
 urlpatterns = [
     path(HEALTH_PATH.lstrip("/"), health, name="health"),

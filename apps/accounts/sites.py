@@ -27,6 +27,7 @@ class TenantAdminSite(AdminSite):
     site_title = "certmate"
     index_title = "Certificates, accounts and users"
     login_form = TenantAdminLoginForm
+    site_url = "/"  # "View site": the tenant's portal, on the same host
 
     def each_context(self, request):
         context = super().each_context(request)

@@ -1,72 +1,27 @@
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.db.models import Count, Q
-from django.urls import path
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 
 from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
-from apps.certificates import admin_events, admin_settings  # noqa: F401  (their pages)
+from apps.certificates import admin_events, admin_platform, admin_settings  # noqa: F401  (their pages, the tenants' figures)
 from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
+from apps.certificates.admin_actions import CertificateActions
+from apps.certificates.admin_inlines import JobInline, VersionInline, ViewOnly, published_at
+from apps.certificates.admin_request import CertificateRequestForm
 from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
 from apps.certificates.pki import admin as pki_admin  # noqa: F401  (the private CAs' and profiles' pages)
 from apps.certificates.pki.admin_issue import private_issue_view
 from apps.certificates.pki.admin_revoke import can_revoke, revoke_current, revoke_versions, unhold_versions
 from apps.certificates.services.certificates import certificate_delete, certificate_update
-from apps.certificates.services.requests import certificate_renew
+from apps.certificates.services.downloads import PUBLIC_FILES
 from certmate.actors import Actor
-from certmate.admin_services import ServiceAdmin, ServiceForm, admin_actor
-
-
-def _published(version) -> str:
-    """Where a version is published and in what state, e.g. "HashiCorp Vault: pending (…reason…)"."""
-    rows = [
-        f"{p.target.get_backend_display()}: {p.state}" + (f" ({p.last_error})" if p.last_error else "")
-        for p in version.publications.all()
-    ]
-    return "; ".join(rows) or "—"
+from certmate.admin_services import ServiceAdmin, ServiceForm
 
 
 def _is_admin(request) -> bool:
     return getattr(request.user, "role", None) == Role.ADMIN
-
-
-class ViewOnly:
-    """Shown, never saved: versions and jobs change only through the services (issuance, renewal,
-    revocation), so their pages and inlines have no save at all."""
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class VersionInline(ViewOnly, admin.TabularInline):
-    model = CertificateVersion
-    fields = (
-        "number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "revoked_at",
-        "revocation_reason", "published",
-    )  # fmt: skip
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("publications__target")
-
-    @admin.display(description="published")
-    def published(self, obj):
-        return _published(obj)
-
-
-class JobInline(ViewOnly, admin.TabularInline):
-    model = Job
-    fields = ("operation", "status", "created_at", "started_at", "finished_at", "error")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    max_num = 0
 
 
 class CertificateForm(ServiceForm):
@@ -96,13 +51,15 @@ def _certificate_delete(*, obj: Certificate, actor: Actor) -> None:
 
 
 @admin.register(Certificate, site=tenant_admin_site)
-class CertificateAdmin(ServiceAdmin):
+class CertificateAdmin(CertificateActions, ServiceAdmin):
     form = CertificateForm
+    add_form = CertificateRequestForm
     delete_service = staticmethod(_certificate_delete)
     list_display = (
         "identifier",
         "kind",
         "status",
+        "days_left",
         "expires",
         "next_renewal",
         "auto_renew",
@@ -118,33 +75,63 @@ class CertificateAdmin(ServiceAdmin):
     )  # fmt: skip
 
     change_list_template = "admin/certificates/certificate/change_list.html"
+    change_form_template = "admin/certificates/certificate/change_form.html"
 
-    def has_add_permission(self, request):
-        # Certificates are asked for through the service (validated names, a job): the command or API,
-        # or, from a private CA, the page "Issue from a private CA" (private_issue_view).
-        return False
+    class Media:
+        css = {"all": ("certificates/admin.css",)}
+
+    # "Add" asks an ACME CA (CertificateRequestForm: certificate_request queues the job); a private CA's
+    # certificate is issued on the page "Issue from a private CA" (private_issue_view).
 
     def get_urls(self):
         issue = self.admin_site.admin_view(lambda request: private_issue_view(self, request))
-        return [path("issue-private/", issue, name="certificates_certificate_issue_private"), *super().get_urls()]
+        return [
+            path("issue-private/", issue, name="certificates_certificate_issue_private"),
+            *self.action_urls(),
+            *super().get_urls(),
+        ]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        job = obj.queued_job
+        self.message_user(request, f"{obj}: job {job.pk} {job.status}; this page shows how it goes.")
+        return HttpResponseRedirect(reverse(f"{self.admin_site.name}:certificates_certificate_change", args=[obj.pk]))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if add:
+            context["title"] = "Ask an ACME CA for a certificate"
+        context["can_act"] = obj is not None and self.has_change_permission(request, obj)
+        context["public_files"] = PUBLIC_FILES
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_inline_instances(self, request, obj=None):
+        return super().get_inline_instances(request, obj) if obj is not None else []
 
     def changelist_view(self, request, extra_context=None):
         can_issue = request.user.has_perm("certificates.add_certificate")
         return super().changelist_view(request, {**(extra_context or {}), "can_issue_private": can_issue})
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is not None and obj.is_private:
+        if obj is None:
+            kwargs["form"] = self.add_form
+            kwargs["fields"] = None
+        elif obj.is_private:
             kwargs["form"] = PrivateCertificateForm
         return super().get_form(request, obj, **kwargs)
 
+    def get_fields(self, request, obj=None):
+        return list(self.add_form.base_fields) if obj is None else super().get_fields(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.is_private:
+        if obj is None:
+            return ()
+        if obj.is_private:
             return (*self.readonly_fields, "authority", "profile", "subject_fields", "alt_names", "key_type", "usage",
                     "notes")  # fmt: skip
         return self.readonly_fields
 
     inlines = [VersionInline, JobInline]
-    actions = ["renew_now", revoke_current]
+    # "Revoke…" serves both engines; the private CA's own action adds a hold and an invalidity date.
+    actions = ["renew_now", "revoke_selected", revoke_current]
 
     def has_revoke_permission(self, request) -> bool:
         return can_revoke(request)
@@ -167,15 +154,14 @@ class CertificateAdmin(ServiceAdmin):
     def expires(self, obj):
         return obj.current_version.not_after if obj.current_version else "—"
 
-    @admin.action(description="Renew now", permissions=["change"])
+    @admin.action(description="Renew now (due or not)", permissions=["change"])
     def renew_now(self, request, queryset):
         for certificate in queryset:
-            try:
-                job, _ = certificate_renew(certificate=certificate, force=True, actor=admin_actor(request))
-            except ValidationError as exc:
-                self.message_user(request, f"{certificate}: {'; '.join(exc.messages)}", messages.ERROR)
-            else:
-                self.message_user(request, f"{certificate}: renewal job {job.pk} {job.status}")
+            self.renew_one(request, certificate)
+
+    @admin.action(description="Revoke…", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        return self.revoke_selected_page(request, queryset)
 
 
 @admin.register(CertificateVersion, site=tenant_admin_site)
@@ -191,7 +177,7 @@ class CertificateVersionAdmin(ViewOnly, admin.ModelAdmin):
 
     @admin.display(description="published")
     def published(self, obj):
-        return _published(obj)
+        return published_at(obj)
 
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in self.model._meta.fields if f.name != "private_key"), "published"]

@@ -13,15 +13,12 @@ from apps.certificates.acme.accounts import (
     ca_account_eab_kept,
     ca_account_update,
     ca_directory_url,
-    dns_account_create,
     dns_account_delete,
-    dns_account_update,
-    dns_credentials_kept,
 )
-from apps.certificates.acme.models import CaAccount, DnsAccount
-from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS, get_provider
+from apps.certificates.acme.admin_dns import DNS_ACCOUNT_FIELDS, EXTRA, DnsAccountForm, provider_fieldsets
+from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
 from certmate.actors import Actor
-from certmate.admin_services import ServiceAdmin, ServiceForm, json_from_form
+from certmate.admin_services import ServiceAdmin, ServiceForm
 
 
 class AccountForm(ServiceForm):
@@ -33,11 +30,22 @@ class AccountForm(ServiceForm):
 
 CA_ACCOUNT_FIELDS = ["name", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default"]
 REGISTERED_CA_ACCOUNT_FIELDS = ["name", "trust_bundle", "is_default"]
-DNS_ACCOUNT_FIELDS = ["name", "provider", "propagation_seconds", "is_default"]
 
 
 class CaAccountForm(AccountForm):
-    directory_url = forms.URLField(label="ACME directory URL", assume_scheme="https", max_length=500)
+    preset = forms.ChoiceField(
+        label="ACME CA",
+        required=False,
+        choices=[
+            ("", "another CA: its directory URL below"),
+            *((key, label) for key, (label, _) in CA_PRESETS.items()),
+        ],
+        help_text="a well-known CA by name, or its directory URL below",
+    )
+    directory_url = forms.URLField(
+        label="ACME directory URL", assume_scheme="https", max_length=500, required=False,
+        help_text="for a CA that is not in the list (https only)",
+    )  # fmt: skip
     eab_hmac_key = forms.CharField(
         label="EAB HMAC key",
         required=False,
@@ -50,12 +58,25 @@ class CaAccountForm(AccountForm):
         model = CaAccount
         fields = CA_ACCOUNT_FIELDS
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        url = self.instance.directory_url
+        self.fields["preset"].initial = next((key for key, (_, at) in CA_PRESETS.items() if at == url), "")
+
     def clean_directory_url(self):
         # https only, on a host the platform's egress rule allows: the same check as the API's.
-        return ca_directory_url(self.cleaned_data["directory_url"])
+        url = self.cleaned_data["directory_url"]
+        return ca_directory_url(url) if url else ""
 
     def clean(self):
         cleaned = super().clean()
+        preset, url = cleaned.get("preset"), cleaned.get("directory_url")
+        if preset and url and url != CA_PRESETS[preset][1]:
+            raise ValidationError({"directory_url": "choose a CA from the list or type its directory URL, not both"})
+        if preset:
+            cleaned["directory_url"] = CA_PRESETS[preset][1]
+        elif not url and "directory_url" not in self.errors:
+            raise ValidationError({"directory_url": "choose a CA from the list or type its directory URL"})
         if not cleaned.get("eab_hmac_key") and self.instance.pk and "directory_url" in cleaned:
             # Left empty: the stored key, unless the directory changes (then it must be given again).
             cleaned["eab_hmac_key"] = ca_account_eab_kept(account=self.instance, directory_url=cleaned["directory_url"])
@@ -114,61 +135,11 @@ class CaAccountAdmin(AccountAdmin):
             kwargs["form"] = RegisteredCaAccountForm
         return super().get_form(request, obj, **kwargs)
 
-
-class DnsAccountForm(AccountForm):
-    provider = forms.ChoiceField(choices=sorted((key, p.label) for key, p in PROVIDERS.items()))
-    propagation_seconds = forms.IntegerField(
-        min_value=0,
-        max_value=MAX_PROPAGATION_SECONDS,
-        required=False,
-        help_text="seconds to wait for DNS changes to spread; empty: the provider's default",
-    )
-    credentials_json = forms.CharField(
-        label="credentials (JSON object)", required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text=KEEP
-    )
-
-    class Meta:
-        model = DnsAccount
-        fields = DNS_ACCOUNT_FIELDS
-
-    def clean(self):
-        cleaned = super().clean()
-        raw = cleaned.get("credentials_json")
-        if not raw and self.instance.pk:
-            try:
-                credentials = dns_credentials_kept(
-                    account=self.instance, provider=cleaned.get("provider", self.instance.provider)
-                )
-            except ValidationError as exc:
-                raise ValidationError({"credentials_json": exc.message_dict["credentials"]}) from None
-        else:
-            try:
-                credentials = json_from_form(raw or "{}")
-                self.typed_credentials = credentials
-            except ValidationError as exc:
-                self._forget_typed_credentials()
-                raise ValidationError({"credentials_json": exc.messages}) from None
-        if "provider" in cleaned:
-            try:
-                self.instance.credentials = get_provider(cleaned["provider"]).validate(credentials)
-            except ValidationError as exc:
-                self._forget_typed_credentials()
-                raise ValidationError({"credentials_json": exc.messages}) from None
-        return cleaned
-
-    def apply(self, actor: Actor) -> DnsAccount:
-        values = {name: self.cleaned_data[name] for name in DNS_ACCOUNT_FIELDS}
-        typed = getattr(self, "typed_credentials", None)
-        if not self.instance.pk:
-            return dns_account_create(actor=actor, credentials=typed or {}, **values)
-        if typed is not None:
-            values["credentials"] = typed  # given: they replace the stored ones whole
-        return dns_account_update(account=self.instance, actor=actor, **values)
-
-    def _forget_typed_credentials(self) -> None:
-        # The form comes back with its errors: the secrets typed into it must not come back with it.
-        self.data = self.data.copy()
-        self.data["credentials_json"] = ""
+    def get_fields(self, request, obj=None):
+        fields = [name for name in super().get_fields(request, obj) if name != "preset"]
+        if "directory_url" in fields and not (obj is not None and obj.registered_at):
+            fields.insert(fields.index("directory_url"), "preset")  # the CA by name, then a custom URL
+        return fields
 
 
 @admin.register(DnsAccount, site=tenant_admin_site)
@@ -177,6 +148,14 @@ class DnsAccountAdmin(AccountAdmin):
     delete_service = staticmethod(_dns_account_delete)
     list_display = ("name", "provider", "is_default", "propagation_seconds", "stored_keys")
     list_filter = ("provider",)
+
+    def get_fieldsets(self, request, obj=None):
+        return [(None, {"fields": [*DNS_ACCOUNT_FIELDS, EXTRA]}), *provider_fieldsets()]
+
+    def get_form(self, request, obj=None, **kwargs):
+        # The typed credential fields are the form's own (made per provider), not the model's.
+        kwargs["fields"] = DNS_ACCOUNT_FIELDS
+        return super().get_form(request, obj, **kwargs)
 
     @admin.display(description="stored credential keys")
     def stored_keys(self, obj):

@@ -1,3 +1,6 @@
+import getpass
+import sys
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -17,8 +20,10 @@ class Command(BaseCommand):
         create.add_argument("slug", help="schema name: 1-63 lowercase letters, digits, underscores")
         create.add_argument("--domain", required=True, help="host that serves the tenant, e.g. acme.localhost")
         create.add_argument("--name", default="", help="display name (defaults to the slug)")
-        create.add_argument("--admin-email")
-        create.add_argument("--admin-password")
+        create.add_argument("--admin-email", help="the tenant's first admin")
+        create.add_argument(
+            "--admin-password", help="the first admin's password; left out, it is asked for (in a terminal only)"
+        )
         sub.add_parser("list", help="list tenants")
         delete = sub.add_parser("delete", help="delete a tenant and drop its schema")
         delete.add_argument("slug")
@@ -31,6 +36,8 @@ class Command(BaseCommand):
             raise command_error(exc) from None
 
     def _create(self, *, slug, domain, name, admin_email, admin_password, **_):
+        if admin_email and not admin_password:
+            admin_password = self._ask_password(admin_email)
         tenant = tenant_create(
             slug=slug,
             domain=domain,
@@ -42,6 +49,20 @@ class Command(BaseCommand):
         self.stdout.write(
             f"created tenant {tenant.slug} at {domain}" + (f" with admin {admin_email}" if admin_email else "")
         )
+
+    def _ask_password(self, email: str) -> str:
+        """Typed twice at the terminal, never echoed. Without a terminal (a script, a pipe) nothing is
+        made up and printed into a log: the command says what to give instead."""
+        if not sys.stdin.isatty():
+            raise CommandError(
+                f"no password for {email}: give --admin-password, or run the command in a terminal to be asked for it"
+            )
+        password = getpass.getpass(f"Password for {email}: ")
+        if password != getpass.getpass("The same password again: "):
+            raise CommandError("the two passwords differ: nothing was created")
+        if not password:
+            raise CommandError("an empty password: nothing was created")
+        return password
 
     def _list(self, **_):
         rows = [

@@ -1,0 +1,82 @@
+"""The certificates' "add" page in the tenant admin: asking an ACME CA for a server certificate. One form,
+one call to ``certificate_request`` (the API's): the names are checked there, a job is queued once the
+admin's transaction commits, and a refusal ("no DNS account given and no single default: ...") is shown
+at the form in the service's words. Who may ask: whoever may add certificates (operators, admins)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from apps.certificates.acme.models import CaAccount, DnsAccount
+from apps.certificates.domains import MAX_NAMES
+from apps.certificates.models import Certificate, Job, KeyType
+from apps.certificates.pki.admin_forms import LinesField
+from apps.certificates.services.requests import certificate_request
+from certmate.actors import Actor
+from certmate.admin_services import ServiceForm
+
+# Which field a refusal of certificate_request belongs to, by its code (the others: the form's own).
+FIELD_OF_CODE = {
+    "invalid_domain": "names", "duplicate_domain": "names", "too_many_domains": "names", "exists": "names",
+    "private_certificate": "names", "no_ca": "ca_account", "no_dns": "dns_account",
+    "dns_plugin_missing": "dns_account", "invalid_key_type": "key_type",
+}  # fmt: skip
+
+
+class CertificateRequestForm(ServiceForm):
+    names = LinesField(
+        label="domain names",
+        required=True,
+        max_lines=MAX_NAMES,
+        help_text="one per line, the first is the certificate's name, the others its SANs; a wildcard "
+        "(*.example.com) is validated through DNS like any other",
+    )
+    ca_account = forms.ModelChoiceField(
+        label="CA account", queryset=CaAccount.objects.all(), required=False, empty_label="the default CA account"
+    )
+    dns_account = forms.ModelChoiceField(
+        label="DNS account",
+        queryset=DnsAccount.objects.all(),
+        required=False,
+        empty_label="the default DNS account",
+        help_text="the DNS provider account that answers the DNS-01 challenges",
+    )
+    key_type = forms.ChoiceField(
+        choices=[("", "the tenant's default"), *KeyType.choices], required=False, label="key type"
+    )
+    auto_renew = forms.TypedChoiceField(
+        label="auto-renew",
+        choices=[("", "the tenant's default"), ("true", "yes"), ("false", "no")],
+        coerce=lambda value: value == "true",
+        empty_value=None,
+        required=False,
+    )
+
+    class Meta:
+        model = Certificate
+        fields: list[str] = []
+
+    def apply(self, actor: Actor) -> Certificate:
+        names = self.cleaned_data["names"]
+        try:
+            job = self._request(names, actor)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                raise
+            raise ValidationError({FIELD_OF_CODE.get(getattr(exc, "code", None), "__all__"): exc}) from None
+        certificate = job.certificate
+        certificate.queued_job = job  # for the page that answers (the admin's message)
+        return certificate
+
+    def _request(self, names: list[str], actor: Actor) -> Job:
+        data = self.cleaned_data
+        return certificate_request(
+            identifier=names[0],
+            san_domains=names[1:],
+            ca_account=data["ca_account"],
+            dns_account=data["dns_account"],
+            key_type=data["key_type"] or None,
+            auto_renew=data["auto_renew"],
+            actor=actor,
+        )
