@@ -34,6 +34,10 @@ class PortalLoginForm(AuthenticationForm):
         self.fields["username"].label = "E-mail address"
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "inputmode": "email"})
 
+    def clean_username(self):
+        # Stored in lower case (UserManager.create_user): "Bob@Example.com" is the same account.
+        return self.cleaned_data["username"].strip().lower()
+
     def clean(self):
         config = sso_settings_active()
         if config is not None and config.sso_only:
