@@ -36,7 +36,7 @@ _PROBLEM = Q(state=PublicationState.FAILED) | Q(state=PublicationState.PENDING, 
 
 def publication_problems(*, limit: int = 5) -> PublicationProblems:
     """The active target's publication problems, in three queries whatever their number."""
-    target = StorageConfig.objects.filter(is_active=True).first()
+    target = StorageConfig.objects.filter(is_active=True).defer("credentials").first()
     if target is None:  # never chosen: nothing was published anywhere yet
         return PublicationProblems(target=None, failed=0, retrying=0, newest=[])
     problems = target.publications.filter(_PROBLEM)
