@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from apps.accounts.models import Role
 from apps.portal.navigation import page_url as _page_url
@@ -34,6 +35,16 @@ def can_write(user) -> bool:
 @register.filter
 def is_admin(user) -> bool:
     return has_role(user, Role.ADMIN)
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """``{{ job.created_at|ago }}``: "just now", "5 minutes ago", "2 days, 3 hours ago"."""
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"
 
 
 @register.simple_tag
