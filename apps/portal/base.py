@@ -19,11 +19,13 @@ this page's write controls), ``is_admin``, ``role``, ``page_title``, ``nav_links
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
@@ -47,6 +49,13 @@ def portal_actor(request: HttpRequest, user: Any = None) -> Actor:
     if user is None:
         return actor
     return Actor.for_user(user, Channel.PORTAL, ip_address=actor.ip_address, user_agent=actor.user_agent)
+
+
+def login_url(request: HttpRequest) -> str:
+    """The sign-in page, coming back to the page the browser shows (htmx names it) or this one."""
+    current = request.headers.get("HX-Current-URL", "")
+    back = urlsplit(current).path if current else request.get_full_path()
+    return f"{reverse(LOGIN_URL_NAME)}?{urlencode({'next': back or '/'})}"
 
 
 def layout_context(request: HttpRequest, *, nav: str = "", title: str = "", write_role: Role = Role.OPERATOR) -> dict:
@@ -90,14 +99,19 @@ class PortalMixin:
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
+            if is_htmx(request):  # a fragment whose session ended: the whole page goes to sign in
+                return HttpResponse(status=204, headers={"HX-Redirect": login_url(request)})
             return redirect_to_login(request.get_full_path(), reverse(LOGIN_URL_NAME))
         needed = self.required_role(request)
         if not user.has_role(needed):
             return forbidden(request, needed)
         try:
-            return super().dispatch(request, *args, **kwargs)
+            response = super().dispatch(request, *args, **kwargs)
         except NotFound as exc:
             return not_found(request, str(exc))
+        if self.partial_template_name:  # a page and a fragment at one URL: caches must keep both apart
+            patch_vary_headers(response, ["HX-Request"])
+        return response
 
     @cached_property
     def actor(self) -> Actor:

@@ -123,7 +123,18 @@ def test_recent_jobs_poll_while_one_is_open_and_stop_after(mix, signed_in):
     fragment = client.get("/jobs/recent/", headers={"HX-Request": "true"}).content.decode()
     assert "hx-get" not in fragment  # nothing open: the swapped-in list stops polling
     assert 'data-state="failed">Failed<' in fragment and "DNS said no" in fragment
-    assert "<html" in client.get("/jobs/recent/").content.decode()  # without htmx: a page of its own
+    page = client.get("/jobs/recent/")
+    assert "<html" in page.content.decode()  # without htmx: a page of its own
+    assert "HX-Request" in page["Vary"]  # caches keep the page and the fragment apart
+
+
+def test_a_poll_after_the_session_ended_sends_the_page_to_sign_in(mix, signed_in):
+    client = signed_in(mix, "viewer")
+    client.post("/logout/")
+    headers = {"HX-Request": "true", "HX-Current-URL": f"http://{mix.get_primary_domain().domain}/?x=1"}
+    response = client.get("/jobs/recent/", headers=headers)
+    assert response.status_code == 204  # nothing swapped into the page: htmx loads the sign-in page instead
+    assert response["HX-Redirect"] == "/login/?next=%2F"
 
 
 def test_storage_problems_are_shown_with_details_for_admins(mix, signed_in):
