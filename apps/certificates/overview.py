@@ -11,11 +11,13 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.certificates.models import Certificate, CertificateStatus, Job, TenantSettings
-from apps.certificates.selectors import OPEN_JOB_STATUSES, certificate_list, job_list
+from apps.certificates.selectors import OPEN_JOB_STATUSES
 
 # A revoked certificate is one whose current version is revoked: it counts as revoked, nothing else.
 _REVOKED = Q(current_version__revoked_at__isnull=False)
 _SERVED = Q(current_version__isnull=False) & ~_REVOKED
+# What a short list of certificates shows.
+_SHORT = ("identifier", "kind", "auto_renew", "status", "current_version")
 
 
 @dataclass(frozen=True)
@@ -60,15 +62,18 @@ def certificate_counts(*, threshold_days: int, now: datetime | None = None) -> C
 
 def certificates_expiring(*, within_days: int, limit: int = 10, now: datetime | None = None) -> list[Certificate]:
     """The served certificates that end within ``within_days`` (expired ones first), soonest first:
-    one query, the listing's columns only."""
+    one query reading only what a short list shows (name, kind, auto-renew, end)."""
     until = (now or timezone.now()) + timedelta(days=within_days)
-    rows = certificate_list().filter(_SERVED, current_version__not_after__lte=until)
+    rows = Certificate.objects.filter(_SERVED, current_version__not_after__lte=until).select_related("current_version")
+    rows = rows.only(*_SHORT, "current_version__not_after", "current_version__revoked_at")
     return list(rows.order_by("current_version__not_after", "pk")[:limit])
 
 
 def jobs_recent(*, limit: int = 8) -> list[Job]:
-    """The newest jobs with their certificate (one query, without their output)."""
-    return list(job_list()[:limit])
+    """The newest jobs with their certificate's name (one query, without their output or version)."""
+    fields = ("operation", "status", "created_at", "started_at", "finished_at", "progress", "error", "certificate")
+    rows = Job.objects.select_related("certificate").only(*fields, *(f"certificate__{field}" for field in _SHORT))
+    return list(rows.order_by("-created_at", "-pk")[:limit])
 
 
 def jobs_any_open(jobs: list[Job]) -> bool:
