@@ -1,8 +1,9 @@
 """URLs of a tenant's host (<slug>.localhost in development)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from apps.accounts.sites import tenant_admin_site
+from apps.portal.errors import NOT_FOUND_URL_NAME, unknown_url
 from certmate.health import HEALTH_PATH, health
 
 urlpatterns = [
@@ -15,6 +16,11 @@ urlpatterns = [
     path("", include("apps.certificates.api.batch_urls")),  # before api/certificates/<domain>
     path("", include("apps.certificates.api.urls")),
     path("api/", include("certmate.api.urls")),
+    # The tenant's web portal: /, /login/, /help/, ... (apps/portal).
+    path("", include("apps.portal.urls")),
+    # Last: any other path answers the portal's 404 page (or the API's JSON 404 under /api/), never
+    # Django's debug page listing these patterns. Keep it at the end.
+    re_path(r"^(?P<path>.*)$", unknown_url, name=NOT_FOUND_URL_NAME),
 ]
 
-handler404 = "certmate.api.views.api_page_not_found"
+handler404 = "apps.portal.errors.page_not_found"

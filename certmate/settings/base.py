@@ -50,6 +50,7 @@ TENANT_APPS = [
     "apps.accounts",
     "apps.certificates",
     "apps.storage",
+    "apps.portal",  # the tenant's web portal on its host (templates, static files; no models)
     "certmate.audit",
     "axes",
 ]
@@ -357,6 +358,21 @@ AXES_LOCKOUT_CALLABLE = "apps.accounts.signin.responses.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Masked in axes' log lines and stored form data (a username field sometimes holds a password).
 AXES_SENSITIVE_PARAMETERS = ["username", "csrfmiddlewaretoken"]
+
+# --- E-mail (the portal's password reset) ------------------------------------------------------------
+# SMTP by default; `make run` prints mails on the console (dev.py) and tests keep them in memory.
+EMAIL_BACKEND = env_str("CERTMATE_EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "certmate@localhost")
+# Password-reset mails one address may ask for per hour (per tenant), so the form cannot flood inboxes.
+CERTMATE_PASSWORD_RESETS_PER_HOUR = env_int("CERTMATE_PASSWORD_RESETS_PER_HOUR", 5, minimum=1)
+# How long a reset link works (Django's setting; 1 hour rather than its 3 days).
+PASSWORD_RESET_TIMEOUT = env_int("CERTMATE_PASSWORD_RESET_SECONDS", 3600, minimum=60)
 
 # --- Single sign-on (per-tenant OpenID Connect, apps/accounts/sso) --------------------------------
 # Each tenant configures its own provider in its admin or at /api/sso; these are the platform's bounds.

@@ -27,6 +27,9 @@ DATABASES = {
     )
 }
 
+# Password-reset mails (the portal) are printed by `make run` instead of sent, unless set.
+EMAIL_BACKEND = env_str("CERTMATE_EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+
 # Static files straight from the apps (no collectstatic needed outside production).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -69,9 +69,12 @@ def test_make_run_serves_platform_and_demo_then_stops_on_ctrl_c(tmp_path):
         assert get(port, "localhost")[0] == 200
         assert get(port, "nobody.localhost")[0] == 404
         assert get(port, "demo.localhost", "/admin/login/")[0] == 200
-        # Debug pages are on here, and only here (production refuses them, tests and manage.py leave them off).
-        status, page = get(port, "demo.localhost", "/no-such-page/")
+        # Debug pages are on here, and only here (production refuses them, tests and manage.py leave them off),
+        # on the public host: a tenant's host answers its portal's 404 page, never the URL listing.
+        status, page = get(port, "localhost", "/no-such-page/")
         assert status == 404 and "Using the URLconf defined in" in page
+        status, page = get(port, "demo.localhost", "/no-such-page/")
+        assert status == 404 and "There is no page at" in page and "Using the URLconf" not in page
         logins = re.findall(r"New (platform|tenant demo) login \(shown once\): (\S+)", output)
         assert logins == [
             ("platform", f"http://localhost:{port}/admin/"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
 
-from apps.certificates.models import CertificateAuthority, CertificateProfile
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apps.certificates.models import CaState, CertificateAuthority, CertificateProfile
 from apps.certificates.pki.profile_services import PROFILE_NAME
 from certmate.errors import NotFound
 
@@ -33,3 +36,13 @@ def profile_get(*, authority: CertificateAuthority, name: str) -> CertificatePro
     if found is None:
         raise NotFound(f"CA {authority.name!r} has no profile {str(name)[:80]!r}")
     return found
+
+
+def ca_expiring(*, within_days: int = 90, now: datetime | None = None) -> list[CertificateAuthority]:
+    """The tenant's CAs in use (pending CAs have no certificate; retired and revoked ones issue nothing) whose
+    certificate ends within ``within_days`` or has ended, soonest first: one query."""
+    until = (now or timezone.now()) + timedelta(days=within_days)
+    rows = CertificateAuthority.objects.filter(
+        state__in=(CaState.ACTIVE, CaState.DISABLED), revoked_at__isnull=True, not_after__lte=until
+    )
+    return list(rows.defer("private_key", "certificate_pem", "chain_pem", "csr_pem").order_by("not_after", "pk"))
