@@ -66,6 +66,9 @@ class JobInline(ViewOnly, admin.TabularInline):
     can_delete = False
     max_num = 0
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("certificate")  # each row shows str(job)
+
 
 class CertificateForm(ServiceForm):
     """How a certificate is issued and renewed, saved by certificate_update: a change it refuses (the
