@@ -1,6 +1,6 @@
 """A failure whose fix is an account's setting says which setting, and is not retried as if transient:
-certbot 5.8's own output for an ACME server whose HTTPS certificate is not trusted (recorded against
-openssl s_server)."""
+certbot 5.8's own output for an ACME server whose HTTPS certificate is not trusted, and for a TSIG key
+the DNS server refused (both recorded against real servers: openssl s_server, BIND9)."""
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -76,3 +76,50 @@ def test_an_order_through_an_untrusted_acme_server_fails_for_good_naming_the_ca_
     assert not failed.value.transient
     assert failed.value.reason.startswith("www.alpha.test: the ACME server acme.internal.test presented")
     assert "set the trust bundle of CA account 'internal'" in failed.value.reason
+
+
+def tsig_refused(words: str) -> str:
+    return f"""Requesting a certificate for www.alpha.test
+
+Saving debug log to {LOG}
+Encountered exception during recovery: certbot.errors.PluginError: Encountered error deleting TXT record: {words}
+Encountered error adding TXT record: {words}
+Ask for help or search for solutions at https://community.letsencrypt.org. See the logfile {LOG} or re-run \
+Certbot with -v for more details.
+"""
+
+
+BAD_SECRET = tsig_refused("The peer didn't like the signature we sent")  # a wrong tsig_secret
+UNKNOWN_KEY = tsig_refused("The peer didn't know the key we used")  # a wrong tsig_key or tsig_algorithm
+TSIG = AccountsInUse(dns_account="bind", tsig_key="certmate-key", tsig_algorithm="HMAC-SHA256")
+
+
+def test_a_refused_tsig_key_names_the_key_and_algorithm_to_check():
+    assert not is_transient(BAD_SECRET) and not is_transient(UNKNOWN_KEY)
+    assert advice(BAD_SECRET, TSIG) == (
+        "DNS account 'bind': the DNS server rejected the signature of TSIG key 'certmate-key' (HMAC-SHA256): "
+        "check that the account's tsig_secret and tsig_algorithm are those of the server's key of that name"
+    )
+    assert advice(UNKNOWN_KEY, TSIG) == (
+        "DNS account 'bind': the DNS server does not know TSIG key 'certmate-key' (HMAC-SHA256): "
+        "check the account's tsig_key and tsig_algorithm against the server's"
+    )
+    assert advice(BAD_SECRET, AccountsInUse(dns_account="bind", tsig_key="k")).startswith(
+        "DNS account 'bind': the DNS server rejected the signature of TSIG key 'k' (HMAC-MD5, the default)"
+    )
+    assert advice(BAD_SECRET, AccountsInUse(dns_account="cloudflare")) is None, "no TSIG key, no TSIG advice"
+
+
+def test_an_order_with_a_wrong_tsig_secret_fails_naming_the_dns_accounts_key(tenant_a, accounts_of, monkeypatch):
+    certificate = accounts_of(tsig_algorithm="HMAC-SHA512")
+    with tenant_context(tenant_a):
+        certificate.ca_account.acme_account = {"accounts/x/regr.json": "{}"}  # registered already
+        certificate.ca_account.save(update_fields=["acme_account"])
+    failing(monkeypatch, "obtain", BAD_SECRET)
+    with tenant_context(tenant_a), pytest.raises(EngineError) as failed:
+        AcmeEngine().obtain(certificate, keep_alive=lambda: None)
+    assert not failed.value.transient
+    assert failed.value.reason.startswith(
+        "www.alpha.test: DNS account 'bind': the DNS server rejected the signature of TSIG key 'certmate-key' "
+        "(HMAC-SHA512): check"
+    )

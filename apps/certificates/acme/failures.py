@@ -16,6 +16,7 @@ _PERMANENT = re.compile(
     # An HTTPS certificate no trusted root signed (a private ACME CA without its trust bundle): the
     # same on every attempt, however "Max retries exceeded" reads.
     r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|"
+    r"didn't like the signature we sent|didn't know the key we used|"  # a TSIG key the DNS server refused
     r"CERTMATE_EGRESS_ALLOW",  # the platform's egress rule refused a destination: only a new setting helps
     re.IGNORECASE,
 )
@@ -53,6 +54,9 @@ def retry_after(text: str, *, now: datetime) -> float | None:
 # Failures whose fix is a setting of the certificate's accounts: the reason names the setting.
 _UNTRUSTED = re.compile(r"CERTIFICATE_VERIFY_FAILED|certificate verify failed", re.IGNORECASE)
 _UNTRUSTED_HOST = re.compile(r"HTTPSConnectionPool\(host='([A-Za-z0-9.:\[\]-]{1,253})'")
+_TSIG_BAD_SIGNATURE = re.compile(r"didn't like the signature we sent|(?<![A-Za-z])BADSIG(?![A-Za-z])")
+_TSIG_BAD_KEY = re.compile(r"didn't know the key we used|(?<![A-Za-z])BADKEY(?![A-Za-z])")
+TSIG_DEFAULT_ALGORITHM = "HMAC-MD5"  # what certbot-dns-rfc2136 assumes when none is given
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,17 @@ def advice(text: str, accounts: AccountsInUse) -> str | None:
     """What to set, in one line, when certbot's ``text`` shows a setting is wrong; None otherwise."""
     if _UNTRUSTED.search(text) and accounts.ca_account:
         return _untrusted_advice(text, accounts)
+    if accounts.tsig_key:
+        algorithm = accounts.tsig_algorithm or f"{TSIG_DEFAULT_ALGORITHM}, the default"
+        key = f"TSIG key {accounts.tsig_key!r} ({algorithm})"
+        server = f"DNS account {accounts.dns_account!r}: the DNS server"
+        if _TSIG_BAD_SIGNATURE.search(text):
+            return (
+                f"{server} rejected the signature of {key}: check that the account's tsig_secret and "
+                "tsig_algorithm are those of the server's key of that name"
+            )
+        if _TSIG_BAD_KEY.search(text):
+            return f"{server} does not know {key}: check the account's tsig_key and tsig_algorithm against the server's"
     return None
 
 
