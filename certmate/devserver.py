@@ -6,6 +6,7 @@ three processes; with no CELERY_BROKER_URL they share kombu's filesystem broker 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -23,15 +24,19 @@ def _run(argv: list[str], env: dict) -> None:
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM to each (web, worker and beat stop cleanly on it), then wait; a second Ctrl-C stops waiting."""
     for process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.terminate()
     deadline = time.monotonic() + 15
+    with contextlib.suppress(KeyboardInterrupt):
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
     for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+        if process.poll() is None:
             process.kill()
+            process.wait()
 
 
 def _interrupt(signum, frame):
@@ -52,6 +57,18 @@ def main() -> int:
 
         print(f"Starting the embedded PostgreSQL in {VAR_DIR / 'postgres'} (set DATABASE_URL to use another server)")
         env["DATABASE_URL"] = embedded_database_url(VAR_DIR / "postgres")
+    # Ctrl-C, SIGTERM and a closed terminal stop everything; Ctrl-C and SIGTERM end with exit status 0,
+    # also when started with SIGINT ignored (`make run &`).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    try:
+        return _serve(env, port)
+    except KeyboardInterrupt:
+        print("\nmake run: stopped")
+        return 0
+
+
+def _serve(env: dict, port: str) -> int:
     python = sys.executable
     manage = [python, str(ROOT / "manage.py")]
     print("Applying migrations to the public schema, the template and every tenant…")
@@ -64,13 +81,17 @@ def main() -> int:
         "worker": [python, "-m", "celery", "-A", "certmate", "worker", "--loglevel", "INFO", "--concurrency", "2"],
         "beat": [python, "-m", "celery", "-A", "certmate", "beat", "--loglevel", "INFO"],
     }
-    processes = {name: subprocess.Popen(argv, cwd=ROOT, env=env) for name, argv in commands.items()}
-    print(
-        f"certmate is running: platform http://localhost:{port}/admin/ · "
-        f"demo tenant http://demo.localhost:{port}/admin/ · Ctrl-C stops web, worker and beat"
-    )
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Each in a session of its own: the terminal's Ctrl-C reaches only this launcher, which stops them
+    # in turn. Sharing the terminal's process group, worker and beat saw Ctrl-C too and could exit before
+    # the launcher noticed it, which then took their exit for a crash (`make: *** Error 1`).
+    processes: dict[str, subprocess.Popen] = {}
     try:
+        for name, argv in commands.items():
+            processes[name] = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)
+        print(
+            f"certmate is running: platform http://localhost:{port}/admin/ · "
+            f"demo tenant http://demo.localhost:{port}/admin/ · Ctrl-C stops web, worker and beat"
+        )
         while True:
             for name, process in processes.items():
                 if process.poll() is not None:

@@ -51,3 +51,6 @@ class JobInline(ViewOnly, admin.TabularInline):
     extra = 0
     can_delete = False
     max_num = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("certificate")  # each row shows str(job)

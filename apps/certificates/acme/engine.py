@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.certificates.acme import runner
 from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
-from apps.certificates.acme.failures import is_transient, retry_after
+from apps.certificates.acme.failures import AccountsInUse, advice, is_transient, retry_after
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
 from apps.certificates.engines.base import Engine, EngineError, Wait
 from apps.certificates.issued import Issued
@@ -30,11 +30,26 @@ WORKER = Actor.system("worker")  # registers the CA account on its first order o
 _ALREADY_REVOKED = re.compile(r"already revoked", re.IGNORECASE)
 
 
-def _failed(reason: str, exc: runner.CertbotError) -> EngineError:
-    """certbot's failure as the engine's: permanent or worth another attempt (and when), by what it said."""
+def _failed(prefix: str, exc: runner.CertbotError, certificate: Certificate) -> EngineError:
+    """certbot's failure as the engine's: permanent or worth another attempt (and when), by what it said,
+    and what to set when it shows an account's setting is wrong."""
     text = f"{exc.reason}\n{exc.output}"
     later = retry_after(exc.output + exc.reason, now=timezone.now())
-    return EngineError(reason, exc.output, transient=is_transient(text), retry_after=later)
+    reason = advice(text, _accounts_in_use(certificate)) or exc.reason
+    return EngineError(prefix + reason, exc.output, transient=is_transient(text), retry_after=later)
+
+
+def _accounts_in_use(certificate: Certificate) -> AccountsInUse:
+    ca, dns = certificate.ca_account, certificate.dns_account
+    tsig = dns.credentials if dns is not None and dns.provider == "rfc2136" else {}
+    return AccountsInUse(
+        ca_account=ca.name if ca else "",
+        directory_url=ca.directory_url if ca else "",
+        has_trust_bundle=bool(ca and ca.trust_bundle.strip()),
+        dns_account=dns.name if dns else "",
+        tsig_key=str(tsig.get("tsig_key") or ""),
+        tsig_algorithm=str(tsig.get("tsig_algorithm") or ""),
+    )
 
 
 class AcmeEngine(Engine):
@@ -90,7 +105,7 @@ class AcmeEngine(Engine):
                 if exc.bad_nonce and attempt < attempts:
                     logger.info("bad nonce for %s, attempt %s of %s", certificate.identifier, attempt, attempts)
                     continue
-                raise _failed(f"{certificate.identifier}: {exc.reason}", exc) from None
+                raise _failed(f"{certificate.identifier}: ", exc, certificate) from None
         raise AssertionError("unreachable")
 
     def revoke(
@@ -110,8 +125,8 @@ class AcmeEngine(Engine):
         except runner.CertbotError as exc:
             if _ALREADY_REVOKED.search(exc.reason + exc.output):
                 return exc.output
-            reason = f"{certificate.identifier} v{version.number}: the CA did not revoke it: {exc.reason}"
-            raise _failed(reason, exc) from None
+            prefix = f"{certificate.identifier} v{version.number}: the CA did not revoke it: "
+            raise _failed(prefix, exc, certificate) from None
 
     def order_wait(self, certificate: Certificate, *, now: datetime) -> Wait | None:
         """A CA account starts at most CERTMATE_ORDERS_PER_ACCOUNT orders per CERTMATE_ORDER_WINDOW_SECONDS

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 # Permanent: asking again gives the same answer (the account, the credentials, the names or the CAA
 # records must change first). Checked first, so "unauthorized … timed out" stays permanent.
@@ -11,6 +13,10 @@ _PERMANENT = re.compile(
     r"unauthorized|externalAccountRequired|external account|accountDoesNotExist|rejectedIdentifier|"
     r"malformed|badCSR|\bcaa\b|(?-i:NOTAUTH|BADSIG|BADKEY|REFUSED)|invalid credentials|authentication failed|"
     r"forbidden|not found: zone|no zone|"
+    # An HTTPS certificate no trusted root signed (a private ACME CA without its trust bundle): the
+    # same on every attempt, however "Max retries exceeded" reads.
+    r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|"
+    r"didn't like the signature we sent|didn't know the key we used|"  # a TSIG key the DNS server refused
     r"CERTMATE_EGRESS_ALLOW",  # the platform's egress rule refused a destination: only a new setting helps
     re.IGNORECASE,
 )
@@ -43,3 +49,54 @@ def retry_after(text: str, *, now: datetime) -> float | None:
         return None
     when = datetime.fromisoformat(match.group(1).replace(" ", "T")).replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+# Failures whose fix is a setting of the certificate's accounts: the reason names the setting.
+_UNTRUSTED = re.compile(r"CERTIFICATE_VERIFY_FAILED|certificate verify failed", re.IGNORECASE)
+_UNTRUSTED_HOST = re.compile(r"HTTPSConnectionPool\(host='([A-Za-z0-9.:\[\]-]{1,253})'")
+_TSIG_BAD_SIGNATURE = re.compile(r"didn't like the signature we sent|(?<![A-Za-z])BADSIG(?![A-Za-z])")
+_TSIG_BAD_KEY = re.compile(r"didn't know the key we used|(?<![A-Za-z])BADKEY(?![A-Za-z])")
+TSIG_DEFAULT_ALGORITHM = "HMAC-MD5"  # what certbot-dns-rfc2136 assumes when none is given
+
+
+@dataclass(frozen=True)
+class AccountsInUse:
+    """The settings a failure may point at, as plain values: the CA account and the DNS account."""
+
+    ca_account: str = ""
+    directory_url: str = ""
+    has_trust_bundle: bool = False
+    dns_account: str = ""
+    tsig_key: str = ""  # an rfc2136 account's key name and algorithm ("" for other providers)
+    tsig_algorithm: str = ""
+
+
+def advice(text: str, accounts: AccountsInUse) -> str | None:
+    """What to set, in one line, when certbot's ``text`` shows a setting is wrong; None otherwise."""
+    if _UNTRUSTED.search(text) and accounts.ca_account:
+        return _untrusted_advice(text, accounts)
+    if accounts.tsig_key:
+        algorithm = accounts.tsig_algorithm or f"{TSIG_DEFAULT_ALGORITHM}, the default"
+        key = f"TSIG key {accounts.tsig_key!r} ({algorithm})"
+        server = f"DNS account {accounts.dns_account!r}: the DNS server"
+        if _TSIG_BAD_SIGNATURE.search(text):
+            return (
+                f"{server} rejected the signature of {key}: check that the account's tsig_secret and "
+                "tsig_algorithm are those of the server's key of that name"
+            )
+        if _TSIG_BAD_KEY.search(text):
+            return f"{server} does not know {key}: check the account's tsig_key and tsig_algorithm against the server's"
+    return None
+
+
+def _untrusted_advice(text: str, accounts: AccountsInUse) -> str:
+    match = _UNTRUSTED_HOST.search(text)
+    host = match.group(1) if match else ""
+    ca_host = urlsplit(accounts.directory_url).hostname or ""
+    server = f"the ACME server {ca_host}" if host in ("", ca_host) else host
+    fix = "add the root CA that signed it to" if accounts.has_trust_bundle else "set"
+    return (
+        f"{server} presented an HTTPS certificate that no trusted root signed (CERTIFICATE_VERIFY_FAILED): "
+        f"{fix} the trust bundle of CA account {accounts.ca_account!r}"
+        + ("" if accounts.has_trust_bundle else " (the PEM of the root CA that signed it)")
+    )

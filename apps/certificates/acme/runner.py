@@ -176,11 +176,11 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
         try:
             code, output = start(args, env=run_env, cwd=work, timeout=timeout, user=user)
         except launch.Deadline as exc:
-            output = untrusted.clean_output(exc.output, secrets=secrets)
+            output = _without_log_file(untrusted.clean_output(exc.output, secrets=secrets))
             reason = f"certbot did not finish within {timeout} s and was stopped"
             raise CertbotError(reason, output, timed_out=True) from None
     # Untrusted text: a plugin may quote what it read anywhere on the host.
-    output = untrusted.clean_output(output, secrets=secrets)
+    output = _without_log_file(untrusted.clean_output(output, secrets=secrets))
     if code != 0:
         reason = proxy.refusals[0] if proxy.refusals else failure_reason(output)
         raise CertbotError(untrusted.one_line(reason, secrets=secrets), output)
@@ -200,6 +200,16 @@ def _launch_mode() -> str:
     return mode if hasattr(os, "fork") else "spawn"
 
 
+# certbot names its log file, which went with the run's folder: the kept output says so instead.
+LOG_NOT_KEPT = "(certbot's log file is not kept: its output is above)"
+_SAVING_LOG = re.compile(r"^Saving debug log to .*\n?", re.MULTILINE)
+_SEE_LOG = re.compile(r"See the logfile( \S+ or re-run Certbot with -v)? for (more )?details\.")
+
+
+def _without_log_file(output: str) -> str:
+    return _SEE_LOG.sub(LOG_NOT_KEPT, _SAVING_LOG.sub("", output))
+
+
 def failure_reason(output: str) -> str:
     """The CA's or the DNS's own words, in one line, from certbot's output."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
@@ -213,7 +223,7 @@ def failure_reason(output: str) -> str:
             if line.startswith(marker):
                 rest = line[len(marker) :].strip(" :")
                 return rest or (lines[index + 1] if index + 1 < len(lines) else marker)
-    skip = ("Saving debug log", "Ask for help", "See the logfile")
+    skip = ("Saving debug log", "Ask for help", "See the logfile", LOG_NOT_KEPT)
     meaningful = [line for line in lines if not line.startswith(skip)]
     return meaningful[-1] if meaningful else "certbot failed without saying why"
 

@@ -61,7 +61,9 @@ class Job(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.operation} {self.certificate_id} ({self.status})"
+        # "job 12: issue example.com (succeeded)": its own number, and the certificate by name (lists of
+        # jobs select_related("certificate")).
+        return f"job {self.pk or '(new)'}: {self.operation} {self.certificate.identifier} ({self.status})"
 
     @property
     def duration_seconds(self) -> float | None:

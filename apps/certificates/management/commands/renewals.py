@@ -23,7 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         if action == "install-schedule":
             for task in schedule_install():
-                self.stdout.write(f"installed {task.name!r}: {task.task} every {task.interval}")
+                # IntervalSchedule reads "every 3600 seconds" on its own.
+                self.stdout.write(f"installed {task.name!r}: {task.task} {task.interval}")
             return
         self._run_due(**options)
 
