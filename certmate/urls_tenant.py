@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("apps.certificates.api.batch_urls")),  # before api/certificates/<domain>
     path("", include("apps.certificates.api.urls")),
     path("api/", include("certmate.api.urls")),
+    # The OCSP responder (RFC 6960), open to relying parties without credentials.
+    path("", include("apps.certificates.pki.ocsp_urls")),
 ]
 
 handler404 = "certmate.api.views.api_page_not_found"

@@ -5,11 +5,12 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
 from apps.certificates.pki.batching import BATCH_TASK, batch_run
+from apps.certificates.pki.ocsp_responders import ocsp_responders_renew
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
 from apps.certificates.services.requests import ISSUE_TASK
-from apps.certificates.services.schedule import SWEEP_TASK
+from apps.certificates.services.schedule import OCSP_RENEWAL_TASK, SWEEP_TASK
 
 
 @shared_task(name=ISSUE_TASK, acks_late=True, reject_on_worker_lost=True)
@@ -48,3 +49,17 @@ def events_sweep_all_task() -> None:
 def certificate_batch_task(batch_id: int) -> None:
     """A batch of private certificates: issues the rows still without a result (safe to redeliver)."""
     batch_run(batch_id=batch_id)
+
+
+@shared_task(acks_late=True)
+def ocsp_responders_renew_task() -> None:
+    """The OCSP responders of the tenant whose schema this task carries that near their end."""
+    ocsp_responders_renew()
+
+
+@shared_task(name=OCSP_RENEWAL_TASK)
+def ocsp_responders_renew_all_task() -> None:
+    """Beat's entry point (public schema): one renewal task per active tenant, sent from its schema."""
+    for tenant in tenants_active():
+        with tenant_context(tenant):
+            ocsp_responders_renew_task.delay()

@@ -6,22 +6,27 @@ from django.conf import settings
 from django.db import connection, transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from apps.certificates.pki.ocsp_responders import RENEWAL_INTERVAL_SECONDS as OCSP_RENEWAL_INTERVAL_SECONDS
 from apps.certificates.services.events import EVENTS_SWEEP_TASK
 
 SWEEP_NAME = "certmate: renewal sweep"
 EVENTS_SWEEP_NAME = "certmate: event sweep"
+OCSP_RENEWAL_NAME = "certmate: OCSP responder renewal"
 # Beat's entry point (apps.certificates.tasks), by name.
 SWEEP_TASK = "apps.certificates.tasks.renewal_sweep_all_task"
+OCSP_RENEWAL_TASK = "apps.certificates.tasks.ocsp_responders_renew_all_task"
 
 
 @transaction.atomic
 def schedule_install() -> list[PeriodicTask]:
     """Create or update the hourly (CERTMATE_SWEEP_INTERVAL_SECONDS) renewal sweep and the event sweep
-    (every CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS: events whose processing was lost); safe to repeat."""
+    (every CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS: events whose processing was lost) and the OCSP
+    responders' renewal (every 6 hours); safe to repeat."""
     connection.set_schema_to_public()
     wanted = (
         (SWEEP_NAME, SWEEP_TASK, settings.CERTMATE_SWEEP_INTERVAL_SECONDS),
         (EVENTS_SWEEP_NAME, EVENTS_SWEEP_TASK, settings.CERTMATE_EVENT_SWEEP_INTERVAL_SECONDS),
+        (OCSP_RENEWAL_NAME, OCSP_RENEWAL_TASK, OCSP_RENEWAL_INTERVAL_SECONDS),
     )
     tasks = []
     for name, task_name, seconds in wanted:
