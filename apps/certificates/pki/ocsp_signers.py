@@ -6,6 +6,7 @@ ago in another process), and a responder is replaced before it nears its end."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +21,8 @@ from django.db.models import Exists, OuterRef
 from apps.certificates.models import CertificateAuthority
 from apps.certificates.pki.keys import PrivateKey, key_load, signing_hash
 from apps.certificates.pki.ocsp_responders import RESPONDER_ACTOR, USABLE_FOR, ocsp_responder_ensure
+
+logger = logging.getLogger(__name__)
 
 # The hash algorithms a CertID may use (those cryptography's OCSP module knows). SHA-1 is what most
 # clients still send: it names a CA here, it proves nothing.
@@ -107,9 +110,13 @@ def _load() -> _Tenant:
     )
     issuers = {}
     for pk, name, pem, signs_cas in rows:
-        certificate = x509.load_pem_x509_certificate(pem.encode())
-        issuer = Issuer(pk, name, certificate, signs_cas)
-        issuers.update(dict.fromkeys(cert_id_hashes(certificate), issuer))
+        try:
+            certificate = x509.load_pem_x509_certificate(pem.encode())
+            names = cert_id_hashes(certificate)
+        except (ValueError, IndexError):  # an imported CA this parser cannot read answers for nothing
+            logger.warning("CA %s is left out of OCSP: its certificate cannot be read", name)
+            continue
+        issuers.update(dict.fromkeys(names, Issuer(pk, name, certificate, signs_cas)))
     return _Tenant(loaded=time.monotonic(), issuers=issuers)
 
 

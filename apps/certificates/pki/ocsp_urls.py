@@ -7,5 +7,5 @@ from apps.certificates.pki.ocsp_views import ocsp_endpoint
 urlpatterns = [
     path("pki/ocsp", ocsp_endpoint, name="pki-ocsp"),
     # Everything after the slash is the request (base64 holds '/'); POST there reads the body as well.
-    re_path(r"(?s)^pki/ocsp/(?P<encoded>.*)\Z", ocsp_endpoint, name="pki-ocsp-get"),
+    re_path(r"^pki/ocsp/(?P<encoded>[\s\S]*)\Z", ocsp_endpoint, name="pki-ocsp-get"),
 ]
