@@ -11,17 +11,24 @@ from urllib.parse import quote
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.certificates.models import CertificateAuthority
+from apps.accounts.models import Tenant
+from apps.certificates.models import CertificateAuthority, CertificateProfile, CertificateVersion
+from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
+from apps.certificates.pki.ocsp_signers import signers_forget
+from apps.certificates.pki.ocsp_views import ocsp_hosts_forget
 from certmate.audit.models import AuditEvent
+from tests.conftest import TENANT_A
+from tests.factories import TEST_ACTOR
 from tests.pki.conftest import openssl
-from tests.pki.ocsp_support import http_call, ocsp_world
+from tests.pki.ocsp_support import OCSP_REQUEST, http_call, ocsp_world
 
 
 @pytest.fixture(scope="module")
@@ -177,8 +184,6 @@ def test_the_root_answers_for_its_intermediate(world):
 def _response(port, pki, name: str) -> ocsp.OCSPResponse:
     leaf = x509.load_pem_x509_certificate(pki.files[name].read_bytes())
     issuer = x509.load_pem_x509_certificate(pki.ca.read_bytes())
-    from cryptography.hazmat.primitives import hashes
-
     request = ocsp.OCSPRequestBuilder().add_certificate(leaf, issuer, hashes.SHA256()).build()
     status, _, body = http_call(port, pki.host, "POST", "/pki/ocsp", request.public_bytes(serialization.Encoding.DER))
     assert status == 200
@@ -224,3 +229,35 @@ def test_answers_are_signed_by_a_delegated_responder_not_the_ca_key(world, tmp_p
         events = AuditEvent.objects.filter(action="ocsp_responder.created", object_id=str(alpha.authority_id))
         assert events.count() == 1
         assert "PRIVATE KEY" not in str(list(events.values_list("changes", flat=True)))
+
+
+def test_the_url_route_answers_as_the_middleware_does_and_a_deactivated_tenant_stops(tenant_a, hierarchy_a, settings):
+    """OcspMiddleware answers first; without it the URL route gives the same answer. A tenant made
+    inactive serves no answer once its host is read again (at most HOST_TTL later)."""
+    _, ca = hierarchy_a
+    signers_forget()
+    ocsp_hosts_forget()
+    issuer = x509.load_pem_x509_certificate(ca.certificate_pem.encode())
+    with tenant_context(tenant_a):
+        leaf = x509.load_pem_x509_certificate(issue_one(ca).certificate_pem.encode())
+    der = ocsp.OCSPRequestBuilder().add_certificate(leaf, issuer, hashes.SHA256()).build()
+    der = der.public_bytes(serialization.Encoding.DER)
+    client = Client(HTTP_HOST=TENANT_A["domain"])
+    fast = ocsp.load_der_ocsp_response(client.post("/pki/ocsp", der, content_type=OCSP_REQUEST).content)
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if not name.endswith("OcspMiddleware")]
+    routed = client.post("/pki/ocsp", der, content_type=OCSP_REQUEST)
+    assert routed["Content-Type"] == "application/ocsp-response"
+    routed = ocsp.load_der_ocsp_response(routed.content)
+    assert fast.certificate_status is routed.certificate_status is ocsp.OCSPCertStatus.GOOD
+    assert fast.responder_key_hash == routed.responder_key_hash
+    Tenant.objects.filter(pk=tenant_a.pk).update(is_active=False)
+    ocsp_hosts_forget()
+    assert client.post("/pki/ocsp", der, content_type=OCSP_REQUEST).status_code == 404
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "apps.certificates.pki.ocsp_views.OcspMiddleware"]
+    assert client.post("/pki/ocsp", der, content_type=OCSP_REQUEST).status_code == 404
+
+
+def issue_one(ca) -> CertificateVersion:
+    profile = CertificateProfile.objects.get(authority=ca, name="client")
+    request = PrivateRequest(profile=profile, name="routed", subject={"common_name": "routed"})
+    return private_certificate_issue(request, actor=TEST_ACTOR).current_version

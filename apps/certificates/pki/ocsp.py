@@ -12,6 +12,7 @@ for a CA this tenant does not hold (another tenant's included) or a hash it cann
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,8 +22,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import Exists, OuterRef
+from psycopg import sql
 
 from apps.certificates.models import CertificateAuthority, CertificateVersion
 from apps.certificates.pki.crl import reason_flag
@@ -67,18 +69,37 @@ class OcspAnswer:
         return self.status is Status.SUCCESSFUL
 
 
+_STATUS_SQL = (
+    "SELECT revoked_at, revocation_reason FROM {schema}.{table} WHERE authority_id = %s AND serial = %s LIMIT 1"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _status_query(schema: str, table: str, authority_column: str) -> sql.Composed:
+    return sql.SQL(_STATUS_SQL.replace("authority_id", authority_column)).format(
+        schema=sql.Identifier(schema), table=sql.Identifier(table)
+    )
+
+
+def _status_row(model, schema: str, authority_column: str, authority_id: int, serial_hex: str):
+    """One round trip: the statement names its schema, so no ``SET search_path`` goes before it (what
+    django-tenants sends before every statement on its cursors); errors are Django's as usual."""
+    query = _status_query(schema, model._meta.db_table, authority_column)
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+        cursor.execute(query, (authority_id, serial_hex))
+        return cursor.fetchone()
+
+
 def serial_status(authority_id: int, serial: int, *, signs_cas: bool = False) -> SerialStatus:
     """One indexed query (the unique (authority, serial) index), a second only for a CA that signed
     other CAs and does not know the serial as a certificate's."""
     if serial <= 0 or serial.bit_length() > MAX_SERIAL_BITS:
         return SerialStatus(ocsp.OCSPCertStatus.UNKNOWN)
-    serial_hex = format(serial, "x")
-    fields = ("revoked_at", "revocation_reason")
-    found = CertificateVersion.objects.filter(authority_id=authority_id, serial=serial_hex).order_by()
-    row = next(iter(found.values_list(*fields)[:1]), None)
+    serial_hex, schema = format(serial, "x"), connection.schema_name
+    row = _status_row(CertificateVersion, schema, "authority_id", authority_id, serial_hex)
     if row is None and signs_cas:
-        child = CertificateAuthority.objects.filter(parent_id=authority_id, serial=serial_hex).order_by()
-        row = next(iter(child.values_list(*fields)[:1]), None)
+        row = _status_row(CertificateAuthority, schema, "parent_id", authority_id, serial_hex)
     if row is None:
         return SerialStatus(ocsp.OCSPCertStatus.UNKNOWN)
     revoked_at, reason = row

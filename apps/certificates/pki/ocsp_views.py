@@ -1,21 +1,34 @@
 """``/pki/ocsp`` on a tenant's host, without authentication (relying parties have no account): POST
 with the DER request as the body (``application/ocsp-request``), or GET with it base64-encoded in the
 path (RFC 6960 appendix A.1). Every answer is ``application/ocsp-response`` with HTTP 200, a refusal
-included (an OCSP status, as OCSP clients expect: openssl reads no body from another HTTP status)."""
+included (an OCSP status, as OCSP clients expect: openssl reads no body from another HTTP status).
+
+Every TLS client of every certificate may ask, so ``OcspMiddleware`` (first in MIDDLEWARE) answers these
+paths before the rest of the stack runs (sessions, CSRF, authentication, the URL resolver: nothing an
+anonymous binary protocol uses) and finds the tenant by host in a per-process cache; the URL patterns
+route the same view when it is not installed."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from django_tenants.utils import get_public_schema_name
 
+from apps.accounts.middleware import TenantMiddleware
+from apps.accounts.models import Domain, Tenant
 from apps.certificates.pki.ocsp import MAX_REQUEST_BYTES, OcspAnswer, Status, ocsp_respond, refusal_answer
+from apps.certificates.pki.public_urls import OCSP_PATH
 
 OCSP_RESPONSE = "application/ocsp-response"
 # A GET request is for small requests (RFC 9919 5: under 255 bytes encoded); bigger ones use POST.
@@ -55,6 +68,7 @@ def _response(answer: OcspAnswer, *, cacheable: bool) -> HttpResponse:
         response["ETag"] = '"' + hashlib.sha1(answer.der, usedforsecurity=False).hexdigest() + '"'
     else:
         response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -69,3 +83,53 @@ def ocsp_endpoint(request, encoded: str = ""):
     der = _decoded(encoded) if len(encoded) <= MAX_GET_CHARACTERS else None
     answer = refusal_answer(Status.MALFORMED_REQUEST) if der is None else ocsp_respond(der)
     return _response(answer, cacheable=True)
+
+
+HOST_TTL = 30.0  # seconds a host's tenant is kept (a deactivated tenant stops answering within this)
+MAX_HOSTS = 1024
+_hosts: OrderedDict[str, tuple[float, Tenant | None]] = OrderedDict()
+_hosts_lock = threading.Lock()
+
+
+def _tenant_for(hostname: str) -> Tenant | None:
+    """The active tenant served at ``hostname`` (exactly as TenantMiddleware finds it), kept a while."""
+    cached = _hosts.get(hostname)
+    if cached is not None and time.monotonic() - cached[0] < HOST_TTL:
+        return cached[1]
+    connection.set_schema_to_public()
+    found = Domain.objects.select_related("tenant").filter(domain=hostname, tenant__is_active=True)
+    domain = found.exclude(tenant__schema_name=get_public_schema_name()).first()  # the platform's host
+    tenant = domain.tenant if domain is not None else None
+    with _hosts_lock:
+        _hosts[hostname] = (time.monotonic(), tenant)
+        _hosts.move_to_end(hostname)
+        while len(_hosts) > MAX_HOSTS:
+            _hosts.popitem(last=False)
+    return tenant
+
+
+def ocsp_hosts_forget() -> None:
+    with _hosts_lock:
+        _hosts.clear()
+
+
+class OcspMiddleware:
+    """Answers /pki/ocsp on a tenant's host at once; every other request (and an unknown host's, which
+    gets TenantMiddleware's 404) goes down the stack."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path != OCSP_PATH and not path.startswith(OCSP_PATH + "/"):
+            return self.get_response(request)
+        try:
+            tenant = _tenant_for(TenantMiddleware.hostname_from_request(request))
+        except DatabaseError:  # RFC 6960 2.3: tryLater, not an HTTP error the client cannot read
+            return _response(refusal_answer(Status.TRY_LATER), cacheable=False)
+        if tenant is None:
+            return self.get_response(request)
+        request.tenant = tenant
+        connection.set_tenant(tenant)
+        return ocsp_endpoint(request, encoded=path[len(OCSP_PATH) + 1 :])
