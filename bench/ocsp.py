@@ -221,24 +221,19 @@ def latencies(port: int, requests) -> list[float]:
 
 def throughput(port: int, requests, clients: int) -> float:
     """Requests per second with ``clients`` threads sending at once."""
-    shares = [requests[number::clients] for number in range(clients)]
-    errors = []
+    from tests.concurrency import run_together
 
-    def run(share):
-        try:
-            for der, _, _ in share:
-                ask(port, der)
-        except Exception as exc:
-            errors.append(exc)
+    shares = iter([requests[number::clients] for number in range(clients)])
+    taking = threading.Lock()
 
-    threads = [threading.Thread(target=run, args=(share,)) for share in shares]
+    def send_share():
+        with taking:
+            share = next(shares)
+        for der, _, _ in share:
+            ask(port, der)
+
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    run_together(send_share, clients)
     return len(requests) / (time.perf_counter() - started)
 
 
@@ -362,13 +357,30 @@ def main() -> int:
         for _ in range(2):
             for name in servers:
                 rates[name].append(throughput(ports[name], requests, args.clients))
+        in_process = respond_in_process(tenant, requests)
         crl = crl_times(tenant, ca, files, temp)
 
-    report(samples, {name: max(values) for name, values in rates.items()}, crl, args)
+    report(samples, {name: max(values) for name, values in rates.items()}, in_process, crl, args)
     return 0
 
 
-def report(samples, rates, crl, args) -> None:
+def respond_in_process(tenant, requests) -> float:
+    """Milliseconds per request of certmate's OCSP work alone (ocsp_respond: parse, one query, sign),
+    in this process without HTTP: what the responder costs beyond the web server and Django."""
+    from django_tenants.utils import tenant_context
+
+    from apps.certificates.pki.ocsp import ocsp_respond
+
+    with tenant_context(tenant):
+        for der, _, _ in requests[:100]:
+            ocsp_respond(der)
+        started = time.perf_counter()
+        for der, _, _ in requests:
+            ocsp_respond(der)
+        return (time.perf_counter() - started) / len(requests) * 1000
+
+
+def report(samples, rates, in_process, crl, args) -> None:
     print(f"\nOCSP, one CA with {args.revoked} revoked and {args.good} good serials; POST, new connection, nonce;")
     multi = f" -multi {args.workers}" if args.workers > 1 else ""
     print(f"{args.workers} server process(es) each (certmate: wsgiref; openssl ocsp{multi})")
@@ -384,6 +396,7 @@ def report(samples, rates, crl, args) -> None:
     print(f"\ncertmate p95 {p95:.2f} ms (aim < {P95_AIM_MS:.0f} ms): {'met' if p95 < P95_AIM_MS else 'NOT met'}")
     print(f"throughput certmate/openssl {ratio:.2f}x (aim >= {THROUGHPUT_AIM}x): "
           f"{'met' if ratio >= THROUGHPUT_AIM else 'NOT met'}")  # fmt: skip
+    print(f"certmate's OCSP work alone (ocsp_respond in process, no HTTP): {in_process:.2f} ms per request")
     certmate, openssl, entries = crl
     print(f"\nCRL of {entries} entries: certmate crl_publish {certmate:.2f} s, openssl ca -gencrl {openssl:.2f} s "
           f"({certmate / openssl:.2f}x)")  # fmt: skip

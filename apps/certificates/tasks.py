@@ -25,12 +25,17 @@ def renewal_sweep_task() -> None:
     renewal_sweep()
 
 
+def _send_to_every_tenant(task) -> None:
+    """``task`` queued once per active tenant, from its schema (so the worker runs it there)."""
+    for tenant in tenants_active():
+        with tenant_context(tenant):
+            task.delay()
+
+
 @shared_task(name=SWEEP_TASK)
 def renewal_sweep_all_task() -> None:
     """Beat's entry point (public schema): one sweep task per active tenant, sent from its schema."""
-    for tenant in tenants_active():
-        with tenant_context(tenant):
-            renewal_sweep_task.delay()
+    _send_to_every_tenant(renewal_sweep_task)
 
 
 @shared_task(name=EVENTS_TASK, acks_late=True)
@@ -60,6 +65,4 @@ def ocsp_responders_renew_task() -> None:
 @shared_task(name=OCSP_RENEWAL_TASK)
 def ocsp_responders_renew_all_task() -> None:
     """Beat's entry point (public schema): one renewal task per active tenant, sent from its schema."""
-    for tenant in tenants_active():
-        with tenant_context(tenant):
-            ocsp_responders_renew_task.delay()
+    _send_to_every_tenant(ocsp_responders_renew_task)

@@ -4,6 +4,7 @@ signs with it; none outlives its CA; a CA whose certificate has expired answers 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -147,3 +148,27 @@ def test_every_tenants_responders_are_renewed_and_beat_knows_it(tenant_a, tenant
     renewal = tasks["certmate: OCSP responder renewal"]
     assert renewal.task == "apps.certificates.tasks.ocsp_responders_renew_all_task"
     assert renewal.interval.every * 4 <= RENEW_BEFORE.total_seconds()  # several chances before the end
+
+
+@pytest.mark.worker
+def test_beats_renewal_task_reaches_every_tenant_through_a_worker(fresh_tenant, worker):
+    """What beat sends (from the public schema) renews, in each tenant's schema, the responders that
+    near their end."""
+    from apps.certificates.tasks import ocsp_responders_renew_all_task
+
+    cas = {}
+    for tenant in (fresh_tenant(), fresh_tenant()):
+        with tenant_context(tenant):
+            _, ca = ca_hierarchy_create(name="fan", common_name="Fan CA", key_type="ec256", actor=TEST_ACTOR)
+            old = ocsp_responder_ensure(authority=ca, actor=TEST_ACTOR)
+            OcspResponder.objects.filter(pk=old.pk).update(not_after=timezone.now() + timedelta(days=1))
+        cas[tenant] = ca
+    ocsp_responders_renew_all_task.delay()
+    deadline = time.monotonic() + 60
+    for tenant, ca in cas.items():
+        with tenant_context(tenant):
+            while OcspResponder.objects.filter(authority=ca).count() < 2:
+                assert time.monotonic() < deadline, worker.log_text()[-2000:]
+                time.sleep(0.2)
+            newest = OcspResponder.objects.filter(authority=ca).order_by("-not_after").first()
+            assert newest.not_after > timezone.now() + timedelta(days=6)
