@@ -15,7 +15,11 @@ from cryptography.x509 import ocsp
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.certificates.models import CertificateAuthority, OcspResponder
+from apps.certificates.models import CertificateAuthority, CertificateProfile, CertificateVersion, OcspResponder
+from apps.certificates.pki.authorities import ca_import
+from apps.certificates.pki.build import ca_certificate_build
+from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
+from apps.certificates.pki.keys import key_load
 from apps.certificates.pki.ocsp import ocsp_respond
 from apps.certificates.pki.ocsp_responders import (
     RENEW_BEFORE,
@@ -172,3 +176,60 @@ def test_beats_renewal_task_reaches_every_tenant_through_a_worker(fresh_tenant, 
                 time.sleep(0.2)
             newest = OcspResponder.objects.filter(authority=ca).order_by("-not_after").first()
             assert newest.not_after > timezone.now() + timedelta(days=6)
+
+
+def _leaf_request(version, issuer_pem: str) -> bytes:
+    leaf = x509.load_pem_x509_certificate(version.certificate_pem.encode())
+    issuer = x509.load_pem_x509_certificate(issuer_pem.encode())
+    request = ocsp.OCSPRequestBuilder().add_certificate(leaf, issuer, hashes.SHA256()).build()
+    return request.public_bytes(serialization.Encoding.DER)
+
+
+def _issue(ca, name: str):
+    profile = CertificateProfile.objects.get(authority=ca, name="client")
+    request = PrivateRequest(profile=profile, name=name, subject={"common_name": name})
+    return private_certificate_issue(request, actor=TEST_ACTOR).current_version
+
+
+def test_twins_sharing_a_name_and_key_answer_for_each_others_certificates(tenant_a, hierarchy_a):
+    """A CA certified again for the same key (imported beside the first) is named by the same CertID:
+    each of their certificates is answered, whichever CA row signed it."""
+    root, ca = hierarchy_a
+    with tenant_context(tenant_a):
+        root_row = CertificateAuthority.objects.get(pk=root.pk)
+        ca_row = CertificateAuthority.objects.get(pk=ca.pk)
+        again = ca_certificate_build(
+            subject=x509.load_pem_x509_certificate(ca_row.certificate_pem.encode()).subject,
+            key=key_load(ca_row.private_key), days=30, path_length=0,
+            issuer=x509.load_pem_x509_certificate(root_row.certificate_pem.encode()),
+            issuer_key=key_load(root_row.private_key),
+        )  # fmt: skip
+        twin = ca_import(
+            name="alpha-again", certificate_pem=again.public_bytes(serialization.Encoding.PEM).decode(),
+            private_key_pem=ca_row.private_key, chain_pem=root_row.certificate_pem, actor=TEST_ACTOR,
+        )  # fmt: skip
+        first, second = _issue(ca_row, "first"), _issue(twin, "second")
+        revoked = {"revoked_at": timezone.now(), "revocation_reason": "superseded"}
+        CertificateVersion.objects.filter(pk=second.pk).update(**revoked)
+        answers = [
+            ocsp.load_der_ocsp_response(ocsp_respond(_leaf_request(version, pem)).der)
+            for version in (first, second)
+            for pem in (ca_row.certificate_pem, twin.certificate_pem)
+        ]
+    statuses = [answer.certificate_status for answer in answers]
+    good, revoked = ocsp.OCSPCertStatus.GOOD, ocsp.OCSPCertStatus.REVOKED
+    assert statuses == [good, good, revoked, revoked]
+    assert answers[2].revocation_reason is x509.ReasonFlags.superseded
+
+
+def test_a_ca_deleted_since_its_tenants_cas_were_read_is_unauthorized(tenant_a, hierarchy_a):
+    _, ca = hierarchy_a
+    with tenant_context(tenant_a):
+        _, gone = ca_hierarchy_create(name="gone", common_name="Gone CA", key_type="ec256", actor=TEST_ACTOR)
+        assert ocsp.load_der_ocsp_response(ocsp_respond(_request_der(ca)).der).response_status is (
+            ocsp.OCSPResponseStatus.SUCCESSFUL
+        )  # the tenant's CAs, gone among them, are read now
+        request = _request_der(gone)
+        CertificateAuthority.objects.filter(pk=gone.pk).delete()
+        refused = ocsp.load_der_ocsp_response(ocsp_respond(request).der)
+    assert refused.response_status is ocsp.OCSPResponseStatus.UNAUTHORIZED

@@ -70,7 +70,8 @@ class OcspAnswer:
 
 
 _STATUS_SQL = (
-    "SELECT revoked_at, revocation_reason FROM {schema}.{table} WHERE authority_id = %s AND serial = %s LIMIT 1"
+    "SELECT revoked_at, revocation_reason FROM {schema}.{table} WHERE authority_id = ANY(%s) AND serial = %s "
+    "ORDER BY revoked_at NULLS LAST LIMIT 1"
 )
 
 
@@ -81,25 +82,26 @@ def _status_query(schema: str, table: str, authority_column: str) -> sql.Compose
     )
 
 
-def _status_row(model, schema: str, authority_column: str, authority_id: int, serial_hex: str):
+def _status_row(model, schema: str, authority_column: str, authority_ids: list[int], serial_hex: str):
     """One round trip: the statement names its schema, so no ``SET search_path`` goes before it (what
     django-tenants sends before every statement on its cursors); errors are Django's as usual."""
     query = _status_query(schema, model._meta.db_table, authority_column)
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.cursor() as cursor:
-        cursor.execute(query, (authority_id, serial_hex))
+        cursor.execute(query, (authority_ids, serial_hex))
         return cursor.fetchone()
 
 
-def serial_status(authority_id: int, serial: int, *, signs_cas: bool = False) -> SerialStatus:
-    """One indexed query (the unique (authority, serial) index), a second only for a CA that signed
-    other CAs and does not know the serial as a certificate's."""
+def serial_status(authority_ids: list[int], serial: int, *, signs_cas: bool = False) -> SerialStatus:
+    """What the CA (its rows: one, or twins sharing its name and key) says of ``serial``: one indexed
+    query (the unique (authority, serial) index), a second only for a CA that signed other CAs and
+    does not know the serial as a certificate's."""
     if serial <= 0 or serial.bit_length() > MAX_SERIAL_BITS:
         return SerialStatus(ocsp.OCSPCertStatus.UNKNOWN)
     serial_hex, schema = format(serial, "x"), connection.schema_name
-    row = _status_row(CertificateVersion, schema, "authority_id", authority_id, serial_hex)
+    row = _status_row(CertificateVersion, schema, "authority_id", authority_ids, serial_hex)
     if row is None and signs_cas:
-        row = _status_row(CertificateAuthority, schema, "parent_id", authority_id, serial_hex)
+        row = _status_row(CertificateAuthority, schema, "parent_id", authority_ids, serial_hex)
     if row is None:
         return SerialStatus(ocsp.OCSPCertStatus.UNKNOWN)
     revoked_at, reason = row
@@ -115,7 +117,7 @@ def default_ca_serial_status(serial: int) -> SerialStatus:
     found = default.values_list("pk", "signs_cas").first()
     if found is None:
         return SerialStatus(ocsp.OCSPCertStatus.UNKNOWN)
-    return serial_status(found[0], serial, signs_cas=found[1])
+    return serial_status([found[0]], serial, signs_cas=found[1])
 
 
 def _parse(der: bytes) -> tuple[ocsp.OCSPRequest, bytes | None]:
@@ -157,7 +159,7 @@ def _answer(request: ocsp.OCSPRequest, nonce: bytes | None, issuer: Issuer, now:
         signer = signer_get(issuer, now=now)
     except ValidationError:  # the CA's own certificate has expired: nothing it vouches for is valid
         raise OcspRefused(Status.UNAUTHORIZED, f"CA {issuer.name!r} can no longer sign a responder") from None
-    status = serial_status(issuer.authority_id, request.serial_number, signs_cas=issuer.signs_cas)
+    status = serial_status(list(issuer.authority_ids), request.serial_number, signs_cas=issuer.signs_cas)
     revoked = status.state is ocsp.OCSPCertStatus.REVOKED
     # RFC 5280 5.3.1: unspecified is better left out than stated.
     reason = reason_flag(status.reason) if revoked and status.reason != "unspecified" else None

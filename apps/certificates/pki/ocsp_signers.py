@@ -10,11 +10,12 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
@@ -35,12 +36,15 @@ SIGNER_MARGIN = USABLE_FOR / 2  # a cached responder with less left is replaced
 
 @dataclass(frozen=True)
 class Issuer:
-    """One of the tenant's CAs, as a CertID names it."""
+    """One of the tenant's CAs, as a CertID names it (by subject and key). Several rows may share both
+    (a CA certificate issued again for the same key, imported twice): the serial is looked up under
+    each; the one valid longest signs (any of them vouches for a responder certificate it signs)."""
 
     authority_id: int
     name: str
     certificate: x509.Certificate
-    signs_cas: bool  # it signed other CAs: their serials are answered too
+    signs_cas: bool  # one of them signed other CAs: their serials are answered too
+    authority_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ def _load() -> _Tenant:
     rows = (
         CertificateAuthority.objects.exclude(certificate_pem="")
         .annotate(signs_cas=Exists(children))
+        .order_by("-not_after", "-pk")  # the one valid longest first: it signs for its twins
         .values_list("pk", "name", "certificate_pem", "signs_cas")
     )
     issuers = {}
@@ -116,7 +121,13 @@ def _load() -> _Tenant:
         except (ValueError, IndexError):  # an imported CA this parser cannot read answers for nothing
             logger.warning("CA %s is left out of OCSP: its certificate cannot be read", name)
             continue
-        issuers.update(dict.fromkeys(names, Issuer(pk, name, certificate, signs_cas)))
+        twin = issuers.get(names[0])
+        if twin is not None:
+            signs_cas = signs_cas or twin.signs_cas
+            issuer = replace(twin, signs_cas=signs_cas, authority_ids=(*twin.authority_ids, pk))
+        else:
+            issuer = Issuer(pk, name, certificate, signs_cas, (pk,))
+        issuers.update(dict.fromkeys(names, issuer))
     return _Tenant(loaded=time.monotonic(), issuers=issuers)
 
 
@@ -144,12 +155,16 @@ def issuer_find(algorithm: str, name_hash: bytes, key_hash: bytes) -> Issuer | N
 
 def signer_get(issuer: Issuer, *, now: datetime) -> Signer:
     """The CA's responder ready to sign (its first one made now when it has none).
-    Raises ValidationError (ca_unavailable) for a CA whose own certificate has expired."""
+    Raises ValidationError (ca_unavailable) for a CA whose own certificate has expired, or deleted."""
     entry = _tenant()
     signer = entry.signers.get(issuer.authority_id)
     if signer is not None and signer.not_after - now > SIGNER_MARGIN:
         return signer
-    authority = CertificateAuthority.objects.get(pk=issuer.authority_id)
+    authority = CertificateAuthority.objects.filter(pk=issuer.authority_id).first()
+    if authority is None:  # deleted since the tenant's CAs were read: read them again next time
+        with _lock:
+            _tenants.pop(connection.schema_name, None)
+        raise ValidationError(f"CA {issuer.name!r} is gone", code="ca_unavailable")
     responder = ocsp_responder_ensure(authority=authority, actor=RESPONDER_ACTOR, now=now)
     key = key_load(responder.private_key)
     certificate = x509.load_pem_x509_certificate(responder.certificate_pem.encode())
