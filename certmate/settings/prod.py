@@ -45,8 +45,7 @@ if not ALLOWED_HOSTS:
 # DJANGO_BEHIND_TLS_PROXY=true for exactly that one): it is trusted only when set, since any client can
 # send it, so the proxy must overwrite it.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-# OCSP is fetched over plain HTTP (RFC 5019 5: a client checking a TLS certificate cannot depend on TLS).
-SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^pki/ocsp(/|$)"]
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)

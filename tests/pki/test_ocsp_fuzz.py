@@ -251,3 +251,13 @@ def test_requests_without_a_content_type_are_still_answered(world, alpha_ids):
     )
     assert status == 200 and ocsp.load_der_ocsp_response(body).response_status is Status.SUCCESSFUL
     assert headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("name", ["crl.der", "crl.pem", "ca.der", "ca.pem"])
+def test_the_files_of_a_ca_named_ocsp_are_not_taken_for_requests(world, name):
+    """/pki/ocsp/crl.der is the CRL of a CA named "ocsp" (/pki/<ca>/crl.der), served by the CRL views:
+    the responder leaves it alone (base64 of a DER request never reads so)."""
+    alpha, _, port = world
+    status, headers, _ = http_call(port, alpha.host, "GET", f"/pki/ocsp/{name}")
+    assert headers.get("Content-Type") != "application/ocsp-response"
+    assert status == 404  # no such CA here

@@ -6,6 +6,7 @@ from apps.certificates.pki.ocsp_views import ocsp_endpoint
 
 urlpatterns = [
     path("pki/ocsp", ocsp_endpoint, name="pki-ocsp"),
-    # Everything after the slash is the request (base64 holds '/'); POST there reads the body as well.
-    re_path(r"^pki/ocsp/(?P<encoded>[\s\S]*)\Z", ocsp_endpoint, name="pki-ocsp-get"),
+    # Everything after the slash is the request (base64 holds '/'), but a CA named "ocsp"'s files; POST
+    # there reads the body as well.
+    re_path(r"^pki/ocsp/(?P<encoded>(?!(?:crl|ca)\.(?:der|pem)/?\Z)[\s\S]*)\Z", ocsp_endpoint, name="pki-ocsp-get"),
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -31,6 +32,9 @@ from apps.certificates.pki.ocsp import MAX_REQUEST_BYTES, OcspAnswer, Status, oc
 from apps.certificates.pki.public_urls import OCSP_PATH
 
 OCSP_RESPONSE = "application/ocsp-response"
+# /pki/ocsp/crl.der (and the like) is the CRL or certificate of a CA named "ocsp" (/pki/<ca>/...), never
+# a request: base64 of DER starts with "M".
+PUBLICATION_FILE = re.compile(r"/(?:crl|ca)\.(?:der|pem)/?\Z")
 # A GET request is for small requests (RFC 9919 5: under 255 bytes encoded); bigger ones use POST.
 MAX_GET_CHARACTERS = 2048
 _URL_SAFE = str.maketrans("-_", "+/")
@@ -122,7 +126,7 @@ class OcspMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path != OCSP_PATH and not path.startswith(OCSP_PATH + "/"):
+        if path != OCSP_PATH and not (path.startswith(OCSP_PATH + "/") and not PUBLICATION_FILE.search(path)):
             return self.get_response(request)
         try:
             tenant = _tenant_for(TenantMiddleware.hostname_from_request(request))
