@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("apps.certificates.api.batch_urls")),  # before api/certificates/<domain>
     path("", include("apps.certificates.api.urls")),
     path("api/", include("certmate.api.urls")),
+    # The OCSP responder (RFC 6960), open to relying parties without credentials.
+    path("", include("apps.certificates.pki.ocsp_urls")),
     # The tenant's web portal: /, /login/, /help/, ... (apps/portal).
     path("", include("apps.portal.urls")),
     # Last: any other path answers the portal's 404 page (or the API's JSON 404 under /api/), never

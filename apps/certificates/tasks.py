@@ -7,11 +7,12 @@ from apps.accounts.selectors import tenants_active
 from apps.certificates.pki.batching import BATCH_TASK, batch_run
 from apps.certificates.pki.bulk_revocation import BULK_TASK, bulk_revocation_run
 from apps.certificates.pki.crl_refresh import CRL_REFRESH_TASK, crls_refresh
+from apps.certificates.pki.ocsp_responders import ocsp_responders_renew
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
 from apps.certificates.services.requests import ISSUE_TASK
-from apps.certificates.services.schedule import SWEEP_TASK
+from apps.certificates.services.schedule import OCSP_RENEWAL_TASK, SWEEP_TASK
 
 
 @shared_task(name=ISSUE_TASK, acks_late=True, reject_on_worker_lost=True)
@@ -26,12 +27,17 @@ def renewal_sweep_task() -> None:
     renewal_sweep()
 
 
+def _send_to_every_tenant(task) -> None:
+    """``task`` queued once per active tenant, from its schema (so the worker runs it there)."""
+    for tenant in tenants_active():
+        with tenant_context(tenant):
+            task.delay()
+
+
 @shared_task(name=SWEEP_TASK)
 def renewal_sweep_all_task() -> None:
     """Beat's entry point (public schema): one sweep task per active tenant, sent from its schema."""
-    for tenant in tenants_active():
-        with tenant_context(tenant):
-            renewal_sweep_task.delay()
+    _send_to_every_tenant(renewal_sweep_task)
 
 
 @shared_task(name=EVENTS_TASK, acks_late=True)
@@ -61,12 +67,22 @@ def crl_refresh_task() -> None:
 @shared_task(name=CRL_REFRESH_TASK)
 def crl_refresh_all_task() -> None:
     """Beat's entry point (public schema): one CRL refresh task per active tenant, sent from its schema."""
-    for tenant in tenants_active():
-        with tenant_context(tenant):
-            crl_refresh_task.delay()
+    _send_to_every_tenant(crl_refresh_task)
 
 
 @shared_task(name=BULK_TASK, acks_late=True, reject_on_worker_lost=True)
 def bulk_revocation_task(bulk_id: int) -> None:
     """A bulk revocation: revokes what it matches that has no result yet (safe to redeliver)."""
     bulk_revocation_run(bulk_id=bulk_id)
+
+
+@shared_task(acks_late=True)
+def ocsp_responders_renew_task() -> None:
+    """The OCSP responders of the tenant whose schema this task carries that near their end."""
+    ocsp_responders_renew()
+
+
+@shared_task(name=OCSP_RENEWAL_TASK)
+def ocsp_responders_renew_all_task() -> None:
+    """Beat's entry point (public schema): one renewal task per active tenant, sent from its schema."""
+    _send_to_every_tenant(ocsp_responders_renew_task)

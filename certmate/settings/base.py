@@ -68,6 +68,8 @@ DATABASE_ROUTERS = ["apps.accounts.routers.ModelPlacementRouter", "django_tenant
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # OCSP requests (anonymous, binary, the busiest public path) answered before the rest of the stack.
+    "apps.certificates.pki.ocsp_views.OcspMiddleware",
     "apps.accounts.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # the content security policy (below)

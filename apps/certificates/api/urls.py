@@ -2,9 +2,10 @@
 paths (no trailing slash) plus certmate's own. Fixed words (create, jobs) come before {domain}, which
 takes wildcards as they are (*.example.com) or encoded (%2A.example.com)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from apps.certificates.api import views
+from apps.certificates.api.ocsp_status import OcspStatusView
 
 CERTIFICATE = "api/certificates/<str:domain>"
 
@@ -25,6 +26,8 @@ urlpatterns = [
     path(
         f"{CERTIFICATE}/download/<str:file_type>", views.CertificateFileView.as_view(), name="certificate-download-file"
     ),
+    # CertMate's OCSP status in JSON (ASCII digits only: the serial is decimal).
+    re_path(r"^api/ocsp/status/(?P<serial>[0-9]+)$", OcspStatusView.as_view(), name="ocsp-status"),
     path("<str:domain>/tls", views.TlsView.as_view(), name="certificate-tls"),
     # The private CAs and their profiles: /api/cas...
     path("", include("apps.certificates.api.pki.urls")),
