@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.http import HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 
 from apps.portal.base import not_found
 from certmate.api.views import api_page_not_found
@@ -29,6 +30,7 @@ def _with_slash(request) -> str | None:
     return f"{request.path}/" + (f"?{query}" if query else "")
 
 
+@csrf_exempt  # it changes nothing: a POST to an unknown URL is a 404, not a CSRF failure's HTML 403
 def unknown_url(request, path: str = ""):
     if request.path.startswith("/api/"):
         return api_page_not_found(request)

@@ -238,6 +238,7 @@ SPECTACULAR_SETTINGS = {
         "SubjectFieldEnum": "apps.certificates.pki.names.SUBJECT_FIELDS",
         "BatchStatusEnum": "apps.certificates.models.BatchStatus",
         "BatchRowStatusEnum": "apps.certificates.api.batches.ROW_STATUSES",
+        "OcspCertificateStatusEnum": "apps.certificates.api.ocsp_status.OCSP_STATES",
         "RevocationReasonEnum": "apps.certificates.pki.revocation_rules.LEAF_REASONS",
         "CaRevocationReasonEnum": "apps.certificates.pki.revocation_rules.CA_REQUEST_REASONS",
     },

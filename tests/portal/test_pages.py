@@ -164,3 +164,14 @@ def test_the_api_docs_the_help_page_links_to_are_served(tenant_a, signed_in):
     client = signed_in(tenant_a, "viewer")
     for url in ("/api/docs/", "/api/redoc/"):
         assert client.get(url).status_code == 200
+
+
+def test_an_unknown_api_url_is_a_json_404_even_with_a_cookie_and_no_csrf_token(tenant_a, client):
+    from tests.conftest import TENANT_A
+
+    client.cookies["csrftoken"] = "x" * 32
+    client.cookies["sessionid"] = "nope"
+    client.handler.enforce_csrf_checks = True
+    response = client.put("/api/ca-accounts/nothing/here", "{}", content_type="application/json",
+                          headers={"host": TENANT_A["domain"]})  # fmt: skip
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")

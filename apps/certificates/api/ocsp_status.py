@@ -18,11 +18,12 @@ from certmate.api.views import TenantAPIView
 
 MAX_SERIAL = 2**160  # CertMate's bound
 RESPONDER_NAME = "CertMate OCSP Responder"  # the name CertMate's clients see
+OCSP_STATES = ("good", "revoked", "unknown")  # the schema names them OcspCertificateStatusEnum
 
 
 class OcspStatusSerializer(serializers.Serializer):
     response_status = serializers.CharField(help_text="successful")
-    certificate_status = serializers.ChoiceField(["good", "revoked", "unknown"], help_text="good, revoked or unknown.")
+    certificate_status = serializers.ChoiceField(OCSP_STATES, help_text="good, revoked or unknown.")
     certificate_serial = serializers.IntegerField(help_text="The serial asked about (decimal).")
     this_update = serializers.DateTimeField(help_text="When this answer was made.")
     next_update = serializers.DateTimeField(allow_null=True, help_text="Always null: answers are made on demand.")
