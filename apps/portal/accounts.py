@@ -50,6 +50,7 @@ class CaAccountPage(ServiceFormPage):
     nav = "accounts"
     back_url_name = BACK
     delete_url_name = "portal:ca-account-delete"
+    code_fields = {"name_taken": "name", "eab_incomplete": "eab_hmac_key"}
 
     def get_instance(self):
         if "pk" not in self.kwargs:
@@ -91,6 +92,7 @@ class DnsAccountPage(ServiceFormPage):
     delete_url_name = "portal:dns-account-delete"
     template_name = "portal/admin/dns_account.html"
     form_class = DnsAccountForm
+    code_fields = {"name_taken": "name"}
 
     def get_instance(self):
         if "pk" not in self.kwargs:
@@ -107,7 +109,7 @@ class DnsAccountPage(ServiceFormPage):
         return f"DNS account {instance.name} ({instance.provider})" if instance else "Add a DNS account"
 
     def get_context_data(self, **kwargs):
-        form = kwargs.get("form") or self.get_form()
+        form = kwargs.setdefault("form", self.get_form())
         groups = [
             (provider, [form[credential_field_name(provider, field)] for field in provider.fields])
             for provider in PROVIDERS.values()
@@ -115,7 +117,6 @@ class DnsAccountPage(ServiceFormPage):
         main = [form[name] for name in ("name", "provider", "propagation_seconds", "is_default")]
         instance = self.instance
         return super().get_context_data(
-            form=form,
             main_fields=main,
             extra_field=form[EXTRA],
             provider_groups=groups,

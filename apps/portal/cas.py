@@ -88,6 +88,7 @@ class CaCreateView(ServiceFormPage):
     title = "Create a CA hierarchy"
     nav = "cas"
     form_class = HierarchyForm
+    code_fields = {"name_taken": "name"}
     back_url_name = "portal:cas"
     submit_label = "Create"
     done_message = "Created the hierarchy: {object} (an intermediate under its root {object.parent})."
@@ -157,8 +158,13 @@ class ProfilePage(ServiceFormPage):
             return None
         return found(profile_list(authority=self.authority), self.kwargs["profile"], "profile")
 
+    form_class = PortalProfileForm
+    code_fields = {"name_taken": "name"}
+
     def get_form_class(self):
-        return type("PortalProfileForm", (PortalProfileForm,), {"actor": self.actor, "authority": self.authority})
+        form_class = super().get_form_class()
+        form_class.authority = self.authority
+        return form_class
 
     @property
     def title(self):

@@ -31,6 +31,19 @@ def found(queryset: models.QuerySet, pk: Any, what: str) -> models.Model:
     return row
 
 
+def _refusals_at_fields(apply, code_fields: dict[str, str]):
+    def apply_at_fields(form, actor):
+        try:
+            return apply(form, actor)
+        except ValidationError as exc:
+            field = None if hasattr(exc, "error_dict") else code_fields.get(exc.code)
+            if field is None or field not in form.fields:
+                raise
+            raise ValidationError({field: exc}) from None
+
+    return apply_at_fields
+
+
 class BackTo:
     """Where a page goes when it is done: ``back_url_name`` (with ``back_args()``)."""
 
@@ -61,9 +74,16 @@ class ServiceFormPage(BackTo, PortalMixin, FormView):
     def instance(self) -> models.Model | None:
         return self.get_instance()
 
+    # A refusal the service raises without naming a field (``name_taken``), and the field it concerns:
+    # shown there, next to what to change, rather than above the form.
+    code_fields: dict[str, str] = {}
+
     def get_form_class(self):
         form_class = super().get_form_class()
-        return type(form_class.__name__, (form_class,), {"actor": self.actor})
+        attrs: dict[str, Any] = {"actor": self.actor}
+        if self.code_fields:
+            attrs["apply"] = _refusals_at_fields(form_class.apply, self.code_fields)
+        return type(form_class.__name__, (form_class,), attrs)
 
     def get_form_kwargs(self) -> dict:
         kwargs = super().get_form_kwargs()

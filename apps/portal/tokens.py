@@ -20,6 +20,13 @@ class TokensView(ServiceFormPage):
     back_url_name = "portal:tokens"
     submit_label = "Create the token"
     read_role = write_role = Role.ADMIN
+    code_fields = {
+        "role_above_user": "role",
+        "user_inactive": "user",
+        "delegation_refused": "user",
+        "expired": "expires_at",
+        "expires_too_late": "expires_at",
+    }
 
     def get_initial(self):
         return {"user": self.request.user.pk, "role": self.request.user.role}

@@ -4,6 +4,8 @@ admin (last_admin), an admin's own access (own_account) — show at the field or
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+
 from apps.accounts.admin_users import UserAddForm, UserProfileForm
 from apps.accounts.models import Role, User
 from apps.accounts.services.users import user_delete
@@ -11,6 +13,7 @@ from apps.portal.base import PortalView
 from apps.portal.editing import DeletePage, ServiceFormPage, found
 
 BACK = "portal:users"
+REFUSALS = ("last_admin", "own_account")  # the services' codes for taking away needed admin access
 
 
 class UsersView(PortalView):
@@ -30,11 +33,22 @@ class PortalUserForm(UserProfileForm):
         super().__init__(*args, **kwargs)
         self.fields.pop("password", None)
 
+    def apply(self, actor):
+        try:
+            return super().apply(actor)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") or exc.code not in REFUSALS:
+                raise
+            # Said at what took the admin access away: the active box, or else the role.
+            field = "is_active" if self.cleaned_data.get("is_active") is False else "role"
+            raise ValidationError({field: exc}) from None
+
 
 class UserAddView(ServiceFormPage):
     title = "Add a user"
     nav = "users"
     form_class = UserAddForm
+    code_fields = {"user_exists": "email"}
     back_url_name = BACK
     submit_label = "Add the user"
     done_message = "Added {object.email} ({object.role})."
@@ -43,6 +57,7 @@ class UserAddView(ServiceFormPage):
 class UserChangeView(ServiceFormPage):
     nav = "users"
     form_class = PortalUserForm
+    code_fields = {"user_exists": "email"}
     back_url_name = BACK
     delete_url_name = "portal:user-delete"
     done_message = "Saved {object.email} ({object.role})."
