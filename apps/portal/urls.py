@@ -1,7 +1,7 @@
 """The portal's pages on tenant hosts (included at the root by certmate/urls_tenant.py). Add a page
 here with a name the navigation knows (apps/portal/navigation.py) to put it in the menu."""
 
-from django.urls import path
+from django.urls import include, path
 
 from apps.portal import auth, dashboard, help
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("password-reset/sent/", auth.PasswordResetDoneView.as_view(), name="password-reset-done"),
     path("password-reset/<uidb64>/<token>/", auth.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     path("password-reset/done/", auth.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
+    path("", include("apps.portal.urls_admin")),  # accounts, CAs, storage, settings, tokens, users, audit
 ]
