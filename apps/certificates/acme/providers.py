@@ -497,7 +497,8 @@ _PROVIDERS = (
         plugin="dns-route53",
         style=CredentialStyle.AWS,
         fields=(
-            _plain("access_key_id", "Access key ID", pattern=r"[A-Z0-9]{16,128}"),
+            # Half an AWS credential: write-only like the secret (never shown back, redacted from output).
+            _secret("access_key_id", "Access key ID", pattern=r"[A-Z0-9]{16,128}"),
             _secret("secret_access_key", "Secret access key", pattern=r"[A-Za-z0-9/+=]{16,128}"),
             _secret("session_token", "Session token", required=False, pattern=r"[A-Za-z0-9/+=]+"),
             _plain("region", "Region (for GovCloud or China)", required=False, pattern=r"[a-z]{2}(-[a-z]+)+-\d{1,2}"),
