@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Q
 
@@ -15,6 +18,17 @@ from apps.certificates.models.certificates import KeyType
 
 # The settings held by TenantSettings.held() in this thread: (schema, settings).
 _HELD: ContextVar[tuple[str, TenantSettings] | None] = ContextVar("tenant_settings_held", default=None)
+
+
+def validate_public_base_url(value: str) -> None:
+    """An http(s) origin, optionally with a path prefix: no credentials, query or fragment (it goes into
+    every certificate the tenant's CAs sign)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise ValidationError("use an http:// or https:// URL with a host name and no user or password",
+                              code="invalid")  # fmt: skip
+    if parts.query or parts.fragment or any(ord(ch) < 33 or ord(ch) > 126 for ch in value):
+        raise ValidationError("no query, fragment, spaces or non-ASCII characters", code="invalid")
 
 
 class TenantSettings(models.Model):
@@ -30,10 +44,15 @@ class TenantSettings(models.Model):
     )
     default_key_type = models.CharField(max_length=10, choices=KeyType.choices, default=KeyType.EC256)
     auto_renew_default = models.BooleanField(default=True)
-    renewal_threshold_days = models.PositiveIntegerField(default=30)
+    renewal_threshold_days = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
     # Where relying parties reach this tenant's public PKI URLs (CRLs, OCSP, CA certificates), e.g.
     # https://pki.example.com behind a proxy; empty: https://<the tenant's primary domain>.
-    public_base_url = models.URLField(max_length=200, blank=True)
+    public_base_url = models.URLField(
+        "public base URL", max_length=200, blank=True, validators=[validate_public_base_url],
+        help_text="where relying parties fetch CRLs, OCSP and CA certificates (empty: https://<primary domain>)",
+    )  # fmt: skip
 
     class Meta:
         db_table = "accounts_tenantsettings"  # its name from when it lived in apps.accounts

@@ -18,6 +18,7 @@ AUDITED = (
     "default_key_type",
     "auto_renew_default",
     "renewal_threshold_days",
+    "public_base_url",
 )
 
 

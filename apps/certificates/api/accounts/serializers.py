@@ -213,3 +213,9 @@ class TenantSettingsSerializer(serializers.Serializer):
     renewal_threshold_days = IntegerField(
         min_value=1, max_value=365, required=False, help_text="Renew this many days before expiry"
     )
+    public_base_url = serializers.CharField(
+        max_length=200, allow_blank=True, required=False,
+        help_text="Where relying parties fetch the private CAs' CRLs, OCSP and CA certificates, e.g. "
+        "https://pki.example.com behind a proxy (empty: https://<the tenant's primary domain>); certificates "
+        "signed from then on carry it",
+    )  # fmt: skip
