@@ -10,10 +10,18 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobOperation, JobStatus
+from apps.certificates.pki.services import ca_hierarchy_create
 from certmate.audit.models import AuditEvent
-from tests.factories import accounts, certificate_make
+from tests.factories import TEST_ACTOR, accounts, certificate_make
 
 _serial = itertools.count(1)
+
+
+def private_ca(tenant, name: str = "alpha"):
+    """The tenant's issuing CA ``name`` (an EC P-256 intermediate with the default profiles)."""
+    with tenant_context(tenant):
+        return ca_hierarchy_create(name=name, common_name=f"{name.title()} CA", organization=name.title(),
+                                   key_type="ec256", actor=TEST_ACTOR)[1]  # fmt: skip
 
 
 def events(tenant, action: str) -> list[AuditEvent]:
@@ -31,7 +39,7 @@ def bulk_certificates(count: int, *, prefix: str = "bulk", ending_in_days=lambda
     fingerprints and ends ``ending_in_days(n)`` days away), so that a test can have hundreds quickly.
     Call inside the tenant's schema."""
     ca, dns = accounts()
-    model = certificate_make(f"model{next(_serial)}.{prefix}.example.com").current_version
+    model = certificate_make(f"model-{next(_serial)}.example.org").current_version
     now = timezone.now()
     certificates = Certificate.objects.bulk_create(
         Certificate(identifier=f"{prefix}-{n:05d}.example.com", status=CertificateStatus.ACTIVE, ca_account=ca,
