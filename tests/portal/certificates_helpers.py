@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import Certificate, CertificateStatus, CertificateVersion, Job, JobOperation, JobStatus
+from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
 from apps.certificates.pki.services import ca_hierarchy_create
 from certmate.audit.models import AuditEvent
 from tests.factories import TEST_ACTOR, accounts, certificate_make
@@ -22,6 +23,15 @@ def private_ca(tenant, name: str = "alpha"):
     with tenant_context(tenant):
         return ca_hierarchy_create(name=name, common_name=f"{name.title()} CA", organization=name.title(),
                                    key_type="ec256", actor=TEST_ACTOR)[1]  # fmt: skip
+
+
+def private_certificate(tenant, name: str = "alice-laptop", authority=None):
+    """A client certificate ``name`` issued at once by the tenant's private CA (made when not given)."""
+    authority = authority or private_ca(tenant)
+    with tenant_context(tenant):
+        request = PrivateRequest(profile=authority.profiles.get(name="client"), name=name,
+                                 subject={"common_name": name.title()})  # fmt: skip
+        return private_certificate_issue(request, actor=TEST_ACTOR)
 
 
 def events(tenant, action: str) -> list[AuditEvent]:

@@ -11,18 +11,14 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import Certificate, CertificateVersion, Job
-from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
-from tests.factories import TEST_ACTOR, certificate_make
-from tests.portal.certificates_helpers import events, private_ca
+from tests.factories import certificate_make
+from tests.portal.certificates_helpers import events, private_certificate
 
 
 @pytest.fixture
 def rows(tenant_a):
-    authority = private_ca(tenant_a)
+    private = private_certificate(tenant_a)
     with tenant_context(tenant_a):
-        profile = authority.profiles.get(name="client")
-        request = PrivateRequest(profile=profile, name="alice-laptop", subject={"common_name": "Alice"})
-        private = private_certificate_issue(request, actor=TEST_ACTOR)
         return {
             "acme": certificate_make("www.example.com"),
             "private": private,

@@ -14,9 +14,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import Certificate, CertificateVersion, Job
-from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
-from tests.factories import TEST_ACTOR, certificate_make
-from tests.portal.certificates_helpers import events, jobs_of, private_ca
+from tests.factories import certificate_make
+from tests.portal.certificates_helpers import events, jobs_of, private_certificate
 
 
 @pytest.fixture
@@ -27,11 +26,7 @@ def served(tenant_a):
 
 @pytest.fixture
 def private(tenant_a):
-    authority = private_ca(tenant_a)
-    with tenant_context(tenant_a):
-        profile = authority.profiles.get(name="client")
-        request = PrivateRequest(profile=profile, name="alice-laptop", subject={"common_name": "Alice"})
-        return private_certificate_issue(request, actor=TEST_ACTOR)
+    return private_certificate(tenant_a)
 
 
 def test_the_page_shows_the_certificates_facts(tenant_a, signed_in, served):

@@ -11,9 +11,8 @@ from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.accounts import ca_account_create
 from apps.certificates.models import Certificate, CertificateStatus
-from apps.certificates.pki.issuing import PrivateRequest, private_certificate_issue
 from tests.factories import TEST_ACTOR, accounts, certificate_make
-from tests.portal.certificates_helpers import bulk_certificates, private_ca
+from tests.portal.certificates_helpers import bulk_certificates, private_ca, private_certificate
 
 
 def names(response) -> list[str]:
@@ -36,10 +35,7 @@ def mix(tenant_a):
         revoked = certificate_make("revoked.example.com")
         revoked.current_version.revoked_at = timezone.now()
         revoked.current_version.save()
-        profile = intermediate.profiles.get(name="client")
-        private = private_certificate_issue(
-            PrivateRequest(profile=profile, name="alice-laptop", subject={"common_name": "Alice"}), actor=TEST_ACTOR
-        )
+    private = private_certificate(tenant_a, authority=intermediate)
     return {"served": served, "private": private, "ca": ca, "other_ca": other_ca, "dns": dns,
             "authority": intermediate}  # fmt: skip
 

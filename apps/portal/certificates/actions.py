@@ -10,14 +10,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from apps.accounts.models import Role
 from apps.certificates.pki.revoking import private_version_unhold
 from apps.certificates.selectors import certificate_version
 from apps.certificates.services.certificates import certificate_delete
 from apps.certificates.services.requests import certificate_renew
 from apps.certificates.services.revocation import certificate_revoke
 from apps.portal.base import PortalView
-from apps.portal.certificates.common import CertificatePageMixin
+from apps.portal.certificates.common import CertificateFormPage, CertificatePageMixin
 from apps.portal.certificates.detail import revoke_reasons
 from certmate.admin_services import form_errors_from
 from certmate.errors import NotFound
@@ -54,16 +53,11 @@ class RevokeForm(forms.Form):
             del self.fields["invalidity_date"]
 
 
-class RevokeView(CertificatePageMixin, PortalView):
+class RevokeView(CertificateFormPage):
     """GET: the form (reason, and for a private CA an invalidity date); POST: certificate_revoke."""
 
-    nav = "certificates"
     template_name = "portal/certificates/revoke.html"
-    read_role = Role.OPERATOR
-
-    @property
-    def title(self) -> str:
-        return f"Revoke {self.certificate.identifier}"
+    title_format = "Revoke {}"
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data(form=RevokeForm(certificate=self.certificate)))
@@ -101,16 +95,11 @@ class UnholdView(CertificatePageMixin, PortalView):
         return self.back()
 
 
-class DeleteView(CertificatePageMixin, PortalView):
+class DeleteView(CertificateFormPage):
     """GET: confirm; POST: certificate_delete, then the list."""
 
-    nav = "certificates"
     template_name = "portal/certificates/delete.html"
-    read_role = Role.OPERATOR
-
-    @property
-    def title(self) -> str:
-        return f"Delete {self.certificate.identifier}"
+    title_format = "Delete {}"
 
     def post(self, request, *args, **kwargs):
         try:

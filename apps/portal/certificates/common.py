@@ -11,9 +11,11 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 
+from apps.accounts.models import Role
 from apps.certificates.models import Certificate, CertificateVersion
 from apps.certificates.parsing import CertificateFacts, certificate_facts
 from apps.certificates.selectors import certificate_list
+from apps.portal.base import PortalView
 from apps.portal.certificates.files import said
 from certmate.errors import NotFound
 
@@ -57,3 +59,16 @@ class CertificatePageMixin:
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(certificate=self.certificate, **kwargs)
+
+
+class CertificateFormPage(CertificatePageMixin, PortalView):
+    """A page of its own for one write on a certificate (revoke, delete, a key download): operators
+    only, even to look at it; its title names the certificate."""
+
+    nav = "certificates"
+    read_role = Role.OPERATOR
+    title_format = "{}"
+
+    @property
+    def title(self) -> str:
+        return self.title_format.format(self.certificate.identifier)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
-from apps.accounts.models import Role
 from apps.certificates.selectors import certificate_version
 from apps.certificates.services.downloads import DownloadRequest, certificate_download
 from apps.portal.base import PortalView
-from apps.portal.certificates.common import CertificatePageMixin
+from apps.portal.certificates.common import CertificateFormPage, CertificatePageMixin
 from apps.portal.certificates.files import PUBLIC_DOWNLOADS, KeyDownloadForm, file_response
 from certmate.admin_services import form_errors_from
 from certmate.errors import NotFound
@@ -37,16 +36,11 @@ class PublicFileView(CertificatePageMixin, PortalView):
         return file_response(download)
 
 
-class KeyDownloadView(CertificatePageMixin, PortalView):
+class KeyDownloadView(CertificateFormPage):
     """GET: the form on a page of its own; POST: the file, or the form again with the service's words."""
 
-    nav = "certificates"
     template_name = "portal/certificates/key_download.html"
-    read_role = Role.OPERATOR
-
-    @property
-    def title(self) -> str:
-        return f"Download {self.certificate.identifier} with its private key"
+    title_format = "Download {} with its private key"
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data(form=KeyDownloadForm()))

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
+from apps.certificates.admin_actions import KeyDownloadForm as AdminKeyDownloadForm
 from apps.certificates.models import Certificate
 from apps.certificates.selectors import certificate_version
 from apps.certificates.services.downloads import (
@@ -22,7 +23,7 @@ from apps.certificates.services.downloads import (
     certificate_download,
     safe_filename,
 )
-from apps.certificates.services.pkcs12 import MAX_PASSWORD, Pkcs12Encryption
+from apps.certificates.services.pkcs12 import Pkcs12Encryption
 from certmate.actors import Actor
 from certmate.errors import NotFound
 
@@ -79,27 +80,22 @@ def public_zip(rows: list[Certificate], actor: Actor) -> Download:
     return Download("certificates_public.zip", "application/zip", buffer.getvalue())
 
 
-class KeyDownloadForm(forms.Form):
-    file = forms.ChoiceField(label="File", choices=list(KEY_DOWNLOADS.items()))
+class KeyDownloadForm(AdminKeyDownloadForm):
+    """The tenant admin's form (file, and a password a PKCS#12 file must have) with the key's format,
+    the PKCS#12 encryption and the version."""
+
     key_format = forms.ChoiceField(label="Key format", required=False,
                                    choices=[("", "as stored (PKCS#8)"), *KeyFormat.choices])  # fmt: skip
-    password = forms.CharField(
-        label="PKCS#12 password",
-        required=False,
-        max_length=MAX_PASSWORD,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="for cert.pfx: whoever imports the file types it",
-    )
     encryption = forms.ChoiceField(label="PKCS#12 encryption", required=False, initial=Pkcs12Encryption.MODERN,
                                    choices=Pkcs12Encryption.choices)  # fmt: skip
     version = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, widget=forms.HiddenInput)
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("file") == "cert.pfx" and not cleaned.get("password"):
-            self.add_error("password", "a PKCS#12 file needs a password: certmate never hands out an unencrypted key")
-        return cleaned
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].choices = list(KEY_DOWNLOADS.items())
+        self.fields["file"].label = "File"
+        self.fields["password"].strip = False
+        self.order_fields(["file", "key_format", "password", "encryption"])
 
     def download_request(self) -> DownloadRequest:
         data = self.cleaned_data
