@@ -98,11 +98,17 @@ class CertificateFilterForm(forms.Form):
         return (self.cleaned_data.get("per_page") if self.is_valid() else None) or 50
 
 
-def page_of(rows: QuerySet, number: str | None, per_page: int):
-    """One page (LIMIT/OFFSET, and one COUNT); a page number out of range is the last page."""
-    paginator = Paginator(rows, per_page)
+def page_of(rows: QuerySet[Certificate], number: str | None, per_page: int):
+    """One page of ``rows``: one COUNT, the page's ids (LIMIT/OFFSET over the narrow rows the order
+    needs, not the wide joined ones), then those rows with what the list shows. A page number out of
+    range is the last page."""
+    paginator = Paginator(rows.values_list("pk", flat=True), per_page)
     try:
         wanted = min(max(int(number or 1), 1), MAX_PAGE)
     except (TypeError, ValueError):
         wanted = 1
-    return paginator.get_page(wanted)
+    page = paginator.get_page(wanted)
+    ids = list(page.object_list)
+    found = certificate_list().order_by().in_bulk(ids)  # the filters chose them already
+    page.object_list = [found[pk] for pk in ids if pk in found]
+    return page
