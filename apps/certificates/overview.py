@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from apps.certificates.models import Certificate, CertificateStatus, Job, TenantSettings
@@ -58,6 +58,26 @@ def certificate_counts(*, threshold_days: int, now: datetime | None = None) -> C
         revoked=Count("pk", filter=_REVOKED),
     )
     return CertificateCounts(**counted, threshold_days=threshold_days)
+
+
+# The states a list of certificates filters on, as certificate_counts counts them.
+LISTED_STATES = ("active", "pending", "failed", "needs_csr", "revoked")
+
+
+def certificates_in_state(rows: QuerySet[Certificate], state: str) -> QuerySet[Certificate]:
+    """``rows`` narrowed to the certificates certificate_counts counts under ``state`` (a revoked one is
+    revoked only; active ones are served)."""
+    if state == "revoked":
+        return rows.filter(_REVOKED)
+    if state == CertificateStatus.ACTIVE:
+        return rows.filter(_SERVED, status=state)
+    return rows.filter(~_REVOKED, status=state)
+
+
+def certificates_ending(rows: QuerySet[Certificate], *, within_days: int, now: datetime | None = None):
+    """``rows`` narrowed to the served certificates ending within ``within_days`` (expired ones too), as
+    the dashboard's "expiring or expired" counts them."""
+    return rows.filter(_SERVED, ends_by((now or timezone.now()) + timedelta(days=within_days)))
 
 
 def certificates_expiring(*, within_days: int, limit: int = 10, now: datetime | None = None) -> list[Certificate]:
