@@ -42,6 +42,12 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(os.environ.get("CERTMATE_SCREENSHOTS_DIR") or ROOT / "var" / "screenshots")
 TIMEOUT_MS = 15_000
 BLOCKING_IMPACTS = ("serious", "critical")
+# A write control: a form that changes something (signing out is not one), an htmx write, a link to a
+# write page. A viewer's pages show none.
+WRITE_CONTROLS = (
+    "form[method=post i]:not([action='/logout/']), [hx-post], [hx-put], [hx-patch], [hx-delete],"
+    " button[formmethod=post i], a[href$='/request/'], a[href*='/add/'], a[href$='/delete/'], a[href$='/revoke/']"
+)
 _serial = itertools.count(1)
 
 
@@ -146,6 +152,11 @@ class Portal:
         violations = Axe().run(page).response["violations"]
         blocking = [finding for finding in violations if finding["impact"] in BLOCKING_IMPACTS]
         assert blocking == [], f"axe-core on {page.url}:\n" + "\n".join(_finding(finding) for finding in blocking)
+
+    def write_controls(self, page) -> list[str]:
+        """The write controls on the page, as HTML (cut short)."""
+        found = page.locator(WRITE_CONTROLS)
+        return [found.nth(n).evaluate("e => e.outerHTML.slice(0, 300)") for n in range(found.count())]
 
     def theme(self, page) -> str:
         """The theme the page shows: the user's choice, else the system's."""
