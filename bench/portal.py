@@ -14,23 +14,28 @@ them (portal:certificates), else reported "not available". Aim: p95 under 100 ms
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import http.client
-import os
 import random
 import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api_list import HOST, free_port, percentile, serve, tenant_with_certificates  # noqa: E402
+from bench.api_list import (  # noqa: E402
+    HOST,
+    arguments,
+    bench_django,
+    measure,
+    report_table,
+    serve,
+    server_start,
+    tenant_with_certificates,
+    wait_until_up,
+)
 
 AIM_MS = 100
 PER_PAGE = 50
@@ -99,18 +104,6 @@ class Browser:
         return elapsed, body
 
 
-def wait_until_up(browser: Browser, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            browser.get("/api/health")
-            return
-        except (OSError, RuntimeError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start:\n{log.read_text()[-3000:]}") from None
-            time.sleep(0.2)
-
-
 def kinds_to_measure(count: int) -> tuple[dict, list[str]]:
     """{label: path maker} for what exists, and the labels of what does not."""
     from django.urls import NoReverseMatch, reverse
@@ -130,71 +123,34 @@ def kinds_to_measure(count: int) -> tuple[dict, list[str]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--certificates", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=200, help="measured requests of each kind")
-    parser.add_argument("--keep", action="store_true", help="keep the bench database")
-    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process itself
-    args = parser.parse_args()
+    args = arguments(__doc__, requests=200)
     if args.serve:
         serve(args.serve)
         return 0
 
-    from bench.issuance import django_on_bench_database
-    from tests.e2e.servers import _die_with_parent
-
     with contextlib.ExitStack() as cleanup:
-        temp = Path(tempfile.mkdtemp(prefix="certmate-bench-portal-"))
-        cleanup.callback(shutil.rmtree, temp, ignore_errors=True)
-        os.environ["DJANGO_DEBUG"] = "false"  # DEBUG keeps every query in memory
-        django_on_bench_database(cleanup, temp, keep=args.keep)
+        temp = bench_django(cleanup, "certmate-bench-portal-", keep=args.keep)
         print(f"creating {args.certificates} certificates...", file=sys.stderr)
         started = time.perf_counter()
         tenant_with_certificates(args.certificates)
         session = dashboard_data(args.certificates)
         print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
-        port = free_port()
-        log = temp / "server.log"
-        env = {**os.environ, "DATABASE_CONN_MAX_AGE": "60"}  # as in production
-        with open(log, "w") as out:
-            server = subprocess.Popen(
-                [sys.executable, __file__, "--serve", str(port)],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=out,
-                preexec_fn=_die_with_parent(),
-            )
-        cleanup.callback(server.wait)
-        cleanup.callback(server.terminate)
+        port, server, log = server_start(cleanup, temp, {})
         browser = Browser(port, session)
         wait_until_up(browser, server, log)
 
         kinds, missing = kinds_to_measure(args.certificates)
         dashboard = browser.get("/")[1]
         assert f"{args.certificates} certificates in all".encode() in dashboard, "the dashboard must count them all"
-        for _ in range(20):  # warm-up: imports, connections, caches
-            for path in kinds.values():
-                browser.get(path())
-        samples: dict[str, list[float]] = {kind: [] for kind in kinds}
-        for _ in range(args.requests):
-            for kind, path in kinds.items():
-                samples[kind].append(browser.get(path())[0])
+        samples = measure(browser, kinds, args.requests)
 
     report(samples, missing, args)
     return 0
 
 
 def report(samples: dict[str, list[float]], missing: list[str], args) -> None:
-    baseline_kind = next(iter(samples))
-    base50, base95 = percentile(samples[baseline_kind], 0.50), percentile(samples[baseline_kind], 0.95)
-    print(f"\n{args.certificates} certificates, {args.requests} requests of each kind (interleaved), wsgiref server\n")
-    print(f"{'request':34} {'p50 ms':>8} {'p95 ms':>8} {'p50 x health':>13} {'p95 x health':>13}  aim")
-    for kind, values in samples.items():
-        p50, p95 = percentile(values, 0.50), percentile(values, 0.95)
-        aim = "" if kind == baseline_kind else ("ok" if p95 * 1000 < AIM_MS else f"over {AIM_MS} ms")
-        print(f"{kind:34} {p50 * 1000:8.2f} {p95 * 1000:8.2f} {p50 / base50:13.2f} {p95 / base95:13.2f}  {aim}")
+    report_table(samples, args, aim_ms=AIM_MS)
     for kind in missing:
         print(f"{kind:34} {'not available (no portal:certificates page yet)':>40}")
 
