@@ -37,6 +37,17 @@ PAGES = (
     PortalPage("certificates", "portal:certificates"),
     PortalPage("certificates-expiring", "portal:certificates", query="expiring=30"),
     PortalPage("request", "portal:request", role="operator"),
+    PortalPage("accounts", "portal:accounts"),
+    PortalPage("ca-account-add", "portal:ca-account-add", role="admin"),
+    PortalPage("dns-account-add", "portal:dns-account-add", role="admin"),
+    PortalPage("cas", "portal:cas"),
+    PortalPage("ca-add", "portal:ca-add", role="admin"),
+    PortalPage("storage", "portal:storage", role="admin"),
+    PortalPage("settings", "portal:settings"),
+    PortalPage("tokens", "portal:tokens", role="admin"),
+    PortalPage("users", "portal:users", role="admin"),
+    PortalPage("user-add", "portal:user-add", role="admin"),
+    PortalPage("audit", "portal:audit", role="operator"),
 )
 # The foundation on main: the walk must always find these (a renamed URL fails instead of vanishing).
 FOUNDATION = ("portal:login", "portal:password-reset", "portal:dashboard", "portal:jobs", "portal:help")
