@@ -160,7 +160,7 @@ class DnsAccountAdmin(AccountAdmin):
         for account in accounts[:TESTED_AT_ONCE]:  # each may wait seconds for its server
             result = dns_account_test(account=account, actor=admin_actor(request))
             self.message_user(
-                request, f"{account}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
+                request, f"DNS account {account}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
             )
         if len(accounts) > TESTED_AT_ONCE:
             self.message_user(request, f"Tested the first {TESTED_AT_ONCE} only: select fewer.", messages.WARNING)
