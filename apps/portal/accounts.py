@@ -5,14 +5,17 @@ back; left empty on a change, the stored value stays."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+
 from apps.accounts.models import Role
 from apps.certificates.acme.accounts import ca_account_delete, dns_account_delete
 from apps.certificates.acme.admin import CaAccountForm, RegisteredCaAccountForm
 from apps.certificates.acme.admin_dns import EXTRA, DnsAccountForm, credential_field_name
+from apps.certificates.acme.dns_test import dns_account_checkable, dns_account_test
 from apps.certificates.acme.providers import PROVIDERS
 from apps.certificates.models import CA_PRESETS, CaAccount, DnsAccount
 from apps.portal.base import PortalView
-from apps.portal.editing import DeletePage, ServiceFormPage, found
+from apps.portal.editing import ActionPage, DeletePage, ServiceFormPage, found
 
 BACK = "portal:accounts"
 
@@ -121,8 +124,27 @@ class DnsAccountPage(ServiceFormPage):
             extra_field=form[EXTRA],
             provider_groups=groups,
             stored_keys=sorted(instance.credentials) if instance else [],
+            checkable=bool(instance and dns_account_checkable(instance.provider)),
             **kwargs,
         )
+
+
+class DnsAccountTestView(ActionPage):
+    """The "Test" button of a checkable DNS account: the result is the page's message, green or red."""
+
+    atomic = False  # the nameserver answers meanwhile: the service records the outcome on its own
+
+    back_url_name = "portal:dns-account"
+
+    def back_args(self) -> tuple:
+        return (self.kwargs["pk"],)
+
+    def act(self) -> str:
+        account = found(DnsAccount.objects.all(), self.kwargs["pk"], "DNS account")
+        result = dns_account_test(account=account, actor=self.actor, zone=self.request.POST.get("zone", "")[:300])
+        if not result.ok:
+            raise ValidationError(f"The test failed: {result.message}")
+        return f"The test passed: {result.message}"
 
 
 class DnsAccountDeleteView(DeletePage):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/ca/<int:pk>/delete/", accounts.CaAccountDeleteView.as_view(), name="ca-account-delete"),
     path("accounts/dns/add/", accounts.DnsAccountPage.as_view(), name="dns-account-add"),
     path("accounts/dns/<int:pk>/", accounts.DnsAccountPage.as_view(), name="dns-account"),
+    path("accounts/dns/<int:pk>/test/", accounts.DnsAccountTestView.as_view(), name="dns-account-test"),
     path("accounts/dns/<int:pk>/delete/", accounts.DnsAccountDeleteView.as_view(), name="dns-account-delete"),
     path("cas/", cas.CaListView.as_view(), name="cas"),
     path("cas/add/", cas.CaCreateView.as_view(), name="ca-add"),

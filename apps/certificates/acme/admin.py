@@ -2,7 +2,7 @@
 (the API's): a refusal is a form error, every change an audit event. Secrets are write-only."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from apps.accounts.sites import KEEP, tenant_admin_site
@@ -16,9 +16,10 @@ from apps.certificates.acme.accounts import (
     dns_account_delete,
 )
 from apps.certificates.acme.admin_dns import DNS_ACCOUNT_FIELDS, EXTRA, DnsAccountForm, provider_fieldsets
+from apps.certificates.acme.dns_test import dns_account_test
 from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
 from certmate.actors import Actor
-from certmate.admin_services import ServiceAdmin, ServiceForm
+from certmate.admin_services import ServiceAdmin, ServiceForm, admin_actor
 
 
 class AccountForm(ServiceForm):
@@ -142,12 +143,27 @@ class CaAccountAdmin(AccountAdmin):
         return fields
 
 
+TESTED_AT_ONCE = 5
+
+
 @admin.register(DnsAccount, site=tenant_admin_site)
 class DnsAccountAdmin(AccountAdmin):
     form = DnsAccountForm
     delete_service = staticmethod(_dns_account_delete)
     list_display = ("name", "provider", "is_default", "propagation_seconds", "stored_keys")
     list_filter = ("provider",)
+    actions = ["test_accounts"]
+
+    @admin.action(description="Test the selected DNS accounts (changes nothing)", permissions=["change"])
+    def test_accounts(self, request, queryset):
+        accounts = list(queryset[: TESTED_AT_ONCE + 1])
+        for account in accounts[:TESTED_AT_ONCE]:  # each may wait seconds for its server
+            result = dns_account_test(account=account, actor=admin_actor(request))
+            self.message_user(
+                request, f"DNS account {account}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
+            )
+        if len(accounts) > TESTED_AT_ONCE:
+            self.message_user(request, f"Tested the first {TESTED_AT_ONCE} only: select fewer.", messages.WARNING)
 
     def get_fieldsets(self, request, obj=None):
         return [(None, {"fields": [*DNS_ACCOUNT_FIELDS, EXTRA]}), *provider_fieldsets()]

@@ -166,6 +166,20 @@ class DnsProviderSerializer(serializers.Serializer):
         return bool(provider.extra_keys)
 
 
+class DnsAccountTestSerializer(serializers.Serializer):
+    zone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=253,
+        help_text="The zone to ask the SOA of; default: the newest certificate's name on this account",
+    )
+
+
+class DnsTestResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="Whether the provider answered as the credentials say")
+    message = serializers.CharField(help_text="What happened, in one line (never a secret)")
+
+
 # -- Tenant settings ----------------------------------------------------------------------------------
 
 

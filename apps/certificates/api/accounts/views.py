@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.models import Role
 from apps.certificates.acme.accounts import ca_account_delete, dns_account_delete
+from apps.certificates.acme.dns_test import dns_account_test
 from apps.certificates.acme.providers import PROVIDERS
 from apps.certificates.api.accounts import serializers as s
 from apps.certificates.models import CaAccount, DnsAccount, TenantSettings
@@ -55,6 +57,15 @@ class DnsAccountViewSet(AccountViewSet):
     queryset = DnsAccount.objects.all()
     serializer_class = s.DnsAccountSerializer
     delete_service = dns_account_delete
+
+    @extend_schema(request=s.DnsAccountTestSerializer, responses=s.DnsTestResultSerializer)
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """Check the account without changing anything (rfc2136: a TSIG-signed SOA query); 200 either way."""
+        given = s.DnsAccountTestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        result = dns_account_test(account=self.get_object(), actor=request_actor(request), **given.validated_data)
+        return Response(s.DnsTestResultSerializer(result).data)
 
 
 @extend_schema(tags=["dns-accounts"])
