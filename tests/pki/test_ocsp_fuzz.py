@@ -166,7 +166,10 @@ def test_a_negative_serial_is_malformed(world, alpha_ids):
     assert post(world, request(cert_id(name_hash, key_hash, -5))).response_status is Status.MALFORMED_REQUEST
 
 
-@pytest.mark.parametrize("size", [8 * 1024 + 1, 64 * 1024, 1024 * 1024])
+# Bodies a client finishes sending before the answer (the loopback buffers hold them): a larger one is
+# answered before it is read, and the server's close may cut the client's send short (a broken pipe) —
+# test_a_huge_body_is_refused_before_it_is_sent reads that answer over a raw socket instead.
+@pytest.mark.parametrize("size", [8 * 1024 + 1, 16 * 1024])
 def test_huge_bodies_are_malformed(world, size):
     assert post(world, os.urandom(size)).response_status is Status.MALFORMED_REQUEST
 
