@@ -90,7 +90,8 @@ def _serve(env: dict, port: str) -> int:
             processes[name] = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)
         print(
             f"certmate is running: platform http://localhost:{port}/admin/ · "
-            f"demo tenant http://demo.localhost:{port}/admin/ · Ctrl-C stops web, worker and beat"
+            f"demo tenant portal http://demo.localhost:{port}/ (its admin at /admin/) · Ctrl-C stops web, worker and "
+            "beat"
         )
         while True:
             for name, process in processes.items():

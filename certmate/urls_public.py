@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import path
+from django.views.generic import RedirectView
 
 from certmate.health import HEALTH_PATH, health
 
@@ -13,4 +14,6 @@ admin.site.site_url = None  # no "View site": the public host serves no portal (
 urlpatterns = [
     path(HEALTH_PATH.lstrip("/"), health, name="health"),
     path("admin/", admin.site.urls),
+    # The public host has no portal: its root leads to the platform console, never a debug 404 page.
+    path("", RedirectView.as_view(url="/admin/", permanent=False), name="public-root"),
 ]

@@ -20,15 +20,17 @@ def test_bootstrap_prints_logins_once_and_they_work(db):
     logins = re.findall(r"New (.+?) login \(shown once\): (\S+)  e-mail (\S+)  password (\S+)", first)
     assert [(where, url) for where, url, _, _ in logins] == [
         ("platform", "http://localhost:8000/admin/"),
-        ("tenant demo", "http://demo.localhost:8000/admin/"),
+        ("tenant demo", "http://demo.localhost:8000/login/"),  # the tenant's portal
     ]
     assert Tenant.objects.get(schema_name="demo").get_primary_domain().domain == "demo.localhost"
-    for _, url, email, password in logins:
+    for where, url, email, password in logins:
         host = url.split("/")[2].split(":")[0]
+        sign_in, home = ("/admin/login/", "/admin/") if where == "platform" else ("/login/", "/")
+        assert url.endswith(sign_in if where != "platform" else "/admin/")
         client = Client()
-        response = client.post("/admin/login/", {"username": email, "password": password}, headers={"host": host})
+        response = client.post(sign_in, {"username": email, "password": password}, headers={"host": host})
         assert response.status_code == 302, f"cannot log in at {url}"
-        assert client.get("/admin/", headers={"host": host}).status_code == 200
+        assert client.get(home, headers={"host": host}).status_code == 200
 
     second = bootstrap()
     assert "password" not in second

@@ -107,3 +107,9 @@ def test_unregistered_www_names_are_unknown_hosts(db, client, host):
 
 def test_host_matching_ignores_case(db, client):
     assert client.get("/api/health", headers={"host": "ALPHA.Test"}).json()["tenant"] == "alpha"
+
+
+def test_the_public_hosts_root_leads_to_the_platform_console(db, client, settings):
+    settings.DEBUG = True  # as under `make run`: still no debug 404 page listing the URL patterns
+    response = client.get("/", headers={"host": PUBLIC_HOST})
+    assert (response.status_code, response["Location"]) == (302, "/admin/")

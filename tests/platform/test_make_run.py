@@ -109,7 +109,7 @@ def test_make_run_serves_platform_and_demo_then_stops_on_ctrl_c(tmp_path):
         logins = re.findall(r"New (platform|tenant demo) login \(shown once\): (\S+)", output)
         assert logins == [
             ("platform", f"http://localhost:{port}/admin/"),
-            ("tenant demo", f"http://demo.localhost:{port}/admin/"),
+            ("tenant demo", f"http://demo.localhost:{port}/login/"),
         ]
         # Ctrl-C reaches the launcher alone, which stops the three in turn: sharing the terminal's process
         # group, worker and beat could exit first and their exit be taken for a crash.

@@ -60,7 +60,7 @@ def platform_bootstrap(
                 actor=actor,
             )
             created.append(
-                NewLogin(f"tenant {demo_slug}", f"http://{demo_domain}:{port}/admin/", demo_admin_email, password)
+                NewLogin(f"tenant {demo_slug}", f"http://{demo_domain}:{port}/login/", demo_admin_email, password)
             )
         else:
             with tenant_context(tenant):
@@ -70,7 +70,7 @@ def platform_bootstrap(
                     user_create(email=demo_admin_email, password=password, role=Role.ADMIN, actor=actor)
                     created.append(
                         NewLogin(
-                            f"tenant {demo_slug}", f"http://{demo_domain}:{port}/admin/", demo_admin_email, password
+                            f"tenant {demo_slug}", f"http://{demo_domain}:{port}/login/", demo_admin_email, password
                         )
                     )
     return created
