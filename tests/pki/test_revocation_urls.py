@@ -4,6 +4,8 @@ and Authority Information Access (OCSP, caIssuers), on the tenant's host or its 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -58,3 +60,15 @@ def test_a_crl_lists_revoked_versions_with_reason_and_verifies(tenant_a, hierarc
     listed = [line.split(":", 1)[1].strip() for line in text.splitlines() if "Serial Number:" in line]
     assert [int(serial, 16) for serial in listed] == [int(version.serial, 16)]
     assert "Key Compromise" in text and "Invalidity Date" in text and "X509v3 CRL Number: \n                2" in text
+
+
+def test_the_tenants_host_is_read_once_for_all_the_certificates_a_job_signs(tenant_a, hierarchy_a):
+    vars(tenant_a).pop("_pki_primary_domain", None)  # as a job's own tenant object starts
+    with tenant_context(tenant_a):
+        profile = CertificateProfile.objects.get(authority__name="alpha", name="client")
+        with CaptureQueriesContext(connection) as queries:
+            for name in ("d1", "d2", "d3"):
+                private_certificate_issue(PrivateRequest(profile=profile, subject={"common_name": name}, name=name),
+                                          actor=TEST_ACTOR)  # fmt: skip
+    domain_reads = [q["sql"] for q in queries.captured_queries if "accounts_domain" in q["sql"]]
+    assert len(domain_reads) == 1, domain_reads
