@@ -50,6 +50,7 @@ TENANT_APPS = [
     "apps.accounts",
     "apps.certificates",
     "apps.storage",
+    "apps.notifications",
     "apps.portal",  # the tenant's web portal on its host (templates, static files; no models)
     "certmate.audit",
     "axes",

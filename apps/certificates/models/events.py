@@ -25,7 +25,9 @@ class EventKind(models.TextChoices):
     REVOKED = "revoked", "Revoked"
     DELETED = "deleted", "Deleted"
     PUBLICATION_FAILED = "publication_failed", "Publication failed"  # storage gave up retrying
-    EXPIRING = "expiring", "Expiring"  # reserved for notifications
+    EXPIRING = "expiring", "Expiring"  # crossed one of the tenant's expiry warning thresholds (detail: days)
+    EXPIRED = "expired", "Expired"  # its current version's notAfter passed
+    KEY_DOWNLOADED = "key_downloaded", "Private key downloaded"
 
 
 class CertificateEvent(models.Model):

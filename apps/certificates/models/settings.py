@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import urlsplit
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
@@ -31,6 +32,10 @@ def validate_public_base_url(value: str) -> None:
         raise ValidationError("no query, fragment, spaces or non-ASCII characters", code="invalid")
 
 
+def default_expiry_warning_days() -> list[int]:
+    return [30, 14, 7, 1]
+
+
 class TenantSettings(models.Model):
     """The tenant's defaults; one row per tenant schema."""
 
@@ -47,6 +52,12 @@ class TenantSettings(models.Model):
     renewal_threshold_days = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
+    # How many days before expiry a certificate's channels are warned, each threshold once per version.
+    expiry_warning_days = ArrayField(
+        models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)]),
+        default=default_expiry_warning_days, size=10, blank=True,
+        help_text="days before expiry to warn, e.g. 30, 14, 7, 1 (empty: no warnings)",
+    )  # fmt: skip
     # Where relying parties reach this tenant's public PKI URLs (CRLs, OCSP, CA certificates), e.g.
     # https://pki.example.com behind a proxy; empty: https://<the tenant's primary domain>.
     public_base_url = models.URLField(
