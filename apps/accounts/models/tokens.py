@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -38,6 +39,9 @@ class ApiToken(models.Model):
         editable=False,
         help_text="who made it, when an admin made it for someone else (empty: the command line)",
     )
+    # Which certificates it may see and pull: exact names and "*." patterns (CertMate's allowed_domains);
+    # empty: all the role allows. Enforced on every certificate endpoint; a scoped token never widens it.
+    allowed_domains = ArrayField(models.CharField(max_length=253), default=list, blank=True, size=100)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
