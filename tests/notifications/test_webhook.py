@@ -161,3 +161,17 @@ def test_the_private_key_download_is_told_only_to_channels_that_opted_in(tenant_
     assert request.path == "/keys"
     assert request.json()["facts"]["who"] == "ops@alpha.test"
     assert "ops@alpha.test downloaded the private key" in request.json()["message"]["text"]
+
+
+def test_a_receiver_too_slow_to_answer_is_tried_again_later(tenant_a, http_receiver, eager, settings):
+    settings.CERTMATE_NOTIFY_TIMEOUT_SECONDS = 1
+    http_receiver.script(Reply(status=200, delay=3))
+    with tenant_a:
+        certificate, channel, _ = hooked(eager, "slow.alpha.test", http_receiver.url())
+        told(eager, certificate)
+        (delivery,) = deliveries(channel)
+        assert (delivery.status, delivery.response_code) == ("pending", None)
+        assert "did not answer in time" in delivery.error
+        with eager():
+            delivery = _due_again(delivery)
+    assert delivery.status == "delivered" and delivery.attempts == 2
