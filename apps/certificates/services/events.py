@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
-from apps.certificates.events import Consumer, consumers_of
+from apps.certificates.events import Consumer, consumers_of, minute_hooks_run
 from apps.certificates.models import Certificate, CertificateEvent, CertificateVersion, EventDelivery
 from certmate.backoff import backoff_seconds
 from certmate.dispatch import dispatch_on_commit
@@ -40,12 +40,14 @@ _DETAIL_LENGTH = 500
 _ERROR_LENGTH = 2000
 
 
-def _detail(detail: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A few facts, bounded: scalar values, strings cut short."""
+def detail_bounded(
+    detail: Mapping[str, Any] | None, *, items: int = _DETAIL_ITEMS, length: int = _DETAIL_LENGTH
+) -> dict[str, Any]:
+    """A few facts, bounded: scalar values, strings cut short (an event's detail, a notice's facts)."""
     bounded = {}
-    for key, value in list((detail or {}).items())[:_DETAIL_ITEMS]:
+    for key, value in list((detail or {}).items())[:items]:
         if value is not None and not isinstance(value, bool | int | float):
-            value = str(value).replace("\x00", "")[:_DETAIL_LENGTH]
+            value = str(value).replace("\x00", "")[:length]
         bounded[str(key)[:50]] = value
     return bounded
 
@@ -67,7 +69,7 @@ def event_record(
         certificate_kind=certificate.kind,
         version=version,
         version_number=version.number if version is not None else None,
-        detail=_detail(detail),
+        detail=detail_bounded(detail),
     )
     dispatch_on_commit(EVENTS_TASK, (event.pk,))
     return event
@@ -166,12 +168,14 @@ def _settle(event_id: int, consumers: list[Consumer]) -> bool:
 
 
 def events_sweep_all(*, slugs: list[str] | None = None, now: datetime | None = None) -> list[str]:
-    """Beat's pass (every minute): in each active tenant (or those named) with events left over past
-    the grace its own task had, send the tenant's processing. Returns those tenants' slugs."""
+    """Beat's pass (every minute): in each active tenant (or those named), run the minute hooks, and
+    with events left over past the grace its own task had, send the tenant's processing. Returns those
+    tenants' slugs."""
     due_before = (now or timezone.now()) - SWEEP_GRACE
     sent = []
     for tenant in tenants_active(slugs=slugs):
         with tenant_context(tenant):
+            minute_hooks_run()  # the other apps' cheap checks (notifications: lost deliveries)
             try:
                 if not events_due(now=due_before).exists():
                     continue
