@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.notifications import worker_env
 from tests.e2e.servers import Bind9, Pebble, PebbleFactory
+from tests.notifications.servers import SmtpServer
 from tests.tools import missing_tool
 
 
@@ -52,3 +54,22 @@ def pebble_factory(bind9: Bind9) -> Iterator[PebbleFactory]:
             return started.enter_context(Pebble(**options))
 
         yield start
+
+
+@pytest.fixture(scope="session")
+def smtp_receiver() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on loopback for the session: tests tell their mail apart by recipient."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def notify_worker(django_db_setup, django_db_blocker, tmp_path_factory, smtp_receiver):
+    """A real worker that mails through ``smtp_receiver`` and retries deliveries within seconds."""
+    from tests.worker import Worker, purge_broker
+
+    with django_db_blocker.unblock():
+        purge_broker()
+        process = Worker(tmp_path_factory.mktemp("worker") / "worker.log", extra_env=worker_env(smtp_receiver)).start()
+    yield process
+    process.stop()

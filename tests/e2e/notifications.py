@@ -1,0 +1,65 @@
+"""Helpers for notification tests through real workers: the worker's mail and retry settings, polling
+with a deadline, and channels made the way a tenant admin makes them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django_tenants.utils import tenant_context
+
+from apps.notifications.services import channel_create
+from tests.factories import TEST_ACTOR
+from tests.notifications.servers import HttpReceiver, Mail, SmtpServer
+
+T = TypeVar("T")
+# Each request of one delivery carries its id, retries too: a receiver drops what it has seen.
+DELIVERY_HEADER = "X-Certmate-Delivery"
+
+
+def worker_env(smtp: SmtpServer) -> dict[str, str]:
+    """A worker mailing through ``smtp`` and retrying a failed delivery a second later, not minutes."""
+    return {
+        "CERTMATE_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp.port),
+        "CERTMATE_NOTIFY_RETRY_BASE_SECONDS": "1",
+        "CERTMATE_NOTIFY_RETRY_MAX_SECONDS": "2",
+    }
+
+
+def until(check: Callable[[], T], what: str, *, worker=None, timeout: float = 60) -> T:
+    """``check()``'s first truthy answer; fails with ``what`` (and the worker's log) after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        if time.monotonic() > deadline:
+            log = f"\n{worker.log_text()[-3000:]}" if worker is not None else ""
+            raise AssertionError(f"{what} (waited {timeout:.0f} s){log}")
+        time.sleep(0.2)
+    return found
+
+
+def mails_about(smtp: SmtpServer, address: str, identifier: str, word: str) -> list[Mail]:
+    """Mail to ``address`` whose subject names ``identifier`` and says ``word`` (case-insensitive)."""
+    return [
+        mail
+        for mail in smtp.to(address)
+        if identifier in mail.subject and word.lower() in (mail.subject + mail.text).lower()
+    ]
+
+
+def email_channel(tenant, address: str, **options):
+    with tenant_context(tenant):
+        channel, _ = channel_create(actor=TEST_ACTOR, name=f"mail {address}", kind="email", recipients=[address], **options)
+    return channel
+
+
+def webhook_channel(tenant, receiver: HttpReceiver, **options) -> tuple[object, str]:
+    """A webhook channel to ``receiver`` and the signing secret shown once when it is made."""
+    with tenant_context(tenant):
+        channel, secret = channel_create(
+            actor=TEST_ACTOR, name=f"hook {receiver.port}", kind="webhook", target=receiver.url(), **options
+        )
+    assert secret, "a webhook channel's signing secret is returned when it is made"
+    return channel, secret

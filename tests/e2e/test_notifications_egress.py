@@ -1,0 +1,63 @@
+"""A channel pointed at an address the platform does not reach for tenants (loopback, with
+CERTMATE_EGRESS_ALLOW empty as in production) fails with a clear reason, and nothing reaches it."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django_tenants.utils import tenant_context
+
+from apps.notifications.kinds import DeliveryStatus
+from apps.notifications.models import Delivery, NotificationChannel
+from apps.notifications.services import channel_create, channel_test
+from tests.e2e.notifications import until, webhook_channel
+from tests.factories import TEST_ACTOR
+from tests.notifications.servers import HttpReceiver
+
+pytestmark = [pytest.mark.worker]
+
+
+@pytest.fixture(scope="module")
+def strict_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A worker with CERTMATE_EGRESS_ALLOW empty: loopback is refused there as in production."""
+    from tests.worker import Worker, purge_broker
+
+    with django_db_blocker.unblock():
+        purge_broker()
+        process = Worker(
+            tmp_path_factory.mktemp("strict-worker") / "worker.log",
+            concurrency=1,
+            extra_env={"CERTMATE_EGRESS_ALLOW": ""},
+        ).start()
+    yield process
+    process.stop()
+
+
+def test_a_webhook_to_loopback_fails_in_the_worker_with_its_reason_and_sends_nothing(fresh_tenant, strict_worker):
+    alpha = fresh_tenant()
+    with HttpReceiver() as receiver:
+        # Saved while loopback was allowed (this process has the tests' allowlist); the worker's has none.
+        channel, _ = webhook_channel(alpha, receiver)
+        with tenant_context(alpha):
+            delivery = channel_test(actor=TEST_ACTOR, channel=channel)
+
+        def finished():
+            with tenant_context(alpha):
+                row = Delivery.objects.select_related("channel").get(pk=delivery.pk)
+            return row if row.status != DeliveryStatus.PENDING else None
+
+        row = until(finished, "the refused delivery never finished", worker=strict_worker)
+        assert receiver.requests == [], "nothing reaches a refused address"
+    assert row.status == DeliveryStatus.FAILED and row.attempts <= 1, "refused for good, not retried"
+    assert "127.0.0.1 is a loopback address" in row.error and "CERTMATE_EGRESS_ALLOW" in row.error
+    assert row.channel.last_error == row.error
+
+
+def test_a_webhook_to_loopback_is_refused_when_the_channel_is_made(tenant_a, settings):
+    settings.CERTMATE_EGRESS_ALLOW = []
+    with HttpReceiver() as receiver, tenant_context(tenant_a):
+        with pytest.raises(ValidationError) as refused:
+            channel_create(actor=TEST_ACTOR, name="loopback hook", kind="webhook", target=receiver.url())
+        assert not NotificationChannel.objects.filter(name="loopback hook").exists()
+        assert receiver.requests == []
+    assert "loopback address" in str(refused.value) and "CERTMATE_EGRESS_ALLOW" in str(refused.value)
