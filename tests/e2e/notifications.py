@@ -51,7 +51,9 @@ def mails_about(smtp: SmtpServer, address: str, identifier: str, word: str) -> l
 
 def email_channel(tenant, address: str, **options):
     with tenant_context(tenant):
-        channel, _ = channel_create(actor=TEST_ACTOR, name=f"mail {address}", kind="email", recipients=[address], **options)
+        channel, _ = channel_create(
+            actor=TEST_ACTOR, name=f"mail {address}", kind="email", recipients=[address], **options
+        )
     return channel
 
 

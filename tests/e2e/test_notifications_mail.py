@@ -41,9 +41,7 @@ def test_issued_expiring_and_failed_renewal_arrive_by_mail(
     # The sweep at the real time: 120 seconds is inside every threshold; it warns once, naming the expiry.
     for _ in range(2):
         renewal_sweep_all(slugs=[alpha.schema_name], jitter_seconds=0)
-    [warning] = until(
-        lambda: mails_about(smtp_receiver, ops, name, "expir"), "no expiry warning", worker=notify_worker
-    )
+    [warning] = until(lambda: mails_about(smtp_receiver, ops, name, "expir"), "no expiry warning", worker=notify_worker)
     assert f"{cert.current_version.not_after:%Y-%m-%d %H:%M}" in warning.text
 
     # BIND9's key was rotated and the DNS account still holds the old one: certbot's update is refused.

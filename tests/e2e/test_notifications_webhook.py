@@ -54,7 +54,9 @@ def test_two_tenants_never_receive_each_others_notices(fresh_tenant, notify_work
             assert done.status == JobStatus.SUCCEEDED, done.error
             names[tenant] = done.certificate.identifier
         for tenant, receiver in receivers.items():
-            until(lambda t=tenant: settled(t), f"{tenant.schema_name}'s deliveries did not finish", worker=notify_worker)
+            until(
+                lambda t=tenant: settled(t), f"{tenant.schema_name}'s deliveries did not finish", worker=notify_worker
+            )
             other = next(t for t in tenants if t != tenant)
             bodies = [request.body.decode() for request in receiver.requests]
             assert bodies and all(names[tenant] in body for body in bodies), f"{tenant.schema_name} hears of its own"
