@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.notifications import worker_env
 from tests.e2e.servers import Bind9, Pebble, PebbleFactory
 from tests.notifications.servers import SmtpServer
 from tests.tools import missing_tool
@@ -54,6 +53,17 @@ def pebble_factory(bind9: Bind9) -> Iterator[PebbleFactory]:
             return started.enter_context(Pebble(**options))
 
         yield start
+
+
+def worker_env(smtp: SmtpServer) -> dict[str, str]:
+    """A worker mailing through ``smtp`` and retrying a failed delivery a second later, not minutes."""
+    return {
+        "CERTMATE_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp.port),
+        "CERTMATE_NOTIFY_RETRY_BASE_SECONDS": "1",
+        "CERTMATE_NOTIFY_RETRY_MAX_SECONDS": "2",
+    }
 
 
 @pytest.fixture(scope="session")

@@ -7,26 +7,15 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from apps.notifications.services import channel_create
 from django_tenants.utils import tenant_context
 
-from apps.notifications.services import channel_create
 from tests.factories import TEST_ACTOR
 from tests.notifications.servers import HttpReceiver, Mail, SmtpServer
 
 T = TypeVar("T")
 # Each request of one delivery carries its id, retries too: a receiver drops what it has seen.
 DELIVERY_HEADER = "X-Certmate-Delivery"
-
-
-def worker_env(smtp: SmtpServer) -> dict[str, str]:
-    """A worker mailing through ``smtp`` and retrying a failed delivery a second later, not minutes."""
-    return {
-        "CERTMATE_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp.port),
-        "CERTMATE_NOTIFY_RETRY_BASE_SECONDS": "1",
-        "CERTMATE_NOTIFY_RETRY_MAX_SECONDS": "2",
-    }
 
 
 def until(check: Callable[[], T], what: str, *, worker=None, timeout: float = 60) -> T:

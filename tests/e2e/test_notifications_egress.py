@@ -4,12 +4,12 @@ CERTMATE_EGRESS_ALLOW empty as in production) fails with a clear reason, and not
 from __future__ import annotations
 
 import pytest
+from apps.notifications.services import channel_create, channel_test
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
 from apps.notifications.kinds import DeliveryStatus
 from apps.notifications.models import Delivery, NotificationChannel
-from apps.notifications.services import channel_create, channel_test
 from tests.e2e.notifications import until, webhook_channel
 from tests.factories import TEST_ACTOR
 from tests.notifications.servers import HttpReceiver

@@ -4,12 +4,12 @@ retried after a 503, and never crossing tenants."""
 from __future__ import annotations
 
 import pytest
+from apps.notifications.services import channel_test
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import JobStatus
 from apps.notifications.kinds import DeliveryStatus
 from apps.notifications.models import Delivery
-from apps.notifications.services import channel_test
 from tests.e2e.issuance import wait_for_job
 from tests.e2e.notifications import DELIVERY_HEADER, until, webhook_channel
 from tests.e2e.renewals import issue
