@@ -29,13 +29,9 @@ def until(check: Callable[[], T], what: str, *, worker=None, timeout: float = 60
     return found
 
 
-def mails_about(smtp: SmtpServer, address: str, identifier: str, word: str) -> list[Mail]:
-    """Mail to ``address`` whose subject names ``identifier`` and says ``word`` (case-insensitive)."""
-    return [
-        mail
-        for mail in smtp.to(address)
-        if identifier in mail.subject and word.lower() in (mail.subject + mail.text).lower()
-    ]
+def mails_of(smtp: SmtpServer, address: str, event: str) -> list[Mail]:
+    """Mail to ``address`` telling of ``event`` (the X-Certmate-Event header: issued, expiring, ...)."""
+    return [mail for mail in smtp.to(address) if mail.message["X-Certmate-Event"] == event]
 
 
 def email_channel(tenant, address: str, **options):
