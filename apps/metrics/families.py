@@ -1,0 +1,126 @@
+"""The metric families /metrics reports, from the rows apps.metrics.reads returns and the counters of
+certmate.metrics. Names follow cert-manager's (certmanager_certificate_* → certmate_certificate_*), so
+its dashboards and alerts carry over with the prefix changed; every series has a ``tenant`` label."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from apps.metrics.exposition import Family
+from apps.metrics.reads import DURATION_BUCKETS, read_all
+from certmate.metrics import process_registry
+
+CERTIFICATE_LABELS = ("tenant", "name", "kind", "issuer")
+CONDITIONS = ("True", "False", "Unknown")
+JOB_OPEN = {"queued": "certmate_queue_depth", "running": "certmate_jobs_running"}
+
+
+def certificate_families(rows: Iterable[tuple]) -> list[Family]:
+    expiry = Family(
+        "certmate_certificate_expiration_timestamp_seconds", "gauge",
+        "When the certificate's current version expires (Unix time)", CERTIFICATE_LABELS,
+    )  # fmt: skip
+    renewal = Family(
+        "certmate_certificate_renewal_timestamp_seconds", "gauge",
+        "When certmate renews the certificate next (Unix time)", CERTIFICATE_LABELS,
+    )  # fmt: skip
+    ready = Family(
+        "certmate_certificate_ready_status", "gauge",
+        "1 for the certificate's condition: True when its current version is valid now (issued, not expired, "
+        "not revoked), False otherwise", (*CERTIFICATE_LABELS, "condition"),
+    )  # fmt: skip
+    for tenant, name, kind, issuer, not_after, renew_at, valid in rows:
+        labels = (tenant, name, kind, issuer)
+        if not_after is not None:
+            expiry.add(labels, not_after)
+        if renew_at is not None:
+            renewal.add(labels, renew_at)
+        state = "True" if valid else "False"
+        for condition in CONDITIONS:
+            ready.add((*labels, condition), condition == state)
+    return [expiry, renewal, ready]
+
+
+def job_families(rows: Iterable[tuple], durations: Iterable[tuple]) -> list[Family]:
+    finished = Family(
+        "certmate_jobs", "counter", "Jobs finished (issue, renew, revoke), by how they ended",
+        ("tenant", "operation", "status"),
+    )  # fmt: skip
+    open_jobs = {
+        "queued": Family("certmate_queue_depth", "gauge", "Jobs waiting for a worker", ("tenant", "operation")),
+        "running": Family("certmate_jobs_running", "gauge", "Jobs a worker is running", ("tenant", "operation")),
+    }
+    for tenant, operation, status, count in rows:
+        if status in open_jobs:
+            open_jobs[status].add((tenant, operation), count)
+        else:
+            finished.add((tenant, operation, status), count)
+    histogram = Family(
+        "certmate_job_duration_seconds", "histogram", "How long finished jobs ran (start to end)",
+        ("tenant", "operation", "status"),
+    )  # fmt: skip
+    for tenant, operation, status, count, total, *buckets in durations:
+        labels = (tenant, operation, status)
+        for bound, within in zip(DURATION_BUCKETS, buckets, strict=True):
+            histogram.add(labels, within, suffix="_bucket", le=repr(bound))
+        histogram.add(labels, count, suffix="_bucket", le="+Inf")
+        histogram.add(labels, count, suffix="_count")
+        histogram.add(labels, float(total), suffix="_sum")
+    return [finished, open_jobs["queued"], open_jobs["running"], histogram]
+
+
+def counted(name: str, help_text: str, labels: Sequence[str], rows: Iterable[tuple]) -> Family:
+    """A gauge of rows counted by the columns after the tenant (the last column is the count)."""
+    family = Family(name, "gauge", help_text, labels)
+    for *values, count in rows:
+        family.add(values, count)
+    return family
+
+
+def sweep_families(rows: Iterable[tuple]) -> list[Family]:
+    finished = Family(
+        "certmate_renewal_sweep_timestamp_seconds", "gauge", "When the last renewal sweep finished (Unix time)",
+        ("tenant",),
+    )  # fmt: skip
+    duration = Family(
+        "certmate_renewal_sweep_duration_seconds", "gauge", "How long the last renewal sweep took", ("tenant",)
+    )
+    for tenant, finished_at, seconds in rows:
+        finished.add((tenant,), finished_at)
+        duration.add((tenant,), seconds)
+    return [finished, duration]
+
+
+def process_families(schemas: Sequence[str]) -> list[Family]:
+    """certmate.metrics' counters, summed over processes, for these tenants only."""
+    wanted = set(schemas)
+    families = []
+    for metric in process_registry().collect():
+        family = None
+        for sample in metric.samples:
+            if not sample.name.endswith("_total") or sample.labels.get("tenant") not in wanted:
+                continue  # _created samples are not kept across processes; another tenant's are not ours
+            if family is None:
+                family = Family(metric.name, "counter", metric.documentation, list(sample.labels))
+            family.add([sample.labels[label] for label in family.labels], sample.value)
+        if family is not None:
+            families.append(family)
+    return families
+
+
+def all_families(schemas: Sequence[str]) -> list[Family]:
+    rows = read_all(schemas)
+    return [
+        *certificate_families(rows["certificates"]),
+        *job_families(rows["jobs"], rows["job_durations"]),
+        counted(
+            "certmate_publications", "Publications of versions to storage targets, by state (failed: gave up "
+            "retrying; pending: not there yet)", ("tenant", "state"), rows["publications"],
+        ),  # fmt: skip
+        counted(
+            "certmate_notification_deliveries", "Notifications to channels, by channel kind and status",
+            ("tenant", "channel_kind", "status"), rows["deliveries"],
+        ),  # fmt: skip
+        *sweep_families(rows["sweeps"]),
+        *process_families(schemas),
+    ]
