@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from apps.notifications.services import channel_create
 from django_tenants.utils import tenant_context
 
+from apps.notifications.kinds import DeliveryStatus
+from apps.notifications.models import Delivery
 from tests.factories import TEST_ACTOR
 from tests.notifications.servers import HttpReceiver, Mail, SmtpServer
 
@@ -32,6 +35,19 @@ def until(check: Callable[[], T], what: str, *, worker=None, timeout: float = 60
 def mails_of(smtp: SmtpServer, address: str, event: str) -> list[Mail]:
     """Mail to ``address`` telling of ``event`` (the X-Certmate-Event header: issued, expiring, ...)."""
     return [mail for mail in smtp.to(address) if mail.message["X-Certmate-Event"] == event]
+
+
+def names_time(text: str, when: datetime) -> bool:
+    """Whether ``text`` gives ``when`` to the minute (UTC, ISO 8601 or with a space)."""
+    when = when.astimezone(UTC)
+    return any(f"{when:%Y-%m-%d}{sep}{when:%H:%M}" in text for sep in ("T", " "))
+
+
+def delivery_done(tenant, channel) -> Delivery | None:
+    """The channel's one delivery once it is no longer pending (None before)."""
+    with tenant_context(tenant):
+        row = Delivery.objects.filter(channel=channel).select_related("channel").first()
+    return row if row is not None and row.status != DeliveryStatus.PENDING else None
 
 
 def email_channel(tenant, address: str, **options):

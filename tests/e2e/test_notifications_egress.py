@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
 from apps.notifications.kinds import DeliveryStatus
-from apps.notifications.models import Delivery, NotificationChannel
-from tests.e2e.notifications import until, webhook_channel
-from tests.factories import TEST_ACTOR
+from apps.notifications.models import NotificationChannel
+from tests.e2e.issuance import unique
+from tests.e2e.notifications import delivery_done, until, webhook_channel
+from tests.factories import TEST_ACTOR, certificate_make
 from tests.notifications.servers import HttpReceiver
 
 pytestmark = [pytest.mark.worker]
@@ -39,18 +40,29 @@ def test_a_webhook_to_loopback_fails_in_the_worker_with_its_reason_and_sends_not
         # Saved while loopback was allowed (this process has the tests' allowlist); the worker's has none.
         channel, _ = webhook_channel(alpha, receiver)
         with tenant_context(alpha):
-            delivery = channel_test(actor=TEST_ACTOR, channel=channel)
-
-        def finished():
-            with tenant_context(alpha):
-                row = Delivery.objects.select_related("channel").get(pk=delivery.pk)
-            return row if row.status != DeliveryStatus.PENDING else None
-
-        row = until(finished, "the refused delivery never finished", worker=strict_worker)
+            certificate_make(f"{unique()}.example.com")  # its issued event goes through the worker
+        row = until(lambda: delivery_done(alpha, channel), "the refused delivery never finished", worker=strict_worker)
         assert receiver.requests == [], "nothing reaches a refused address"
-    assert row.status == DeliveryStatus.FAILED and row.attempts <= 1, "refused for good, not retried"
-    assert "127.0.0.1 is a loopback address" in row.error and "CERTMATE_EGRESS_ALLOW" in row.error
+    assert row.status == DeliveryStatus.FAILED and row.attempts == 1, "refused for good, not retried"
+    assert_refused_clearly(row.error)
     assert row.channel.last_error == row.error
+
+
+def test_send_test_to_loopback_fails_with_its_reason_and_sends_nothing(fresh_tenant, settings):
+    alpha = fresh_tenant()
+    with HttpReceiver() as receiver:
+        channel, _ = webhook_channel(alpha, receiver)
+        settings.CERTMATE_EGRESS_ALLOW = []
+        with tenant_context(alpha):
+            delivery = channel_test(actor=TEST_ACTOR, channel=channel)
+        assert receiver.requests == []
+    assert delivery.status == DeliveryStatus.FAILED
+    assert_refused_clearly(delivery.error)
+
+
+def assert_refused_clearly(error: str) -> None:
+    assert "refused by the platform's egress rule" in error, error
+    assert "127.0.0.1 is a loopback address" in error and "CERTMATE_EGRESS_ALLOW" in error, error
 
 
 def test_a_webhook_to_loopback_is_refused_when_the_channel_is_made(tenant_a, settings):

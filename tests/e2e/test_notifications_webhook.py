@@ -4,16 +4,15 @@ retried after a 503, and never crossing tenants."""
 from __future__ import annotations
 
 import pytest
-from apps.notifications.services import channel_test
 from django_tenants.utils import tenant_context
 
 from apps.certificates.models import JobStatus
 from apps.notifications.kinds import DeliveryStatus
 from apps.notifications.models import Delivery
-from tests.e2e.issuance import wait_for_job
-from tests.e2e.notifications import DELIVERY_HEADER, until, webhook_channel
+from tests.e2e.issuance import unique, wait_for_job
+from tests.e2e.notifications import DELIVERY_HEADER, delivery_done, until, webhook_channel
 from tests.e2e.renewals import issue
-from tests.factories import TEST_ACTOR
+from tests.factories import certificate_make
 from tests.notifications.servers import HttpReceiver
 
 pytestmark = [pytest.mark.worker]
@@ -25,20 +24,16 @@ def test_a_webhook_is_signed_and_retried_after_a_503_until_it_is_delivered(fresh
         channel, secret = webhook_channel(alpha, receiver)
         receiver.script(503)
         with tenant_context(alpha):
-            delivery = channel_test(actor=TEST_ACTOR, channel=channel)
-
-        def delivered():
-            with tenant_context(alpha):
-                row = Delivery.objects.get(pk=delivery.pk)
-            return row if row.status == DeliveryStatus.DELIVERED else None
-
-        row = until(delivered, "the test notice was not delivered after the 503", worker=notify_worker)
+            cert = certificate_make(f"{unique()}.example.com")  # its issued event goes through the worker
+        row = until(lambda: delivery_done(alpha, channel), "no delivery finished", worker=notify_worker)
+        assert row.status == DeliveryStatus.DELIVERED, row.error
         first, second = receiver.requests
         assert all(request.signature_valid(secret) for request in receiver.requests), "signed with the secret"
         assert not second.signature_valid(secret + "x"), "and only that secret"
         ids = {request.header(DELIVERY_HEADER) for request in receiver.requests}
-        assert ids == {str(delivery.delivery_id)}, "a retry is the same delivery"
+        assert ids == {str(row.delivery_id)}, "a retry is the same delivery"
         assert first.json() == second.json()
+        assert (second.json()["event"], second.json()["certificate"]["identifier"]) == ("issued", cert.identifier)
         assert (row.attempts, row.response_code) == (2, 200)
 
 
@@ -61,6 +56,7 @@ def test_two_tenants_never_receive_each_others_notices(fresh_tenant, notify_work
             bodies = [request.body.decode() for request in receiver.requests]
             assert bodies and all(names[tenant] in body for body in bodies), f"{tenant.schema_name} hears of its own"
             assert not any(names[other] in body or other.schema_name in body for body in bodies)
+            assert {request.json()["tenant"] for request in receiver.requests} == {tenant.schema_name}
             assert all(request.signature_valid(secrets[tenant]) for request in receiver.requests)
             with tenant_context(tenant):
                 sent = set(Delivery.objects.values_list("delivery_id", flat=True))

@@ -5,15 +5,12 @@ Its own module: the workers here are its own (no module-wide worker may take the
 
 from __future__ import annotations
 
-import os
-import signal
-
 import pytest
+from apps.notifications.services import channel_test, deliveries_retry_due
 from django_tenants.utils import tenant_context
 
 from apps.notifications.kinds import DeliveryStatus
 from apps.notifications.models import Delivery
-from apps.notifications.services import channel_test, deliveries_retry_due
 from tests.e2e.notifications import DELIVERY_HEADER, until, webhook_channel
 from tests.factories import TEST_ACTOR
 from tests.notifications.servers import HttpReceiver
