@@ -10,6 +10,7 @@ from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.accounts import dns_account_update
 from apps.certificates.models import Certificate, JobStatus
+from apps.certificates.services.certificates import certificate_auto_renew_set
 from apps.certificates.services.renewals import renewal_sweep_all
 from apps.certificates.services.requests import certificate_renew
 from tests.e2e.issuance import rfc2136_credentials, wait_for_job
@@ -45,8 +46,10 @@ def test_issued_expiring_and_failed_renewal_arrive_by_mail(
     assert name in warning.subject and "expires" in warning.subject
     assert names_time(warning.text, cert.current_version.not_after)
 
-    # BIND9's key was rotated and the DNS account still holds the old one: certbot's update is refused.
+    # Auto-renewal back on; BIND9's key was rotated and the DNS account still holds the old one, so
+    # certbot's update is refused: the renewal fails for good, to be tried again later.
     with tenant_context(alpha):
+        certificate_auto_renew_set(certificate=cert, enabled=True, actor=TEST_ACTOR)
         dns_account_update(
             account=cert.dns_account, actor=TEST_ACTOR, credentials=rfc2136_credentials(bind9, secret=ROTATED_AWAY)
         )

@@ -10,13 +10,13 @@ import signal
 from datetime import timedelta
 
 import pytest
-from apps.notifications.services import deliveries_retry_due, notice_record
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.certificates.services.renewals import renewal_sweep_all
 from apps.notifications.kinds import DeliveryStatus, NoticeKind
 from apps.notifications.models import Delivery
+from apps.notifications.services import deliveries_retry_due, notice_record
 from tests.e2e.issuance import unique
 from tests.e2e.notifications import DELIVERY_HEADER, delivery_done, until, webhook_channel
 from tests.notifications.servers import HttpReceiver, Reply
