@@ -14,6 +14,7 @@ import pytest
 from tests.e2e.servers import Bind9, Pebble, PebbleFactory
 from tests.notifications.servers import SmtpServer
 from tests.tools import missing_tool
+from tests.worker import Worker, purge_broker
 
 
 @pytest.fixture(scope="session")
@@ -73,13 +74,24 @@ def smtp_receiver() -> Iterator[SmtpServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def notify_worker(django_db_setup, django_db_blocker, tmp_path_factory, smtp_receiver):
-    """A real worker that mails through ``smtp_receiver`` and retries deliveries within seconds."""
-    from tests.worker import Worker, purge_broker
-
+def started_worker(django_db_blocker, tmp_path_factory, name: str, **options: Any) -> Iterator[Worker]:
+    """A real worker of the module's own (``options`` as for tests.worker.Worker), on an empty broker."""
     with django_db_blocker.unblock():
         purge_broker()
-        process = Worker(tmp_path_factory.mktemp("worker") / "worker.log", extra_env=worker_env(smtp_receiver)).start()
+        process = Worker(tmp_path_factory.mktemp(name) / "worker.log", **options).start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="module")
+def notify_worker(django_db_setup, django_db_blocker, tmp_path_factory, smtp_receiver) -> Iterator[Worker]:
+    """A real worker that mails through ``smtp_receiver`` and retries deliveries within seconds."""
+    yield from started_worker(django_db_blocker, tmp_path_factory, "notify-worker", extra_env=worker_env(smtp_receiver))
+
+
+@pytest.fixture(scope="module")
+def strict_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worker]:
+    """A worker with CERTMATE_EGRESS_ALLOW empty: loopback is refused there as in production."""
+    yield from started_worker(
+        django_db_blocker, tmp_path_factory, "strict-worker", concurrency=2, extra_env={"CERTMATE_EGRESS_ALLOW": ""}
+    )

@@ -4,34 +4,18 @@ CERTMATE_EGRESS_ALLOW empty as in production) fails with a clear reason, and not
 from __future__ import annotations
 
 import pytest
-from apps.notifications.services import channel_create, channel_test
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
 from apps.notifications.kinds import DeliveryStatus
 from apps.notifications.models import NotificationChannel
+from apps.notifications.services import channel_create, channel_test
 from tests.e2e.issuance import unique
 from tests.e2e.notifications import delivery_done, until, webhook_channel
 from tests.factories import TEST_ACTOR, certificate_make
 from tests.notifications.servers import HttpReceiver
 
 pytestmark = [pytest.mark.worker]
-
-
-@pytest.fixture(scope="module")
-def strict_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A worker with CERTMATE_EGRESS_ALLOW empty: loopback is refused there as in production."""
-    from tests.worker import Worker, purge_broker
-
-    with django_db_blocker.unblock():
-        purge_broker()
-        process = Worker(
-            tmp_path_factory.mktemp("strict-worker") / "worker.log",
-            concurrency=1,
-            extra_env={"CERTMATE_EGRESS_ALLOW": ""},
-        ).start()
-    yield process
-    process.stop()
 
 
 def test_a_webhook_to_loopback_fails_in_the_worker_with_its_reason_and_sends_nothing(fresh_tenant, strict_worker):
