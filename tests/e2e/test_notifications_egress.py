@@ -32,12 +32,11 @@ def test_a_webhook_to_loopback_fails_in_the_worker_with_its_reason_and_sends_not
     assert row.channel.last_error == row.error
 
 
-def test_send_test_to_loopback_fails_with_its_reason_and_sends_nothing(fresh_tenant, settings):
-    alpha = fresh_tenant()
+def test_send_test_to_loopback_fails_with_its_reason_and_sends_nothing(tenant_a, settings):
     with HttpReceiver() as receiver:
-        channel, _ = webhook_channel(alpha, receiver)
+        channel, _ = webhook_channel(tenant_a, receiver)
         settings.CERTMATE_EGRESS_ALLOW = []
-        with tenant_context(alpha):
+        with tenant_context(tenant_a):
             delivery = channel_test(actor=TEST_ACTOR, channel=channel)
         assert receiver.requests == []
     assert delivery.status == DeliveryStatus.FAILED
