@@ -108,19 +108,25 @@ def process_families(schemas: Sequence[str]) -> list[Family]:
     return families
 
 
+PUBLICATIONS = (
+    "certmate_publications",
+    "Publications of versions to storage targets, by state (failed: gave up retrying; pending: not there yet)",
+    ("tenant", "state"),
+)
+DELIVERIES = (
+    "certmate_notification_deliveries",
+    "Notifications to channels, by channel kind and status",
+    ("tenant", "channel_kind", "status"),
+)
+
+
 def all_families(schemas: Sequence[str]) -> list[Family]:
     rows = read_all(schemas)
     return [
         *certificate_families(rows["certificates"]),
         *job_families(rows["jobs"], rows["job_durations"]),
-        counted(
-            "certmate_publications", "Publications of versions to storage targets, by state (failed: gave up "
-            "retrying; pending: not there yet)", ("tenant", "state"), rows["publications"],
-        ),  # fmt: skip
-        counted(
-            "certmate_notification_deliveries", "Notifications to channels, by channel kind and status",
-            ("tenant", "channel_kind", "status"), rows["deliveries"],
-        ),  # fmt: skip
+        counted(*PUBLICATIONS, rows["publications"]),
+        counted(*DELIVERIES, rows["deliveries"]),
         *sweep_families(rows["sweeps"]),
         *process_families(schemas),
     ]
