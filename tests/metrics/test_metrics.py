@@ -3,6 +3,8 @@ parser; never open by default; each tenant's host shows that tenant only."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from cryptography import x509
 from django.test import override_settings
@@ -10,11 +12,10 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from prometheus_client.parser import text_string_to_metric_families
 
-from apps.accounts.services.tokens import token_create
 from apps.accounts.models import ApiToken
+from apps.accounts.services.tokens import token_create
 from apps.certificates.models import Job, JobOperation, JobStatus
-from tests.api.conftest import api_user  # noqa: F401 - fixture
-from tests.api.conftest import bearer_client, host_of, tenant_client
+from tests.api.conftest import api_user, bearer_client, host_of, tenant_client  # noqa: F401 - api_user: fixture
 from tests.conftest import PUBLIC_HOST, TENANT_A
 from tests.factories import TEST_ACTOR, certificate_make
 
@@ -40,9 +41,9 @@ def two_tenants(tenant_a, tenant_b):
             certificate = certificate_make("www.example.com")
             made[tenant.schema_name] = certificate.current_version
             if tenant is tenant_a:
-                started = timezone.now() - timezone.timedelta(seconds=42)
+                started = timezone.now() - timedelta(seconds=42)
                 Job.objects.create(certificate=certificate, operation=JobOperation.RENEW, status=JobStatus.FAILED,
-                                   started_at=started, finished_at=started + timezone.timedelta(seconds=40))  # fmt: skip
+                                   started_at=started, finished_at=started + timedelta(seconds=40))  # fmt: skip
     return made
 
 
@@ -117,10 +118,9 @@ def test_a_tenants_host_shows_that_tenant_only_for_its_own_token(db, tenant_a, t
     assert scrape(tenant_client(tenant_a), host_of(tenant_a), authorization=f"Bearer {TOKEN}").status_code == 401
 
 
-def test_a_token_scoped_to_some_certificates_is_refused(db, tenant_a, api_user, two_tenants):
+def test_a_token_scoped_to_some_certificates_is_refused(db, tenant_a, api_user, two_tenants):  # noqa: F811
     with tenant_context(tenant_a):
         token, raw = token_create(user=api_user(tenant_a), role="admin", name="scoped", actor=TEST_ACTOR)
         ApiToken.objects.filter(pk=token.pk).update(allowed_domains=["www.example.com"])
     response = scrape(tenant_client(tenant_a), TENANT_A["domain"], authorization=f"Bearer {raw}")
     assert response.status_code == 403
-

@@ -56,7 +56,7 @@ def test_counts_of_another_process_are_in_the_scrape(db, client):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Incorrect TXT record \"abc\" found at _acme-challenge.example.com", ("dns", "not_propagated")),
+        ('Incorrect TXT record "abc" found at _acme-challenge.example.com', ("dns", "not_propagated")),
         ("dns.tsig.PeerBadSignature: the DNS server didn't like the signature we sent", ("dns", "tsig_refused")),
         ("urn:ietf:params:acme:error:rateLimited :: too many certificates already issued", ("acme", "rate_limited")),
         ("urn:ietf:params:acme:error:badNonce :: JWS has an invalid anti-replay nonce", ("acme", "bad_nonce")),
