@@ -39,9 +39,10 @@ def fill(tenant, count: int, due_share: float, now) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             """INSERT INTO certificates_certificate
-                 (kind, identifier, san_domains, key_type, challenge, auto_renew, status, last_error, renew_at,
-                  created_at, updated_at)
-               SELECT 'server', 'host' || n || '.example.com', '{}', 'ec256', 'dns-01', a, 'active', '', r, now(), now()
+                 (kind, identifier, san_domains, subject_fields, alt_names, csr_pem, usage, notes, key_type, challenge,
+                  auto_renew, status, last_error, renew_at, created_at, updated_at)
+               SELECT 'server', 'host' || n || '.example.com', '{}', '{}', '{}', '', '', '', 'ec256', 'dns-01', a,
+                      'active', '', r, now(), now()
                FROM unnest(%s::int[], %s::timestamptz[], %s::bool[]) AS t(n, r, a)""",
             [[r[0] for r in rows], [r[3] for r in rows], [r[4] for r in rows]],
         )
