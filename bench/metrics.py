@@ -13,7 +13,6 @@ one UNION ALL over the tenants per family, the design choice the numbers stand b
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sweep_plan import fill  # noqa: E402
+from bench.sweep_plan import fill, scale_parser  # noqa: E402
 from bench.tenant_create import bench_database, drop_database  # noqa: E402
 
 TOKEN = "b" * 40
@@ -96,11 +95,8 @@ def prometheus_client_render(rows: dict) -> bytes:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tenants", type=int, default=100)
-    parser.add_argument("--per-tenant", type=int, default=1000)
+    parser = scale_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
     # Before bench_database: without DATABASE_URL it reads the settings (for the embedded server's folder).
