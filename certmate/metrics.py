@@ -9,13 +9,14 @@ database at scrape time (apps/metrics), so it is right whichever process answers
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from django.conf import settings
 from django.db import connection
 
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(settings.CERTMATE_METRICS_DIR)
-from prometheus_client import CollectorRegistry, Counter, multiprocess, values  # noqa: E402
+from prometheus_client import CollectorRegistry, Counter, multiprocess, values
 
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], mode=0o700, exist_ok=True)
 # The value class is chosen when prometheus_client is first imported; if something imported it before
@@ -50,10 +51,8 @@ def tenant_label() -> str:
 
 def count(counter: Counter, **labels: str) -> None:
     """One more, for the current tenant. Never lets a metrics problem (a full disk) fail the caller."""
-    try:
+    with contextlib.suppress(OSError):
         counter.labels(tenant=tenant_label(), **labels).inc()
-    except OSError:
-        pass
 
 
 def process_registry() -> CollectorRegistry:

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from certmate import encryption
-from certmate.health import failure_reason, health_report
+from certmate.health import checks_text, failure_reason, health_report, report_response
 
 _PROBE = "certmate readiness probe"
 _migrated: set[str] = set()  # schemas seen fully migrated by this process (stays true until a deploy)
@@ -81,14 +81,7 @@ def live(request):
 @require_GET
 def ready(request):
     report = readiness_report()
-    down = sorted(name for name, reason in report.items() if reason)
-    body = {
-        "ready": not down,
-        "checks": {name: f"down: {reason}" if reason else "ok" for name, reason in report.items()},
-    }
-    if down:
-        body.update(error="not ready: " + ", ".join(down), code="not_ready")
-    return JsonResponse(body, status=503 if down else 200)
+    return report_response(report, {"ready": not any(report.values())}, error="not ready", code="not_ready")
 
 
 @never_cache
@@ -100,5 +93,5 @@ def certmate_health(request):
     return JsonResponse({
         "status": "degraded" if any(report.values()) else "healthy",
         "version": version(),
-        "checks": {name: f"down: {reason}" if reason else "ok" for name, reason in report.items()},
+        "checks": checks_text(report),
     })  # fmt: skip

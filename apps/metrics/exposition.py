@@ -8,13 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-_NEEDS_ESCAPING = ("\\", '"', "\n")
 
 
 def escape(value: str) -> str:
-    if not any(character in value for character in _NEEDS_ESCAPING):
-        return value
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    if "\\" in value or '"' in value or "\n" in value:
+        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return value
 
 
 def number(value: float | int | bool) -> str:
@@ -25,28 +24,33 @@ def number(value: float | int | bool) -> str:
 
 @dataclass
 class Family:
-    """One metric: its name (a counter's without ``_total``), type, help and label names; samples are
-    (label values, value) in label-name order, optionally with a suffix (``_bucket``, ``_sum``, ...)."""
+    """One metric: its name (a counter's without ``_total``), type, help, label names, and its sample
+    lines as written."""
 
     name: str
     kind: str  # gauge, counter, histogram
     help: str
     labels: Sequence[str]
-    samples: list[tuple[str, Sequence[str], float | int, str]] = field(default_factory=list)
+    body: list[str] = field(default_factory=list)
+
+    @property
+    def sample_name(self) -> str:
+        # A counter's samples are name_total; text format 0.0.4 names its family the same way.
+        return self.name + "_total" if self.kind == "counter" else self.name
+
+    def label_text(self, values: Sequence[str]) -> str:
+        """``tenant="a",name="b"``: the values in label-name order, escaped."""
+        return ",".join(f'{label}="{escape(value)}"' for label, value in zip(self.labels, values, strict=True))
 
     def add(self, values: Sequence[str], value: float | int, *, suffix: str = "", le: str = "") -> None:
         """A sample; ``le`` is a histogram bucket's bound, written as it is given ("0.5", "+Inf")."""
-        self.samples.append((suffix, values, value, f',le="{le}"' if le else ""))
+        bound = f',le="{le}"' if le else ""
+        self.body.append(f"{self.sample_name}{suffix}{{{self.label_text(values)}{bound}}} {number(value)}")
 
     def lines(self) -> Iterable[str]:
-        # A counter's samples are name_total; text format 0.0.4 names its family the same way.
-        base = self.name + "_total" if self.kind == "counter" else self.name
-        yield f"# HELP {base} {escape(self.help)}"
-        yield f"# TYPE {base} {self.kind}"
-        names = [f'{label}="' for label in self.labels]
-        for suffix, values, value, le in self.samples:
-            pairs = ",".join(f'{name}{escape(v)}"' for name, v in zip(names, values, strict=True))
-            yield f"{base}{suffix}{{{pairs}{le}}} {number(value)}"
+        yield f"# HELP {self.sample_name} {escape(self.help)}"
+        yield f"# TYPE {self.sample_name} {self.kind}"
+        yield from self.body
 
 
 def render(families: Iterable[Family]) -> str:
