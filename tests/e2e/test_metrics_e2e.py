@@ -13,7 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from apps.certificates.models import Certificate
 from tests.api.conftest import bearer_client
 from tests.conftest import PUBLIC_HOST
+from tests.e2e.issuance import unique
 from tests.e2e.renewals import issue
+from tests.factories import certificate_make
 
 pytestmark = [pytest.mark.tools]
 
@@ -27,16 +29,23 @@ def expiries(text: str) -> dict[tuple[str, str], float]:
     return {(s.labels["tenant"], s.labels["name"]): s.value for s in families[EXPIRY].samples}
 
 
+def not_after_of(certificate: Certificate) -> float:
+    """The notAfter of the certificate's current version, read from its PEM (Unix time)."""
+    leaf = x509.load_pem_x509_certificate(certificate.current_version.certificate_pem.encode())
+    return leaf.not_valid_after_utc.timestamp()
+
+
 def test_metrics_report_the_expiry_of_a_certificate_pebble_issued(fresh_tenant, pebble, bind9, settings):
     alpha, beta = fresh_tenant(), fresh_tenant()
-    jobs = {tenant: issue(tenant, pebble, bind9, in_process=True) for tenant in (alpha, beta)}
-    leaves = {}
-    for tenant, job in jobs.items():
-        with tenant_context(tenant):
-            cert = Certificate.objects.select_related("current_version").get(pk=job.certificate_id)
-        assert cert.current_version is not None, f"{tenant.schema_name}: Pebble did not issue"
-        leaf = x509.load_pem_x509_certificate(cert.current_version.certificate_pem.encode())
-        leaves[tenant.schema_name, cert.identifier] = leaf.not_valid_after_utc.timestamp()
+    job = issue(alpha, pebble, bind9, in_process=True)
+    with tenant_context(alpha):
+        pebbles = Certificate.objects.select_related("current_version").get(pk=job.certificate_id)
+    assert pebbles.current_version is not None, "Pebble did not issue"
+    with tenant_context(beta):
+        others = certificate_make(f"{unique()}.example.com")  # another tenant's, which alpha must not see
+    leaves = {
+        (tenant.schema_name, cert.identifier): not_after_of(cert) for tenant, cert in ((alpha, pebbles), (beta, others))
+    }
 
     settings.CERTMATE_METRICS_TOKEN = TOKEN
     response = Client(HTTP_HOST=PUBLIC_HOST).get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
@@ -47,8 +56,5 @@ def test_metrics_report_the_expiry_of_a_certificate_pebble_issued(fresh_tenant, 
 
     own = bearer_client(alpha, role="viewer").get("/metrics")
     assert own.status_code == 200, own.content[:300]
-    seen = expiries(own.content.decode())
-    assert {key: seen[key] for key in seen if key in leaves} == {
-        key: value for key, value in leaves.items() if key[0] == alpha.schema_name
-    }, "a tenant's scrape shows its own certificates, never another tenant's"
-    assert {tenant for tenant, _ in seen} == {alpha.schema_name}
+    mine = (alpha.schema_name, pebbles.identifier)
+    assert expiries(own.content.decode()) == {mine: leaves[mine]}, "its own certificate, never another tenant's"
