@@ -8,11 +8,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from apps.notifications.services import channel_create
 from django_tenants.utils import tenant_context
 
 from apps.notifications.kinds import DeliveryStatus
 from apps.notifications.models import Delivery
+from apps.notifications.services import channel_create
 from tests.factories import TEST_ACTOR
 from tests.notifications.servers import HttpReceiver, Mail, SmtpServer
 

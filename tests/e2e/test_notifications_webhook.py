@@ -15,7 +15,7 @@ from tests.e2e.renewals import issue
 from tests.factories import certificate_make
 from tests.notifications.servers import HttpReceiver
 
-pytestmark = [pytest.mark.worker]
+pytestmark = [pytest.mark.worker, pytest.mark.tools]
 
 
 def test_a_webhook_is_signed_and_retried_after_a_503_until_it_is_delivered(fresh_tenant, notify_worker):
