@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 
 from django.conf import settings
 from django.db import connection
@@ -19,9 +20,16 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(settings.CERTMATE_METRICS_DIR)
 from prometheus_client import CollectorRegistry, Counter, multiprocess, values
 
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], mode=0o700, exist_ok=True)
-# The value class is chosen when prometheus_client is first imported; if something imported it before
-# the folder was named, choose again, or this process's counts would stay in its memory.
-values.ValueClass = values.get_value_class()
+
+
+def _process_identifier() -> str:
+    """Names this process's file: the host too, since containers sharing the folder reuse pids."""
+    return f"{socket.gethostname().replace('_', '-')}-{os.getpid()}"
+
+
+# Multiprocess values whatever prometheus_client chose when first imported (it reads the folder's
+# variable then; something may have imported it before it was set).
+values.ValueClass = values.MultiProcessValue(process_identifier=_process_identifier)
 
 # Not registered anywhere: a scrape reads the files, never this process's memory.
 _UNREGISTERED = None

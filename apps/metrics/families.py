@@ -5,6 +5,7 @@ its dashboards and alerts carry over with the prefix changed; every series has a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from apps.metrics.exposition import Family, escape
 from apps.metrics.reads import DURATION_BUCKETS, read_all
@@ -42,7 +43,31 @@ def certificate_families(rows: Iterable[tuple]) -> list[Family]:
     return [expiry, renewal, ready]
 
 
-def job_families(rows: Iterable[tuple], durations: Iterable[tuple]) -> list[Family]:
+@dataclass
+class JobCounts:
+    count: int = 0
+    timed: int = 0  # with a duration: finished, with both times
+    seconds: float = 0.0
+    buckets: list[int] = field(default_factory=lambda: [0] * len(DURATION_BUCKETS))
+
+
+def job_counts(rows: Iterable[tuple]) -> dict[tuple[str, str, str], JobCounts]:
+    """{(tenant, operation, status): counts} from reads.JOBS_SQL's groups; ``within`` is how many bounds
+    are at or above the duration, i.e. the last ``within`` buckets hold it."""
+    counts: dict[tuple[str, str, str], JobCounts] = {}
+    for tenant, operation, status, within, count, seconds in rows:
+        entry = counts.setdefault((tenant, operation, status), JobCounts())
+        entry.count += count
+        if within is None:
+            continue
+        entry.timed += count
+        entry.seconds += seconds
+        for index in range(len(DURATION_BUCKETS) - within, len(DURATION_BUCKETS)):
+            entry.buckets[index] += count
+    return counts
+
+
+def job_families(rows: Iterable[tuple]) -> list[Family]:
     finished = Family(
         "certmate_jobs", "counter", "Jobs finished (issue, renew, revoke), by how they ended",
         ("tenant", "operation", "status"),
@@ -51,22 +76,23 @@ def job_families(rows: Iterable[tuple], durations: Iterable[tuple]) -> list[Fami
         "queued": Family("certmate_queue_depth", "gauge", "Jobs waiting for a worker", ("tenant", "operation")),
         "running": Family("certmate_jobs_running", "gauge", "Jobs a worker is running", ("tenant", "operation")),
     }
-    for tenant, operation, status, count in rows:
-        if status in open_jobs:
-            open_jobs[status].add((tenant, operation), count)
-        else:
-            finished.add((tenant, operation, status), count)
     histogram = Family(
         "certmate_job_duration_seconds", "histogram", "How long finished jobs ran (start to end)",
         ("tenant", "operation", "status"),
     )  # fmt: skip
-    for tenant, operation, status, count, total, *buckets in durations:
-        labels = (tenant, operation, status)
-        for bound, within in zip(DURATION_BUCKETS, buckets, strict=True):
+    for labels, counts in job_counts(rows).items():
+        tenant, operation, status = labels
+        if status in open_jobs:
+            open_jobs[status].add((tenant, operation), counts.count)
+            continue
+        finished.add(labels, counts.count)
+        if not counts.timed:
+            continue
+        for bound, within in zip(DURATION_BUCKETS, counts.buckets, strict=True):
             histogram.add(labels, within, suffix="_bucket", le=repr(bound))
-        histogram.add(labels, count, suffix="_bucket", le="+Inf")
-        histogram.add(labels, count, suffix="_count")
-        histogram.add(labels, float(total), suffix="_sum")
+        histogram.add(labels, counts.timed, suffix="_bucket", le="+Inf")
+        histogram.add(labels, counts.timed, suffix="_count")
+        histogram.add(labels, counts.seconds, suffix="_sum")
     return [finished, open_jobs["queued"], open_jobs["running"], histogram]
 
 
@@ -125,7 +151,7 @@ def all_families(schemas: Sequence[str]) -> list[Family]:
     rows = read_all(schemas)
     return [
         *certificate_families(rows["certificates"]),
-        *job_families(rows["jobs"], rows["job_durations"]),
+        *job_families(rows["jobs"]),
         counted(*PUBLICATIONS, rows["publications"]),
         counted(*DELIVERIES, rows["deliveries"]),
         *sweep_families(rows["sweeps"]),

@@ -20,6 +20,7 @@ from apprise.plugins.base import NotifyBase
 from certmate.egress import EgressRefused, check_host, check_url
 
 MAX_TARGET_CHARS = 2048
+MIN_REDACTED = 8
 WEBHOOK_SCHEMES = ("https", "http")
 
 # Apprise 2.2.0 schemes allowed (apprise/plugins/*.py), and whether the URL's host is where it connects.
@@ -146,6 +147,8 @@ def target_redact(text: str, url: str) -> str:
             secrets.discard(parts.hostname or "")
     except ValueError:
         pass
-    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+    # Tokens are long; a short segment ("hook", "v1") is a path word, and redacting it would garble the text.
+    secrets = {s for s in secrets if len(s) >= MIN_REDACTED or s == url}
+    for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "[redacted]")
     return text

@@ -43,7 +43,7 @@ def two_tenants(tenant_a, tenant_b):
             if tenant is tenant_a:
                 started = timezone.now() - timedelta(seconds=42)
                 Job.objects.create(certificate=certificate, operation=JobOperation.RENEW, status=JobStatus.FAILED,
-                                   started_at=started, finished_at=started + timedelta(seconds=40))  # fmt: skip
+                                   started_at=started, finished_at=started + timedelta(seconds=60))  # fmt: skip
     return made
 
 
@@ -74,14 +74,14 @@ def test_platform_scrape_reports_each_tenants_real_expiry_labelled_apart(db, cli
         assert ready == {"True": 1, "False": 0, "Unknown": 0}
         (renewal,) = samples_of(families, "certmate_certificate_renewal_timestamp_seconds", tenant=slug)
         assert renewal.value == version.certificate.renew_at.timestamp()
-    # Jobs by operation and status, and the failed renewal's 40 s in the duration histogram: alpha only.
+    # Jobs by operation and status, and the failed renewal's 60 s in the duration histogram (le is inclusive).
     (failed,) = samples_of(families, "certmate_jobs", tenant="alpha", operation="renew", status="failed")
     assert failed.value == 1
     assert not samples_of(families, "certmate_jobs", tenant="beta", status="failed")
-    buckets = {s.labels["le"]: s.value for s in samples_of(
-        families, "certmate_job_duration_seconds", tenant="alpha", operation="renew", status="failed")
-        if s.name.endswith("_bucket")}  # fmt: skip
+    durations = samples_of(families, "certmate_job_duration_seconds", tenant="alpha", operation="renew")
+    buckets = {s.labels["le"]: s.value for s in durations if s.name.endswith("_bucket")}
     assert buckets["30.0"] == 0 and buckets["60.0"] == 1 and buckets["+Inf"] == 1
+    assert [s.value for s in durations if s.name.endswith(("_sum", "_count"))] == [1, 60.0]
 
 
 @override_settings(CERTMATE_METRICS_TOKEN=TOKEN)
