@@ -3,6 +3,8 @@ retried after a 503, and never crossing tenants."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -30,6 +32,8 @@ def test_a_webhook_is_signed_and_retried_after_a_503_until_it_is_delivered(fresh
         first, second = receiver.requests
         assert all(request.signature_valid(secret) for request in receiver.requests), "signed with the secret"
         assert not second.signature_valid(secret + "x"), "and only that secret"
+        stamps = [int(request.header("X-Certmate-Timestamp")) for request in receiver.requests]
+        assert all(abs(stamp - time.time()) < 300 for stamp in stamps), "current: a receiver refuses replays by it"
         ids = {request.header(DELIVERY_HEADER) for request in receiver.requests}
         assert ids == {str(row.delivery_id)}, "a retry is the same delivery"
         assert first.json() == second.json()
