@@ -1,5 +1,5 @@
-"""Helpers for notification tests through real workers: the worker's mail and retry settings, polling
-with a deadline, and channels made the way a tenant admin makes them."""
+"""Helpers for notification tests through real workers: polling with a deadline, mail told apart by its
+event, a channel's finished delivery, and channels made in a tenant's schema (tests/notifications/helpers)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from typing import TypeVar
 from django_tenants.utils import tenant_context
 
 from apps.notifications.kinds import DeliveryStatus
-from apps.notifications.models import Delivery
-from apps.notifications.services import channel_create
-from tests.factories import TEST_ACTOR
+from apps.notifications.models import Delivery, NotificationChannel
+from tests.notifications.helpers import email, webhook
 from tests.notifications.servers import HttpReceiver, Mail, SmtpServer
 
 T = TypeVar("T")
@@ -50,19 +49,14 @@ def delivery_done(tenant, channel) -> Delivery | None:
     return row if row is not None and row.status != DeliveryStatus.PENDING else None
 
 
-def email_channel(tenant, address: str, **options):
+def email_channel(tenant, address: str, **options) -> NotificationChannel:
     with tenant_context(tenant):
-        channel, _ = channel_create(
-            actor=TEST_ACTOR, name=f"mail {address}", kind="email", recipients=[address], **options
-        )
-    return channel
+        return email([address], name=f"mail {address}", **options)
 
 
-def webhook_channel(tenant, receiver: HttpReceiver, **options) -> tuple[object, str]:
+def webhook_channel(tenant, receiver: HttpReceiver, **options) -> tuple[NotificationChannel, str]:
     """A webhook channel to ``receiver`` and the signing secret shown once when it is made."""
     with tenant_context(tenant):
-        channel, secret = channel_create(
-            actor=TEST_ACTOR, name=f"hook {receiver.port}", kind="webhook", target=receiver.url(), **options
-        )
+        channel, secret = webhook(receiver.url(), name=f"hook {receiver.port}", **options)
     assert secret, "a webhook channel's signing secret is returned when it is made"
     return channel, secret
