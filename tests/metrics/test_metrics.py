@@ -71,7 +71,7 @@ def test_platform_scrape_reports_each_tenants_real_expiry_labelled_apart(db, cli
         assert sample.labels == {"tenant": slug, "name": "www.example.com", "kind": "server", "issuer": "le"}
         ready = {s.labels["condition"]: s.value for s in samples_of(
             families, "certmate_certificate_ready_status", tenant=slug, name="www.example.com")}  # fmt: skip
-        assert ready == {"True": 1, "False": 0, "Unknown": 0}
+        assert ready == {"True": 1, "False": 0}
         (renewal,) = samples_of(families, "certmate_certificate_renewal_timestamp_seconds", tenant=slug)
         assert renewal.value == version.certificate.renew_at.timestamp()
     # Jobs by operation and status, and the failed renewal's 60 s in the duration histogram (le is inclusive).
