@@ -32,8 +32,8 @@ RUN DJANGO_SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret \
     DJANGO_ALLOWED_HOSTS=localhost \
     CELERY_BROKER_URL=memory:// \
     python manage.py collectstatic --noinput \
-    && mkdir -p /app/var/certificates \
-    && chown -R certmate:certmate /app/var && chmod 0700 /app/var/certificates
+    && mkdir -p /app/var/certificates /app/var/metrics \
+    && chown -R certmate:certmate /app/var && chmod 0700 /app/var/certificates /app/var/metrics
 
 # The certmate account, by number so that runtimes checking for non-root need not resolve a name.
 USER 10001:10001

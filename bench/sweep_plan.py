@@ -39,9 +39,10 @@ def fill(tenant, count: int, due_share: float, now) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             """INSERT INTO certificates_certificate
-                 (kind, identifier, san_domains, key_type, challenge, auto_renew, status, last_error, renew_at,
-                  created_at, updated_at)
-               SELECT 'server', 'host' || n || '.example.com', '{}', 'ec256', 'dns-01', a, 'active', '', r, now(), now()
+                 (kind, identifier, san_domains, subject_fields, alt_names, csr_pem, usage, notes, key_type, challenge,
+                  auto_renew, status, last_error, renew_at, created_at, updated_at)
+               SELECT 'server', 'host' || n || '.example.com', '{}', '{}', '{}', '', '', '', 'ec256', 'dns-01', a,
+                      'active', '', r, now(), now()
                FROM unnest(%s::int[], %s::timestamptz[], %s::bool[]) AS t(n, r, a)""",
             [[r[0] for r in rows], [r[3] for r in rows], [r[4] for r in rows]],
         )
@@ -64,12 +65,18 @@ def fill(tenant, count: int, due_share: float, now) -> int:
     return sum(1 for r in rows if r[3] <= now and r[4])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def scale_parser(doc: str) -> argparse.ArgumentParser:
+    """--tenants and --per-tenant (100 x 1,000 certificates), --keep (the database, afterwards)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--tenants", type=int, default=100)
     parser.add_argument("--per-tenant", type=int, default=1000)
-    parser.add_argument("--due-share", type=float, default=0.02)
     parser.add_argument("--keep", action="store_true")
+    return parser
+
+
+def main() -> int:
+    parser = scale_parser(__doc__)
+    parser.add_argument("--due-share", type=float, default=0.02)
     args = parser.parse_args()
 
     url, admin = bench_database()

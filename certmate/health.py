@@ -50,16 +50,23 @@ def health_report(*, known: dict[str, str] | None = None) -> dict[str, str | Non
     return {name: known[name] if name in known else check() for name, check in CHECKS.items()}
 
 
-def health_response(report: dict[str, str | None], *, tenant: str | None) -> JsonResponse:
+def checks_text(report: dict[str, str | None]) -> dict[str, str]:
+    """What is said of each check: "ok", or "down: <kind of failure>"."""
+    return {name: f"down: {reason}" if reason else "ok" for name, reason in report.items()}
+
+
+def report_response(report: dict[str, str | None], body: dict, *, error: str, code: str) -> JsonResponse:
+    """``body`` with each check's state; 503 with ``error`` naming the checks that fail, when any does."""
     down = [name for name, reason in report.items() if reason]
-    body = {
-        "status": "unavailable" if down else "ok",
-        "checks": {name: f"down: {reason}" if reason else "ok" for name, reason in report.items()},
-        "tenant": tenant,
-    }
+    body = {**body, "checks": checks_text(report)}
     if down:
-        body.update(error="unreachable: " + ", ".join(down), code="dependency_down")
+        body.update(error=f"{error}: " + ", ".join(down), code=code)
     return JsonResponse(body, status=503 if down else 200)
+
+
+def health_response(report: dict[str, str | None], *, tenant: str | None) -> JsonResponse:
+    status = "unavailable" if any(report.values()) else "ok"
+    return report_response(report, {"status": status, "tenant": tenant}, error="unreachable", code="dependency_down")
 
 
 @never_cache

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from apps.metrics.urls import probe_and_metrics_urls
 from certmate.health import HEALTH_PATH, health
 
 admin.site.site_header = "certmate platform"
@@ -13,6 +14,7 @@ admin.site.site_url = None  # no "View site": the public host serves no portal (
 
 urlpatterns = [
     path(HEALTH_PATH.lstrip("/"), health, name="health"),
+    *probe_and_metrics_urls(platform=True),
     path("admin/", admin.site.urls),
     # The public host has no portal: its root leads to the platform console, never a debug 404 page.
     path("", RedirectView.as_view(url="/admin/", permanent=False), name="public-root"),

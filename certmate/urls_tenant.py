@@ -3,11 +3,13 @@
 from django.urls import include, path, re_path
 
 from apps.accounts.sites import tenant_admin_site
+from apps.metrics.urls import probe_and_metrics_urls
 from apps.portal.errors import NOT_FOUND_URL_NAME, unknown_url
 from certmate.health import HEALTH_PATH, health
 
 urlpatterns = [
     path(HEALTH_PATH.lstrip("/"), health, name="health"),
+    *probe_and_metrics_urls(platform=False),
     path("admin/", tenant_admin_site.urls),
     path("sso/", include("apps.accounts.sso.urls")),
     # Public, without authentication: the private CAs' CRLs and certificates (/pki/<ca>/...).

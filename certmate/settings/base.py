@@ -9,7 +9,7 @@ from pathlib import Path
 from csp.constants import NONCE as CSP_NONCE
 from django.core.exceptions import ImproperlyConfigured
 
-from certmate.env import env_bool, env_int, env_list, env_str
+from certmate.env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env_str("CERTMATE_VAR_DIR") or BASE_DIR / "var")
@@ -51,6 +51,7 @@ TENANT_APPS = [
     "apps.certificates",
     "apps.storage",
     "apps.notifications",
+    "apps.metrics",  # /metrics (no models)
     "apps.portal",  # the tenant's web portal on its host (templates, static files; no models)
     "certmate.audit",
     "axes",
@@ -457,3 +458,16 @@ DEFAULT_EXCEPTION_REPORTER = "certmate.error_reports.SecretHidingReporter"
 # records both, and so do its private-key downloads). Off: a token acts for whoever creates it; the
 # platform's `manage.py token create --user` stays the way to make one for someone else.
 CERTMATE_API_TOKEN_DELEGATION = env_bool("CERTMATE_API_TOKEN_DELEGATION", False)
+
+# --- Metrics (/metrics, Prometheus) -------------------------------------------------------------------
+# Never open by default: with neither set, /metrics answers 404 on the platform's host. With both set, a
+# scrape needs both (the token, from an allowed network). The token: at least 32 characters.
+CERTMATE_METRICS_TOKEN = env_str("CERTMATE_METRICS_TOKEN", "") or ""
+if CERTMATE_METRICS_TOKEN and len(CERTMATE_METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("CERTMATE_METRICS_TOKEN is shorter than 32 characters: use e.g. `openssl rand -hex 32`")
+# Client networks allowed to scrape, comma-separated CIDRs ("10.0.0.0/8,2001:db8::/32"); the peer's
+# address counts (X-Forwarded-For only through CERTMATE_API_NUM_PROXIES trusted proxies).
+CERTMATE_METRICS_ALLOW = env_networks("CERTMATE_METRICS_ALLOW")
+# Where each process writes its counters (OCSP, CRL, ACME and DNS errors); shared by web and workers of
+# one machine. See certmate/metrics.py.
+CERTMATE_METRICS_DIR = Path(env_str("CERTMATE_METRICS_DIR") or VAR_DIR / "metrics")

@@ -47,7 +47,7 @@ if not ALLOWED_HOSTS:
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 # The private CAs' CRLs, certificates and OCSP (/pki/...) are signed and public: relying parties fetch them
 # over plain HTTP as RFC 5280 intends (a CDP over https can need the very revocation check it serves).
-SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^pki/"]
+SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^health(/live|/ready)?$", r"^pki/"]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)

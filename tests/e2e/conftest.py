@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.servers import Bind9, Pebble, PebbleFactory
+from tests.notifications.servers import SmtpServer
 from tests.tools import missing_tool
+from tests.worker import Worker, purge_broker
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +54,44 @@ def pebble_factory(bind9: Bind9) -> Iterator[PebbleFactory]:
             return started.enter_context(Pebble(**options))
 
         yield start
+
+
+def worker_env(smtp: SmtpServer) -> dict[str, str]:
+    """A worker mailing through ``smtp`` and retrying a failed delivery a second later, not minutes."""
+    return {
+        "CERTMATE_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp.port),
+        "CERTMATE_NOTIFY_RETRY_BASE_SECONDS": "1",
+        "CERTMATE_NOTIFY_RETRY_MAX_SECONDS": "2",
+    }
+
+
+@pytest.fixture(scope="session")
+def smtp_receiver() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on loopback for the session: tests tell their mail apart by recipient."""
+    with SmtpServer() as server:
+        yield server
+
+
+def started_worker(django_db_blocker, tmp_path_factory, name: str, **options: Any) -> Iterator[Worker]:
+    """A real worker of the module's own (``options`` as for tests.worker.Worker), on an empty broker."""
+    with django_db_blocker.unblock():
+        purge_broker()
+        process = Worker(tmp_path_factory.mktemp(name) / "worker.log", **options).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def notify_worker(django_db_setup, django_db_blocker, tmp_path_factory, smtp_receiver) -> Iterator[Worker]:
+    """A real worker that mails through ``smtp_receiver`` and retries deliveries within seconds."""
+    yield from started_worker(django_db_blocker, tmp_path_factory, "notify-worker", extra_env=worker_env(smtp_receiver))
+
+
+@pytest.fixture(scope="module")
+def strict_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worker]:
+    """A worker with CERTMATE_EGRESS_ALLOW empty: loopback is refused there as in production."""
+    yield from started_worker(
+        django_db_blocker, tmp_path_factory, "strict-worker", concurrency=2, extra_env={"CERTMATE_EGRESS_ALLOW": ""}
+    )

@@ -18,22 +18,6 @@ from tests.factories import TEST_ACTOR
 pytestmark = [pytest.mark.worker]
 
 
-@pytest.fixture(scope="module")
-def strict_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A worker process with CERTMATE_EGRESS_ALLOW empty: loopback is refused there as in production."""
-    from tests.worker import Worker, purge_broker
-
-    with django_db_blocker.unblock():
-        purge_broker()
-        process = Worker(
-            tmp_path_factory.mktemp("strict-worker") / "worker.log",
-            concurrency=2,
-            extra_env={"CERTMATE_EGRESS_ALLOW": ""},
-        ).start()
-    yield process
-    process.stop()
-
-
 def order(tenant, *, directory: str, nameserver: str):
     with tenant_context(tenant):
         ca = ca_account_create(actor=TEST_ACTOR, name=unique("ca-"), directory=directory, email="admin@certmate.test")

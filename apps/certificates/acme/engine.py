@@ -17,12 +17,13 @@ from django.utils import timezone
 
 from apps.certificates.acme import runner
 from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
-from apps.certificates.acme.failures import AccountsInUse, advice, is_transient, retry_after
+from apps.certificates.acme.failures import AccountsInUse, advice, failure_type, is_transient, retry_after
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
 from apps.certificates.engines.base import Engine, EngineError, Wait
 from apps.certificates.issued import Issued
 from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobOperation
 from certmate.actors import Actor
+from certmate.metrics import ACME_ERRORS, DNS_ERRORS, count
 
 logger = logging.getLogger(__name__)
 WORKER = Actor.system("worker")  # registers the CA account on its first order or revocation
@@ -36,6 +37,8 @@ def _failed(prefix: str, exc: runner.CertbotError, certificate: Certificate) -> 
     text = f"{exc.reason}\n{exc.output}"
     later = retry_after(exc.output + exc.reason, now=timezone.now())
     reason = advice(text, _accounts_in_use(certificate)) or exc.reason
+    side, kind = failure_type(text)
+    count(DNS_ERRORS if side == "dns" else ACME_ERRORS, type=kind)
     return EngineError(prefix + reason, exc.output, transient=is_transient(text), retry_after=later)
 
 

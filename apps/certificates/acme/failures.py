@@ -100,3 +100,34 @@ def _untrusted_advice(text: str, accounts: AccountsInUse) -> str:
         f"{fix} the trust bundle of CA account {accounts.ca_account!r}"
         + ("" if accounts.has_trust_bundle else " (the PEM of the root CA that signed it)")
     )
+
+
+# What kind of failure a certbot run ended with, for /metrics: (side, type), the side "dns" or "acme".
+# The first pattern that matches names it; DNS first, since a CA reports missing TXT records too.
+_FAILURE_TYPES = [
+    ("dns", "not_propagated", _NOT_YET_PROPAGATED),
+    ("dns", "tsig_refused", re.compile(r"didn't like the signature|didn't know the key|(?-i:NOTAUTH|BADSIG|BADKEY)")),
+    ("dns", "zone_not_found", re.compile(r"not found: zone|no zone|unable to determine (base )?domain", re.I)),
+    ("dns", "credentials", re.compile(r"invalid credentials|authentication failed|(?-i:REFUSED)", re.I)),
+    ("dns", "servfail", re.compile(r"SERVFAIL", re.I)),
+    ("acme", "bad_nonce", re.compile(r"badNonce|anti-replay nonce", re.I)),
+    ("acme", "rate_limited", re.compile(r"rateLimited|too many", re.I)),
+    ("acme", "caa", re.compile(r"\bcaa\b", re.I)),
+    ("acme", "external_account", re.compile(r"externalAccountRequired|external account", re.I)),
+    ("acme", "unauthorized", re.compile(r"unauthorized|accountDoesNotExist|forbidden", re.I)),
+    ("acme", "rejected", re.compile(r"malformed|badCSR|rejectedIdentifier", re.I)),
+    ("acme", "untrusted_ca", _UNTRUSTED),
+    ("acme", "egress_refused", re.compile(r"CERTMATE_EGRESS_ALLOW")),
+    ("acme", "timeout", re.compile(r"timed out|timeout|did not finish within", re.I)),
+    ("acme", "connection", re.compile(r"connection (refused|reset|aborted|error)|Max retries exceeded", re.I)),
+    ("acme", "server_error", re.compile(r"serverInternal|service unavailable|\b50[234]\b", re.I)),
+]
+
+
+def failure_type(text: str) -> tuple[str, str]:
+    """("dns" or "acme", a short type such as not_propagated or rate_limited); ("acme", "other") when
+    nothing known matches."""
+    for side, kind, pattern in _FAILURE_TYPES:
+        if pattern.search(text):
+            return side, kind
+    return "acme", "other"

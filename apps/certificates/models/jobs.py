@@ -77,6 +77,7 @@ class RenewalSweep(models.Model):
     failed is read from its jobs."""
 
     started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="when every due job was queued")
     as_of = models.DateTimeField(help_text="the time due-ness was judged at")
     due = models.PositiveIntegerField(default=0)
     queued = models.PositiveIntegerField(default=0)

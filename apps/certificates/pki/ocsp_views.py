@@ -30,6 +30,7 @@ from apps.accounts.middleware import TenantMiddleware
 from apps.accounts.models import Domain, Tenant
 from apps.certificates.pki.ocsp import MAX_REQUEST_BYTES, OcspAnswer, Status, ocsp_respond, refusal_answer
 from apps.certificates.pki.public_urls import OCSP_PATH
+from certmate.metrics import OCSP_REQUESTS, count
 
 OCSP_RESPONSE = "application/ocsp-response"
 # /pki/ocsp/crl.der (and the like) is the CRL or certificate of a CA named "ocsp" (/pki/<ca>/...), never
@@ -60,6 +61,13 @@ def _content_length(request) -> int | None:
     return length if 0 <= length <= MAX_REQUEST_BYTES else None
 
 
+def _counted(answer: OcspAnswer) -> OcspAnswer:
+    """Counted for /metrics by result: good, revoked, unknown, or the refusal (malformed_request, ...)."""
+    result = answer.cert_status.name if answer.successful and answer.cert_status else answer.status.name
+    count(OCSP_REQUESTS, result=result.lower())
+    return answer
+
+
 def _response(answer: OcspAnswer, *, cacheable: bool) -> HttpResponse:
     response = HttpResponse(answer.der, content_type=OCSP_RESPONSE)
     if cacheable and answer.successful:
@@ -83,10 +91,10 @@ def ocsp_endpoint(request, encoded: str = ""):
         length = _content_length(request)
         # Too big: refused unread.
         answer = refusal_answer(Status.MALFORMED_REQUEST) if length is None else ocsp_respond(request.read(length))
-        return _response(answer, cacheable=False)
+        return _response(_counted(answer), cacheable=False)
     der = _decoded(encoded) if len(encoded) <= MAX_GET_CHARACTERS else None
     answer = refusal_answer(Status.MALFORMED_REQUEST) if der is None else ocsp_respond(der)
-    return _response(answer, cacheable=True)
+    return _response(_counted(answer), cacheable=True)
 
 
 HOST_TTL = 30.0  # seconds a host's tenant is kept (a deactivated tenant stops answering within this)

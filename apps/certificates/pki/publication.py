@@ -28,6 +28,7 @@ from django.views.decorators.http import require_safe
 from apps.certificates.models import CertificateAuthority, RevocationList
 from apps.certificates.pki.crl_refresh import crl_authorities, crl_der, crl_for_serving, crl_latest
 from apps.certificates.pki.services import NAME
+from certmate.metrics import CRL_REQUESTS, count
 
 CRL_TYPE = "application/pkix-crl"  # RFC 5280 section 4.2.1.13
 CERTIFICATE_TYPE = "application/pkix-cert"  # RFC 5280 section 4.2.2.1
@@ -83,6 +84,7 @@ def crl_response(
     answered = _conditional(request, response, max_age=seconds, expires=crl.next_update,
                             etag=crl_etag(authority, crl), modified=crl.this_update)  # fmt: skip
     if answered is not None:
+        count(CRL_REQUESTS, code=str(answered.status_code))
         return answered
     der = crl_der(crl)
     if der is None:  # pruned between the two reads (five newer CRLs meanwhile): serve the newest
@@ -91,6 +93,7 @@ def crl_response(
             return _not_found()  # the CA is being deleted
         return crl_response(request, authority, newest, encoding=encoding, filename=filename)
     response.content = der if encoding == "der" else pem(der, "X509 CRL")
+    count(CRL_REQUESTS, code=str(response.status_code))
     return response
 
 

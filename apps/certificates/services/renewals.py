@@ -71,8 +71,9 @@ def renewal_sweep(*, now: datetime | None = None, jitter_seconds: float | None =
         except CertificateRequestError:
             continue  # renewed by a concurrent sweep's job since the list was read: nothing to do
         queued += created
-    RenewalSweep.objects.filter(pk=sweep.pk).update(queued=queued)
-    sweep.queued = queued
+    finished_at = timezone.now()
+    RenewalSweep.objects.filter(pk=sweep.pk).update(queued=queued, finished_at=finished_at)
+    sweep.queued, sweep.finished_at = queued, finished_at
     return sweep
 
 
