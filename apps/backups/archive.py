@@ -66,7 +66,7 @@ def read_members(source: IO[bytes]) -> tuple[dict[str, Any], Iterator[tuple[str,
 
 def _tables(tar: tarfile.TarFile) -> Iterator[tuple[str, IO[bytes]]]:
     try:
-        for member in tar:
+        while (member := tar.next()) is not None:  # iterating the TarFile would start again at the manifest
             name = member.name
             if not (member.isfile() and name.startswith("tables/") and name.endswith(".jsonl")):
                 raise Tampered(f"the archive holds an unexpected member {name[:80]!r}")

@@ -121,9 +121,12 @@ def _fill(schema: str, tables: list[Table], manifest: dict[str, Any], members) -
     by_name = {table.name: table for table in tables}
     expected = {entry["name"]: entry for entry in manifest["tables"]}
     with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # Checks still pending from earlier writes of this transaction run now (TRUNCATE refuses to run
+        # past them); the rows loaded next may refer to rows loaded later, so theirs wait for the commit.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         names = ", ".join(quoted(schema, name) for name in [*by_name, "django_session"])
         cursor.execute(f"TRUNCATE {names} RESTART IDENTITY")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     rows, seen = 0, []
     for name, content in members:
         if name not in expected or name in seen:
