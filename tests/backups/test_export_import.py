@@ -111,9 +111,9 @@ def test_restore_onto_another_encryption_key_re_encrypts_the_secrets(filled_a, t
 def test_platform_key_archive_needs_that_key(filled_a, tenant_a):
     archive = export_of(tenant_a, passphrase=None)
     restore(archive, "gamma")  # the same installation: its own key opens it
-    with override_settings(CERTMATE_ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):
-        with pytest.raises(WrongKey, match="platform key this installation does not have"):
-            restore(archive, "delta")
+    other_keys = override_settings(CERTMATE_ENCRYPTION_KEYS=[Fernet.generate_key().decode()])
+    with other_keys, pytest.raises(WrongKey, match="platform key this installation does not have"):
+        restore(archive, "delta")
     assert_nothing_created("delta")
     backup_key = Fernet.generate_key().decode()
     with override_settings(CERTMATE_BACKUP_KEYS=[backup_key]):
