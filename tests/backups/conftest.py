@@ -12,7 +12,7 @@ from apps.accounts.models import User
 from apps.accounts.services.tokens import token_create
 from apps.backups.services import tenant_export
 from apps.certificates.pki.services import ca_hierarchy_create
-from tests.api.conftest import _fresh_throttles, api_client, api_user  # noqa: F401 - fixtures used here too
+from tests.api.conftest import _fresh_throttles, anon_client, api_client, api_user  # noqa: F401 - fixtures used here too
 from tests.factories import TEST_ACTOR, certificate_make
 from tests.testapp.models import Vault
 
