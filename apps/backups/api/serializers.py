@@ -41,7 +41,7 @@ class BackupRestoreSerializer(serializers.Serializer):
 
 
 class BackupMetadataSerializer(serializers.Serializer):
-    filename = serializers.CharField()
+    filename = serializers.CharField(help_text="The backup's file name (what download, restore and delete take)")
     metadata = serializers.DictField(
         help_text="size (bytes), created, type (unified), encrypted (always), backup_id, timestamp, backup_reason; "
         "certmate: tenant, rows, key (platform or passphrase)"
@@ -53,28 +53,28 @@ class BackupListSerializer(serializers.Serializer):
 
 
 class CreatedBackupSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    filename = serializers.CharField()
+    type = serializers.CharField(help_text="Always unified")
+    filename = serializers.CharField(help_text="The new backup's file name")
 
 
 class BackupCreatedSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    backups = CreatedBackupSerializer(many=True)
+    message = serializers.CharField(help_text="What happened, for people")
+    backups = CreatedBackupSerializer(many=True, help_text="The backup made (one)")
     secrets_masked = serializers.BooleanField(help_text="Always false: the secrets are in, encrypted")
-    recommendation = serializers.CharField(allow_null=True)
+    recommendation = serializers.CharField(allow_null=True, help_text="CertMate's hint when another type was asked")
 
 
 class BackupRestoredSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    restored_from = serializers.CharField()
-    backup_type = serializers.CharField()
-    pre_restore_backup = serializers.CharField(required=False)
-    note = serializers.CharField(required=False)
+    message = serializers.CharField(help_text="What happened, for people")
+    restored_from = serializers.CharField(help_text="The backup restored")
+    backup_type = serializers.CharField(help_text="Always unified")
+    pre_restore_backup = serializers.CharField(required=False, help_text="The backup of the state before, if made")
+    note = serializers.CharField(required=False, help_text="Said when a pre-restore backup was made")
     tables = IntegerField(help_text="certmate: tables restored")
     rows = IntegerField(help_text="certmate: rows restored")
 
 
 class BackupDeletedSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    deleted_file = serializers.CharField()
-    backup_type = serializers.CharField()
+    message = serializers.CharField(help_text="What happened, for people")
+    deleted_file = serializers.CharField(help_text="The backup deleted")
+    backup_type = serializers.CharField(help_text="Always unified")
