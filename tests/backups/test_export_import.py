@@ -199,3 +199,18 @@ def test_replace_puts_the_tenant_back_as_it_was(filled_a, tenant_a):
         assert AuditEvent.objects.order_by("-id").first().action == "backup.restored"
     assert after.pop("events")[: len(before["events"])] == before.pop("events")
     assert after == before
+
+
+def test_backup_keys_rotate_like_encryption_keys(filled_a, tenant_a):
+    """A new backup key goes first; archives of the old key open while it stays listed after it."""
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with override_settings(CERTMATE_BACKUP_KEYS=[old]):
+        archive = export_of(tenant_a, passphrase=None)
+    with override_settings(CERTMATE_BACKUP_KEYS=[new, old]):
+        restore(archive, "gamma")
+        newer = export_of(tenant_a, passphrase=None)
+    with override_settings(CERTMATE_BACKUP_KEYS=[new]):
+        restore(newer, "delta")  # made with the new key
+        with pytest.raises(WrongKey, match="CERTMATE_BACKUP_KEYS"):
+            restore(archive, "epsilon")  # the old key was dropped
+    assert_nothing_created("epsilon")
