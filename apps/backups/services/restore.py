@@ -28,6 +28,7 @@ from certmate.dispatch import dispatch_on_commit
 
 REPUBLISH_TASK = "apps.backups.tasks.backup_republish_task"
 _BATCH_ROWS, _BATCH_BYTES = 1000, 4 * 1024 * 1024
+_MAX_ROW = 64 * 1024 * 1024  # no row of certmate's comes near; a longer line is not one of its archives
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ def _load_table(schema: str, table: Table, content: IO[bytes], expected: dict[st
     batch: list[Any] = []
     size = 0
     with connection.cursor() as cursor:
-        for line in content:
+        while line := content.readline(_MAX_ROW + 1):
+            if len(line) > _MAX_ROW:
+                raise Tampered(f"table {table.name} of the archive holds a row longer than {_MAX_ROW} bytes")
             digest.add(line)
             if table.secret_columns:
                 batch.append(_encrypt_row(table, line))
