@@ -98,7 +98,7 @@ def test_passphrase_backup_restores_with_it_only(filled_a, tenant_a, api_client)
         {"filename": filename, "passphrase": "another passphrase", "create_backup_before_restore": False},
         format="json",
     )
-    assert wrong.status_code == 400 and wrong.json()["code"] == "wrongkey"
+    assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_key"
     assert "wrong passphrase" in wrong.json()["error"]
     right = admin.post(
         "/api/backups/restore/unified",

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from apps.accounts.models import Role
 from apps.backups.api import serializers as s
-from apps.backups.crypto import BackupError
+from apps.backups.crypto import BackupError, Tampered, WrongKey
 from apps.backups.services.kept import (
     backup_create,
     backup_delete,
@@ -40,7 +40,8 @@ def _unified_only(backup_type: str, what: str) -> None:
 
 
 def _refused(exc: BackupError) -> ApiError:
-    return ApiError(str(exc), type(exc).__name__.lower() if type(exc) is not BackupError else "invalid")
+    code = "wrong_key" if isinstance(exc, WrongKey) else "archive_damaged" if isinstance(exc, Tampered) else "invalid"
+    return ApiError(str(exc), code)
 
 
 class BackupAPIView(TenantAPIView):
