@@ -95,11 +95,12 @@ def test_passphrase_backup_restores_with_it_only(filled_a, tenant_a, api_client)
     assert admin.get("/api/backups").json()["unified"][0]["metadata"]["key"] == "passphrase"
     wrong = admin.post(
         "/api/backups/restore/unified",
-        {"filename": filename, "passphrase": "another passphrase", "create_backup_before_restore": False},
+        {"filename": filename, "passphrase": "another passphrase"},
         format="json",
     )
     assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_key"
     assert "wrong passphrase" in wrong.json()["error"]
+    assert len(admin.get("/api/backups").json()["unified"]) == 1  # refused before the backup of the present
     right = admin.post(
         "/api/backups/restore/unified",
         {"filename": filename, "passphrase": PASSPHRASE, "create_backup_before_restore": False},

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
-from apps.backups.crypto import BackupError, read_header
+from apps.backups.crypto import BackupError, DecryptingReader, read_header
 from apps.backups.services.export import AUDIT_TYPE, tenant_export
 from apps.backups.services.restore import RestoreReport, tenant_import
 from certmate.actors import Actor
@@ -137,6 +137,8 @@ def backup_restore(
     """Replace the current tenant's rows with a kept archive's (optionally after keeping the present state
     as a new archive first); the report and the name of that pre-restore archive."""
     path = backup_path(filename)
+    with path.open("rb") as probe:
+        DecryptingReader(probe, passphrase=passphrase)  # a wrong passphrase stops here, before the backup first
     before = backup_create(reason="pre_restore", actor=actor, keep=filename) if backup_first else None
     tenant = connection.tenant
     with tenant_context(tenant), path.open("rb") as source:  # the request goes on in its tenant afterwards
