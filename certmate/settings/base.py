@@ -341,6 +341,10 @@ CERTMATE_BACKUP_TENANT_MAX_MB = env_int("CERTMATE_BACKUP_TENANT_MAX_MB", 1024, m
 # Platform keys of archives made without a passphrase (Fernet-format keys, newest first; all open). Empty:
 # the keys of CERTMATE_ENCRYPTION_KEYS serve.
 CERTMATE_BACKUP_KEYS: list[str] = env_list("CERTMATE_BACKUP_KEYS")
+if CERTMATE_BACKUP_KEYS:
+    from certmate.encryption import parse_keys
+
+    parse_keys(CERTMATE_BACKUP_KEYS, source="CERTMATE_BACKUP_KEYS")  # a bad key stops start-up, naming it
 
 # --- Egress rule ----------------------------------------------------------------------------------
 # Connections made for a tenant (storage backends, ACME directories, DNS APIs and nameservers, certbot
