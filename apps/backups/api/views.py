@@ -20,13 +20,8 @@ from rest_framework.response import Response
 from apps.accounts.models import Role
 from apps.backups.api import serializers as s
 from apps.backups.crypto import BackupError, Tampered, WrongKey
-from apps.backups.services.kept import (
-    backup_create,
-    backup_delete,
-    backup_downloaded,
-    backup_list,
-    backup_restore,
-)
+from apps.backups.selectors import SUFFIX, backup_list
+from apps.backups.services.kept import backup_create, backup_delete, backup_downloaded, backup_restore
 from certmate.actors import request_actor
 from certmate.api.exceptions import ApiError
 from certmate.api.views import TenantAPIView
@@ -60,9 +55,9 @@ def _listed(kept) -> dict:
             "created": kept.created.isoformat(),
             "type": UNIFIED,
             "encrypted": True,
-            "backup_id": kept.filename.removesuffix(".tar.gz.enc"),
+            "backup_id": kept.filename.removesuffix(SUFFIX),
             "timestamp": kept.metadata.get("created_at"),
-            "backup_reason": kept.filename.removesuffix(".tar.gz.enc").split("_", 4)[-1],
+            "backup_reason": kept.filename.removesuffix(SUFFIX).split("_", 4)[-1],
         },
     }
 
