@@ -13,6 +13,7 @@ from apps.backups.services import tenant_import
 from apps.certificates.models import Certificate
 from certmate.audit.models import AuditEvent
 from certmate.audit.services import audit_verify
+from certmate.locks import BACKUP, session_lock
 from tests.backups.conftest import PASSPHRASE
 from tests.factories import TEST_ACTOR
 
@@ -164,3 +165,16 @@ def test_kept_backups_are_bounded(filled_a, tenant_a, api_client, settings):
     admin = api_client(tenant_a)
     names = [created(admin, reason=f"r{n}") for n in range(3)]
     assert [entry["filename"] for entry in admin.get("/api/backups").json()["unified"]] == names[1:]
+
+
+def test_one_backup_or_restore_of_a_tenant_at_a_time(filled_a, tenant_a, tenant_b, api_client):
+    admin = api_client(tenant_a)
+    filename = created(admin)
+    with tenant_context(tenant_a), session_lock(BACKUP, "kept backups") as taken:  # one is running
+        assert taken
+        busy = admin.post("/api/backups/create", {}, format="json")
+        assert busy.status_code == 409 and busy.json()["code"] == "in_use"
+        busy = admin.post("/api/backups/restore/unified", {"filename": filename}, format="json")
+        assert busy.status_code == 409
+        assert created(api_client(tenant_b))  # another tenant is not held up
+    assert len(admin.get("/api/backups").json()["unified"]) == 1

@@ -4,10 +4,13 @@ platform key or a passphrase, bounded in count and size (see selectors.py for wh
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
@@ -17,6 +20,7 @@ from apps.backups.services.export import AUDIT_TYPE, tenant_export
 from apps.backups.services.restore import RestoreReport, tenant_import
 from certmate.actors import Actor
 from certmate.audit.services import audit_record
+from certmate.locks import BACKUP, session_lock
 
 
 def _prune(folder: Path, *, keep: set[str]) -> list[str]:
@@ -37,9 +41,25 @@ def _prune(folder: Path, *, keep: set[str]) -> list[str]:
     return removed
 
 
-def backup_create(*, reason: str = "manual", passphrase: str | None = None, actor: Actor, keep: str = "") -> str:
+@contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """One backup or restore of a tenant at a time: each reads or rewrites all of it."""
+    with session_lock(BACKUP, "kept backups") as taken:
+        if not taken:
+            raise ValidationError(
+                "a backup or restore of this tenant is running: try again once it has finished", code="in_use"
+            )
+        yield
+
+
+def backup_create(*, reason: str = "manual", passphrase: str | None = None, actor: Actor) -> str:
     """Export the current tenant into a new kept archive; its file name. Written beside its final name and
     renamed once whole (a reader never sees half an archive); the oldest archives beyond the bounds go."""
+    with _one_at_a_time():
+        return _create(reason=reason, passphrase=passphrase, actor=actor)
+
+
+def _create(*, reason: str, passphrase: str | None, actor: Actor, keep: str = "") -> str:
     folder = tenant_folder()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
@@ -79,8 +99,11 @@ def backup_restore(
     path = backup_path(filename)
     with path.open("rb") as probe:
         DecryptingReader(probe, passphrase=passphrase)  # a wrong passphrase stops here, before the backup first
-    before = backup_create(reason="pre_restore", actor=actor, keep=filename) if backup_first else None
-    tenant = connection.tenant
-    with tenant_context(tenant), path.open("rb") as source:  # the request goes on in its tenant afterwards
-        report = tenant_import(source=source, slug=tenant.schema_name, passphrase=passphrase, replace=True, actor=actor)
+    with _one_at_a_time():
+        before = _create(reason="pre_restore", passphrase=None, actor=actor, keep=filename) if backup_first else None
+        tenant = connection.tenant
+        with tenant_context(tenant), path.open("rb") as source:  # the request goes on in its tenant afterwards
+            report = tenant_import(
+                source=source, slug=tenant.schema_name, passphrase=passphrase, replace=True, actor=actor
+            )
     return report, before
