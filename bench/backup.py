@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import resource
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from tempfile import TemporaryDirectory
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.tenant_create import bench_database, drop_database  # noqa: E402
+from bench.tenant_create import bench_database, bench_platform, drop_database  # noqa: E402
 
 TRIGGER_FUNCTION = (
     "CREATE FUNCTION public.certmate_audit_append_only() RETURNS trigger LANGUAGE plpgsql "
@@ -53,22 +52,14 @@ def main() -> int:
 
     url, admin = bench_database()
     restore_url, _ = bench_database("_bench_restore")
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "certmate.settings.dev"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        bench_platform(url)
         from django_tenants.utils import tenant_context
 
-        from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+        from apps.accounts.services.tenants import tenant_create
         from apps.backups.services import tenant_export, tenant_import
         from certmate.actors import Actor
 
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-        tenant_ensure_public(domains=["localhost"])
         actor = Actor.command(name="bench")
         source = tenant_create(slug="source", domain="source.bench.test", actor=actor)
         with tenant_context(source):
