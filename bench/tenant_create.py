@@ -56,6 +56,22 @@ def drop_database(admin: str, url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def bench_platform(url: str) -> None:
+    """Django set up on the bench database, its public schema migrated and the public tenant made."""
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "certmate.settings.dev"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from apps.accounts.services.tenants import tenant_ensure_public
+
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    tenant_ensure_public(domains=["localhost"])
+
+
 def timed(create, slug: str) -> float:
     # migrate_schemas prints every migration it applies; that output is not what is measured.
     with contextlib.redirect_stdout(io.StringIO()):
@@ -72,21 +88,12 @@ def main() -> int:
     args = parser.parse_args()
 
     url, admin = bench_database()
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "certmate.settings.dev"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        bench_platform(url)
         from django.test import override_settings
 
-        from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+        from apps.accounts.services.tenants import tenant_create
         from certmate.actors import Actor
-
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-        tenant_ensure_public(domains=["localhost"])
 
         started = time.perf_counter()
         for number in range(args.tenants):

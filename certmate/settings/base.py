@@ -53,6 +53,7 @@ TENANT_APPS = [
     "apps.notifications",
     "apps.metrics",  # /metrics (no models)
     "apps.portal",  # the tenant's web portal on its host (templates, static files; no models)
+    "apps.backups",  # tenant backups (no models: archives are files)
     "certmate.audit",
     "axes",
 ]
@@ -331,6 +332,20 @@ CERTMATE_STORAGE_CALL_SECONDS = env_int("CERTMATE_STORAGE_CALL_SECONDS", 120, mi
 CERTMATE_PUBLISH_ATTEMPTS = env_int("CERTMATE_PUBLISH_ATTEMPTS", 8, minimum=1)
 CERTMATE_PUBLISH_RETRY_BASE_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_BASE_SECONDS", 30, minimum=1)
 CERTMATE_PUBLISH_RETRY_MAX_SECONDS = env_int("CERTMATE_PUBLISH_RETRY_MAX_SECONDS", 3600, minimum=1)
+
+# --- Backups -------------------------------------------------------------------------------------
+# Archives kept for tenants (CertMate's /api/backups): <dir>/<tenant>/, at most this many and this many MiB
+# per tenant (the oldest go first; the newest always stays).
+CERTMATE_BACKUP_DIR = Path(env_str("CERTMATE_BACKUP_DIR") or VAR_DIR / "backups")
+CERTMATE_BACKUPS_KEPT = env_int("CERTMATE_BACKUPS_KEPT", 10, minimum=1)
+CERTMATE_BACKUP_TENANT_MAX_MB = env_int("CERTMATE_BACKUP_TENANT_MAX_MB", 1024, minimum=1)
+# Platform keys of archives made without a passphrase (Fernet-format keys, newest first; all open). Empty:
+# the keys of CERTMATE_ENCRYPTION_KEYS serve.
+CERTMATE_BACKUP_KEYS: list[str] = env_list("CERTMATE_BACKUP_KEYS")
+if CERTMATE_BACKUP_KEYS:
+    from certmate.encryption import parse_keys
+
+    parse_keys(CERTMATE_BACKUP_KEYS, source="CERTMATE_BACKUP_KEYS")  # a bad key stops start-up, naming it
 
 # --- Egress rule ----------------------------------------------------------------------------------
 # Connections made for a tenant (storage backends, ACME directories, DNS APIs and nameservers, certbot

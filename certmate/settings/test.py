@@ -48,3 +48,6 @@ CERTMATE_STORAGE_ROOT = VAR_DIR / "certificates-test"
 # The tests' own servers (Pebble, BIND9, OpenBao, moto_server, the Azure and Infisical fakes) listen on
 # loopback: allow it unless the environment says otherwise (the egress tests set it empty).
 CERTMATE_EGRESS_ALLOW = allow_from_env(("127.0.0.0/8", "::1/128"))
+
+# Archives kept for the tests' tenants, apart from `make run`'s.
+CERTMATE_BACKUP_DIR = VAR_DIR / "backups-test"

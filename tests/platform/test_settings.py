@@ -64,6 +64,7 @@ def test_production_refuses_to_start_without(missing, message):
     ("variable", "value", "message"),
     [
         ("CERTMATE_ENCRYPTION_KEYS", "not-a-key", "key #1 is not a Fernet key"),
+        ("CERTMATE_BACKUP_KEYS", "not-a-key", "CERTMATE_BACKUP_KEYS: key #1 is not a Fernet key"),
         ("DATABASE_URL", "mysql://root@localhost/certmate", "DATABASE_URL must point at PostgreSQL"),
         ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean"),
         ("DATABASE_CONN_MAX_AGE", "-5", "DATABASE_CONN_MAX_AGE=-5 is below its minimum of 0"),

@@ -8,11 +8,12 @@ from apps.accounts.management.commands._errors import command_error
 from apps.accounts.management.commands._table import table_lines
 from apps.accounts.selectors import tenant_list
 from apps.accounts.services.tenants import tenant_create, tenant_delete
+from apps.accounts.tenant_actions import tenant_action_run, tenant_actions
 from certmate.actors import Actor
 
 
 class Command(BaseCommand):
-    help = "Create, list and delete tenants."
+    help = "Create, list and delete tenants (and export and import them, see `tenant export --help`)."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -28,10 +29,13 @@ class Command(BaseCommand):
         delete = sub.add_parser("delete", help="delete a tenant and drop its schema")
         delete.add_argument("slug")
         delete.add_argument("--yes", action="store_true", help="confirm: the schema and all its data are dropped")
+        for action in tenant_actions().values():
+            action.add_arguments(sub.add_parser(action.name, help=action.help))
 
     def handle(self, *args, action, **options):
         try:
-            getattr(self, f"_{action}")(**options)
+            if not tenant_action_run(action, self, options):
+                getattr(self, f"_{action}")(**options)
         except ValidationError as exc:
             raise command_error(exc) from None
 
