@@ -45,13 +45,17 @@ def jobs_fill() -> None:
         )
 
 
-def median_of(rounds: int, run) -> tuple[float, object]:
-    times, result = [], None
+def medians(rounds: int, **contestants) -> dict[str, tuple[float, object]]:
+    """{name: (median seconds, last result)}, the contestants taking turns within each round, so a load
+    that changes during the run (this machine is shared) weighs on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in contestants}
+    results: dict[str, object] = {}
     for _ in range(rounds):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        for name, run in contestants.items():
+            started = time.perf_counter()
+            results[name] = run()
+            times[name].append(time.perf_counter() - started)
+    return {name: (statistics.median(times[name]), results[name]) for name in contestants}
 
 
 def prometheus_client_render(rows: dict) -> bytes:
@@ -137,20 +141,25 @@ def main() -> int:
         client = Client()
         headers = {"host": "localhost", "authorization": f"Bearer {TOKEN}"}
         client.get("/metrics", headers=headers)  # warm the caches alike for all
-        scrape, page = median_of(args.rounds, lambda: client.get("/metrics", headers=headers))
-        assert page.status_code == 200, (page.status_code, page.content[:300])
-        text = page.content.decode()
-        samples = sum(len(family.samples) for family in text_string_to_metric_families(text))
         schemas = scraped_schemas()
-        reads, rows = median_of(args.rounds, lambda: read_all(schemas))
-        written, _ = median_of(args.rounds, lambda: render(all_families(schemas)))
-        client_library, _ = median_of(1, lambda: prometheus_client_render(rows))  # long: once
 
         def per_tenant():
             for schema in schemas:
                 read_all([schema])
 
-        separate, _ = median_of(args.rounds, per_tenant)
+        measured = medians(
+            args.rounds,
+            scrape=lambda: client.get("/metrics", headers=headers),
+            reads=lambda: read_all(schemas),
+            written=lambda: render(all_families(schemas)),
+            separate=per_tenant,
+        )
+        (scrape, page), (reads, rows) = measured["scrape"], measured["reads"]
+        written, separate = measured["written"][0], measured["separate"][0]
+        assert page.status_code == 200, (page.status_code, page.content[:300])
+        text = page.content.decode()
+        samples = sum(len(family.samples) for family in text_string_to_metric_families(text))
+        client_library = medians(1, rendered=lambda: prometheus_client_render(rows))["rendered"][0]  # long: once
     finally:
         from django.db import connections
 
@@ -160,7 +169,7 @@ def main() -> int:
 
     total = args.tenants * args.per_tenant
     print(f"certificates: {total:,} over {args.tenants} tenants; page {len(text) / 1e6:.1f} MB, {samples:,} samples")
-    print(f"GET /metrics (median of {args.rounds}):                 {scrape:.3f} s")
+    print(f"GET /metrics (median of {args.rounds}, in turns):    {scrape:.3f} s")
     print(f"  baseline: the bare SQL reads it makes:          {reads:.3f} s  ratio {scrape / reads:.2f}x")
     print(f"  families built and written (reads included):    {written:.3f} s")
     print(f"  baseline: prometheus_client rendering the rows: {client_library:.3f} s (reads excluded)")
