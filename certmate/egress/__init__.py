@@ -6,6 +6,7 @@ resolve(host, port)       resolve once, check every address
 session()                 a requests.Session whose every connection obeys the rule
 guarded()                 a block in which every urllib3 connection obeys it (SDKs)
 deadline(seconds)         a block whose guarded connections are cut after ``seconds`` in all
+redirects_refused()       a block in which no requests session follows a redirect
 """
 
 from .connect import (
@@ -18,6 +19,7 @@ from .connect import (
     deadline,
     guarded,
     platform_identity,
+    redirects_refused,
     refusal_in,
     resolve,
     session,
@@ -40,6 +42,7 @@ __all__ = [
     "guarded",
     "parse_allow",
     "platform_identity",
+    "redirects_refused",
     "refusal_in",
     "resolve",
     "session",

@@ -28,6 +28,7 @@ from .rules import Allowance, EgressRefused, check_address_with, is_host_name, n
 _ACTIVE: ContextVar[bool] = ContextVar("certmate_egress_guarded", default=False)
 # (when, [(timer, descriptor)]) of the innermost deadline() block
 _DEADLINE: ContextVar[tuple[float, list] | None] = ContextVar("certmate_egress_deadline", default=None)
+_NO_REDIRECTS: ContextVar[bool] = ContextVar("certmate_egress_no_redirects", default=False)
 _SPECIAL_NAMES = ("localhost", ".localhost")
 _LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
@@ -166,12 +167,23 @@ def _proxy_connection_from_host(self, host, port=None, scheme="http", pool_kwarg
     return _original_proxy_connection(self, host, port, scheme, pool_kwargs)
 
 
+_original_redirect_target = requests.Session.get_redirect_target
+
+
+def _redirect_target(self, response):
+    """Where requests would follow ``response`` to; nowhere inside redirects_refused(): the 3xx is the answer."""
+    if _NO_REDIRECTS.get():
+        return None
+    return _original_redirect_target(self, response)
+
+
 def _install() -> None:
     if getattr(urllib3_connection.create_connection, "__certmate_egress__", False):
         return
     _create_connection.__certmate_egress__ = True  # type: ignore[attr-defined]
     urllib3_connection.create_connection = _create_connection
     urllib3.poolmanager.ProxyManager.connection_from_host = _proxy_connection_from_host
+    requests.Session.get_redirect_target = _redirect_target
 
 
 _install()
@@ -185,6 +197,17 @@ def guarded() -> Iterator[None]:
         yield
     finally:
         _ACTIVE.reset(token)
+
+
+@contextlib.contextmanager
+def redirects_refused() -> Iterator[None]:
+    """Within this block, no requests session in this thread follows a redirect, whatever its caller
+    asked (an SDK or plugin that passes allow_redirects=True): the 3xx answer is returned as it came."""
+    token = _NO_REDIRECTS.set(True)
+    try:
+        yield
+    finally:
+        _NO_REDIRECTS.reset(token)
 
 
 @contextlib.contextmanager

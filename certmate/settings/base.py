@@ -387,6 +387,19 @@ CERTMATE_PASSWORD_RESETS_PER_HOUR = env_int("CERTMATE_PASSWORD_RESETS_PER_HOUR",
 # How long a reset link works (Django's setting; 1 hour rather than its 3 days).
 PASSWORD_RESET_TIMEOUT = env_int("CERTMATE_PASSWORD_RESET_SECONDS", 3600, minimum=60)
 
+# --- Notifications (apps/notifications) --------------------------------------------------------------
+# E-mail channels send through the e-mail settings above (one SMTP service for the platform); webhooks
+# and Apprise services go out under the egress rule, without following redirects.
+# Seconds one delivery may take in all (connect, send, answer); "send test" holds a web thread that long.
+CERTMATE_NOTIFY_TIMEOUT_SECONDS = env_int("CERTMATE_NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
+# Attempts of one delivery before it fails for good (5xx answers, timeouts, unreachable receivers).
+CERTMATE_NOTIFY_MAX_ATTEMPTS = env_int("CERTMATE_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+# Backoff between attempts: doubling from the base, never longer than the maximum (seconds).
+CERTMATE_NOTIFY_RETRY_BASE_SECONDS = env_int("CERTMATE_NOTIFY_RETRY_BASE_SECONDS", 30, minimum=1)
+CERTMATE_NOTIFY_RETRY_MAX_SECONDS = env_int("CERTMATE_NOTIFY_RETRY_MAX_SECONDS", 3600, minimum=1)
+# A channel whose deliveries failed this many times in a row is flagged (shown to its admins).
+CERTMATE_NOTIFY_FLAG_AFTER = env_int("CERTMATE_NOTIFY_FLAG_AFTER", 5, minimum=1)
+
 # --- Single sign-on (per-tenant OpenID Connect, apps/accounts/sso) --------------------------------
 # Each tenant configures its own provider in its admin or at /api/sso; these are the platform's bounds.
 # Seconds each exchange with a provider may take in all (a web thread waits for it).
