@@ -33,6 +33,7 @@ class Consumer:
 
 _consumers: dict[str, Consumer] = {}
 _sweep_hooks: dict[str, Callable[[], object]] = {}
+_minute_hooks: dict[str, Callable[[], object]] = {}
 
 
 def consumer_register(name: str, *, kinds: Iterable[str], handler: Callable[[CertificateEvent], None]) -> Consumer:
@@ -62,10 +63,24 @@ def sweep_hook_register(name: str, hook: Callable[[], object]) -> None:
     _sweep_hooks[name] = hook
 
 
-def sweep_hooks_run() -> None:
+def minute_hook_register(name: str, hook: Callable[[], object]) -> None:
+    """Run ``hook`` in each tenant's schema with the event sweep (every minute): cheap checks only, say
+    for sends lost by a dead worker (an indexed query that usually finds nothing)."""
+    _minute_hooks[name] = hook
+
+
+def _hooks_run(hooks: dict[str, Callable[[], object]], what: str) -> None:
     """Each hook in turn; one that fails is logged and does not stop the others, nor the sweep."""
-    for name, hook in list(_sweep_hooks.items()):
+    for name, hook in list(hooks.items()):
         try:
             hook()
         except Exception:
-            logger.exception("sweep hook %s failed", name)
+            logger.exception("%s hook %s failed", what, name)
+
+
+def sweep_hooks_run() -> None:
+    _hooks_run(_sweep_hooks, "sweep")
+
+
+def minute_hooks_run() -> None:
+    _hooks_run(_minute_hooks, "event sweep")

@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from apps.certificates.models import CertificateVersion
+from apps.certificates.models import CertificateVersion, EventKind
 from apps.certificates.services.auditing import certificate_audit
+from apps.certificates.services.events import event_record
 from apps.certificates.services.pkcs12 import Pkcs12Encryption, pkcs12_bundle
 from certmate.actors import Actor
 
@@ -201,5 +202,12 @@ def certificate_download(
         with transaction.atomic():
             certificate_audit(
                 actor=actor, action="private_key.downloaded", certificate=version.certificate, changes=details
+            )
+            # Its channels may be told (notifications, opt-in): who took which key in what format.
+            event_record(
+                kind=EventKind.KEY_DOWNLOADED,
+                certificate=version.certificate,
+                version=version,
+                detail={"format": request.audit_format, "who": actor.name or actor.kind},
             )
     return download

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
-from apps.certificates.events import Consumer, consumers_of
+from apps.certificates.events import Consumer, consumers_of, minute_hooks_run
 from apps.certificates.models import Certificate, CertificateEvent, CertificateVersion, EventDelivery
 from certmate.backoff import backoff_seconds
 from certmate.dispatch import dispatch_on_commit
@@ -166,12 +166,14 @@ def _settle(event_id: int, consumers: list[Consumer]) -> bool:
 
 
 def events_sweep_all(*, slugs: list[str] | None = None, now: datetime | None = None) -> list[str]:
-    """Beat's pass (every minute): in each active tenant (or those named) with events left over past
-    the grace its own task had, send the tenant's processing. Returns those tenants' slugs."""
+    """Beat's pass (every minute): in each active tenant (or those named), run the minute hooks, and
+    with events left over past the grace its own task had, send the tenant's processing. Returns those
+    tenants' slugs."""
     due_before = (now or timezone.now()) - SWEEP_GRACE
     sent = []
     for tenant in tenants_active(slugs=slugs):
         with tenant_context(tenant):
+            minute_hooks_run()  # the other apps' cheap checks (notifications: lost deliveries)
             try:
                 if not events_due(now=due_before).exists():
                     continue

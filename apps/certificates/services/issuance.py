@@ -143,7 +143,10 @@ def _fail_for_good(job: Job, reason: str, output: str) -> None:
         certificate.renew_at = _next_try_after_failure(certificate, now)
         certificate.save(update_fields=["status", "last_error", "renew_at", "updated_at"])
         kind = EventKind.ISSUE_FAILED if job.operation == JobOperation.ISSUE else EventKind.RENEWAL_FAILED
-        event_record(kind=kind, certificate=certificate, detail={"reason": reason, "job": job.pk})
+        next_retry = certificate.renew_at.isoformat() if certificate.renew_at and certificate.auto_renew else None
+        event_record(
+            kind=kind, certificate=certificate, detail={"reason": reason, "job": job.pk, "next_retry": next_retry}
+        )
         audit_record(
             actor=WORKER,
             action=f"certificate.{kind.value}",
