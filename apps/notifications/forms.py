@@ -12,12 +12,12 @@ from apps.accounts.sites import KEEP
 from apps.certificates.models import CertificateKind
 from apps.notifications.kinds import CHOOSABLE_KINDS, ChannelKind, NoticeKind
 from apps.notifications.models import NotificationChannel
-from apps.notifications.selectors import channel_get
 from apps.notifications.services import channel_create, channel_update
+from apps.notifications.services.channels import MAX_FILTERS
 from certmate.actors import Actor
 from certmate.admin_services import ServiceForm
 
-MAX_ITEMS = 50
+MAX_ITEMS = MAX_FILTERS  # recipients, issuers, patterns: the service's bound
 FIELDS = ["name", "kind", "enabled", "recipients", "events", "certificate_kinds", "issuers", "name_patterns"]
 
 
@@ -50,7 +50,7 @@ class ChannelForm(ServiceForm):
     target = forms.CharField(
         label="URL",
         required=False,
-        max_length=2000,
+        max_length=2048,
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text="Webhook: its https:// URL. Apprise: the service's URL (slack://…, ntfys://…, mailto://…). "
         "Not for e-mail channels. " + KEEP,
@@ -80,7 +80,9 @@ class ChannelForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = ChannelKind.choices
-        if not self.instance.pk:
+        if self.instance.pk:
+            self.fields["kind"].disabled = True  # a channel keeps its kind: make another for another kind
+        else:
             self.fields["target"].help_text = self.fields["target"].help_text.replace(KEEP, "").strip()
             self.initial.setdefault("events", NotificationChannel._meta.get_field("events").get_default())
 
@@ -94,5 +96,5 @@ class ChannelForm(ServiceForm):
             channel, secret = channel_create(actor=actor, target=target, **values)
             channel.new_secret = secret
             return channel
-        # The service compares with what is stored: hand it the stored row, not this form's edited copy.
-        return channel_update(actor=actor, channel=channel_get(pk=self.instance.pk), target=target, **values)
+        values.pop("kind")
+        return channel_update(actor=actor, channel=self.instance, target=target, **values)

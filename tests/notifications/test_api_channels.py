@@ -7,6 +7,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.notifications.models import NotificationChannel
+from tests.api.conftest import _fresh_throttles, anon_client, api_client, api_user  # noqa: F401 - fixtures
 from tests.notifications.servers import Reply
 from tests.notifications.support import audited, email_channel, flag, webhook_channel
 
@@ -18,7 +19,7 @@ def _create(client, **body):
     return client.post(CHANNELS, body, format="json")
 
 
-def test_an_admin_makes_a_webhook_and_sees_its_secret_once(tenant_a, api_client):
+def test_an_admin_makes_a_webhook_and_sees_its_secret_once(tenant_a, api_client):  # noqa: F811
     client = api_client(tenant_a)
     response = _create(client, name="deploys", kind="webhook", target=TOKEN_URL)
     assert response.status_code == 201, response.content
@@ -40,12 +41,12 @@ def test_an_admin_makes_a_webhook_and_sees_its_secret_once(tenant_a, api_client)
         assert audited("api", "deploys")  # through the service, recorded with who and how
 
 
-def test_an_email_channel_has_no_secret(tenant_a, api_client):
+def test_an_email_channel_has_no_secret(tenant_a, api_client):  # noqa: F811
     body = _create(api_client(tenant_a), name="ops", kind="email", recipients=["ops@alpha.test"]).json()
     assert body["secret"] is None and body["recipients"] == ["ops@alpha.test"]
 
 
-def test_patch_keeps_the_target_unless_a_new_one_is_given(tenant_a, api_client):
+def test_patch_keeps_the_target_unless_a_new_one_is_given(tenant_a, api_client):  # noqa: F811
     client = api_client(tenant_a)
     made = _create(client, name="hook", kind="webhook", target=TOKEN_URL).json()
     changed = client.patch(f"{CHANNELS}/{made['id']}", {"enabled": False, "target": ""}, format="json")
@@ -57,7 +58,7 @@ def test_patch_keeps_the_target_unless_a_new_one_is_given(tenant_a, api_client):
     assert "other.example.net" in moved.json()["target_hint"]
 
 
-def test_test_reports_what_the_destination_did(tenant_a, api_client, http_receiver):
+def test_test_reports_what_the_destination_did(tenant_a, api_client, http_receiver):  # noqa: F811
     client = api_client(tenant_a)
     made = _create(client, name="hook", kind="webhook", target=http_receiver.url()).json()
     delivered = client.post(f"{CHANNELS}/{made['id']}/test")
@@ -70,7 +71,7 @@ def test_test_reports_what_the_destination_did(tenant_a, api_client, http_receiv
     assert "secret page" not in refused["error"]  # a remote body is never echoed
 
 
-def test_rotate_gives_a_new_secret_once_and_the_old_one_stops(tenant_a, api_client, http_receiver):
+def test_rotate_gives_a_new_secret_once_and_the_old_one_stops(tenant_a, api_client, http_receiver):  # noqa: F811
     client = api_client(tenant_a)
     made = _create(client, name="hook", kind="webhook", target=http_receiver.url()).json()
     rotated = client.post(f"{CHANNELS}/{made['id']}/rotate-secret")
@@ -84,7 +85,7 @@ def test_rotate_gives_a_new_secret_once_and_the_old_one_stops(tenant_a, api_clie
     assert client.post(f"{CHANNELS}/{email['id']}/rotate-secret").status_code == 400  # no secret to rotate
 
 
-def test_unflag_clears_a_flagged_channel(tenant_a, api_client):
+def test_unflag_clears_a_flagged_channel(tenant_a, api_client):  # noqa: F811
     client = api_client(tenant_a)
     with tenant_context(tenant_a):
         channel = email_channel()
@@ -96,7 +97,7 @@ def test_unflag_clears_a_flagged_channel(tenant_a, api_client):
     assert unflagged.json()["flagged_at"] is None and unflagged.json()["consecutive_failures"] == 0
 
 
-def test_delete(tenant_a, api_client):
+def test_delete(tenant_a, api_client):  # noqa: F811
     client = api_client(tenant_a)
     made = _create(client, name="ops", kind="email", recipients=["ops@alpha.test"]).json()
     assert client.delete(f"{CHANNELS}/{made['id']}").status_code == 204
@@ -104,7 +105,7 @@ def test_delete(tenant_a, api_client):
 
 
 @pytest.mark.parametrize("role", ["viewer", "operator"])
-def test_viewers_and_operators_read_but_never_change(tenant_a, api_client, role):
+def test_viewers_and_operators_read_but_never_change(tenant_a, api_client, role):  # noqa: F811
     with tenant_context(tenant_a):
         channel, _ = webhook_channel(TOKEN_URL)
     client = api_client(tenant_a, role)
@@ -124,11 +125,11 @@ def test_viewers_and_operators_read_but_never_change(tenant_a, api_client, role)
         assert response.json()["code"] == "permission_denied"
 
 
-def test_anonymous_is_refused(tenant_a, anon_client):
+def test_anonymous_is_refused(tenant_a, anon_client):  # noqa: F811
     assert anon_client(tenant_a).get(CHANNELS).status_code == 401
 
 
-def test_another_tenants_channel_is_invisible_and_untouchable(tenant_a, tenant_b, api_client):
+def test_another_tenants_channel_is_invisible_and_untouchable(tenant_a, tenant_b, api_client):  # noqa: F811
     with tenant_context(tenant_a):
         channel, _ = webhook_channel(TOKEN_URL, name="alpha-hook")
     outsider = api_client(tenant_b)
@@ -174,16 +175,16 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(("body", "field"), HOSTILE, ids=[f"{i}-{f}" for i, (_, f) in enumerate(HOSTILE)])
-def test_bad_input_is_a_400_at_its_field(tenant_a, api_client, body, field):
+def test_bad_input_is_a_400_at_its_field(tenant_a, api_client, body, field):  # noqa: F811
     client = api_client(tenant_a)
     response = _create(client, **body)
     assert response.status_code == 400, response.content
-    assert field in response.json()["fields"], response.json()
+    assert any(key.split(".")[0] == field for key in response.json()["fields"]), response.json()
     assert b"/etc/passwd" not in response.content or field == "target"
     assert client.get(CHANNELS).json() == []
 
 
-def test_a_taken_name_is_refused(tenant_a, api_client):
+def test_a_taken_name_is_refused(tenant_a, api_client):  # noqa: F811
     client = api_client(tenant_a)
     _create(client, name="ops", kind="email", recipients=["a@example.com"])
     again = _create(client, name="ops", kind="email", recipients=["b@example.com"])
@@ -191,4 +192,4 @@ def test_a_taken_name_is_refused(tenant_a, api_client):
     hostile = client.patch(
         f"{CHANNELS}/{client.get(CHANNELS).json()[0]['id']}", {"recipients": ["nope"]}, format="json"
     )
-    assert hostile.status_code == 400 and "recipients" in hostile.json()["fields"]
+    assert hostile.status_code == 400 and "recipients.0" in hostile.json()["fields"]

@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 
 from apps.certificates.models import TenantSettings
 from apps.notifications.services import channel_test
+from tests.api.conftest import _fresh_throttles, api_client, api_user  # noqa: F401 - fixtures
 from tests.factories import TEST_ACTOR
 from tests.notifications.servers import Reply
 from tests.notifications.support import webhook_channel
@@ -28,8 +29,8 @@ def two_hooks(tenant_a, http_receiver):
     return good, bad
 
 
-def test_every_role_reads_the_log_with_the_outcome_of_each_delivery(tenant_a, api_client, two_hooks):
-    good, bad = two_hooks
+def test_every_role_reads_the_log_with_the_outcome_of_each_delivery(tenant_a, api_client, two_hooks):  # noqa: F811
+    _, bad = two_hooks
     rows = api_client(tenant_a, "viewer").get(DELIVERIES).json()
     assert [row["channel_name"] for row in rows] == ["bad", "good", "good"]  # newest first
     failed = rows[0]
@@ -39,8 +40,8 @@ def test_every_role_reads_the_log_with_the_outcome_of_each_delivery(tenant_a, ap
     assert rows[1]["status"] == "delivered" and rows[1]["delivered_at"]
 
 
-def test_filters(tenant_a, api_client, two_hooks):
-    good, bad = two_hooks
+def test_filters(tenant_a, api_client, two_hooks):  # noqa: F811
+    good, _ = two_hooks
     client = api_client(tenant_a, "viewer")
     assert {row["channel_name"] for row in client.get(DELIVERIES, {"channel": good.pk}).json()} == {"good"}
     assert [row["channel_name"] for row in client.get(DELIVERIES, {"status": "failed"}).json()] == ["bad"]
@@ -60,18 +61,18 @@ def test_filters(tenant_a, api_client, two_hooks):
         ({"channel": "9" * 40}, "channel"),
     ],
 )
-def test_bad_filters_are_a_400(tenant_a, api_client, query, field):
+def test_bad_filters_are_a_400(tenant_a, api_client, query, field):  # noqa: F811
     response = api_client(tenant_a, "viewer").get(DELIVERIES, query)
     assert response.status_code == 400 and field in response.json()["fields"]
 
 
-def test_the_log_is_read_only(tenant_a, api_client):
+def test_the_log_is_read_only(tenant_a, api_client):  # noqa: F811
     client = api_client(tenant_a)
     assert client.post(DELIVERIES, {}, format="json").status_code == 405
     assert client.delete(f"{DELIVERIES}/1").status_code == 404
 
 
-def test_another_tenants_deliveries_and_channels_stay_apart(tenant_a, tenant_b, api_client, two_hooks):
+def test_another_tenants_deliveries_and_channels_stay_apart(tenant_a, tenant_b, api_client, two_hooks):  # noqa: F811
     good, _ = two_hooks
     outsider = api_client(tenant_b)
     assert outsider.get(DELIVERIES).json() == []
@@ -79,7 +80,7 @@ def test_another_tenants_deliveries_and_channels_stay_apart(tenant_a, tenant_b, 
     assert api_client(tenant_a, "viewer").get(DELIVERIES).status_code == 200
 
 
-def test_expiry_thresholds_are_a_setting(tenant_a, tenant_b, api_client):
+def test_expiry_thresholds_are_a_setting(tenant_a, tenant_b, api_client):  # noqa: F811
     admin = api_client(tenant_a)
     assert admin.get("/api/settings").json()["expiry_warning_days"] == [30, 14, 7, 1]
     changed = admin.patch("/api/settings", {"expiry_warning_days": [7, 21, 1]}, format="json")
@@ -96,7 +97,7 @@ def test_expiry_thresholds_are_a_setting(tenant_a, tenant_b, api_client):
     "days",
     [[0], [366], [7, 7], list(range(1, 12)), ["soon"], "30", [1.5], [-1], [10**12], ["\u0663"]],
 )
-def test_bad_thresholds_are_a_400(tenant_a, api_client, days):
+def test_bad_thresholds_are_a_400(tenant_a, api_client, days):  # noqa: F811
     response = api_client(tenant_a).patch("/api/settings", {"expiry_warning_days": days}, format="json")
     assert response.status_code == 400, response.content
     assert any(key.startswith("expiry_warning_days") for key in response.json()["fields"])

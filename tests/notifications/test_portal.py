@@ -15,7 +15,7 @@ from apps.notifications.services import channel_test
 from tests.factories import TEST_ACTOR
 from tests.notifications.servers import Reply
 from tests.notifications.support import audited, email_channel, flag, webhook_channel
-from tests.portal.conftest import ROLES, portal_user, signed_in  # noqa: F401 (fixtures)
+from tests.portal.conftest import ROLES, _fresh_cache, portal_user, signed_in  # noqa: F401 - fixtures
 from tests.portal.test_pages import parse
 
 TOKEN_URL = "https://hooks.example.com/services/T000/B000/SECRETTOKEN"
@@ -61,11 +61,7 @@ def test_anonymous_visitors_sign_in_first(tenant_a, signed_in, channels_a):  # n
         assert signed_in(tenant_a, None).get(path)["Location"] == f"/login/?next={path}"
 
 
-def test_the_list_marks_flagged_channels_with_their_last_error_and_never_shows_a_url(
-    tenant_a,
-    signed_in,  # noqa: F811
-    channels_a,
-):
+def test_the_list_marks_flagged_channels_with_their_last_error_and_never_shows_a_url(tenant_a, signed_in, channels_a):  # noqa: F811
     page = signed_in(tenant_a, "viewer").get("/notifications/").content.decode()
     assert "flagged" in page and "550 mailbox unavailable at mx.alpha.test" in page
     assert "hooks.example.com" in page and "SECRETTOKEN" not in page

@@ -10,13 +10,11 @@ from apps.certificates.models import CertificateKind
 from apps.notifications.kinds import CHOOSABLE_KINDS, ChannelKind, DeliveryStatus, NoticeKind
 from apps.notifications.models import Delivery, NotificationChannel
 from apps.notifications.services import channel_create, channel_update
+from apps.notifications.services.channels import MAX_FILTERS, MAX_RECIPIENTS
 from certmate.actors import request_actor
 from certmate.api.fields import IntegerField
 
-# Bounds of what a tenant may send (the services check formats and their own limits too).
-MAX_TARGET = 2000
-MAX_RECIPIENTS = 50
-MAX_FILTERS = 50
+MAX_TARGET = 2048  # apps.notifications.targets checks it too, with the URL's format
 
 
 def _bounded_list(child: serializers.Field, *, help_text: str, max_length: int = MAX_FILTERS) -> serializers.ListField:
@@ -148,6 +146,8 @@ class DeliveryOutcomeSerializer(serializers.Serializer):
 
 
 class DeliveryFilterSerializer(serializers.Serializer):
-    channel = IntegerField(min_value=1, required=False, help_text="Only this channel's deliveries (its id)")
+    channel = IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, help_text="Only this channel's deliveries (its id)"
+    )
     status = serializers.ChoiceField(DeliveryStatus.choices, required=False, help_text="Only this status")
     kind = serializers.ChoiceField(NoticeKind.choices, required=False, help_text="Only this event")
