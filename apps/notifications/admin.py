@@ -27,13 +27,12 @@ def _delete(*, obj: NotificationChannel, actor: Actor) -> None:
 
 def delivery_outcome(channel: NotificationChannel, delivery: Delivery) -> tuple[int, str]:
     """A test delivery's outcome, as a message level and one sentence (the portal's and the admin's)."""
+    code = f"HTTP {delivery.response_code}" if delivery.response_code else ""
     if delivery.status == DeliveryStatus.DELIVERED:
-        code = f" (HTTP {delivery.response_code})" if delivery.response_code else ""
-        return messages.SUCCESS, f"{channel}: the test notice was delivered{code}."
-    code = f"HTTP {delivery.response_code}: " if delivery.response_code else ""
-    reason = delivery.error or "no reason given"
+        return messages.SUCCESS, f"{channel}: the test notice was delivered{f' ({code})' if code else ''}."
+    reason = delivery.error or code or "no reason given"
     retry = " It will be tried again." if delivery.status == DeliveryStatus.PENDING else ""
-    return messages.ERROR, f"{channel}: the test notice was not delivered: {code}{reason}.{retry}"
+    return messages.ERROR, f"{channel}: the test notice was not delivered: {reason.rstrip('.')}.{retry}"
 
 
 @admin.register(NotificationChannel, site=tenant_admin_site)

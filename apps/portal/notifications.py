@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import View
 
@@ -40,7 +39,7 @@ class ChannelsView(PortalView):
 
 def _secret_page(view, channel, secret: str, **context):
     """The one answer that shows a webhook's secret: not a redirect, never cached."""
-    context = view.get_context_data(channel=channel, secret=secret, back_url=reverse(BACK), **context)
+    context = view.get_context_data(channel=channel, secret=secret, **context)
     response = TemplateResponse(view.request, "portal/notifications/secret.html", context)
     add_never_cache_headers(response)
     return response
