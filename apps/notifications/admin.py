@@ -12,8 +12,8 @@ from django.utils.html import format_html
 
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.notifications.forms import ChannelForm
-from apps.notifications.kinds import DeliveryStatus
 from apps.notifications.models import Delivery, Notice, NotificationChannel
+from apps.notifications.outcomes import delivery_outcome
 from apps.notifications.services import channel_delete, channel_rotate_secret, channel_test, channel_unflag
 from certmate.actors import Actor
 from certmate.admin_services import ServiceAdmin, admin_actor
@@ -23,16 +23,6 @@ SHOWN = ("target_hint", "flagged_at", "consecutive_failures", "last_error", "las
 
 def _delete(*, obj: NotificationChannel, actor: Actor) -> None:
     channel_delete(channel=obj, actor=actor)
-
-
-def delivery_outcome(channel: NotificationChannel, delivery: Delivery) -> tuple[int, str]:
-    """A test delivery's outcome, as a message level and one sentence (the portal's and the admin's)."""
-    code = f"HTTP {delivery.response_code}" if delivery.response_code else ""
-    if delivery.status == DeliveryStatus.DELIVERED:
-        return messages.SUCCESS, f"{channel}: the test notice was delivered{f' ({code})' if code else ''}."
-    reason = delivery.error or code or "no reason given"
-    retry = " It will be tried again." if delivery.status == DeliveryStatus.PENDING else ""
-    return messages.ERROR, f"{channel}: the test notice was not delivered: {reason.rstrip('.')}.{retry}"
 
 
 @admin.register(NotificationChannel, site=tenant_admin_site)

@@ -15,9 +15,9 @@ from django.utils.cache import add_never_cache_headers
 from django.views.generic import View
 
 from apps.accounts.models import Role
-from apps.notifications.admin import delivery_outcome
 from apps.notifications.forms import ChannelForm
 from apps.notifications.kinds import DeliveryStatus, NoticeKind
+from apps.notifications.outcomes import delivery_outcome
 from apps.notifications.selectors import channel_get, channels_list, deliveries_list
 from apps.notifications.services import channel_delete, channel_rotate_secret, channel_test, channel_unflag
 from apps.portal.base import PortalMixin, PortalView, is_htmx

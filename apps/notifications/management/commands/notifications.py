@@ -1,9 +1,11 @@
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.management.commands._errors import command_error
 from apps.accounts.management.commands._tenant import in_tenant
 from apps.notifications.kinds import DeliveryStatus
+from apps.notifications.outcomes import delivery_outcome
 from apps.notifications.selectors import channels_list, deliveries_list
 from apps.notifications.services import channel_test
 from certmate.actors import Actor
@@ -48,11 +50,10 @@ class Command(BaseCommand):
         channel = channels_list().filter(name=name).first()
         if channel is None:
             raise CommandError(f"no channel named {name!r} (see `manage.py notifications list`)")
-        delivery = channel_test(channel=channel, actor=Actor.command())
-        code = f" (HTTP {delivery.response_code})" if delivery.response_code else ""
-        if delivery.status != DeliveryStatus.DELIVERED:
-            raise CommandError(f"{channel.name}: the test notice was not delivered{code}: {delivery.error}")
-        self.stdout.write(f"{channel.name}: delivered{code}")
+        level, text = delivery_outcome(channel, channel_test(channel=channel, actor=Actor.command()))
+        if level != messages.SUCCESS:
+            raise CommandError(text)
+        self.stdout.write(text)
 
     def _deliveries(self, *, failed, limit, **_):
         rows = deliveries_list(status=DeliveryStatus.FAILED if failed else None)
