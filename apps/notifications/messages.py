@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apps.certificates.pki.public_urls import pki_base_url
+from django.db import connection
+
+from apps.accounts.models import Domain
+from apps.certificates.models import TenantSettings
 from apps.notifications.kinds import NoticeKind
 from apps.notifications.models import Notice
 
@@ -17,9 +20,23 @@ class Message:
     link: str
 
 
+def portal_base_url() -> str:
+    """The tenant's public base URL, else https://<its primary domain> (looked up by schema: a worker's
+    connection may know the schema only)."""
+    configured = TenantSettings.load().public_base_url
+    if configured:
+        return configured.rstrip("/")
+    domain = (
+        Domain.objects.filter(tenant__schema_name=connection.schema_name, is_primary=True)
+        .values_list("domain", flat=True)
+        .first()
+    )
+    return f"https://{domain or 'localhost'}"
+
+
 def certificate_link(certificate_id: int | None) -> str:
     """The certificate's page in the tenant's portal ('' without one)."""
-    return f"{pki_base_url()}/certificates/{certificate_id}/" if certificate_id else ""
+    return f"{portal_base_url()}/certificates/{certificate_id}/" if certificate_id else ""
 
 
 def _days(facts: dict) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from certmate.celery import app as celery_app
 from tests.notifications.servers import HttpReceiver, SmtpServer
 
 
@@ -22,3 +23,15 @@ def smtp_server(settings) -> Iterator[SmtpServer]:
         for name, value in server.settings().items():
             setattr(settings, name, value)
         yield server
+
+
+@pytest.fixture
+def eager(monkeypatch, django_capture_on_commit_callbacks):
+    """What is sent to Celery runs here and now; ``eager()`` is a block whose commit hooks run at its end
+    (the test's transaction never commits)."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+
+    def block():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return block
