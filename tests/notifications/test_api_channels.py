@@ -13,6 +13,13 @@ from tests.notifications.support import audited, email_channel, flag, webhook_ch
 
 CHANNELS = "/api/notifications/channels"
 TOKEN_URL = "https://hooks.example.com/services/T000/B000/SECRETTOKEN"
+ACTIONS = ("test", "rotate-secret", "unflag")
+
+
+def writes(pk: int) -> list[tuple[str, str]]:
+    """Every request that changes channel ``pk`` (or reaches its destination)."""
+    path = f"{CHANNELS}/{pk}"
+    return [("patch", path), ("delete", path), *(("post", f"{path}/{action}") for action in ACTIONS)]
 
 
 def _create(client, **body):
@@ -111,15 +118,7 @@ def test_viewers_and_operators_read_but_never_change(tenant_a, api_client, role)
     client = api_client(tenant_a, role)
     assert client.get(CHANNELS).status_code == 200
     assert client.get(f"{CHANNELS}/{channel.pk}").status_code == 200
-    path = f"{CHANNELS}/{channel.pk}"
-    for method, url in [
-        ("post", CHANNELS),
-        ("patch", path),
-        ("delete", path),
-        ("post", f"{path}/test"),
-        ("post", f"{path}/rotate-secret"),
-        ("post", f"{path}/unflag"),
-    ]:
+    for method, url in [("post", CHANNELS), *writes(channel.pk)]:
         response = getattr(client, method)(url, {"name": "x", "kind": "email"}, format="json")
         assert response.status_code == 403, (method, url)
         assert response.json()["code"] == "permission_denied"
@@ -134,15 +133,7 @@ def test_another_tenants_channel_is_invisible_and_untouchable(tenant_a, tenant_b
         channel, _ = webhook_channel(TOKEN_URL, name="alpha-hook")
     outsider = api_client(tenant_b)
     assert outsider.get(CHANNELS).json() == []
-    path = f"{CHANNELS}/{channel.pk}"
-    for method, url in [
-        ("get", path),
-        ("patch", path),
-        ("delete", path),
-        ("post", f"{path}/test"),
-        ("post", f"{path}/rotate-secret"),
-        ("post", f"{path}/unflag"),
-    ]:
+    for method, url in [("get", f"{CHANNELS}/{channel.pk}"), *writes(channel.pk)]:
         response = getattr(outsider, method)(url, {"enabled": False}, format="json")
         assert response.status_code == 404, (method, url)
         assert b"alpha-hook" not in response.content
