@@ -53,3 +53,14 @@ def test_channels_test_in_place_and_the_log(portal, channels, http_receiver, sch
     portal.check(page)
     portal.visit(page, "/notifications/")
     assert secret not in page.content()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_viewer_reads_channels_and_the_log_without_write_controls(portal, channels, scheme):
+    hook, mail = channels
+    page = portal.page("viewer", color_scheme=scheme)
+    for path in ("/notifications/", "/notifications/deliveries/", f"/notifications/deliveries/?channel={hook.pk}"):
+        portal.visit(page, path)
+        assert portal.write_controls(page) == [], path
+    portal.visit(page, "/notifications/")
+    assert "550 mailbox unavailable" in page.locator(f"#channel-{mail.pk}").inner_text()
