@@ -50,67 +50,71 @@ def _expiry(facts: dict) -> str:
     return f" (valid until {facts['not_after']})" if facts.get("not_after") else ""
 
 
+# (title, text) per kind, formatted with the notice's words (_words): what happened and what to do.
+TEMPLATES = {
+    NoticeKind.ISSUED: ("Certificate issued: {name}", "{name} was issued{expiry}. Nothing to do."),
+    NoticeKind.RENEWED: ("Certificate renewed: {name}", "{name} was renewed{expiry}. Nothing to do."),
+    NoticeKind.ISSUE_FAILED: (
+        "Issuance failed: {name}",
+        "Issuance of {name} failed: {reason}.{retry} Fix the cause (DNS account, CA account, names), then renew it.",
+    ),
+    NoticeKind.RENEWAL_FAILED: (
+        "Renewal failed: {name}",
+        "Renewal of {name} failed: {reason}.{retry} Fix the cause (DNS account, CA account, names), then renew it.",
+    ),
+    NoticeKind.EXPIRING: (
+        "Certificate expires {days}: {name}",
+        "{name} expires {days}{expiry} and has not been renewed. "
+        "Check why its renewal has not happened (its last job says), or renew it now.",
+    ),
+    NoticeKind.EXPIRED: (
+        "Certificate expired: {name}",
+        "{name} expired{expiry}: clients refuse it. Renew it now and deploy the new version.",
+    ),
+    NoticeKind.REVOKED: (
+        "Certificate revoked: {name}",
+        "A version of {name} was revoked ({reason}). "
+        "If it is still deployed, renew the certificate and deploy the new version.",
+    ),
+    NoticeKind.CA_EXPIRING: (
+        "Certificate authority expires {days}: {name}",
+        "The private CA {name} expires {days}{expiry}; certificates it signs stop being trusted then. "
+        "Renew or replace the CA and re-issue its certificates.",
+    ),
+    NoticeKind.PUBLICATION_FAILED: (
+        "Publication failed: {name}",
+        "{name} could not be published to the storage target: {reason}. "
+        "Check the storage settings and test the target; publication is retried once it works.",
+    ),
+    NoticeKind.KEY_DOWNLOADED: (
+        "Private key downloaded: {name}",
+        "{who} downloaded the private key of {name} ({format}). "
+        "If that was not expected, revoke the certificate and renew it.",
+    ),
+    NoticeKind.DIGEST: ("Weekly certificate digest", "{summary}"),
+    NoticeKind.TEST: ("certmate test notification", "This channel works: certmate can reach it. Nothing to do."),
+}
+
+
+def _words(notice: Notice) -> dict[str, str]:
+    facts = notice.facts or {}
+    retry = facts.get("next_retry")
+    return {
+        "name": notice.identifier or "(unnamed)",
+        "reason": str(facts.get("reason") or "no reason was given"),
+        "retry": f" certmate tries again at {retry}." if retry else " certmate will not try again by itself.",
+        "days": _days(facts),
+        "expiry": _expiry(facts),
+        "who": str(facts.get("who") or "someone"),
+        "format": str(facts.get("format") or "unknown format"),
+        "summary": str(facts.get("summary") or "Nothing expires soon and nothing failed."),
+    }
+
+
 def _what(notice: Notice) -> tuple[str, str]:
-    """(headline, what happened and what to do) for ``notice``."""
-    name, facts = notice.identifier or "(unnamed)", notice.facts or {}
-    reason = facts.get("reason") or "no reason was given"
-    kind = notice.kind
-    if kind == NoticeKind.ISSUED:
-        return f"Certificate issued: {name}", f"{name} was issued{_expiry(facts)}. Nothing to do."
-    if kind == NoticeKind.RENEWED:
-        return f"Certificate renewed: {name}", f"{name} was renewed{_expiry(facts)}. Nothing to do."
-    if kind in (NoticeKind.ISSUE_FAILED, NoticeKind.RENEWAL_FAILED):
-        verb = "Issuance" if kind == NoticeKind.ISSUE_FAILED else "Renewal"
-        retry = (
-            f" certmate tries again at {facts['next_retry']}."
-            if facts.get("next_retry")
-            else " certmate will not try again by itself."
-        )
-        return (
-            f"{verb} failed: {name}",
-            f"{verb} of {name} failed: {reason}.{retry} Fix the cause (DNS account, CA account, names), then renew it.",
-        )
-    if kind == NoticeKind.EXPIRING:
-        return (
-            f"Certificate expires {_days(facts)}: {name}",
-            f"{name} expires {_days(facts)}{_expiry(facts)} and has not been renewed. "
-            "Check why its renewal has not happened (its last job says), or renew it now.",
-        )
-    if kind == NoticeKind.EXPIRED:
-        return (
-            f"Certificate expired: {name}",
-            f"{name} expired{_expiry(facts)}: clients refuse it. Renew it now and deploy the new version.",
-        )
-    if kind == NoticeKind.REVOKED:
-        return (
-            f"Certificate revoked: {name}",
-            f"A version of {name} was revoked ({facts.get('reason') or 'no reason given'}). "
-            "If it is still deployed, renew the certificate and deploy the new version.",
-        )
-    if kind == NoticeKind.CA_EXPIRING:
-        return (
-            f"Certificate authority expires {_days(facts)}: {name}",
-            f"The private CA {name} expires {_days(facts)}{_expiry(facts)}; certificates it signs "
-            "stop being trusted then. Renew or replace the CA and re-issue its certificates.",
-        )
-    if kind == NoticeKind.PUBLICATION_FAILED:
-        return (
-            f"Publication failed: {name}",
-            f"{name} could not be published to the storage target: {reason}. Check the storage settings "
-            "and test the target; publication is retried once it works.",
-        )
-    if kind == NoticeKind.KEY_DOWNLOADED:
-        who = facts.get("who") or "someone"
-        return (
-            f"Private key downloaded: {name}",
-            f"{who} downloaded the private key of {name} ({facts.get('format') or 'unknown format'}). "
-            "If that was not expected, revoke the certificate and renew it.",
-        )
-    if kind == NoticeKind.DIGEST:
-        return "Weekly certificate digest", str(facts.get("summary") or "Nothing expires soon and nothing failed.")
-    if kind == NoticeKind.TEST:
-        return "certmate test notification", "This channel works: certmate can reach it. Nothing to do."
-    return f"{kind}: {name}", f"{kind} happened to {name}."
+    title, text = TEMPLATES.get(notice.kind, ("{kind}: {name}", "{kind} happened to {name}."))
+    words = {**_words(notice), "kind": notice.kind}
+    return title.format(**words), text.format(**words)
 
 
 def message_for(notice: Notice) -> Message:

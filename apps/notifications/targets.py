@@ -11,15 +11,17 @@ checked again, address by address, when it is made.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from apprise import Apprise, AppriseAsset
-from apprise.common import PersistentStoreMode
-from apprise.plugins.base import NotifyBase
 
 from certmate.egress import EgressRefused, check_host, check_url
 
+if TYPE_CHECKING:  # annotations only: Apprise (0.6 s to import) loads when a channel first needs it
+    from apprise import AppriseAsset
+    from apprise.plugins.base import NotifyBase
+
 MAX_TARGET_CHARS = 2048
+MIN_REDACTED = 8
 WEBHOOK_SCHEMES = ("https", "http")
 
 # Apprise 2.2.0 schemes allowed (apprise/plugins/*.py), and whether the URL's host is where it connects.
@@ -104,6 +106,9 @@ def apprise_check(url: str) -> str:
 def apprise_asset() -> AppriseAsset:
     """Apprise's settings for certmate: no plugin paths (only its built-in plugins), nothing written to
     disk, no templates read from files, redirects not followed."""
+    from apprise import AppriseAsset
+    from apprise.common import PersistentStoreMode
+
     return AppriseAsset(
         plugin_paths=[], storage_mode=PersistentStoreMode.MEMORY, allow_templates=False, http_redirects=False
     )
@@ -113,6 +118,8 @@ def apprise_service(url: str) -> NotifyBase | None:
     """The Apprise plugin for an allowed ``url``, or None when Apprise cannot read it (or it is not allowed)."""
     if apprise_scheme(url) not in APPRISE_SCHEMES:
         return None
+    from apprise import Apprise
+
     return Apprise.instantiate(url, asset=apprise_asset(), suppress_exceptions=True)
 
 
@@ -146,6 +153,8 @@ def target_redact(text: str, url: str) -> str:
             secrets.discard(parts.hostname or "")
     except ValueError:
         pass
-    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+    # Tokens are long; a short segment ("hook", "v1") is a path word, and redacting it would garble the text.
+    secrets = {s for s in secrets if len(s) >= MIN_REDACTED or s == url}
+    for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "[redacted]")
     return text

@@ -30,6 +30,9 @@ from apps.notifications.webhook_payload import signed_request
 from certmate.egress import deadline, guarded, redirects_refused, refusal_in, resolve, session
 
 _STATUS = re.compile(r"\berror=(\d{3})\b")
+# The socket timeout says "did not answer in time"; the deadline, a moment later, cuts a receiver that
+# trickles its answer byte by byte.
+DEADLINE_SLACK = 1
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def send_webhook(delivery: Delivery, message: Message) -> Outcome:
     body, headers = signed_request(delivery, message, channel.secret)
     timeout = settings.CERTMATE_NOTIFY_TIMEOUT_SECONDS
     try:
-        with deadline(timeout), session() as http:
+        with deadline(timeout + DEADLINE_SLACK), session() as http:
             response = http.post(channel.target, data=body, headers=headers, timeout=timeout, allow_redirects=False)
             code = response.status_code
             response.close()  # its body is never read: remote output is not kept
@@ -153,7 +156,7 @@ def send_apprise(delivery: Delivery, message: Message) -> Outcome:
     service.socket_connect_timeout = min(float(service.socket_connect_timeout), timeout)
     service.socket_read_timeout = min(float(service.socket_read_timeout), timeout)
     try:
-        with guarded(), redirects_refused(), deadline(timeout), _apprise_watched() as log:
+        with guarded(), redirects_refused(), deadline(timeout + DEADLINE_SLACK), _apprise_watched() as log:
             _apprise_destination_check(channel.target)
             sent = service.notify(body=message.text, title=message.title)
     except Exception as exc:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from apps.certificates import events as certificate_events
 from apps.certificates.events import consumer_register, consumer_unregister, consumers_of
 from apps.certificates.models import CertificateEvent, EventDelivery, EventKind, Job, JobOperation, JobStatus
 from apps.certificates.services import certificate_issue
@@ -100,7 +101,7 @@ def test_a_failed_issuance_records_issue_failed_with_its_audit_event(tenant_a):
         assert (event.kind, event.version_id, event.detail) == (
             "issue_failed",
             None,
-            {"reason": done.error, "job": job.pk},
+            {"reason": done.error, "job": job.pk, "next_retry": None},
         )
         [audit] = worker_audit("certificate.issue_failed", "no-accounts.alpha.test")
         assert audit.changes == {"status": ["pending", "failed"], "last_error": ["", done.error]}
@@ -128,6 +129,7 @@ def test_each_consumer_receives_each_event_once(tenant_a, consumer):
         assert received(second) == [label_of(second, renewed)]
         assert set(EventDelivery.objects.filter(event=renewed).values_list("consumer", "attempts")) == {
             ("storage", 1),
+            ("notifications", 1),
             (first, 1),
             (second, 1),
         }
@@ -182,7 +184,8 @@ def test_two_tenants_events_never_mix(tenant_a, tenant_b, consumer):
         assert received(seen) == [label_of(seen, beta)]
 
 
-def test_an_event_without_consumers_is_done_at_once(tenant_a):
+def test_an_event_without_consumers_is_done_at_once(tenant_a, monkeypatch):
+    monkeypatch.setattr(certificate_events, "_consumers", {})  # every kind has a consumer in this project
     assert consumers_of(EventKind.EXPIRING) == []
     with tenant_context(tenant_a):
         certificate = certificate_make("quiet.alpha.test", versions=0)
@@ -296,7 +299,8 @@ def test_killed_after_the_commit_the_sweep_delivers_the_event_once_to_each_consu
         for name in (f"{prefix}-first", f"{prefix}-second"):
             assert received(name) == [label_of(name, event)]
         deliveries = EventDelivery.objects.filter(event=event).values_list("consumer", "attempts")
-        assert sorted(deliveries) == sorted([("storage", 1), (f"{prefix}-first", 1), (f"{prefix}-second", 1)])
+        expected = [("storage", 1), ("notifications", 1), (f"{prefix}-first", 1), (f"{prefix}-second", 1)]
+        assert sorted(deliveries) == sorted(expected)
     published_once(tenant, event.pk, root)
 
 
@@ -316,7 +320,8 @@ def test_killed_inside_a_consumer_the_others_are_not_delivered_twice(killed, roo
     with tenant_context(tenant):
         assert received(f"{prefix}-first") == [label_of(f"{prefix}-first", event)], "delivered once, not again"
         assert received(f"{prefix}-second") == [label_of(f"{prefix}-second", event)]
-        assert EventDelivery.objects.filter(event=event, delivered_at__isnull=False).count() == 3
+        # storage, notifications and the two recorders
+        assert EventDelivery.objects.filter(event=event, delivered_at__isnull=False).count() == 4
     published_once(tenant, event.pk, root)
 
 

@@ -6,7 +6,7 @@ from apps.certificates.models import Certificate, EventKind
 from apps.certificates.services.events import event_record
 from apps.notifications.models import Delivery, NotificationChannel
 from apps.notifications.services import channel_create
-from tests.factories import TEST_ACTOR
+from tests.factories import TEST_ACTOR, certificate_make
 
 
 def webhook(url: str, name: str = "hook", **options) -> tuple[NotificationChannel, str]:
@@ -29,3 +29,17 @@ def happened(certificate: Certificate, kind: str = EventKind.RENEWED, **detail) 
 
 def deliveries(channel: NotificationChannel) -> list[Delivery]:
     return list(Delivery.objects.filter(channel=channel).select_related("notice").order_by("id"))
+
+
+def hooked(eager, identifier: str, url: str, **options) -> tuple[Certificate, NotificationChannel, str]:
+    """A certificate (its own events told before the channel exists) and a webhook channel to ``url``."""
+    with eager():
+        certificate = certificate_make(identifier)
+    channel, secret = webhook(url, **options)
+    return certificate, channel, secret
+
+
+def told(eager, certificate: Certificate, kind: str = EventKind.RENEWED, **detail) -> None:
+    """``kind`` happens to the certificate, and everything it causes runs."""
+    with eager():
+        happened(certificate, kind, **detail)

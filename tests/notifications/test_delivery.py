@@ -16,17 +16,14 @@ from apps.notifications.kinds import DeliveryStatus
 from apps.notifications.models import Delivery, Notice
 from apps.notifications.services import deliveries_retry_due, delivery_send
 from tests.factories import TEST_ACTOR, certificate_make
-from tests.notifications.helpers import deliveries, happened, webhook
+from tests.notifications.helpers import deliveries, happened, hooked, told, webhook
 from tests.notifications.servers import Reply
 
 
 def test_an_event_handled_twice_tells_once(tenant_a, http_receiver, eager):
     with tenant_a:
-        with eager():
-            certificate = certificate_make("twice.alpha.test")
-        channel, _ = webhook(http_receiver.url())
-        with eager():
-            happened(certificate)
+        certificate, channel, _ = hooked(eager, "twice.alpha.test", http_receiver.url())
+        told(eager, certificate)
         event = CertificateEvent.objects.filter(kind=EventKind.RENEWED).latest("id")
         with eager():
             notifications_event_handle(event)
@@ -37,9 +34,7 @@ def test_an_event_handled_twice_tells_once(tenant_a, http_receiver, eager):
 
 def test_a_lost_delivery_is_sent_by_the_sweep_and_a_held_one_is_not(tenant_a, http_receiver, eager):
     with tenant_a:
-        with eager():
-            certificate = certificate_make("lost.alpha.test")
-        channel, _ = webhook(http_receiver.url())
+        certificate, channel, _ = hooked(eager, "lost.alpha.test", http_receiver.url())
         happened(certificate)  # not in an eager block: its delivery task is never sent
         notifications_event_handle(CertificateEvent.objects.filter(kind=EventKind.RENEWED).latest("id"))
         (delivery,) = deliveries(channel)
@@ -60,9 +55,7 @@ def test_a_lost_delivery_is_sent_by_the_sweep_and_a_held_one_is_not(tenant_a, ht
 
 def test_the_minute_sweep_sends_lost_deliveries(tenant_a, http_receiver, eager):
     with tenant_a:
-        with eager():
-            certificate = certificate_make("minute.alpha.test")
-        channel, _ = webhook(http_receiver.url())
+        certificate, channel, _ = hooked(eager, "minute.alpha.test", http_receiver.url())
         happened(certificate)  # not in an eager block: nothing runs on commit
         event = CertificateEvent.objects.filter(kind=EventKind.RENEWED).latest("id")
         notifications_event_handle(event)
@@ -77,11 +70,8 @@ def test_attempts_are_bounded(tenant_a, http_receiver, eager, settings):
     settings.CERTMATE_NOTIFY_MAX_ATTEMPTS = 3
     http_receiver.default = Reply(status=502)
     with tenant_a:
-        with eager():
-            certificate = certificate_make("bounded.alpha.test")
-        channel, _ = webhook(http_receiver.url())
-        with eager():
-            happened(certificate)
+        certificate, channel, _ = hooked(eager, "bounded.alpha.test", http_receiver.url())
+        told(eager, certificate)
         (delivery,) = deliveries(channel)
         for _ in range(4):
             Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
@@ -95,11 +85,8 @@ def test_attempts_are_bounded(tenant_a, http_receiver, eager, settings):
 def test_a_disabled_channel_skips_what_was_waiting(tenant_a, http_receiver, eager):
     http_receiver.script(503)
     with tenant_a:
-        with eager():
-            certificate = certificate_make("disabled.alpha.test")
-        channel, _ = webhook(http_receiver.url())
-        with eager():
-            happened(certificate)
+        certificate, channel, _ = hooked(eager, "disabled.alpha.test", http_receiver.url())
+        told(eager, certificate)
         channel.enabled = False
         channel.save()
         (delivery,) = deliveries(channel)

@@ -11,7 +11,7 @@ from apps.notifications.models import Delivery
 from apps.notifications.services import delivery_send
 from certmate.audit.models import AuditEvent
 from tests.factories import certificate_make
-from tests.notifications.helpers import deliveries, happened, webhook
+from tests.notifications.helpers import deliveries, happened, hooked, told, webhook
 from tests.notifications.servers import Reply
 
 
@@ -23,11 +23,8 @@ def _due_again(delivery: Delivery) -> Delivery:
 
 def test_an_event_reaches_the_webhook_signed_with_the_documented_payload(tenant_a, http_receiver, eager):
     with tenant_a:
-        with eager():
-            certificate = certificate_make("hook.alpha.test")
-        with eager():
-            channel, secret = webhook(http_receiver.url("/hook"))
-            happened(certificate, EventKind.RENEWED)
+        certificate, channel, secret = hooked(eager, "hook.alpha.test", http_receiver.url("/hook"))
+        told(eager, certificate, EventKind.RENEWED)
         (delivery,) = deliveries(channel)
     (request,) = http_receiver.requests
     assert request.signature_valid(secret)
@@ -55,11 +52,8 @@ def test_an_event_reaches_the_webhook_signed_with_the_documented_payload(tenant_
 def test_a_503_is_retried_with_the_same_delivery_id_and_then_delivered(tenant_a, http_receiver, eager):
     http_receiver.script(503)
     with tenant_a:
-        with eager():
-            certificate = certificate_make("retry.alpha.test")
-        with eager():
-            channel, secret = webhook(http_receiver.url())
-            happened(certificate)
+        certificate, channel, secret = hooked(eager, "retry.alpha.test", http_receiver.url())
+        told(eager, certificate)
         (delivery,) = deliveries(channel)
         assert (delivery.status, delivery.attempts, delivery.response_code) == ("pending", 1, 503)
         assert delivery.next_attempt_at > timezone.now()
@@ -75,11 +69,8 @@ def test_a_503_is_retried_with_the_same_delivery_id_and_then_delivered(tenant_a,
 def test_a_4xx_fails_at_once_without_retry(tenant_a, http_receiver, eager):
     http_receiver.default = Reply(status=410, body=b"gone")
     with tenant_a:
-        with eager():
-            certificate = certificate_make("gone.alpha.test")
-        with eager():
-            channel, _ = webhook(http_receiver.url())
-            happened(certificate)
+        certificate, channel, _ = hooked(eager, "gone.alpha.test", http_receiver.url())
+        told(eager, certificate)
         (delivery,) = deliveries(channel)
         assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 1, 410)
         assert delivery_send(delivery_id=delivery.pk).attempts == 1  # nothing left to send
@@ -89,11 +80,8 @@ def test_a_4xx_fails_at_once_without_retry(tenant_a, http_receiver, eager):
 def test_a_redirect_is_not_followed(tenant_a, http_receiver, eager):
     http_receiver.redirect_to(http_receiver.url("/elsewhere"))
     with tenant_a:
-        with eager():
-            certificate = certificate_make("moved.alpha.test")
-        with eager():
-            channel, _ = webhook(http_receiver.url("/hook"))
-            happened(certificate)
+        certificate, channel, _ = hooked(eager, "moved.alpha.test", http_receiver.url("/hook"))
+        told(eager, certificate)
         (delivery,) = deliveries(channel)
     assert http_receiver.paths() == ["/hook"]
     assert (delivery.status, delivery.response_code) == ("failed", 302)
@@ -102,12 +90,10 @@ def test_a_redirect_is_not_followed(tenant_a, http_receiver, eager):
 
 def test_a_refused_address_is_never_reached_and_says_why(tenant_a, http_receiver, eager, settings):
     with tenant_a:
-        with eager():
-            certificate = certificate_make("refused.alpha.test")
-        channel, _ = webhook(http_receiver.url("/hook/tok-3f9a7c2e"))  # loopback allowed when it was made
-        settings.CERTMATE_EGRESS_ALLOW = []  # the operator narrowed the rule since
-        with eager():
-            happened(certificate)
+        # Loopback was allowed when the channel was made; the operator narrowed the rule since.
+        certificate, channel, _ = hooked(eager, "refused.alpha.test", http_receiver.url("/hook/tok-3f9a7c2e"))
+        settings.CERTMATE_EGRESS_ALLOW = []
+        told(eager, certificate)
         (delivery,) = deliveries(channel)
     assert http_receiver.requests == []
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
@@ -118,11 +104,8 @@ def test_a_refused_address_is_never_reached_and_says_why(tenant_a, http_receiver
 def test_a_remote_body_is_never_kept(tenant_a, http_receiver, eager):
     http_receiver.default = Reply(status=500, body=b"internal detail: password=hunter2-remote")
     with tenant_a:
-        with eager():
-            certificate = certificate_make("body.alpha.test")
-        with eager():
-            channel, _ = webhook(http_receiver.url())
-            happened(certificate)
+        certificate, channel, _ = hooked(eager, "body.alpha.test", http_receiver.url())
+        told(eager, certificate)
         (delivery,) = deliveries(channel)
         channel.refresh_from_db()
     assert "hunter2" not in delivery.error and "hunter2" not in channel.last_error
@@ -133,9 +116,7 @@ def test_a_channel_failing_again_and_again_is_flagged_and_a_success_clears_it(te
     settings.CERTMATE_NOTIFY_FLAG_AFTER = 3
     http_receiver.default = Reply(status=400)
     with tenant_a:
-        with eager():
-            certificate = certificate_make("flag.alpha.test")
-        channel, _ = webhook(http_receiver.url())
+        certificate, channel, _ = hooked(eager, "flag.alpha.test", http_receiver.url())
         for _ in range(2):
             with eager():
                 happened(certificate)
@@ -180,3 +161,17 @@ def test_the_private_key_download_is_told_only_to_channels_that_opted_in(tenant_
     assert request.path == "/keys"
     assert request.json()["facts"]["who"] == "ops@alpha.test"
     assert "ops@alpha.test downloaded the private key" in request.json()["message"]["text"]
+
+
+def test_a_receiver_too_slow_to_answer_is_tried_again_later(tenant_a, http_receiver, eager, settings):
+    settings.CERTMATE_NOTIFY_TIMEOUT_SECONDS = 1
+    http_receiver.script(Reply(status=200, delay=3))
+    with tenant_a:
+        certificate, channel, _ = hooked(eager, "slow.alpha.test", http_receiver.url())
+        told(eager, certificate)
+        (delivery,) = deliveries(channel)
+        assert (delivery.status, delivery.response_code) == ("pending", None)
+        assert "did not answer in time" in delivery.error
+        with eager():
+            delivery = _due_again(delivery)
+    assert delivery.status == "delivered" and delivery.attempts == 2

@@ -40,12 +40,14 @@ _DETAIL_LENGTH = 500
 _ERROR_LENGTH = 2000
 
 
-def _detail(detail: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A few facts, bounded: scalar values, strings cut short."""
+def detail_bounded(
+    detail: Mapping[str, Any] | None, *, items: int = _DETAIL_ITEMS, length: int = _DETAIL_LENGTH
+) -> dict[str, Any]:
+    """A few facts, bounded: scalar values, strings cut short (an event's detail, a notice's facts)."""
     bounded = {}
-    for key, value in list((detail or {}).items())[:_DETAIL_ITEMS]:
+    for key, value in list((detail or {}).items())[:items]:
         if value is not None and not isinstance(value, bool | int | float):
-            value = str(value).replace("\x00", "")[:_DETAIL_LENGTH]
+            value = str(value).replace("\x00", "")[:length]
         bounded[str(key)[:50]] = value
     return bounded
 
@@ -67,7 +69,7 @@ def event_record(
         certificate_kind=certificate.kind,
         version=version,
         version_number=version.number if version is not None else None,
-        detail=_detail(detail),
+        detail=detail_bounded(detail),
     )
     dispatch_on_commit(EVENTS_TASK, (event.pk,))
     return event

@@ -132,7 +132,8 @@ def channel_validate(*, fields: dict[str, Any], check_target: bool = True) -> di
     return clean
 
 
-def _audit(actor: Actor, action: str, channel: NotificationChannel, changes: dict[str, Any]) -> None:
+def channel_audit(actor: Actor, action: str, channel: NotificationChannel, changes: dict[str, Any]) -> None:
+    """Record ``notification_channel.<action>`` for ``channel``, in the caller's transaction."""
     audit_record(
         actor=actor,
         action=f"{AUDIT_TYPE}.{action}",
@@ -182,7 +183,7 @@ def channel_create(
     secret = secrets.token_urlsafe(SECRET_BYTES) if kind == ChannelKind.WEBHOOK else None
     channel = NotificationChannel(**clean, target_hint=target_hint(clean["target"]), secret=secret or "")
     _saved(channel)
-    _audit(actor, "created", channel, audit_changes({}, audit_snapshot(channel, _AUDITED), secret=("target",)))
+    channel_audit(actor, "created", channel, audit_changes({}, audit_snapshot(channel, _AUDITED), secret=("target",)))
     return channel, secret
 
 
@@ -204,7 +205,7 @@ def channel_update(*, actor: Actor, channel: NotificationChannel, **changes: Any
         setattr(row, name, value)
     row.target_hint = target_hint(row.target)
     _saved(row)
-    _audit(actor, "updated", row, audit_changes(before, audit_snapshot(row, _AUDITED), secret=("target",)))
+    channel_audit(actor, "updated", row, audit_changes(before, audit_snapshot(row, _AUDITED), secret=("target",)))
     return row
 
 
@@ -217,7 +218,7 @@ def channel_rotate_secret(*, actor: Actor, channel: NotificationChannel) -> str:
     row.secret = secrets.token_urlsafe(SECRET_BYTES)
     row.save(update_fields=["secret", "updated_at"])
     channel.secret = row.secret
-    _audit(actor, "secret_rotated", row, {"secret": "changed"})
+    channel_audit(actor, "secret_rotated", row, {"secret": "changed"})
     return row.secret
 
 
@@ -225,7 +226,7 @@ def channel_rotate_secret(*, actor: Actor, channel: NotificationChannel) -> str:
 def channel_delete(*, actor: Actor, channel: NotificationChannel) -> None:
     """Delete the channel and its delivery log."""
     row = NotificationChannel.objects.select_for_update().get(pk=channel.pk)
-    _audit(actor, "deleted", row, audit_changes(audit_snapshot(row, _AUDITED), {}, secret=("target",)))
+    channel_audit(actor, "deleted", row, audit_changes(audit_snapshot(row, _AUDITED), {}, secret=("target",)))
     row.delete()
 
 
@@ -239,5 +240,5 @@ def channel_unflag(*, actor: Actor, channel: NotificationChannel) -> Notificatio
     )
     row.flagged_at, row.consecutive_failures = None, 0
     row.save(update_fields=["flagged_at", "consecutive_failures", "updated_at"])
-    _audit(actor, "unflagged", row, changes)
+    channel_audit(actor, "unflagged", row, changes)
     return row

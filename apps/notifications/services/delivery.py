@@ -22,10 +22,10 @@ from django.utils import timezone
 from apps.notifications.kinds import DeliveryStatus
 from apps.notifications.messages import message_for
 from apps.notifications.models import Delivery, NotificationChannel
+from apps.notifications.services.channels import channel_audit
 from apps.notifications.services.notices import DELIVER_TASK, notice_still_true
 from apps.notifications.transports import Outcome, send
 from certmate.actors import Actor
-from certmate.audit.services import audit_record
 from certmate.backoff import backoff_seconds
 from certmate.dispatch import dispatch_on_commit
 
@@ -74,14 +74,8 @@ def delivery_attempt(delivery: Delivery) -> Outcome:
 
 def _flag(channel: NotificationChannel, error: str, now) -> None:
     channel.flagged_at = now
-    audit_record(
-        actor=SYSTEM,
-        action="notification_channel.flagged",
-        target=channel,
-        object_type="notification_channel",
-        object_name=channel.name,
-        changes={"consecutive_failures": channel.consecutive_failures, "last_error": error},
-    )
+    changes = {"consecutive_failures": channel.consecutive_failures, "last_error": error}
+    channel_audit(SYSTEM, "flagged", channel, changes)
 
 
 def channel_outcome_record(channel_id: int, outcome: Outcome, *, counts: bool = True) -> None:

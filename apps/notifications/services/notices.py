@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from apps.certificates.models import Certificate, CertificateEvent
+from apps.certificates.services.events import detail_bounded
 from apps.notifications.kinds import NoticeKind
 from apps.notifications.models import Delivery, Notice, NotificationChannel
 from certmate.dispatch import dispatch_on_commit
@@ -19,15 +20,6 @@ DELIVER_TASK = "apps.notifications.tasks.notification_deliver_task"
 UNFILTERED = frozenset({NoticeKind.CA_EXPIRING, NoticeKind.DIGEST, NoticeKind.TEST})
 _FACTS = 30
 _FACT_LENGTH = 2000
-
-
-def _bounded(facts: Mapping[str, Any] | None) -> dict[str, Any]:
-    bounded = {}
-    for key, value in list((facts or {}).items())[:_FACTS]:
-        if value is not None and not isinstance(value, bool | int | float):
-            value = str(value).replace("\x00", "")[:_FACT_LENGTH]
-        bounded[str(key)[:50]] = value
-    return bounded
 
 
 def issuer_name(certificate: Certificate | None) -> str:
@@ -84,7 +76,7 @@ def notice_record(
         event=event,
         identifier=identifier[:253],
         certificate_kind=certificate_kind,
-        facts=_bounded(facts),
+        facts=detail_bounded(facts, items=_FACTS, length=_FACT_LENGTH),
     )
     channels = [
         channel

@@ -8,9 +8,9 @@ from django.db import transaction
 
 from apps.notifications.kinds import NoticeKind
 from apps.notifications.models import Delivery, Notice, NotificationChannel
+from apps.notifications.services.channels import channel_audit
 from apps.notifications.services.delivery import delivery_attempt, delivery_outcome_record
 from certmate.actors import Actor
-from certmate.audit.services import audit_record
 
 
 def channel_test(*, actor: Actor, channel: NotificationChannel) -> Delivery:
@@ -23,13 +23,7 @@ def channel_test(*, actor: Actor, channel: NotificationChannel) -> Delivery:
         delivery = Delivery.objects.create(notice=notice, channel=channel, attempts=1)
     delivery = Delivery.objects.select_related("notice", "channel").get(pk=delivery.pk)
     delivery = delivery_outcome_record(delivery, delivery_attempt(delivery), retries=False)
+    changes = {"status": delivery.status, "response_code": delivery.response_code, "error": delivery.error}
     with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="notification_channel.tested",
-            target=channel,
-            object_type="notification_channel",
-            object_name=channel.name,
-            changes={"status": delivery.status, "response_code": delivery.response_code, "error": delivery.error},
-        )
+        channel_audit(actor, "tested", channel, changes)
     return delivery
