@@ -54,7 +54,9 @@ def test_a_permanent_failure_is_not_retried(tenant_a, pebble, bind9):
         done = certificate_issue(job_id=job.pk)
         # Recorded in the failure's own transaction (this test's, never committed), not after it.
         event = CertificateEvent.objects.get(certificate=job.certificate_id)
-        assert (event.kind, event.detail) == ("issue_failed", {"reason": done.error, "job": job.pk})
+        # No next_retry: a first issuance that failed for good is not tried again by itself.
+        expected = {"reason": done.error, "job": job.pk, "next_retry": None}
+        assert (event.kind, event.detail) == ("issue_failed", expected)
         events_process(event_id=event.pk)
         assert received(listener) == [label_of(listener, event)]
     assert done.status == JobStatus.FAILED and done.attempts == 1
@@ -105,7 +107,8 @@ def test_after_the_last_attempt_the_certificate_fails_keeps_its_version_and_tell
         with tenant_context(alpha):
             # Committed with the failure; delivered by the processing it sent, or else by the sweep.
             [event] = CertificateEvent.objects.filter(certificate=cert, kind=EventKind.RENEWAL_FAILED)
-            assert event.detail == {"reason": done.error, "job": renewal.pk}
+            # next_retry: when the renewal is tried again (the certificate's renew_at), for notifications
+            assert event.detail == {"reason": done.error, "job": renewal.pk, "next_retry": cert.renew_at.isoformat()}
             events_process()
             events_process()
             assert received(listener) == [label_of(listener, event)]

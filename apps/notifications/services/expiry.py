@@ -76,8 +76,10 @@ def expiry_scan(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     thresholds = _thresholds()
     horizon = now + timedelta(days=max(thresholds, default=0))
+    told_expired = ExpiryWarning.objects.filter(threshold_days=EXPIRED).values("version_id")
     candidates = (
         Certificate.objects.filter(current_version__not_after__lte=horizon, current_version__revoked_at__isnull=True)
+        .exclude(current_version__in=told_expired)  # nothing more to say about these, ever
         .order_by("current_version__not_after")
         .values_list("pk", flat=True)
     )
