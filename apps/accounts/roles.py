@@ -12,9 +12,9 @@ from django.db.models import Q
 from apps.accounts.models import Role
 
 # App labels whose models tenant users work with, and which actions each role gets on them.
-VIEW_APPS = ("certificates", "storage")
+VIEW_APPS = ("certificates", "storage", "notifications")
 OPERATE_APPS = ("certificates",)
-ADMIN_APPS = ("accounts", "auth", "storage")
+ADMIN_APPS = ("accounts", "auth", "storage", "notifications")
 # Read-only for operators and admins (its admin page and /api/audit alike); no role may change it.
 AUDIT_APPS = ("audit",)
 # What only admins see and change in the admin, whatever its app: the accounts and defaults issuing uses,

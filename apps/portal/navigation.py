@@ -37,6 +37,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("accounts", "Accounts", VIEWER, "certificates_caaccount_changelist", ADMIN, hint="CA and DNS accounts"),
     NavItem("cas", "Private CAs", VIEWER, "certificates_certificateauthority_changelist", ADMIN),
     NavItem("storage", "Storage", ADMIN, "storage_storageconfig_changelist", ADMIN),
+    NavItem("notifications", "Notifications", VIEWER, "notifications_notificationchannel_changelist"),
     NavItem("settings", "Settings", VIEWER, "certificates_tenantsettings_changelist", ADMIN),
     NavItem("tokens", "API tokens", ADMIN, "accounts_apitoken_changelist", ADMIN),
     NavItem("users", "Users", ADMIN, "accounts_user_changelist", ADMIN),

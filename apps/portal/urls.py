@@ -33,5 +33,5 @@ urlpatterns = [
     path("password-reset/sent/", auth.PasswordResetDoneView.as_view(), name="password-reset-done"),
     path("password-reset/<uidb64>/<token>/", auth.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     path("password-reset/done/", auth.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
-    path("", include("apps.portal.urls_admin")),  # accounts, CAs, storage, settings, tokens, users, audit
+    path("", include("apps.portal.urls_admin")),  # accounts, CAs, storage, notifications, settings, ...
 ]

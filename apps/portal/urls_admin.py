@@ -1,12 +1,13 @@
-"""The portal's administration pages: accounts, private CAs and profiles, storage, settings, API tokens,
-users, audit log. Included by apps/portal/urls.py inside the ``portal`` namespace; each area's list is
+"""The portal's administration pages: accounts, private CAs and profiles, storage, notifications, settings,
+API tokens, users, audit log. Included by apps/portal/urls.py inside the ``portal`` namespace; each area's list is
 named after its navigation key (apps/portal/navigation.py), which puts it in the menu."""
 
 from django.urls import path
 
-from apps.portal import accounts, audit, cas, configuration, tokens, users
+from apps.portal import accounts, audit, cas, configuration, notifications, tokens, users
 
 CA = "cas/<int:pk>/"
+CHANNEL = "notifications/<int:pk>/"
 
 urlpatterns = [
     path("accounts/", accounts.AccountsView.as_view(), name="accounts"),
@@ -26,6 +27,14 @@ urlpatterns = [
     path(f"{CA}profiles/<int:profile>/delete/", cas.ProfileDeleteView.as_view(), name="profile-delete"),
     path("storage/", configuration.StorageView.as_view(), name="storage"),
     path("storage/test/", configuration.StorageTestView.as_view(), name="storage-test"),
+    path("notifications/", notifications.ChannelsView.as_view(), name="notifications"),
+    path("notifications/add/", notifications.ChannelPage.as_view(), name="notification-add"),
+    path("notifications/deliveries/", notifications.DeliveriesView.as_view(), name="notification-deliveries"),
+    path(CHANNEL, notifications.ChannelPage.as_view(), name="notification"),
+    path(f"{CHANNEL}test/", notifications.ChannelTestView.as_view(), name="notification-test"),
+    path(f"{CHANNEL}rotate-secret/", notifications.ChannelRotateView.as_view(), name="notification-rotate"),
+    path(f"{CHANNEL}unflag/", notifications.ChannelUnflagView.as_view(), name="notification-unflag"),
+    path(f"{CHANNEL}delete/", notifications.ChannelDeleteView.as_view(), name="notification-delete"),
     path("settings/", configuration.SettingsView.as_view(), name="settings"),
     path("tokens/", tokens.TokensView.as_view(), name="tokens"),
     path("tokens/<int:pk>/revoke/", tokens.TokenRevokeView.as_view(), name="token-revoke"),

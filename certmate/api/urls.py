@@ -1,6 +1,6 @@
 """/api/ on tenant hosts: the OpenAPI schema and its docs (public: they describe the API, hold no data),
-tokens and SSO, CA and DNS accounts, settings, storage and backups. The certificate endpoints are included at the root
-by certmate/urls_tenant.py."""
+tokens and SSO, CA and DNS accounts, settings, storage, backups and notifications. The certificate endpoints
+are included at the root by certmate/urls_tenant.py."""
 
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("apps.certificates.api.accounts.urls")),
     path("", include("apps.storage.api.urls")),
     path("", include("apps.backups.api.urls")),
+    path("", include("apps.notifications.api.urls")),
 ]

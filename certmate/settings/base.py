@@ -244,6 +244,9 @@ SPECTACULAR_SETTINGS = {
         "OcspCertificateStatusEnum": "apps.certificates.api.ocsp_status.OCSP_STATES",
         "RevocationReasonEnum": "apps.certificates.pki.revocation_rules.LEAF_REASONS",
         "CaRevocationReasonEnum": "apps.certificates.pki.revocation_rules.CA_REQUEST_REASONS",
+        "ChannelKindEnum": "apps.notifications.kinds.ChannelKind",
+        "NoticeKindEnum": "apps.notifications.kinds.NoticeKind",
+        "DeliveryStatusEnum": "apps.notifications.kinds.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from apps.certificates.models import TenantSettings
@@ -19,6 +20,7 @@ AUDITED = (
     "auto_renew_default",
     "renewal_threshold_days",
     "public_base_url",
+    "expiry_warning_days",
 )
 
 
@@ -31,6 +33,16 @@ def _snapshot(settings: TenantSettings) -> dict[str, Any]:
     return snapshot
 
 
+def _expiry_warning_days(days) -> list[int]:
+    """The thresholds as kept: distinct, farthest first (each still checked by the model: 1 to 365, at most 10)."""
+    days = list(days or [])
+    repeated = sorted({day for day in days if days.count(day) > 1})
+    if repeated:
+        shown = ", ".join(str(day) for day in repeated)
+        raise ValidationError({"expiry_warning_days": f"each threshold once: {shown} is given twice"}, code="invalid")
+    return sorted(days, reverse=True)
+
+
 @transaction.atomic
 def tenant_settings_update(*, actor: Actor, **changes) -> TenantSettings:
     """Change the settings given; recorded as ``tenant_settings.updated`` when something changed."""
@@ -40,6 +52,8 @@ def tenant_settings_update(*, actor: Actor, **changes) -> TenantSettings:
     settings = TenantSettings.objects.select_for_update().filter(pk=TenantSettings.load().pk).get()
     before = _snapshot(settings)
     threshold_before = settings.renewal_threshold_days
+    if "expiry_warning_days" in changes:
+        changes["expiry_warning_days"] = _expiry_warning_days(changes["expiry_warning_days"])
     for field, value in changes.items():
         setattr(settings, field, value)
     settings.full_clean()

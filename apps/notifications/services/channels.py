@@ -149,7 +149,7 @@ def _saved(channel: NotificationChannel) -> None:
         with transaction.atomic():
             channel.save()
     except IntegrityError:
-        raise ValidationError({"name": "another channel has this name"}, code="duplicate") from None
+        raise ValidationError(f"a notification channel named {channel.name!r} already exists", code="name_taken") from None
 
 
 @transaction.atomic

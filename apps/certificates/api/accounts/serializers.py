@@ -227,6 +227,13 @@ class TenantSettingsSerializer(serializers.Serializer):
     renewal_threshold_days = IntegerField(
         min_value=1, max_value=365, required=False, help_text="Renew this many days before expiry"
     )
+    expiry_warning_days = serializers.ListField(
+        child=IntegerField(min_value=1, max_value=365),
+        max_length=10,
+        required=False,
+        help_text="Days before expiry that notification channels are warned, each once per version, e.g. "
+        "[30, 14, 7, 1]: 1 to 365, at most 10, distinct ([]: no warnings)",
+    )
     public_base_url = serializers.CharField(
         max_length=200, allow_blank=True, required=False,
         help_text="Where relying parties fetch the private CAs' CRLs, OCSP and CA certificates, e.g. "
