@@ -103,7 +103,7 @@ def test_bad_values_are_refused_with_the_field_that_is_wrong(tenant_a, fields, f
 def test_two_channels_cannot_share_a_name(tenant_a):
     with tenant_a:
         email(["a@alpha.test"], name="ops")
-        assert "another channel" in _errors(name="ops", kind="email", recipients=["b@alpha.test"])["name"][0]
+        assert "another channel is named" in _errors(name="ops", kind="email", recipients=["b@alpha.test"])["name"][0]
 
 
 def test_delete_and_unflag_are_audited(tenant_a):

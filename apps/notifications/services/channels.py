@@ -149,7 +149,8 @@ def _saved(channel: NotificationChannel) -> None:
         with transaction.atomic():
             channel.save()
     except IntegrityError:
-        raise ValidationError(f"a notification channel named {channel.name!r} already exists", code="name_taken") from None
+        taken = ValidationError(f"another channel is named {channel.name!r}", code="name_taken")
+        raise ValidationError({"name": taken}) from None  # 409, as other taken names
 
 
 @transaction.atomic
