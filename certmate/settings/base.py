@@ -51,6 +51,7 @@ TENANT_APPS = [
     "apps.certificates",
     "apps.storage",
     "apps.notifications",
+    "apps.importing",  # imports from CertMate (on top of the apps above; only portal and admin use it)
     "apps.portal",  # the tenant's web portal on its host (templates, static files; no models)
     "certmate.audit",
     "axes",

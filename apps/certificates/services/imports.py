@@ -1,0 +1,134 @@
+"""Bringing existing certificates in from elsewhere (CertMate): their issuances, as they were, become
+versions — no order is placed, no event is raised (nothing new was issued; renewals take over from the
+next due date). What ``version_make_current`` cannot express: several past versions at once, each
+keeping its own material and revocation.
+
+Writes record ``certificate.imported`` (the versions added, by number)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from apps.certificates.models import (
+    Certificate,
+    CertificateKind,
+    CertificateStatus,
+    CertificateVersion,
+    KeyType,
+    TenantSettings,
+)
+from apps.certificates.parsing import CertificateFacts, certificate_facts
+from apps.certificates.services.auditing import certificate_audit
+from apps.certificates.services.due import certificate_renew_at
+from certmate.actors import Actor
+
+_KEY_TYPES = {("RSA", 2048): KeyType.RSA2048, ("RSA", 3072): KeyType.RSA3072, ("RSA", 4096): KeyType.RSA4096}
+_KEY_TYPES |= {("EC", 256): KeyType.EC256, ("EC", 384): KeyType.EC384, ("Ed25519", 256): "ed25519"}
+
+
+@dataclass(frozen=True)
+class ExistingVersion:
+    """One past issuance as found: its PEMs (the key may be empty) and, if revoked, when and why."""
+
+    cert_pem: str
+    chain_pem: str = ""
+    fullchain_pem: str = ""
+    key_pem: str = ""
+    revoked_at: datetime | None = None
+    revocation_reason: str = ""
+    facts: CertificateFacts | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class CertificateImported:
+    certificate: Certificate
+    added: list[int]  # the numbers of the versions added
+    known: int  # versions already there (by fingerprint)
+
+
+def key_type_of(facts: CertificateFacts) -> str | None:
+    """certmate's key type for a version's key (None for one certmate does not order, e.g. RSA 1024)."""
+    return _KEY_TYPES.get((facts.key_algorithm, facts.key_size))
+
+
+@transaction.atomic
+def certificate_import(
+    *,
+    kind: str,
+    identifier: str,
+    versions: list[ExistingVersion],
+    san_domains: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
+    actor: Actor,
+) -> CertificateImported:
+    """The certificate ``identifier`` with ``versions`` (oldest first) added after the ones it has; a
+    version already stored (same fingerprint) is not added again, so importing twice adds nothing. The
+    newest version becomes current. ``settings``: fields of a new certificate (accounts, authority,
+    auto_renew, renew_before_days, usage, notes, subject_fields, key_type); an existing one keeps its own."""
+    kind = CertificateKind(kind)
+    certificate, created = Certificate.objects.select_for_update().get_or_create(
+        kind=kind, identifier=identifier, defaults={"san_domains": list(san_domains or []), **(settings or {})}
+    )
+    stored = set(certificate.versions.values_list("fingerprint_sha256", flat=True))
+    fresh = []
+    for version in versions:
+        facts = version.facts or certificate_facts(version.cert_pem)
+        if facts.fingerprint_sha256 in stored:
+            continue
+        if CertificateVersion.objects.filter(fingerprint_sha256=facts.fingerprint_sha256).exists():
+            raise ValidationError(
+                f"a version of {identifier} (fingerprint {facts.fingerprint_sha256[:16]}…) is already stored "
+                "under another certificate",
+                code="version_elsewhere",
+            )
+        stored.add(facts.fingerprint_sha256)
+        fresh.append((version, facts))
+    if not fresh:
+        return CertificateImported(certificate=certificate, added=[], known=len(stored))
+    number = certificate.versions.aggregate(n=Max("number"))["n"] or 0
+    rows = []
+    for version, facts in fresh:
+        number += 1
+        rows.append(
+            CertificateVersion(
+                certificate=certificate,
+                number=number,
+                certificate_pem=version.cert_pem,
+                chain_pem=version.chain_pem,
+                fullchain_pem=version.fullchain_pem or version.cert_pem + version.chain_pem,
+                private_key=version.key_pem,
+                authority_id=certificate.authority_id,
+                revoked_at=version.revoked_at,
+                revocation_reason=version.revocation_reason,
+                **facts.__dict__,
+            )
+        )
+    CertificateVersion.objects.bulk_create(rows)
+    _make_newest_current(certificate, newest_facts=fresh[-1][1] if created and "key_type" not in (settings or {}) else None)
+    added = [row.number for row in rows]
+    changes = {"versions": [len(stored) - len(added), len(stored)], "imported": added}
+    certificate_audit(actor=actor, action="certificate.imported", certificate=certificate, changes=changes)
+    return CertificateImported(certificate=certificate, added=added, known=len(stored) - len(added))
+
+
+def _make_newest_current(certificate: Certificate, *, newest_facts: CertificateFacts | None) -> None:
+    newest = certificate.versions.order_by("-number").first()
+    certificate.current_version = newest
+    certificate.status = CertificateStatus.ACTIVE
+    certificate.last_error = ""
+    certificate.renew_at = certificate_renew_at(certificate, newest, TenantSettings.load().renewal_threshold_days)
+    fields = ["current_version", "status", "last_error", "renew_at", "updated_at"]
+    # A new certificate's key type is its newest key's, so renewals keep it.
+    if newest_facts is not None:
+        detected = key_type_of(newest_facts)
+        if detected:
+            certificate.key_type = detected
+            fields.append("key_type")
+    certificate.save(update_fields=fields)
+
