@@ -9,6 +9,7 @@ same two ways, EAB fields under either spelling; ``domains`` as plain names or a
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,7 +202,10 @@ def domain_specs(settings: dict[str, Any]) -> list[DomainSpec]:
                 domain=_text(entry["domain"]).lower(),
                 san_domains=_names(entry.get("san_domains")),
                 dns_provider=provider,
-                dns_account_id=_text(entry.get("account_id")) or _text(defaults.get(provider)) or "default",
+                # CertMate 2.2x names the DNS account dns_account_id (account_id stays "default"); older ones account_id.
+                dns_account_id=_text(entry.get("dns_account_id")) or _text(defaults.get(provider))
+                if "dns_account_id" in entry
+                else _text(entry.get("account_id")) or _text(defaults.get(provider)) or "default",
                 ca_provider=_text(entry.get("ca_provider")),
                 ca_account_id=_text(entry.get("ca_account_id")),
                 auto_renew=entry["auto_renew"] if isinstance(entry.get("auto_renew"), bool) else None,
@@ -211,6 +215,17 @@ def domain_specs(settings: dict[str, Any]) -> list[DomainSpec]:
             )
         )
     return specs
+
+
+def certmate_time(value: Any) -> datetime | None:
+    """A time CertMate wrote (ISO 8601, naive ones in UTC), or None when there is none or it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def has_masked(value: Any) -> bool:

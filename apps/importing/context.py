@@ -52,6 +52,7 @@ class ImportRun:
     actor: Actor
     settings: dict[str, Any] = field(default_factory=dict)
     secret_key: str | None = None  # CertMate's SECRET_KEY, for its HMAC token hashes
+    users_domain: str = ""  # for users CertMate knew by name only: <name>@<users_domain>
     known: dict[str, ImportedObject] = field(default_factory=dict)
     # CertMate's (provider, account id) -> certmate's account, filled as accounts are imported.
     dns_accounts: dict[tuple[str, str], Any] = field(default_factory=dict)

@@ -131,6 +131,8 @@ def lineage_read(source: Source, folder: str, domain: str, paths: list[str], *, 
             _metadata(source, path, lineage)
         elif parts[0] in CERTBOT_FOLDERS:
             lineage.notes[path] = (Outcome.SKIPPED, CERTBOT_FOLDERS[parts[0]])
+        elif parts[0] == "live" and parts[-1] == "README":
+            lineage.notes[path] = (Outcome.SKIPPED, "certbot's README about live/")
         elif parts[-1].lower().endswith((".pfx", ".p12")):
             lineage.notes[path] = (Outcome.SKIPPED, "a PKCS#12 copy: certmate builds one on download")
         else:

@@ -110,7 +110,9 @@ def certificate_import(
             )
         )
     CertificateVersion.objects.bulk_create(rows)
-    _make_newest_current(certificate, newest_facts=fresh[-1][1] if created and "key_type" not in (settings or {}) else None)
+    _make_newest_current(
+        certificate, newest_facts=fresh[-1][1] if created and "key_type" not in (settings or {}) else None
+    )
     added = [row.number for row in rows]
     changes = {"versions": [len(stored) - len(added), len(stored)], "imported": added}
     certificate_audit(actor=actor, action="certificate.imported", certificate=certificate, changes=changes)
@@ -131,4 +133,3 @@ def _make_newest_current(certificate: Certificate, *, newest_facts: CertificateF
             certificate.key_type = detected
             fields.append("key_type")
     certificate.save(update_fields=fields)
-

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from apps.certificates.domains import domain_clean
 from apps.importing.certmate_settings import NOT_IMPORTED, settings_parse
 from apps.importing.context import ImportRun, Layout
 from apps.importing.report import Outcome, Report
@@ -52,6 +53,9 @@ REDO = {
 OTHER_FILES = {
     "backup_metadata.json": "the backup's manifest",
     "data/audit/": "CertMate's audit log: certmate's own (hash-chained) log records the import and what follows",
+    "data/.audit_signing_key": "CertMate's audit signing key: certmate's audit log is its own",
+    "data/.certmate_persistent": "CertMate's marker of a persistent data volume",
+    "data/scheduler_jobs.sqlite": "CertMate's scheduler state: certmate's beat schedules the renewals",
     "data/inventory/": "CertMate's inventory of certificates discovered on hosts",
     "data/certs/crl/": "CertMate's CRLs: certmate signs its own for the imported CA",
     "data/.secret_key": "CertMate's secret key: kept only when API tokens hashed with it are imported",
@@ -125,7 +129,9 @@ def _files_rest(run: ImportRun) -> None:
         run.report.add(path, Outcome.SKIPPED, reason or "not a file CertMate keeps its data in")
 
 
-def certmate_import(*, path: Path, actor: Actor, dry_run: bool = False, secret_key: str | None = None) -> Report:
+def certmate_import(
+    *, path: Path, actor: Actor, dry_run: bool = False, secret_key: str | None = None, users_domain: str = ""
+) -> Report:
     """Import the CertMate install at ``path`` into the current tenant; the report of what became of
     every file and setting. ``dry_run`` does all of it and rolls it back. SourceError when ``path``
     cannot be read at all."""
@@ -134,6 +140,7 @@ def certmate_import(*, path: Path, actor: Actor, dry_run: bool = False, secret_k
         report = Report(source=source.label, dry_run=dry_run)
         run = ImportRun(source=source, layout=layout_of(source), report=report, actor=actor)
         run.secret_key = _secret_key(run, secret_key)
+        run.users_domain = domain_clean(users_domain) if users_domain else ""
         with transaction.atomic():
             run.load_known()
             _read_settings(run)

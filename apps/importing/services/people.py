@@ -4,7 +4,7 @@ it ran with (kept encrypted, used only to check those tokens)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +14,7 @@ from apps.accounts.models import ApiToken, CertmateTokenKey, Role, TokenHash, Us
 from apps.accounts.models.tokens import token_hash_of
 from apps.accounts.services.tokens import certmate_token_key_set, token_import
 from apps.accounts.services.users import user_create
-from apps.importing.certmate_settings import MASK
+from apps.importing.certmate_settings import MASK, certmate_time
 from apps.importing.context import ImportRun, content_hash
 from apps.importing.report import Outcome
 
@@ -30,7 +30,7 @@ def users_import(run: ImportRun) -> None:
     for username, entry in users.items():
         if isinstance(entry, dict):
             run.each(f"settings.json: users.{str(username)[:100]}", lambda u=username, e=entry: _user(run, u, e))
-            if entry.get("password_hash") and str(username) in run.users:
+            if entry.get("password_hash") and f"user:{username}" in run.known:
                 run.report.add(
                     f"settings.json: users.{str(username)[:100]}.password_hash",
                     Outcome.ATTENTION,
@@ -41,8 +41,14 @@ def users_import(run: ImportRun) -> None:
 
 def _user(run: ImportRun, username: str, entry: dict[str, Any]) -> tuple[Outcome, str]:
     email = str(entry.get("email") or (username if "@" in str(username) else "")).strip().lower()
+    made_up = ""
+    if not email and run.users_domain:
+        email, made_up = f"{username}@{run.users_domain}".lower(), " (its e-mail made from its CertMate name)"
     if not email:
-        return Outcome.ATTENTION, "no e-mail address in CertMate (certmate users sign in by e-mail): add the user here"
+        return Outcome.ATTENTION, (
+            "no e-mail address in CertMate (certmate users sign in by e-mail): add the user here, or import again "
+            "with --users-domain to give each such user <name>@<domain>"
+        )
     role = _ROLES.get(str(entry.get("role") or "viewer"), Role.VIEWER)
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
@@ -53,7 +59,7 @@ def _user(run: ImportRun, username: str, entry: dict[str, Any]) -> tuple[Outcome
         User.objects.filter(pk=user.pk).update(is_active=False)
     run.users[str(username)] = user
     run.remember(f"user:{username}", "user", content_hash([email, role]), user)
-    return Outcome.IMPORTED, f"user {email} ({role})"
+    return Outcome.IMPORTED, f"user {email} ({role}){made_up}"
 
 
 def _api_user(run: ImportRun) -> User:
@@ -76,13 +82,10 @@ def _hash_of(stored: Any) -> tuple[TokenHash, str] | None:
 
 
 def _expiry(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(f"expires_at {str(value)[:40]!r} is not a date") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    when = certmate_time(value)
+    if value and when is None:
+        raise ValidationError(f"expires_at {str(value)[:40]!r} is not a date")
+    return when
 
 
 def tokens_import(run: ImportRun) -> None:
@@ -154,7 +157,7 @@ def _token(run, key, name, role, hashed, prefix, scope, expiry, key_ready) -> tu
     if isinstance(scope, list) and len(scope) > MAX_SCOPE:
         raise ValidationError(f"its scope lists {len(scope)} domains, more than the {MAX_SCOPE} certmate keeps")
     expires_at = _expiry(expiry)
-    if expires_at is not None and expires_at <= datetime.now(timezone.utc):
+    if expires_at is not None and expires_at <= datetime.now(UTC):
         return Outcome.SKIPPED, f"expired in CertMate ({expires_at:%Y-%m-%d})"
     token = token_import(
         user=_api_user(run),
@@ -170,4 +173,3 @@ def _token(run, key, name, role, hashed, prefix, scope, expiry, key_ready) -> tu
     run.remember(key, "api_token", content_hash(hashed), token)
     scoped = f", scoped to {len(token.allowed_domains)} domain pattern(s)" if token.allowed_domains else ""
     return Outcome.IMPORTED, f"token {name!r} ({role}{scoped}) works here with its CertMate value"
-

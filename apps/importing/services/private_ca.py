@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
-
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.core.exceptions import ValidationError
@@ -17,6 +15,7 @@ from apps.certificates.pki.authorities import ca_import
 from apps.certificates.pki.material import certificate_parse, key_matches, private_key_parse
 from apps.certificates.pki.models import CertificateAuthority
 from apps.certificates.services.imports import ExistingVersion, certificate_import
+from apps.importing.certmate_settings import certmate_time
 from apps.importing.context import ImportRun, content_hash
 from apps.importing.report import Outcome
 
@@ -49,7 +48,9 @@ def private_ca_import(run: ImportRun) -> None:
             run.report.add(path, Outcome.SKIPPED, "not a file of CertMate's CA")
     item = f"{folder}ca.crt"
     if not run.source.exists(item):
-        run.report.add(folder, Outcome.ATTENTION, "no ca.crt: the private CA and its client certificates are not imported")
+        run.report.add(
+            folder, Outcome.ATTENTION, "no ca.crt: the private CA and its client certificates are not imported"
+        )
         return
     ok = run.each(f"{folder} (CertMate's private CA)", lambda: _authority(run, folder))
     for name, reason in _CA_FILES.items():
@@ -128,13 +129,6 @@ def _metadata(run: ImportRun, path: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _when(value) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
-    except ValueError:
-        return None
-
-
 def _client_store(run: ImportRun, folder: str, usage: str, identifier: str, key: str, digest: str):
     if run.authority is None:
         raise ValidationError("CertMate's private CA was not imported (see its entry): its client certificates wait")
@@ -158,7 +152,7 @@ def _client_store(run: ImportRun, folder: str, usage: str, identifier: str, key:
         cert_pem=cert_pem,
         chain_pem=run.authority.certificate_pem,
         key_pem=key_pem,
-        revoked_at=(_when(meta.get("revoked_at")) or certificate.not_valid_before_utc) if revoked else None,
+        revoked_at=(certmate_time(meta.get("revoked_at")) or certificate.not_valid_before_utc) if revoked else None,
         revocation_reason=_REASONS.get(reason, reason.replace("_", "")) if revoked else "",
         facts=certificate_facts(cert_pem),
     )

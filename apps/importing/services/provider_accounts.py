@@ -14,13 +14,18 @@ from apps.importing.certmate_settings import CaSpec, DnsSpec, ca_specs, dns_spec
 from apps.importing.context import ImportRun, content_hash
 from apps.importing.report import Outcome
 
-MASKED = "its secrets are masked in this backup (a share-safe one): import the data folder, or a backup made with secrets"
+MASKED = (
+    "its secrets are masked in this backup (a share-safe one): import the data folder, or a backup made with secrets"
+)
 
 
 def _kept(run: ImportRun, key: str, digest: str, existing, label: str) -> tuple[Outcome, str]:
     if run.same_as_before(key, digest):
         return Outcome.UNCHANGED, f"{label} (imported before)"
-    return Outcome.ATTENTION, f"changed in CertMate since it was imported as {label}: certmate's copy is kept, edit it here"
+    return (
+        Outcome.ATTENTION,
+        f"changed in CertMate since it was imported as {label}: certmate's copy is kept, edit it here",
+    )
 
 
 def dns_accounts_import(run: ImportRun) -> None:
@@ -39,6 +44,8 @@ def _dns_account(run: ImportRun, spec: DnsSpec) -> tuple[Outcome, str]:
         return Outcome.SKIPPED, "no credentials: the account was never configured in CertMate"
     if has_masked(spec.credentials):
         return Outcome.ATTENTION, MASKED
+    if spec.provider in PROVIDERS and not any(f.secret and spec.credentials.get(f.name) for f in PROVIDERS[spec.provider].fields):
+        return Outcome.SKIPPED, "no secret set: the account was never configured in CertMate"
     if spec.provider not in PROVIDERS:
         return Outcome.ATTENTION, (
             f"unknown DNS provider {spec.provider[:50]!r}: add the account by hand (the 'multi' provider reaches "
@@ -128,7 +135,9 @@ def tenant_defaults_import(run: ImportRun) -> None:
         item = f"settings.json: {setting}"
         if field not in wanted:
             if setting in settings:
-                run.report.add(item, Outcome.ATTENTION, f"{str(settings[setting])[:60]!r} is not a value certmate takes")
+                run.report.add(
+                    item, Outcome.ATTENTION, f"{str(settings[setting])[:60]!r} is not a value certmate takes"
+                )
             continue
         same = getattr(current, field) == wanted[field]
         outcome = Outcome.UNCHANGED if same else Outcome.IMPORTED

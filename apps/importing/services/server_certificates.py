@@ -111,7 +111,9 @@ def _store(run: ImportRun, key: str, digest: str, lineage: Lineage, spec: Domain
         actor=run.actor,
     )
     run.remember(key, "certificate", digest, imported.certificate)
-    missing = [what for what, account in (("DNS", settings["dns_account"]), ("CA", settings["ca_account"])) if not account]
+    missing = [
+        what for what, account in (("DNS", settings["dns_account"]), ("CA", settings["ca_account"])) if not account
+    ]
     note = f" (no {' or '.join(missing)} account from CertMate: the tenant's default renews it)" if missing else ""
     if not imported.added:
         return Outcome.UNCHANGED, f"all {imported.known} versions were here already{note}"

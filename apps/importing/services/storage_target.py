@@ -29,7 +29,9 @@ _CREDENTIALS = {
 
 
 def _mapped(config: dict[str, Any], fields: dict[str, str]) -> dict[str, str]:
-    return {ours: str(config[theirs]).strip() for theirs, ours in fields.items() if str(config.get(theirs) or "").strip()}
+    return {
+        ours: str(config[theirs]).strip() for theirs, ours in fields.items() if str(config.get(theirs) or "").strip()
+    }
 
 
 def storage_import(run: ImportRun) -> None:

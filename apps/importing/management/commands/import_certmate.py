@@ -28,9 +28,12 @@ class Command(BaseCommand):
             type=Path,
             help="the SECRET_KEY CertMate ran with (when not in its data/.secret_key): keeps its API tokens working",
         )
+        parser.add_argument(
+            "--users-domain", default="", help="give CertMate users without an e-mail address <name>@DOMAIN"
+        )
         parser.add_argument("--all", action="store_true", help="list imported and unchanged entries too")
 
-    def handle(self, *args, path, tenant, dry_run, json, secret_key_file, all, **options):
+    def handle(self, *args, path, tenant, dry_run, json, secret_key_file, users_domain, all, **options):
         secret_key = None
         if secret_key_file is not None:
             try:
@@ -40,7 +43,11 @@ class Command(BaseCommand):
         with in_tenant(tenant):
             try:
                 report = certmate_import(
-                    path=path, actor=Actor.command(name="import_certmate"), dry_run=dry_run, secret_key=secret_key
+                    path=path,
+                    actor=Actor.command(name="import_certmate"),
+                    dry_run=dry_run,
+                    secret_key=secret_key,
+                    users_domain=users_domain,
                 )
             except SourceError as exc:
                 raise CommandError(str(exc)) from None
