@@ -94,7 +94,7 @@ def _read_settings(run: ImportRun) -> None:
     except (ValueError, SourceError) as exc:
         run.report.add(path, Outcome.ATTENTION, f"unreadable ({exc}): its accounts, users and tokens are not imported")
         return
-    run.report.add(path, Outcome.IMPORTED, "read: its settings are listed one by one below")
+    run.report.add(path, Outcome.UNCHANGED, "read: its settings are listed one by one below")
 
 
 def _settings_rest(run: ImportRun) -> None:

@@ -53,9 +53,10 @@ def private_ca_import(run: ImportRun) -> None:
         )
         return
     ok = run.each(f"{folder} (CertMate's private CA)", lambda: _authority(run, folder))
+    outcome = run.report.entries[-1].outcome if ok else Outcome.ATTENTION
     for name, reason in _CA_FILES.items():
         if run.source.exists(folder + name):
-            run.report.add(folder + name, Outcome.IMPORTED if ok else Outcome.ATTENTION, reason)
+            run.report.add(folder + name, outcome, reason)
 
 
 def _authority(run: ImportRun, folder: str) -> tuple[Outcome, str]:
@@ -108,12 +109,13 @@ def _client(run: ImportRun, folder: str, usage: str, identifier: str, paths: lis
     key = f"certificate:client:{usage}/{identifier}"
     digest = content_hash([[p, run.read_text(p)] for p in read])
     existing = run.target_of(key, Certificate)
+    item = f"{folder} (client certificate {identifier[:100]})"
     if existing is not None and run.same_as_before(key, digest):
+        run.report.add(item, Outcome.UNCHANGED, "imported before")
         for path in read:
             run.report.add(path, Outcome.UNCHANGED, f"imported before into client certificate {existing.identifier}")
         return
-    ok = run.each(f"{folder} (client certificate {identifier[:100]})", lambda: _client_store(run, folder, usage,
-                                                                                            identifier, key, digest))  # fmt: skip
+    ok = run.each(item, lambda: _client_store(run, folder, usage, identifier, key, digest))
     for path in read:
         run.report.add(path, Outcome.IMPORTED if ok else Outcome.ATTENTION,
                        "a file of client certificate " + identifier[:100] if ok else "not imported (see above)")  # fmt: skip

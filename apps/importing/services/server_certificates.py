@@ -54,14 +54,16 @@ def _certificate(run: ImportRun, domain: str, paths: list[str], spec: DomainSpec
     quick = lineage_read(run.source, folder, domain, paths, parse=False)
     digest = content_hash([quick.content_hash, asdict(spec) if spec else None])
     existing = run.target_of(key, Certificate)
+    item = f"{folder} (certificate {domain[:253]})"
     if existing is not None and run.same_as_before(key, digest):
+        run.report.add(item, Outcome.UNCHANGED, f"imported before, with {existing.versions.count()} version(s)")
         for path in paths:
             run.report.add(path, Outcome.UNCHANGED, f"imported before into {existing.identifier}")
         if spec is not None:
             run.report.add(spec.item, Outcome.UNCHANGED, f"the settings of {existing.identifier}")
         return
     lineage = lineage_read(run.source, folder, domain, paths)
-    ok = run.each(f"{folder} (certificate {domain[:253]})", lambda: _store(run, key, digest, lineage, spec))
+    ok = run.each(item, lambda: _store(run, key, digest, lineage, spec))
     for found in lineage.versions:
         outcome = Outcome.IMPORTED if ok and found.version is not None else Outcome.ATTENTION
         reason = found.problem or ("a version of " + domain if ok else "its certificate was not imported (see above)")
