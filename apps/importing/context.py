@@ -54,6 +54,7 @@ class ImportRun:
     secret_key: str | None = None  # CertMate's SECRET_KEY, for its HMAC token hashes
     users_domain: str = ""  # for users CertMate knew by name only: <name>@<users_domain>
     known: dict[str, ImportedObject] = field(default_factory=dict)
+    preloaded: dict[str, Any] = field(default_factory=dict)
     # CertMate's (provider, account id) -> certmate's account, filled as accounts are imported.
     dns_accounts: dict[tuple[str, str], Any] = field(default_factory=dict)
     ca_accounts: dict[tuple[str, str], Any] = field(default_factory=dict)
@@ -69,16 +70,31 @@ class ImportRun:
 
     def target_of(self, key: str, model: type[models.Model]) -> Any:
         """The object an earlier run made for ``key``, if it is still there."""
+        if key in self.preloaded:
+            return self.preloaded[key]
+        pk = self._target_pk(key, model)
+        return None if pk is None else model.objects.filter(pk=pk).first()
+
+    def _target_pk(self, key: str, model: type[models.Model]) -> str | None:
         row = self.known.get(key)
         if row is None or not row.target.startswith(f"{model._meta.label_lower}:"):
             return None
-        return model.objects.filter(pk=row.target.rsplit(":", 1)[1]).first()
+        return row.target.rsplit(":", 1)[1]
+
+    def preload(self, keys: list[str], queryset: models.QuerySet) -> None:
+        """Look up the targets of many keys in one query (what ``target_of`` then answers from)."""
+        pks = {key: pk for key in keys if (pk := self._target_pk(key, queryset.model)) is not None}
+        found = queryset.in_bulk([int(pk) for pk in pks.values()])
+        self.preloaded.update({key: found.get(int(pk)) for key, pk in pks.items()})
 
     def remember(self, key: str, kind: str, digest: str, target: models.Model | None) -> None:
         label = f"{target._meta.label_lower}:{target.pk}" if target is not None else ""
-        row, _ = ImportedObject.objects.update_or_create(
-            source_key=key, defaults={"kind": kind, "content_hash": digest, "target": label}
-        )
+        row = self.known.get(key)
+        if row is None:
+            row = ImportedObject.objects.create(source_key=key, kind=kind, content_hash=digest, target=label)
+        else:
+            row.kind, row.content_hash, row.target = kind, digest, label
+            row.save(update_fields=["kind", "content_hash", "target", "updated_at"])
         self.known[key] = row
 
     def each(self, item: str, work: Callable[[], tuple[Outcome, str]]) -> bool:

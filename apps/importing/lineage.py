@@ -14,10 +14,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography import x509
 from django.core.exceptions import ValidationError
 
 from apps.certificates.parsing import certificate_facts
-from apps.certificates.pki.material import certificate_parse, key_matches, private_key_parse
+from apps.certificates.pki.material import key_matches, private_key_parse
 from apps.certificates.services.imports import ExistingVersion
 from apps.importing.report import Outcome
 from apps.importing.source import Source, SourceError
@@ -72,9 +73,10 @@ def _version(source: Source, label: str, paths: dict[str, str]) -> FoundVersion:
         return found
     try:
         cert_pem = _text(source, cert_path)
-        certificate = certificate_parse(cert_pem)
+        # Not pki's certificate_parse: it refuses expired certificates, and a lineage's past versions are.
+        certificate = x509.load_pem_x509_certificate(cert_pem.encode())
         facts = certificate_facts(cert_pem)
-    except (ValidationError, ValueError, SourceError) as exc:
+    except (ValueError, SourceError) as exc:
         found.problem = f"{cert_path} is not a readable PEM certificate ({_first(exc)}): this version is not imported"
         return found
     key_pem = _text(source, paths.get("privkey"))

@@ -72,26 +72,31 @@ def certificate_import(
     newest version becomes current. ``settings``: fields of a new certificate (accounts, authority,
     auto_renew, renew_before_days, usage, notes, subject_fields, key_type); an existing one keeps its own."""
     kind = CertificateKind(kind)
-    certificate, created = Certificate.objects.select_for_update().get_or_create(
-        kind=kind, identifier=identifier, defaults={"san_domains": list(san_domains or []), **(settings or {})}
-    )
-    stored = set(certificate.versions.values_list("fingerprint_sha256", flat=True))
+    # Queries are counted here: an import brings thousands of certificates in one transaction.
+    certificate = Certificate.objects.select_for_update().filter(kind=kind, identifier=identifier).first()
+    created = certificate is None
+    if created:
+        certificate = Certificate.objects.create(
+            kind=kind, identifier=identifier, san_domains=list(san_domains or []), **(settings or {})
+        )
+    facts_of = [(version, version.facts or certificate_facts(version.cert_pem)) for version in versions]
+    found = CertificateVersion.objects.filter(fingerprint_sha256__in=[f.fingerprint_sha256 for _, f in facts_of])
+    stored = {fingerprint: owner for owner, fingerprint in found.values_list("certificate_id", "fingerprint_sha256")}
+    elsewhere = sorted(fp for fp, owner in stored.items() if owner != certificate.pk)
+    if elsewhere:
+        raise ValidationError(
+            f"a version of {identifier} (fingerprint {elsewhere[0][:16]}…) is already stored under another certificate",
+            code="version_elsewhere",
+        )
     fresh = []
-    for version in versions:
-        facts = version.facts or certificate_facts(version.cert_pem)
-        if facts.fingerprint_sha256 in stored:
-            continue
-        if CertificateVersion.objects.filter(fingerprint_sha256=facts.fingerprint_sha256).exists():
-            raise ValidationError(
-                f"a version of {identifier} (fingerprint {facts.fingerprint_sha256[:16]}…) is already stored "
-                "under another certificate",
-                code="version_elsewhere",
-            )
-        stored.add(facts.fingerprint_sha256)
-        fresh.append((version, facts))
+    for version, facts in facts_of:
+        if facts.fingerprint_sha256 not in stored:
+            stored[facts.fingerprint_sha256] = certificate.pk
+            fresh.append((version, facts))
+    known = 0 if created else certificate.versions.count()
     if not fresh:
-        return CertificateImported(certificate=certificate, added=[], known=len(stored))
-    number = certificate.versions.aggregate(n=Max("number"))["n"] or 0
+        return CertificateImported(certificate=certificate, added=[], known=known)
+    number = 0 if created else certificate.versions.aggregate(n=Max("number"))["n"] or 0
     rows = []
     for version, facts in fresh:
         number += 1
@@ -111,16 +116,17 @@ def certificate_import(
         )
     CertificateVersion.objects.bulk_create(rows)
     _make_newest_current(
-        certificate, newest_facts=fresh[-1][1] if created and "key_type" not in (settings or {}) else None
+        certificate, rows[-1], newest_facts=fresh[-1][1] if created and "key_type" not in (settings or {}) else None
     )
     added = [row.number for row in rows]
-    changes = {"versions": [len(stored) - len(added), len(stored)], "imported": added}
+    changes = {"versions": [known, known + len(added)], "imported": added}
     certificate_audit(actor=actor, action="certificate.imported", certificate=certificate, changes=changes)
-    return CertificateImported(certificate=certificate, added=added, known=len(stored) - len(added))
+    return CertificateImported(certificate=certificate, added=added, known=known)
 
 
-def _make_newest_current(certificate: Certificate, *, newest_facts: CertificateFacts | None) -> None:
-    newest = certificate.versions.order_by("-number").first()
+def _make_newest_current(
+    certificate: Certificate, newest: CertificateVersion, *, newest_facts: CertificateFacts | None
+) -> None:
     certificate.current_version = newest
     certificate.status = CertificateStatus.ACTIVE
     certificate.last_error = ""

@@ -44,7 +44,9 @@ def _dns_account(run: ImportRun, spec: DnsSpec) -> tuple[Outcome, str]:
         return Outcome.SKIPPED, "no credentials: the account was never configured in CertMate"
     if has_masked(spec.credentials):
         return Outcome.ATTENTION, MASKED
-    if spec.provider in PROVIDERS and not any(f.secret and spec.credentials.get(f.name) for f in PROVIDERS[spec.provider].fields):
+    if spec.provider in PROVIDERS and not any(
+        f.secret and spec.credentials.get(f.name) for f in PROVIDERS[spec.provider].fields
+    ):
         return Outcome.SKIPPED, "no secret set: the account was never configured in CertMate"
     if spec.provider not in PROVIDERS:
         return Outcome.ATTENTION, (

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 
 from apps.certificates.domains import domains_clean
 from apps.certificates.models import Certificate, CertificateKind
@@ -37,6 +38,8 @@ def certificate_folders(run: ImportRun) -> dict[str, list[str]]:
 def server_certificates_import(run: ImportRun) -> None:
     specs = {spec.domain: spec for spec in domain_specs(run.settings)}
     folders = certificate_folders(run)
+    keys = [_key(domain) for domain in folders]
+    run.preload(keys, Certificate.objects.annotate(version_count=Count("versions")))
     for domain in sorted(folders):
         spec = specs.pop(domain.lower(), None)
         _certificate(run, domain, folders[domain], spec)
@@ -48,15 +51,19 @@ def server_certificates_import(run: ImportRun) -> None:
         )
 
 
+def _key(domain: str) -> str:
+    return f"certificate:server:{domain.lower()}"
+
+
 def _certificate(run: ImportRun, domain: str, paths: list[str], spec: DomainSpec | None) -> None:
     folder = f"{run.layout.certificates}{domain}/"
-    key = f"certificate:server:{domain.lower()}"
+    key = _key(domain)
     quick = lineage_read(run.source, folder, domain, paths, parse=False)
     digest = content_hash([quick.content_hash, asdict(spec) if spec else None])
     existing = run.target_of(key, Certificate)
     item = f"{folder} (certificate {domain[:253]})"
     if existing is not None and run.same_as_before(key, digest):
-        run.report.add(item, Outcome.UNCHANGED, f"imported before, with {existing.versions.count()} version(s)")
+        run.report.add(item, Outcome.UNCHANGED, f"imported before, with {existing.version_count} version(s)")
         for path in paths:
             run.report.add(path, Outcome.UNCHANGED, f"imported before into {existing.identifier}")
         if spec is not None:
