@@ -9,8 +9,8 @@ same two ways, EAB fields under either spelling; ``domains`` as plain names or a
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 MASK = "********"  # what a share-safe CertMate backup writes instead of a secret
@@ -183,6 +183,14 @@ def _names(value: Any) -> list[str]:
     return [_text(name).lower() for name in value if _text(name)] if isinstance(value, list) else []
 
 
+def _dns_account_id(entry: dict[str, Any], default: str) -> str:
+    # CertMate 2.2x names a domain's DNS account dns_account_id (its account_id stays "default"); older
+    # versions named it account_id.
+    if "dns_account_id" in entry:
+        return _text(entry["dns_account_id"]) or default or "default"
+    return _text(entry.get("account_id")) or default or "default"
+
+
 def domain_specs(settings: dict[str, Any]) -> list[DomainSpec]:
     """The ``domains`` list; plain names take the default DNS provider and its default account."""
     default_provider = _text(settings.get("dns_provider")) or "cloudflare"
@@ -202,10 +210,7 @@ def domain_specs(settings: dict[str, Any]) -> list[DomainSpec]:
                 domain=_text(entry["domain"]).lower(),
                 san_domains=_names(entry.get("san_domains")),
                 dns_provider=provider,
-                # CertMate 2.2x names the DNS account dns_account_id (account_id stays "default"); older ones account_id.
-                dns_account_id=_text(entry.get("dns_account_id")) or _text(defaults.get(provider))
-                if "dns_account_id" in entry
-                else _text(entry.get("account_id")) or _text(defaults.get(provider)) or "default",
+                dns_account_id=_dns_account_id(entry, _text(defaults.get(provider))),
                 ca_provider=_text(entry.get("ca_provider")),
                 ca_account_id=_text(entry.get("ca_account_id")),
                 auto_renew=entry["auto_renew"] if isinstance(entry.get("auto_renew"), bool) else None,

@@ -28,10 +28,7 @@ def content_hash(value: Any) -> str:
 
 def problem_text(exc: Exception) -> str:
     """One line saying why (a ValidationError's messages, joined), never a secret's value."""
-    if isinstance(exc, ValidationError):
-        messages = exc.messages
-    else:
-        messages = [str(exc)]
+    messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
     return "; ".join(str(m) for m in messages)[:500]
 
 

@@ -141,9 +141,9 @@ def source_open(path: Path) -> Source:
     """The CertMate install at ``path`` (a folder or a zip), or SourceError saying why it cannot be read."""
     if path.is_dir():
         # CertMate's data/ folder given: its certificates/ folder is beside it, in the install's base.
-        if (path / "settings.json").is_file() and (path.parent / "certificates").is_dir():
-            if not (path / "certificates").exists():
-                return FolderSource(path.parent)
+        beside = (path.parent / "certificates").is_dir() and not (path / "certificates").exists()
+        if (path / "settings.json").is_file() and beside:
+            return FolderSource(path.parent)
         return FolderSource(path)
     if path.is_file():
         return ZipSource(path)

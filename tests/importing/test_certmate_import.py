@@ -100,7 +100,11 @@ def test_private_ca_and_client_certificates_come_over_with_the_revocation(tenant
             assert certificate.authority == authority == version.authority
             assert int(version.serial, 16) == int(made[certificate.identifier]["created"]["metadata"]["serial_number"])
             assert version.has_private_key
-            assert certificate.usage == made[certificate.identifier]["usage"] or certificate.usage in ("api", "vpn", "other")
+            assert certificate.usage == made[certificate.identifier]["usage"] or certificate.usage in (
+                "api",
+                "vpn",
+                "other",
+            )
         carol = clients.get(identifier__startswith="carol").current_version
         assert carol.revoked_at is not None and carol.revocation_reason == "keycompromise"
         assert clients.exclude(identifier__startswith="carol").filter(versions__revoked_at__isnull=False).count() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.core.exceptions import ValidationError
@@ -116,9 +117,9 @@ def _client(run: ImportRun, folder: str, usage: str, identifier: str, paths: lis
             run.report.add(path, Outcome.UNCHANGED, f"imported before into client certificate {existing.identifier}")
         return
     ok = run.each(item, lambda: _client_store(run, folder, usage, identifier, key, digest))
+    reason = f"a file of client certificate {identifier[:100]}" if ok else "not imported (see above)"
     for path in read:
-        run.report.add(path, Outcome.IMPORTED if ok else Outcome.ATTENTION,
-                       "a file of client certificate " + identifier[:100] if ok else "not imported (see above)")  # fmt: skip
+        run.report.add(path, Outcome.IMPORTED if ok else Outcome.ATTENTION, reason)
 
 
 def _metadata(run: ImportRun, path: str) -> dict:
