@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
-import shutil
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -120,25 +117,17 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args()
 
-    from bench.issuance import django_on_bench_database
+    from bench.issuance import tenant_on_bench_database
 
     with contextlib.ExitStack() as cleanup:
-        temp = Path(tempfile.mkdtemp(prefix="certmate-bench-import-"))
-        cleanup.callback(shutil.rmtree, temp, ignore_errors=True)
-        (temp / "broker").mkdir()
-        django_on_bench_database(cleanup, temp / "broker", keep=args.keep)
-        from django.core.management import call_command
+        temp, tenant = tenant_on_bench_database(
+            cleanup, prefix="certmate-bench-import-", slug="importbench", host=HOST, keep=args.keep
+        )
         from django_tenants.utils import tenant_context
 
-        from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
         from apps.certificates.models import CertificateVersion
         from apps.importing.services.certmate import certmate_import
         from certmate.actors import Actor
-
-        with contextlib.redirect_stdout(io.StringIO()):
-            call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-            tenant_ensure_public(domains=["localhost"])
-            tenant = tenant_create(slug="importbench", domain=HOST, actor=Actor.command())
 
         source = temp / "certmate"
         started = time.perf_counter()

@@ -19,40 +19,49 @@ MASKED = (
 )
 
 
-def _kept(run: ImportRun, key: str, digest: str, existing, label: str) -> tuple[Outcome, str]:
-    if run.same_as_before(key, digest):
-        return Outcome.UNCHANGED, f"{label} (imported before)"
-    return (
-        Outcome.ATTENTION,
-        f"changed in CertMate since it was imported as {label}: certmate's copy is kept, edit it here",
-    )
+def _account(run: ImportRun, spec: DnsSpec | CaSpec, kind: str, found: dict, refusal, create) -> tuple[Outcome, str]:
+    """One CertMate account: kept when an earlier run imported it, else ``refusal(spec)`` (why not: an
+    outcome and reason) or ``create(run, spec)`` (the account and what to report)."""
+    key = f"{kind}:{spec.provider}/{spec.account_id}"
+    digest = content_hash(asdict(spec))
+    model = DnsAccount if kind == "dns_account" else CaAccount
+    account = run.target_of(key, model)
+    if account is not None:
+        found[(spec.provider, spec.account_id)] = account
+        label = f"{model._meta.verbose_name} {account}"
+        if run.same_as_before(key, digest):
+            return Outcome.UNCHANGED, f"{label} (imported before)"
+        return Outcome.ATTENTION, f"changed in CertMate since it was imported as {label}: certmate's copy is kept"
+    refused = refusal(spec)
+    if refused is not None:
+        return refused
+    account, said = create(run, spec)
+    found[(spec.provider, spec.account_id)] = account
+    run.remember(key, kind, digest, account)
+    return Outcome.IMPORTED, said
 
 
 def dns_accounts_import(run: ImportRun) -> None:
     for spec in dns_specs(run.settings):
-        run.each(spec.item, lambda spec=spec: _dns_account(run, spec))
+        run.each(spec.item, lambda s=spec: _account(run, s, "dns_account", run.dns_accounts, _dns_refusal, _dns_create))
 
 
-def _dns_account(run: ImportRun, spec: DnsSpec) -> tuple[Outcome, str]:
-    key = f"dns_account:{spec.provider}/{spec.account_id}"
-    digest = content_hash(asdict(spec))
-    existing = run.target_of(key, DnsAccount)
-    if existing is not None:
-        run.dns_accounts[(spec.provider, spec.account_id)] = existing
-        return _kept(run, key, digest, existing, f"DNS account {existing}")
+def _dns_refusal(spec: DnsSpec) -> tuple[Outcome, str] | None:
     if not spec.credentials:
         return Outcome.SKIPPED, "no credentials: the account was never configured in CertMate"
     if has_masked(spec.credentials):
         return Outcome.ATTENTION, MASKED
-    if spec.provider in PROVIDERS and not any(
-        f.secret and spec.credentials.get(f.name) for f in PROVIDERS[spec.provider].fields
-    ):
-        return Outcome.SKIPPED, "no secret set: the account was never configured in CertMate"
     if spec.provider not in PROVIDERS:
         return Outcome.ATTENTION, (
             f"unknown DNS provider {spec.provider[:50]!r}: add the account by hand (the 'multi' provider reaches "
             "100+ providers through lego), then point its certificates at it"
         )
+    if not any(field.secret and spec.credentials.get(field.name) for field in PROVIDERS[spec.provider].fields):
+        return Outcome.SKIPPED, "no secret set: the account was never configured in CertMate"
+    return None
+
+
+def _dns_create(run: ImportRun, spec: DnsSpec) -> tuple[DnsAccount, str]:
     account = dns_account_create(
         name=spec.account_id[:100],
         provider=spec.provider,
@@ -61,29 +70,25 @@ def _dns_account(run: ImportRun, spec: DnsSpec) -> tuple[Outcome, str]:
         is_default=spec.is_default,
         actor=run.actor,
     )
-    run.dns_accounts[(spec.provider, spec.account_id)] = account
-    run.remember(key, "dns_account", digest, account)
-    return Outcome.IMPORTED, f"DNS account {account} (credentials encrypted)"
+    return account, f"DNS account {account} (credentials encrypted)"
 
 
 def ca_accounts_import(run: ImportRun) -> None:
     for spec in ca_specs(run.settings):
-        run.each(spec.item, lambda spec=spec: _ca_account(run, spec))
+        run.each(spec.item, lambda s=spec: _account(run, s, "ca_account", run.ca_accounts, _ca_refusal, _ca_create))
 
 
-def _ca_account(run: ImportRun, spec: CaSpec) -> tuple[Outcome, str]:
-    key = f"ca_account:{spec.provider}/{spec.account_id}"
-    digest = content_hash(asdict(spec))
-    existing = run.target_of(key, CaAccount)
-    if existing is not None:
-        run.ca_accounts[(spec.provider, spec.account_id)] = existing
-        return _kept(run, key, digest, existing, f"CA account {existing.name!r}")
+def _ca_refusal(spec: CaSpec) -> tuple[Outcome, str] | None:
     if not spec.directory:
         return Outcome.SKIPPED, f"CA provider {spec.provider[:50]!r} has no ACME directory URL (acme_url) in CertMate"
     if not spec.email and not spec.eab_kid:
         return Outcome.SKIPPED, "not configured in CertMate (no contact e-mail)"
     if has_masked([spec.eab_hmac_key]):
         return Outcome.ATTENTION, MASKED
+    return None
+
+
+def _ca_create(run: ImportRun, spec: CaSpec) -> tuple[CaAccount, str]:
     name = f"{spec.provider}-{spec.account_id}"[:100]
     account = ca_account_create(
         name=name,
@@ -95,10 +100,8 @@ def _ca_account(run: ImportRun, spec: CaSpec) -> tuple[Outcome, str]:
         is_default=spec.is_default,
         actor=run.actor,
     )
-    run.ca_accounts[(spec.provider, spec.account_id)] = account
-    run.remember(key, "ca_account", digest, account)
     eab = " with its EAB key (encrypted)" if account.has_eab else ""
-    return Outcome.IMPORTED, f"CA account {name!r}{eab}"
+    return account, f"CA account {name!r}{eab}"
 
 
 _KEY_TYPES = {("rsa", 2048): KeyType.RSA2048, ("rsa", 3072): KeyType.RSA3072, ("rsa", 4096): KeyType.RSA4096}
