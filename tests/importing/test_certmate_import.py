@@ -16,12 +16,14 @@ from django_tenants.utils import tenant_context
 from apps.accounts.models import ApiToken, User
 from apps.certificates.acme.models import CaAccount, DnsAccount
 from apps.certificates.models import Certificate, CertificateKind, TenantSettings
+from apps.certificates.pki.crl import crl_publish
 from apps.certificates.pki.models import CertificateAuthority
 from apps.importing.models import ImportedObject
 from apps.importing.report import Outcome
 from certmate.audit.models import AuditEvent
 from tests.api.conftest import tenant_client
 from tests.importing.conftest import DATA, run_import
+from tests.pki.revocation_support import crl_entries, crl_text
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +89,7 @@ def test_accounts_keep_their_secrets_encrypted_and_out_of_the_report(tenant_a, t
         assert secret not in audit
 
 
-def test_private_ca_and_client_certificates_come_over_with_the_revocation(tenant_a, tokens):
+def test_private_ca_and_client_certificates_come_over_with_the_revocation(tenant_a, tokens, tmp_path):
     run_import(tenant_a)
     with tenant_context(tenant_a):
         authority = CertificateAuthority.objects.get(name="certmate")
@@ -107,6 +109,9 @@ def test_private_ca_and_client_certificates_come_over_with_the_revocation(tenant
             )
         carol = clients.get(identifier__startswith="carol").current_version
         assert carol.revoked_at is not None and carol.revocation_reason == "keycompromise"
+        crl_publish(authority=authority)
+        listed = crl_entries(crl_text(authority, tmp_path))  # openssl checks the CRL's signature too
+        assert list(listed) == [int(carol.serial, 16)] and "Key Compromise" in listed[int(carol.serial, 16)]
         assert clients.exclude(identifier__startswith="carol").filter(versions__revoked_at__isnull=False).count() == 0
 
 
