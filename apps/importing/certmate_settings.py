@@ -44,6 +44,8 @@ NOT_IMPORTED = {
     "api_bearer_token": "read with the API tokens",
     "cloudflare_token": "read with the DNS accounts (the oldest Cloudflare setting)",
     "backup_storage": "certmate's backups are the platform's (manage.py tenant export)",
+    "rate_limits": "certmate's rate limits are the platform's",
+    "cache_ttl": "CertMate's cache setting",
     "local_auth_enabled": "certmate signs users in with passwords and per-tenant single sign-on",
 }
 
@@ -111,12 +113,17 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _accounts(config: dict[str, Any]) -> dict[str, Any]:
-    """A provider's accounts by id: its ``accounts`` map, or the legacy single account as 'default'."""
+def _accounts(config: dict[str, Any], where: str) -> dict[str, tuple[str, Any]]:
+    """A provider's accounts by id, each with its place in settings.json: the ``accounts`` map, accounts
+    written straight under the provider (as CertMate still reads them), or the legacy single account
+    (its fields under the provider) as 'default'."""
     if isinstance(config.get("accounts"), dict):
-        return config["accounts"]
+        return {str(k): (f"{where}.accounts.{k}", v) for k, v in config["accounts"].items()}
+    nested = {str(k): (f"{where}.{k}", v) for k, v in config.items() if isinstance(v, dict)}
+    if nested:
+        return nested
     legacy = {k: v for k, v in config.items() if not isinstance(v, dict | list)}
-    return {"default": legacy} if legacy else {}
+    return {"default": (where, legacy)} if legacy else {}
 
 
 def dns_specs(settings: dict[str, Any]) -> list[DnsSpec]:
@@ -131,17 +138,14 @@ def dns_specs(settings: dict[str, Any]) -> list[DnsSpec]:
     for provider, config in providers.items():
         if not isinstance(config, dict):
             continue
-        accounts = _accounts(config)
-        shape = "accounts." if isinstance(config.get("accounts"), dict) else ""
-        for account_id, entry in accounts.items():
+        for account_id, (item, entry) in _accounts(config, f"settings.json: dns_providers.{provider}").items():
             if not isinstance(entry, dict):
                 continue
             specs.append(
                 DnsSpec(
-                    item=f"settings.json: dns_providers.{provider}.{shape}{account_id}" if shape else
-                    f"settings.json: dns_providers.{provider}",
+                    item=item,
                     provider=str(provider),
-                    account_id=str(account_id),
+                    account_id=account_id,
                     credentials=_credentials(entry),
                     is_default=defaults.get(provider, "default") == account_id,
                     propagation_seconds=_int(waits.get(provider)),
@@ -158,16 +162,15 @@ def ca_specs(settings: dict[str, Any]) -> list[CaSpec]:
     for provider, config in providers.items():
         if not isinstance(config, dict):
             continue
-        shape = "accounts." if isinstance(config.get("accounts"), dict) else ""
-        for account_id, entry in _accounts(config).items():
+        for account_id, (item, entry) in _accounts(config, f"settings.json: ca_providers.{provider}").items():
             if not isinstance(entry, dict):
                 continue
             directory = _text(entry.get("acme_url")) or CERTMATE_DIRECTORIES.get(provider, "")
             specs.append(
                 CaSpec(
-                    item=f"settings.json: ca_providers.{provider}" + (f".accounts.{account_id}" if shape else ""),
+                    item=item,
                     provider=str(provider),
-                    account_id=str(account_id),
+                    account_id=account_id,
                     email=_text(entry.get("email")) or _text(settings.get("email")),
                     directory=directory,
                     eab_kid=_text(entry.get("eab_kid") or entry.get("eab_key_id")),

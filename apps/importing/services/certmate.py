@@ -15,8 +15,9 @@ from apps.certificates.domains import domain_clean
 from apps.importing.certmate_settings import NOT_IMPORTED, settings_parse
 from apps.importing.context import ImportRun, Layout
 from apps.importing.report import Outcome, Report
+from apps.importing.services.client_certificates import client_certificates_import
 from apps.importing.services.people import tokens_import, users_import
-from apps.importing.services.private_ca import client_certificates_import, private_ca_import
+from apps.importing.services.private_ca import private_ca_import
 from apps.importing.services.provider_accounts import (
     ca_accounts_import,
     default_accounts_import,
@@ -47,6 +48,9 @@ REDO = {
     "notifications": "notifications: set up the tenant's channels again",
     "webhooks": "webhooks: set up the tenant's notification channels again",
     "smtp": "e-mail delivery is the platform's: set up the tenant's e-mail channel",
+    "monitored_endpoints": "endpoint monitoring: certmate does not probe hosts (yet): keep monitoring them elsewhere",
+    "ct_monitoring": "certificate transparency monitoring: set it up outside certmate",
+    "audit_sink": "audit forwarding: certmate's audit log is read through /api/audit",
     "deploy_hooks": "deploy hooks do not run in certmate: consumers pick certificates up from a storage target",
 }
 # Files and folders of an install that are not imported, and why.
@@ -56,6 +60,7 @@ OTHER_FILES = {
     "data/.audit_signing_key": "CertMate's audit signing key: certmate's audit log is its own",
     "data/.certmate_persistent": "CertMate's marker of a persistent data volume",
     "data/scheduler_jobs.sqlite": "CertMate's scheduler state: certmate's beat schedules the renewals",
+    "data/acme-challenges/": "CertMate's HTTP-01 webroot (certmate validates through DNS-01)",
     "data/inventory/": "CertMate's inventory of certificates discovered on hosts",
     "data/certs/crl/": "CertMate's CRLs: certmate signs its own for the imported CA",
     "data/.secret_key": "CertMate's secret key: kept only when API tokens hashed with it are imported",
