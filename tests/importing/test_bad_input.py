@@ -14,6 +14,7 @@ from apps.accounts.models import ApiToken
 from apps.certificates.models import Certificate, CertificateKind
 from apps.importing.report import Outcome
 from apps.importing.source import SourceError, source_open
+from apps.storage.models import StorageConfig
 from tests.api.conftest import tenant_client
 from tests.importing.conftest import BACKUP, run_import
 
@@ -129,3 +130,52 @@ def test_the_command_prints_the_report_and_json(tenant_a, capsys):
     assert printed["dry_run"] is True and printed["counts"]["imported"] > 0
     with tenant_context(tenant_a):
         assert Certificate.objects.count() == 0
+
+
+def test_a_share_safe_backup_names_what_its_masks_hide(tenant_a, tmp_path):
+    masked = tmp_path / "masked.zip"
+    with zipfile.ZipFile(BACKUP) as source, zipfile.ZipFile(masked, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "settings.json":
+                wrapped = json.loads(data)
+                for account in wrapped["settings"]["dns_providers"]["rfc2136"]["accounts"].values():
+                    account["tsig_secret"] = "********"
+                wrapped["settings"]["api_bearer_token_hash"] = "********"
+                data = json.dumps(wrapped).encode()
+            if "privkey" not in info.filename and not info.filename.endswith(".key"):
+                target.writestr(info, data)
+    report = run_import(tenant_a, path=masked)
+    attention = _attention(report)
+    assert "masked in this backup" in attention["settings.json: dns_providers.rfc2136.accounts.alpha"]
+    assert "issue a new token" in attention["settings.json: api_bearer_token_hash"]
+    assert "no ca.key" in attention["data/certs/ca/ (CertMate's private CA)"]
+    with tenant_context(tenant_a):
+        version = Certificate.objects.get(identifier="alpha.test").current_version
+        assert not version.has_private_key  # kept without its key, and said so
+    assert (
+        "without its key"
+        in {e.item: e.reason for e in report.entries}["certificates/alpha.test/archive/alpha.test/cert3.pem"]
+    )
+
+
+def test_an_external_storage_backend_becomes_the_tenants_target(tenant_a, data_copy):
+    settings_path = data_copy / "data" / "settings.json"
+    settings = json.loads(settings_path.read_text())
+    settings["certificate_storage"]["backend"] = "hashicorp_vault"
+    settings["certificate_storage"]["hashicorp_vault"] = {
+        "vault_url": "https://vault.alpha.test:8200", "vault_token": "hvs.fixture-vault-token",
+        "mount_point": "secret", "engine_version": "v2",
+    }  # fmt: skip
+    settings_path.write_text(json.dumps(settings))
+    report = run_import(tenant_a, path=data_copy)
+    assert "hvs.fixture-vault-token" not in report.as_json()
+    with tenant_context(tenant_a):
+        target = StorageConfig.objects.get(is_active=True)
+        assert (target.backend, target.settings["url"], target.credentials["token"]) == (
+            "hashicorp_vault", "https://vault.alpha.test:8200", "hvs.fixture-vault-token",
+        )  # fmt: skip
+    again = run_import(tenant_a, path=data_copy)
+    assert [e.outcome for e in again.entries if e.item.startswith("settings.json: certificate_storage")] == [
+        "unchanged"
+    ]
