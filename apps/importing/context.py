@@ -8,12 +8,14 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
+from apps.certificates.models import TenantSettings
 from apps.importing.models import ImportedObject
 from apps.importing.report import Outcome, Report
 from apps.importing.source import Source, SourceError
@@ -52,6 +54,7 @@ class ImportRun:
     users_domain: str = ""  # for users CertMate knew by name only: <name>@<users_domain>
     known: dict[str, ImportedObject] = field(default_factory=dict)
     preloaded: dict[str, Any] = field(default_factory=dict)
+    pending: list[ImportedObject] = field(default_factory=list)
     # CertMate's (provider, account id) -> certmate's account, filled as accounts are imported.
     dns_accounts: dict[tuple[str, str], Any] = field(default_factory=dict)
     ca_accounts: dict[tuple[str, str], Any] = field(default_factory=dict)
@@ -78,6 +81,15 @@ class ImportRun:
             return None
         return row.target.rsplit(":", 1)[1]
 
+    def flush(self) -> None:
+        ImportedObject.objects.bulk_create(self.pending, batch_size=1000)
+        self.pending.clear()
+
+    @cached_property
+    def renewal_threshold_days(self) -> int:
+        """The tenant's threshold, read once the tenant's defaults are imported."""
+        return TenantSettings.load().renewal_threshold_days
+
     def preload(self, keys: list[str], queryset: models.QuerySet) -> None:
         """Look up the targets of many keys in one query (what ``target_of`` then answers from)."""
         pks = {key: pk for key in keys if (pk := self._target_pk(key, queryset.model)) is not None}
@@ -88,7 +100,11 @@ class ImportRun:
         label = f"{target._meta.label_lower}:{target.pk}" if target is not None else ""
         row = self.known.get(key)
         if row is None:
-            row = ImportedObject.objects.create(source_key=key, kind=kind, content_hash=digest, target=label)
+            # Written with the others in one statement (``flush``): the import is one transaction anyway.
+            row = ImportedObject(source_key=key, kind=kind, content_hash=digest, target=label)
+            self.pending.append(row)
+        elif row.pk is None:
+            row.kind, row.content_hash, row.target = kind, digest, label
         else:
             row.kind, row.content_hash, row.target = kind, digest, label
             row.save(update_fields=["kind", "content_hash", "target", "updated_at"])

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from apps.certificates.models import (
@@ -57,7 +57,9 @@ def key_type_of(facts: CertificateFacts) -> str | None:
     return _KEY_TYPES.get((facts.key_algorithm, facts.key_size))
 
 
-@transaction.atomic
+# No savepoint of its own when called inside a transaction (an import calls it thousands of times, each
+# inside a savepoint of the importer's): atomic on its own otherwise.
+@transaction.atomic(savepoint=False)
 def certificate_import(
     *,
     kind: str,
@@ -65,12 +67,14 @@ def certificate_import(
     versions: list[ExistingVersion],
     san_domains: list[str] | None = None,
     settings: dict[str, Any] | None = None,
+    renewal_threshold_days: int | None = None,
     actor: Actor,
 ) -> CertificateImported:
     """The certificate ``identifier`` with ``versions`` (oldest first) added after the ones it has; a
     version already stored (same fingerprint) is not added again, so importing twice adds nothing. The
     newest version becomes current. ``settings``: fields of a new certificate (accounts, authority,
-    auto_renew, renew_before_days, usage, notes, subject_fields, key_type); an existing one keeps its own."""
+    auto_renew, renew_before_days, usage, notes, subject_fields, key_type); an existing one keeps its own.
+    ``renewal_threshold_days``: the tenant's, when the caller has it at hand (else it is read)."""
     kind = CertificateKind(kind)
     # Queries are counted here: an import brings thousands of certificates in one transaction.
     certificate = Certificate.objects.select_for_update().filter(kind=kind, identifier=identifier).first()
@@ -80,14 +84,13 @@ def certificate_import(
             kind=kind, identifier=identifier, san_domains=list(san_domains or []), **(settings or {})
         )
     facts_of = [(version, version.facts or certificate_facts(version.cert_pem)) for version in versions]
-    found = CertificateVersion.objects.filter(fingerprint_sha256__in=[f.fingerprint_sha256 for _, f in facts_of])
-    stored = {fingerprint: owner for owner, fingerprint in found.values_list("certificate_id", "fingerprint_sha256")}
-    elsewhere = sorted(fp for fp, owner in stored.items() if owner != certificate.pk)
-    if elsewhere:
-        raise ValidationError(
-            f"a version of {identifier} (fingerprint {elsewhere[0][:16]}…) is already stored under another certificate",
-            code="version_elsewhere",
-        )
+    stored: dict[str, int] = {}
+    if not created:  # a new certificate has no versions; one stored elsewhere trips the unique index below
+        found = CertificateVersion.objects.filter(fingerprint_sha256__in=[f.fingerprint_sha256 for _, f in facts_of])
+        stored = dict(found.values_list("fingerprint_sha256", "certificate_id"))
+        elsewhere = sorted(fp for fp, owner in stored.items() if owner != certificate.pk)
+        if elsewhere:
+            raise _stored_elsewhere(identifier, elsewhere[0])
     fresh = []
     for version, facts in facts_of:
         if facts.fingerprint_sha256 not in stored:
@@ -114,23 +117,35 @@ def certificate_import(
                 **facts.__dict__,
             )
         )
-    CertificateVersion.objects.bulk_create(rows)
-    _make_newest_current(
-        certificate, rows[-1], newest_facts=fresh[-1][1] if created and "key_type" not in (settings or {}) else None
-    )
+    try:
+        CertificateVersion.objects.bulk_create(rows)
+    except IntegrityError:
+        # The caller's transaction (or savepoint) is rolled back with this error.
+        raise _stored_elsewhere(identifier, "") from None
+    if renewal_threshold_days is None:
+        renewal_threshold_days = TenantSettings.load().renewal_threshold_days
+    detect = created and "key_type" not in (settings or {})
+    _make_newest_current(certificate, rows[-1], renewal_threshold_days, newest_facts=fresh[-1][1] if detect else None)
     added = [row.number for row in rows]
     changes = {"versions": [known, known + len(added)], "imported": added}
     certificate_audit(actor=actor, action="certificate.imported", certificate=certificate, changes=changes)
     return CertificateImported(certificate=certificate, added=added, known=known)
 
 
+def _stored_elsewhere(identifier: str, fingerprint: str) -> ValidationError:
+    which = f" (fingerprint {fingerprint[:16]}…)" if fingerprint else ""
+    return ValidationError(
+        f"a version of {identifier}{which} is already stored under another certificate", code="version_elsewhere"
+    )
+
+
 def _make_newest_current(
-    certificate: Certificate, newest: CertificateVersion, *, newest_facts: CertificateFacts | None
+    certificate: Certificate, newest: CertificateVersion, threshold: int, *, newest_facts: CertificateFacts | None
 ) -> None:
     certificate.current_version = newest
     certificate.status = CertificateStatus.ACTIVE
     certificate.last_error = ""
-    certificate.renew_at = certificate_renew_at(certificate, newest, TenantSettings.load().renewal_threshold_days)
+    certificate.renew_at = certificate_renew_at(certificate, newest, threshold)
     fields = ["current_version", "status", "last_error", "renew_at", "updated_at"]
     # A new certificate's key type is its newest key's, so renewals keep it.
     if newest_facts is not None:

@@ -153,6 +153,7 @@ def certmate_import(
                 step(run)
             _settings_rest(run)
             _files_rest(run)
+            run.flush()
             if report.changed:
                 audit_record(
                     actor=actor,

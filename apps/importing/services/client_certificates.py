@@ -156,6 +156,7 @@ def _store(run: ImportRun, chain: list[ClientFolder], key: str, digest: str) -> 
         identifier=newest.identifier,
         versions=[version for version, _ in versions],
         settings=settings,
+        renewal_threshold_days=run.renewal_threshold_days,
         actor=run.actor,
     )
     run.remember(key, "client_certificate", digest, imported.certificate)

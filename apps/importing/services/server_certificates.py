@@ -117,6 +117,7 @@ def _store(run: ImportRun, key: str, digest: str, lineage: Lineage, spec: Domain
         san_domains=names[1:],
         versions=versions,
         settings=settings,
+        renewal_threshold_days=run.renewal_threshold_days,
         actor=run.actor,
     )
     run.remember(key, "certificate", digest, imported.certificate)
