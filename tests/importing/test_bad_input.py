@@ -179,3 +179,21 @@ def test_an_external_storage_backend_becomes_the_tenants_target(tenant_a, data_c
     assert [e.outcome for e in again.entries if e.item.startswith("settings.json: certificate_storage")] == [
         "unchanged"
     ]
+
+
+def test_an_import_that_breaks_part_way_leaves_nothing_and_the_next_run_completes(tenant_a, monkeypatch):
+    from apps.importing.services import certmate as service
+
+    def broken(run):
+        raise RuntimeError("the machine went away")
+
+    monkeypatch.setattr(service, "STEPS", (*service.STEPS[:-2], broken, *service.STEPS[-2:]))
+    with pytest.raises(RuntimeError):
+        run_import(tenant_a)
+    with tenant_context(tenant_a):
+        assert Certificate.objects.count() == 0 and not ApiToken.objects.filter(name__startswith="CertMate").exists()
+    monkeypatch.undo()
+    report = run_import(tenant_a)
+    assert report.changed
+    with tenant_context(tenant_a):
+        assert Certificate.objects.filter(kind=CertificateKind.SERVER).count() == 5
