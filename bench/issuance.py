@@ -453,6 +453,24 @@ def django_on_bench_database(cleanup: contextlib.ExitStack, broker_dir: Path, *,
     return url, broker_in_use(broker_dir)
 
 
+def tenant_on_bench_database(cleanup: contextlib.ExitStack, *, prefix: str, slug: str, host: str, keep: bool):
+    """A temporary folder (removed at the end, its broker/ inside) and one tenant ``slug`` on ``host``, on a
+    fresh bench database: (folder, tenant)."""
+    temp = Path(tempfile.mkdtemp(prefix=prefix))
+    cleanup.callback(shutil.rmtree, temp, ignore_errors=True)
+    (temp / "broker").mkdir()
+    django_on_bench_database(cleanup, temp / "broker", keep=keep)
+    from django.core.management import call_command
+
+    from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
+    from certmate.actors import Actor
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        tenant_ensure_public(domains=["localhost"])
+        return temp, tenant_create(slug=slug, domain=host, actor=Actor.command())
+
+
 def close_connections() -> None:
     from django.db import connections
 

@@ -14,6 +14,7 @@ TENANT_ONLY_MODELS = frozenset(
         ("accounts", "tenantsettings"),
         ("accounts", "apitoken"),
         ("accounts", "ssosettings"),
+        ("accounts", "certmatetokenkey"),
     }
 )
 

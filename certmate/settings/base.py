@@ -52,6 +52,7 @@ TENANT_APPS = [
     "apps.storage",
     "apps.notifications",
     "apps.metrics",  # /metrics (no models)
+    "apps.importing",  # imports from CertMate (on top of the apps above; only portal and admin use it)
     "apps.portal",  # the tenant's web portal on its host (templates, static files; no models)
     "apps.backups",  # tenant backups (no models: archives are files)
     "certmate.audit",

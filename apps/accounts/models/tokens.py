@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -10,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.accounts.models.users import Role
+from certmate.fields import EncryptedTextField
 
 TOKEN_PREFIX = "cm_"  # noqa: S105 (not a secret: the mark that tells a certmate token apart)
 # Characters of a token kept in clear so people can tell their tokens apart (cm_ + 9 random ones).
@@ -22,6 +24,35 @@ def token_hash_of(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def certmate_hmac_of(raw: str, key: str) -> str:
+    """The hash CertMate 2.x kept of a token: HMAC-SHA256 keyed by its own secret key."""
+    return hmac.new(key.encode(), raw.encode(), hashlib.sha256).hexdigest()
+
+
+class TokenHash(models.TextChoices):
+    """How ``token_hash`` was made: certmate's own tokens are SHA-256; tokens imported from CertMate keep
+    the hash CertMate kept (plain SHA-256 from older installs, else HMAC-SHA256 with its secret key)."""
+
+    SHA256 = "sha256", "SHA-256"
+    CERTMATE_HMAC = "certmate-hmac", "CertMate HMAC-SHA256"
+
+
+class CertmateTokenKey(models.Model):
+    """The secret key a CertMate install hashed its API tokens with, kept (encrypted) only to check the
+    tokens imported from it. One per tenant schema."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    key = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "CertMate token key"
+        constraints = [models.CheckConstraint(condition=models.Q(singleton=True), name="certmate_token_key_singleton")]
+
+    def __str__(self) -> str:
+        return "CertMate token key"
+
+
 class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
@@ -29,6 +60,7 @@ class ApiToken(models.Model):
         max_length=16, choices=Role.choices, help_text="What the token may do; never more than its user's role"
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hash_scheme = models.CharField(max_length=16, choices=TokenHash.choices, default=TokenHash.SHA256, editable=False)
     prefix = models.CharField(max_length=SHOWN_PREFIX_LENGTH, db_index=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -6,6 +6,7 @@ Writes record ``token.created`` (its name, role, prefix, expiry and user; never 
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -15,8 +16,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.accounts.models import ApiToken, Role, User
-from apps.accounts.models.tokens import SHOWN_PREFIX_LENGTH, TOKEN_PREFIX, token_hash_of
+from apps.accounts.models import ApiToken, CertmateTokenKey, Role, TokenHash, User
+from apps.accounts.models.tokens import SHOWN_PREFIX_LENGTH, TOKEN_PREFIX, certmate_hmac_of, token_hash_of
 from apps.accounts.services.audit_tenant import audit_in_tenant
 from apps.accounts.services.users import role_clean
 from certmate.actors import Actor
@@ -74,6 +75,76 @@ def token_create(
     return token, raw
 
 
+_HEX_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+@transaction.atomic
+def token_import(
+    *,
+    user: User,
+    role: Role | str,
+    name: str,
+    token_hash: str,
+    hash_scheme: TokenHash | str,
+    prefix: str = "",
+    allowed_domains: list[str] | None = None,
+    expires_at: datetime | None = None,
+    actor: Actor,
+) -> ApiToken:
+    """A token brought over from CertMate by its hash alone (the text stays with its holders): it keeps
+    its role (never above its user's), its certificate scope and its expiry. An HMAC hash needs the key
+    (``certmate_token_key_set``) to be checked. Recorded as ``token.imported``."""
+    role = role_clean(role)
+    hash_scheme = TokenHash(hash_scheme)
+    token_hash = (token_hash or "").strip().lower()
+    if not _HEX_HASH.fullmatch(token_hash):
+        raise ValidationError("the token hash is not 64 hexadecimal characters", code="invalid_hash")
+    if hash_scheme == TokenHash.CERTMATE_HMAC and not CertmateTokenKey.objects.exists():
+        raise ValidationError("an HMAC token hash needs CertMate's secret key first", code="key_missing")
+    if role.rank > Role(user.role).rank:
+        raise ValidationError(
+            f"a token cannot have the {role} role: its user {user.email} is only {user.role}", code="role_above_user"
+        )
+    if ApiToken.objects.filter(token_hash=token_hash).exists():
+        raise ValidationError("this token is already here", code="token_exists")
+    token = ApiToken(
+        user=user,
+        name=name.strip()[:100],
+        role=role,
+        token_hash=token_hash,
+        hash_scheme=hash_scheme,
+        prefix=prefix[:SHOWN_PREFIX_LENGTH],
+        allowed_domains=list(allowed_domains or []),
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    state = {**_state(token), "hash_scheme": token.hash_scheme, "allowed_domains": token.allowed_domains}
+    _record("token.imported", token=token, actor=actor, changes={k: [None, v] for k, v in state.items()})
+    return token
+
+
+@transaction.atomic
+def certmate_token_key_set(*, key: str, actor: Actor) -> bool:
+    """Keep CertMate's secret key (encrypted) to check its imported tokens; True when it changed. Recorded
+    as ``certmate_token_key.set`` (never the key)."""
+    key = (key or "").strip()
+    if not key or len(key) > 4096:
+        raise ValidationError("CertMate's secret key must be 1 to 4096 characters", code="invalid_key")
+    current = CertmateTokenKey.objects.select_for_update().first()
+    if current is not None and current.key == key:
+        return False
+    if current is None:
+        current = CertmateTokenKey(key=key)
+    current.key = key
+    current.save()
+    audit_in_tenant(
+        actor=actor, action="certmate_token_key.set", object_type="certmate_token_key", object_id=current.pk,
+        object_name=str(current), changes={"key": ["", "(set)"]},
+    )  # fmt: skip
+    return True
+
+
 def _state(token: ApiToken) -> dict:
     return {
         "name": token.name,
@@ -101,11 +172,25 @@ def token_revoke(*, token: ApiToken, actor: Actor) -> ApiToken:
     return token
 
 
+# Longer than any token certmate or CertMate made: a bound on what is hashed for a stranger.
+MAX_TOKEN_LENGTH = 512
+
+
 def token_lookup(*, raw: str) -> ApiToken | None:
-    """The token with this text in the current schema, whatever its state, or None."""
-    if not raw.startswith(TOKEN_PREFIX):
+    """The token with this text in the current schema, whatever its state, or None. Tokens imported from
+    CertMate may lack the cm_ prefix and may be kept as CertMate's HMAC: both hashes of the text are
+    looked up, each an indexed equality (nothing compares secrets character by character); the SHA-256
+    one first, so certmate's own tokens cost one query."""
+    if not raw or len(raw) > MAX_TOKEN_LENGTH:
         return None
-    return ApiToken.objects.select_related("user").filter(token_hash=token_hash_of(raw)).first()
+    tokens = ApiToken.objects.select_related("user")
+    token = tokens.filter(token_hash=token_hash_of(raw), hash_scheme=TokenHash.SHA256).first()
+    if token is not None:
+        return token
+    certmate_key = CertmateTokenKey.objects.values_list("key", flat=True).first()
+    if not certmate_key:
+        return None
+    return tokens.filter(token_hash=certmate_hmac_of(raw, certmate_key), hash_scheme=TokenHash.CERTMATE_HMAC).first()
 
 
 def token_unusable_reason(token: ApiToken) -> str | None:
