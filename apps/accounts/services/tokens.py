@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.accounts.models import ApiToken, Role, User
 from apps.accounts.models.tokens import SHOWN_PREFIX_LENGTH, TOKEN_PREFIX, token_hash_of
+from apps.accounts.scopes import CertificateScope, allowed_domains_clean
 from apps.accounts.services.audit_tenant import audit_in_tenant
 from apps.accounts.services.users import role_clean
 from certmate.actors import Actor
@@ -34,12 +35,23 @@ def token_create(
     role: Role | str,
     name: str = "",
     expires_at: datetime | None = None,
+    allowed_domains: list[str] | None = None,
+    within: CertificateScope | None = None,
     actor: Actor,
 ) -> tuple[ApiToken, str]:
     """A new token for ``user`` and its text, which is never available again. The actor's user (none:
     the platform's command line) is kept as its creator, and may only make tokens acting as someone
-    else where the platform allows it."""
+    else where the platform allows it. ``allowed_domains`` limits it to those certificates (names and
+    ``*.`` patterns); ``within`` is the scope of the token the request came with, if it has one: the new
+    token then needs a scope inside it (a scoped token never makes a wider one)."""
     role = role_clean(role)
+    allowed_domains = allowed_domains_clean(allowed_domains)
+    if within is not None and not within.covers_all(allowed_domains):
+        raise ValidationError(
+            f"this token is limited to the certificates {within}: a token it makes must be limited to names "
+            f"and patterns inside that (allowed_domains), and {', '.join(allowed_domains) or 'no limit'} is not",
+            code="scope_wider",
+        )
     created_by = actor.user
     if created_by is not None and created_by.pk != user.pk and not settings.CERTMATE_API_TOKEN_DELEGATION:
         raise ValidationError(
@@ -66,6 +78,7 @@ def token_create(
         prefix=raw[:SHOWN_PREFIX_LENGTH],
         expires_at=expires_at,
         created_by=created_by,
+        allowed_domains=allowed_domains,
     )
     token.full_clean()
     token.save()
@@ -81,6 +94,7 @@ def _state(token: ApiToken) -> dict:
         "prefix": token.prefix,
         "expires_at": token.expires_at,
         "user": token.user.email,
+        "allowed_domains": list(token.allowed_domains),
     }
 
 

@@ -69,6 +69,13 @@ def can_wait() -> bool:
     return not connection.in_atomic_block
 
 
+def requested_names(data: dict) -> list[str]:
+    """Every name a certificate request would put in a certificate (what a token's scope must allow)."""
+    dns_alt_names = [name[4:] for name in data.get("alt_names") or () if name[:4].upper() == "DNS:"]
+    first = data.get("name") or data.get("domain") or "(a name chosen by certmate)"
+    return [first, *(data.get("san_domains") or ()), *dns_alt_names]
+
+
 def request_from(data: dict, *, actor: Actor) -> Job:
     """certificate_request with the API's account vocabulary resolved (both certmate's and CertMate's)."""
     return certificate_request(
@@ -107,6 +114,7 @@ PRIVATE_DESCRIPTION = (
 def private_created(view, request, *, serializer=CertificateSerializer) -> Response:
     """A request naming a private CA: issued now, answered 201 with the certificate."""
     data = view.validated(PrivateCertificateRequestSerializer)
+    view.scope_require(requested_names(data))
     certificate = private_issue(data, actor=request_actor(request))
     certificate = certificate_list().get(pk=certificate.pk)
     job = certificate.jobs.order_by("-pk").first()
@@ -148,7 +156,8 @@ class CertificateListView(CertificateAPIView):
     def get(self, request):
         params = dict(self.validated(CertificateFilterSerializer, request.query_params))
         params["expiring_within_days"] = params.pop("expiring_within", None)
-        return self.listed(certificate_list(**params), CertificateSerializer, listing_context(request))
+        rows = self.in_scope(certificate_list(**params))
+        return self.listed(rows, CertificateSerializer, listing_context(request))
 
     @extend_schema(
         operation_id="certificates_request",
@@ -163,9 +172,9 @@ class CertificateListView(CertificateAPIView):
     def post(self, request):
         if is_private_request(request.data):
             return private_created(self, request)
-        return accepted(
-            request_from(self.validated(CertificateRequestSerializer), actor=request_actor(request)), request
-        )
+        data = self.validated(CertificateRequestSerializer)
+        self.scope_require(requested_names(data))
+        return accepted(request_from(data, actor=request_actor(request)), request)
 
 
 class CertMateCreateView(CertificateAPIView):
@@ -185,6 +194,7 @@ class CertMateCreateView(CertificateAPIView):
         if is_private_request(request.data):
             return private_created(self, request, serializer=CertMateCreatedSerializer)
         data = self.validated(CertificateRequestSerializer)
+        self.scope_require(requested_names(data))
         job = request_from(data, actor=request_actor(request))
         wants_async = data["async"] or request.query_params.get("async", "").lower() in TRUTHY
         if wants_async or not can_wait():
