@@ -12,10 +12,10 @@ from rest_framework.viewsets import GenericViewSet
 from apps.accounts.scopes import CertificateScope, token_scope
 from certmate.api.authentication import BearerTokenAuthentication
 from certmate.api.exceptions import ApiError, status_of
-from certmate.errors import NotFound
 from certmate.api.pagination import OptionalPagination
 from certmate.api.permissions import RolePermission
 from certmate.api.throttling import THROTTLE_CLASSES
+from certmate.errors import NotFound
 
 
 class TenantAPIMixin:

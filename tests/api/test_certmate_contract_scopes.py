@@ -13,7 +13,7 @@ from apps.accounts.services.tokens import token_create
 from apps.certificates.models import Job
 from certmate.actors import Actor
 from tests.api.conftest import tenant_client
-from tests.api.test_certificates_access import DOMAIN, ENDPOINTS, NAMING
+from tests.api.test_certificates_access import DOMAIN, NAMING
 from tests.factories import accounts, certificate_make
 
 OTHER = "db.alpha.test"
