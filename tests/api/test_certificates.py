@@ -320,7 +320,7 @@ def test_certmate_create_waits_for_the_job(tenant_a, operator, settings, monkeyp
         "apps.certificates.selectors.time", types.SimpleNamespace(monotonic=time.monotonic, sleep=worker.sleep)
     )
     # This test's transaction stands in for autocommit (tests/e2e/test_api_e2e.py waits on a real worker).
-    monkeypatch.setattr("apps.certificates.api.views.certificates.can_wait", lambda: True)
+    monkeypatch.setattr("apps.certificates.api.views.waiting.can_wait", lambda: True)
     in_a(tenant_a, accounts)
     response = operator.post("/api/certificates/create", {"domain": "sync.alpha.test"})
     body = response.json()
@@ -336,7 +336,7 @@ def test_certmate_create_waits_for_the_job(tenant_a, operator, settings, monkeyp
 
 def test_certmate_create_answers_202_when_the_job_outlasts_the_wait(tenant_a, operator, settings, monkeypatch):
     settings.CERTMATE_API_SYNC_WAIT_SECONDS = 0
-    monkeypatch.setattr("apps.certificates.api.views.certificates.can_wait", lambda: True)
+    monkeypatch.setattr("apps.certificates.api.views.waiting.can_wait", lambda: True)
     in_a(tenant_a, accounts)
     response = operator.post("/api/certificates/create", {"domain": "slow.alpha.test"})
     assert response.status_code == 202 and response.json()["status"] == "queued"
@@ -346,10 +346,10 @@ def test_a_tenant_waits_with_only_its_share_of_web_threads(tenant_a, operator, s
     from django.core.cache import cache
 
     settings.CERTMATE_API_SYNC_WAITS_PER_TENANT = 1
-    monkeypatch.setattr("apps.certificates.api.views.certificates.can_wait", lambda: True)
+    monkeypatch.setattr("apps.certificates.api.views.waiting.can_wait", lambda: True)
     waited = []
     monkeypatch.setattr(
-        "apps.certificates.api.views.certificates.job_wait",
+        "apps.certificates.api.views.waiting.job_wait",
         lambda *, job_id, timeout_seconds: waited.append(job_id) or Job.objects.get(pk=job_id),
     )
     in_a(tenant_a, accounts)
@@ -416,7 +416,7 @@ def test_certmate_create_does_not_wait_inside_a_transaction(tenant_a, operator, 
 def test_renew_queues_a_job_and_refuses_what_is_not_due(tenant_a, operator):
     in_a(tenant_a, certificate_make, "www.alpha.test")
     not_due = operator.post("/api/certificates/www.alpha.test/renew", {})
-    assert not_due.status_code == 409 and not_due.json()["code"] == "not_due"
+    assert not_due.status_code == 200 and not_due.json()["renewed"] is False  # CertMate's answer: nothing ordered
     forced = operator.post("/api/certificates/www.alpha.test/renew", {"force": True})
     assert forced.status_code == 202
     job = forced.json()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/certificates/jobs/<int:job_id>", views.JobDetailView.as_view(), name="certificate-job-detail"),
     path(CERTIFICATE, views.CertificateDetailView.as_view(), name="certificate-detail"),
     path(f"{CERTIFICATE}/renew", views.CertificateRenewView.as_view(), name="certificate-renew"),
+    path(f"{CERTIFICATE}/reissue", views.CertificateReissueView.as_view(), name="certificate-reissue"),
     path(f"{CERTIFICATE}/revoke", views.CertificateRevokeView.as_view(), name="certificate-revoke"),
     path(f"{CERTIFICATE}/unhold", views.CertificateUnholdView.as_view(), name="certificate-unhold"),
     path(f"{CERTIFICATE}/auto-renew", views.CertificateAutoRenewView.as_view(), name="certificate-auto-renew"),
