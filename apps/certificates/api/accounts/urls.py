@@ -4,7 +4,7 @@ like the certificate endpoints)."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from apps.certificates.api.accounts import certmate_dns, views
+from apps.certificates.api.accounts import certmate_ca_test, certmate_dns, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("ca-accounts", views.CaAccountViewSet, basename="api-ca-account")
@@ -22,6 +22,7 @@ urlpatterns = [
     path("dns/<str:provider>/accounts/<str:account_id>", DNS_ACCOUNT, name="certmate-dns-provider-account"),
     path("dns-providers", views.DnsProviderListView.as_view(), name="api-dns-providers"),
     path("settings", views.TenantSettingsView.as_view(), name="api-settings"),
+    path("settings/test-ca-provider", certmate_ca_test.CertMateCaTestView.as_view(), name="certmate-test-ca"),
     path("settings/dns-providers", certmate_dns.CertMateDnsProvidersView.as_view(), name="certmate-settings-dns"),
     *router.urls,
 ]
