@@ -5,6 +5,7 @@ that is not a certificate endpoint, and never makes a token wider than itself.""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import ApiToken
@@ -19,7 +20,7 @@ from tests.factories import accounts, certificate_make
 OTHER = "db.alpha.test"
 
 
-def scoped_client(tenant, api_user, scope: list[str], role: str = "admin"):
+def scoped_client(tenant, api_user, scope: list[str], role: str = "operator"):
     user = api_user(tenant, role)
     with tenant_context(tenant):
         token, raw = token_create(user=user, role=role, allowed_domains=scope, actor=Actor.command())
@@ -151,17 +152,34 @@ def test_a_scoped_token_reaches_nothing_else(tenant_a, api_user, method, path):
 
 def test_a_scoped_token_never_widens_itself(tenant_a, api_user):
     client = scoped_client(tenant_a, api_user, ["*.alpha.test"])
-    for wider in ([], ["beta.test"], ["*.beta.test"], ["alpha.test"], ["*.alpha.test", "www.beta.test"]):
-        response = client.post("/api/tokens", {"role": "viewer", "allowed_domains": wider}, format="json")
-        assert response.status_code == 403 and response.json()["code"] == "scope_wider", wider
-    narrower = client.post("/api/tokens", {"role": "viewer", "allowed_domains": ["*.db.alpha.test"]}, format="json")
-    assert narrower.status_code == 201 and narrower.json()["allowed_domains"] == ["*.db.alpha.test"]
-    # It sees its own and the narrower token, never the tenant's unscoped ones.
-    scoped_client(tenant_a, api_user, [])
-    listed = {row["prefix"] for row in client.get("/api/tokens").json()}
-    assert listed == {client.token.prefix, narrower.json()["prefix"]}
+    # Not an admin (no scoped token is): it reaches no token, key, user or settings endpoint.
+    for path in ("/api/tokens", "/api/keys", "/api/users", "/api/settings"):
+        response = client.post(path, {"role": "viewer", "name": "x"}, format="json")
+        assert response.status_code == 403, path
+    scope = CertificateScope(("*.alpha.test",))
+    user = client.user
     with tenant_context(tenant_a):
-        assert ApiToken.objects.get(prefix=client.token.prefix).allowed_domains == ["*.alpha.test"]
+        for wider in ([], ["beta.test"], ["*.beta.test"], ["alpha.test"], ["*.alpha.test", "www.beta.test"]):
+            with pytest.raises(ValidationError) as refused:
+                token_create(user=user, role="viewer", allowed_domains=wider, within=scope, actor=Actor.command())
+            assert refused.value.code == "scope_wider", wider
+        narrower, _ = token_create(
+            user=user, role="viewer", allowed_domains=["*.db.alpha.test"], within=scope, actor=Actor.command()
+        )
+        assert narrower.allowed_domains == ["*.db.alpha.test"]
+        assert ApiToken.objects.get(pk=client.token.pk).allowed_domains == ["*.alpha.test"]
+
+
+def test_an_admin_token_cannot_be_scoped(tenant_a, api_user, api_client):
+    with tenant_context(tenant_a), pytest.raises(ValidationError) as refused:
+        token_create(
+            user=api_user(tenant_a, "admin"), role="admin", allowed_domains=["x.alpha.test"], actor=Actor.command()
+        )
+    assert refused.value.code == "scoped_admin"
+    response = api_client(tenant_a, "admin").post(
+        "/api/tokens", {"role": "admin", "allowed_domains": ["x.alpha.test"]}, format="json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "scoped_admin"
 
 
 def test_an_unscoped_admin_makes_scoped_tokens_and_bad_scopes_are_400(tenant_a, api_client):

@@ -46,6 +46,12 @@ def token_create(
     token then needs a scope inside it (a scoped token never makes a wider one)."""
     role = role_clean(role)
     allowed_domains = allowed_domains_clean(allowed_domains)
+    if allowed_domains and role == Role.ADMIN:
+        # As CertMate: an admin token could change settings, users and tokens, which no scope limits.
+        raise ValidationError(
+            "an admin token cannot be limited to certificates: give it the operator or viewer role",
+            code="scoped_admin",
+        )
     if within is not None and not within.covers_all(allowed_domains):
         raise ValidationError(
             f"this token is limited to the certificates {within}: a token it makes must be limited to names "
