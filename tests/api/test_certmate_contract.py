@@ -10,6 +10,7 @@ import types
 import pytest
 from django_tenants.utils import tenant_context
 
+from apps.certificates.api.unsupported import REASONS
 from apps.certificates.models import Certificate, Job, JobStatus
 from tests.factories import accounts, certificate_make, version_add
 
@@ -198,3 +199,20 @@ def test_reissue_bad_input_is_400(tenant_a, operator, issued, body):
 def test_reissue_is_404_for_another_tenant(tenant_b, api_client, issued):
     response = api_client(tenant_b, "operator").post("/api/certificates/www.alpha.test/reissue", {}, format="json")
     assert response.status_code == 404
+
+
+# --- CertMate's endpoints certmate does not serve ------------------------------------------------
+
+
+@pytest.mark.parametrize("route", sorted(REASONS))
+def test_what_certmate_does_not_serve_is_501_with_the_reason(tenant_a, api_client, route):
+    path = "/" + route.replace("<str:domain>", "www.alpha.test").replace("<str:", "x").replace(">", "")
+    for method in ("get", "post"):
+        response = getattr(api_client(tenant_a, "viewer"), method)(path, {}, format="json")
+        assert response.status_code == 501, (method, path, response.content[:200])
+        assert response.json()["code"] == "not_supported" and REASONS[route] in response.json()["error"]
+
+
+def test_the_schema_does_not_list_them(tenant_a, api_client):
+    paths = api_client(tenant_a, "viewer").get("/api/schema/?format=json").json()["paths"]
+    assert "/api/cache/stats" not in paths and "/api/certificates/{domain}/reissue" in paths
