@@ -21,8 +21,8 @@ MAX_KEY_NAME = 64  # CertMate's
 
 class KeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=MAX_KEY_NAME, help_text="Key name is required (64 characters at most).")
-    role = serializers.ChoiceField(Role.choices, default=Role.VIEWER)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    role = serializers.ChoiceField(Role.choices, default=Role.VIEWER, help_text="viewer (default), operator or admin.")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="When it expires; null: never.")
     allowed_domains = serializers.ListField(
         child=serializers.CharField(max_length=MAX_NAME_LENGTH),
         required=False,
@@ -69,7 +69,9 @@ class KeyListView(AdminView):
     @extend_schema(
         operation_id="certmate_keys_list",
         tags=TAGS,
-        responses=inline_serializer("CertMateKeys", {"keys": serializers.DictField()}),
+        responses=inline_serializer(
+            "CertMateKeys", {"keys": serializers.DictField(help_text="Each key by its id (text), never its hash.")}
+        ),
         description="CertMate's list: every token of the tenant by id (as text), without its hash.",
     )
     def get(self, request):
@@ -80,7 +82,15 @@ class KeyListView(AdminView):
         operation_id="certmate_keys_create",
         tags=TAGS,
         request=KeyCreateSerializer,
-        responses={201: inline_serializer("CertMateKeyCreated", {"id": serializers.CharField()})},
+        responses={
+            201: inline_serializer(
+                "CertMateKeyCreated",
+                {
+                    "id": serializers.CharField(help_text="The key's id (for DELETE /api/keys/{id})."),
+                    "token": serializers.CharField(help_text="The key itself: shown this once."),
+                },
+            )
+        },
         description="A token for the caller's user; the text (`token`) is shown this once. An admin key "
         "cannot be limited to certificates (400, as CertMate).",
     )

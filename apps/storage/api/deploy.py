@@ -19,9 +19,12 @@ Summary = inline_serializer(
     {
         "ok": serializers.BooleanField(help_text="True when the target holds the current version now."),
         "total": serializers.IntegerField(help_text="1: certmate deploys to the tenant's storage target."),
-        "succeeded": serializers.IntegerField(),
-        "failed": serializers.IntegerField(),
-        "results": serializers.ListField(child=serializers.DictField()),
+        "succeeded": serializers.IntegerField(help_text="1 when published, else 0."),
+        "failed": serializers.IntegerField(help_text="1 when the target refused, else 0."),
+        "results": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="One entry: the target's name, type, backend, success, state, error and version.",
+        ),
     },
 )
 

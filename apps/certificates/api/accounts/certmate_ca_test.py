@@ -30,10 +30,10 @@ class CaTestSerializer(serializers.Serializer):
 Result = inline_serializer(
     "CertMateCaTestResult",
     {
-        "success": serializers.BooleanField(),
+        "success": serializers.BooleanField(help_text="Whether the configuration looks usable."),
         "message": serializers.CharField(help_text="What was found, in a sentence (never the CA's own text)."),
-        "ca_provider": serializers.CharField(),
-        "directory_url": serializers.CharField(required=False),
+        "ca_provider": serializers.CharField(help_text="The provider tested, as given."),
+        "directory_url": serializers.CharField(required=False, help_text="The ACME directory it would use."),
     },
 )
 

@@ -5,6 +5,9 @@ credentials are write-only (CertMate's ``********`` placeholder keeps a stored v
 
 from __future__ import annotations
 
+import re
+
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -38,16 +41,16 @@ Accounts = inline_serializer(
 Done = inline_serializer(
     "CertMateDnsAccountDone",
     {
-        "success": serializers.BooleanField(),
-        "message": serializers.CharField(),
-        "id": serializers.CharField(required=False),
+        "success": serializers.BooleanField(help_text="True: done."),
+        "message": serializers.CharField(help_text="What was done."),
+        "id": serializers.CharField(required=False, help_text="The account's name (CertMate's id)."),
     },
 )
 
 
 class CreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, help_text="The account's id (or account_id).")
-    account_id = serializers.CharField(max_length=100, required=False)
+    account_id = serializers.CharField(max_length=100, required=False, help_text="CertMate's name for name.")
     provider = serializers.CharField(max_length=50, required=False, help_text="Without a provider in the path.")
     config = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=10_000),
@@ -55,7 +58,9 @@ class CreateSerializer(serializers.Serializer):
         default=dict,
         help_text="The provider's credential fields (see /api/settings/dns-providers).",
     )
-    set_as_default = serializers.BooleanField(required=False, default=False)
+    set_as_default = serializers.BooleanField(
+        required=False, default=False, help_text="Make it the provider's default account."
+    )
 
 
 def credentials_of(config: dict) -> dict:
@@ -75,7 +80,15 @@ def document(account: DnsAccount) -> dict:
     }
 
 
+class PathOperationIds(AutoSchema):
+    """One view serves several CertMate paths: each operation is named after its whole path."""
+
+    def get_operation_id(self):
+        return "certmate_" + "_".join(re.findall(r"[a-z0-9]+", self.path.lower())) + f"_{self.method.lower()}"
+
+
 class CertMateDnsAPIView(TenantAPIView):
+    schema = PathOperationIds()
     pagination_class = None
     serializer_class = CreateSerializer
 
@@ -93,14 +106,14 @@ class CertMateDnsAPIView(TenantAPIView):
 
 
 class CertMateDnsAccountsView(CertMateDnsAPIView):
-    @extend_schema(operation_id="certmate_dns_accounts_list", tags=TAGS, responses=Accounts)
+    @extend_schema(tags=TAGS, responses=Accounts)
     def get(self, request, provider: str | None = None):
         rows = DnsAccount.objects.order_by("provider", "name")
         if provider is not None:
             rows = rows.filter(provider=get_provider(provider).key)
         return Response([document(account) for account in rows])
 
-    @extend_schema(operation_id="certmate_dns_accounts_create", tags=TAGS, request=CreateSerializer, responses=Done)
+    @extend_schema(tags=TAGS, request=CreateSerializer, responses=Done)
     def post(self, request, provider: str | None = None):
         data = self.validated(CreateSerializer)
         name = data.get("name") or data.get("account_id")
@@ -119,9 +132,11 @@ class CertMateDnsAccountsView(CertMateDnsAPIView):
 
 class CertMateDnsAccountDetailView(CertMateDnsAPIView):
     @extend_schema(
-        operation_id="certmate_dns_account_update",
         tags=TAGS,
-        request=inline_serializer("CertMateDnsAccountUpdate", {"set_as_default": serializers.BooleanField()}),
+        request=inline_serializer(
+            "CertMateDnsAccountUpdate",
+            {"set_as_default": serializers.BooleanField(help_text="Make it the provider's default account.")},
+        ),
         responses=Done,
         description="Credential fields given at the top level replace those stored (the others stay); "
         f"{MASKED!r} keeps a stored value; set_as_default makes it its provider's default.",
@@ -140,7 +155,7 @@ class CertMateDnsAccountDetailView(CertMateDnsAPIView):
         dns_account_update(account=account, actor=request_actor(request), **changes)
         return Response({"success": True, "message": "Account updated", "id": account.name})
 
-    @extend_schema(operation_id="certmate_dns_account_delete", tags=TAGS, request=None, responses=Done)
+    @extend_schema(tags=TAGS, request=None, responses=Done)
     def delete(self, request, account_id: str, provider: str | None = None):
         dns_account_delete(account=self.account(account_id, provider), actor=request_actor(request))
         return Response({"success": True, "message": "Account deleted"})
@@ -155,7 +170,10 @@ class CertMateDnsProvidersView(TenantAPIView):
     @extend_schema(
         operation_id="certmate_settings_dns_providers",
         tags=["settings"],
-        responses=inline_serializer("CertMateDnsProviders", {"<provider>": serializers.DictField()}),
+        responses=inline_serializer(
+            "CertMateDnsProviders",
+            {"<provider>": serializers.DictField(help_text="Its accounts by name, and its default_account.")},
+        ),
     )
     def get(self, request):
         providers: dict[str, dict] = {}

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from apps.certificates.models import KeyType
 
 CERTMATE_KEY_TYPES = ("rsa", "ecdsa")
+REQUEST_KEY_TYPES = (*KeyType.values, *CERTMATE_KEY_TYPES)  # certmate's names and CertMate's (schema: one enum)
 RSA_SIZES = (2048, 3072, 4096)
 CURVES = {"secp256r1": KeyType.EC256, "secp384r1": KeyType.EC384}
 
@@ -17,7 +18,7 @@ class CertMateKeyFields(serializers.Serializer):
     elliptic_curve); validated into certmate's name."""
 
     key_type = serializers.ChoiceField(
-        choices=[*KeyType.values, *CERTMATE_KEY_TYPES],
+        choices=REQUEST_KEY_TYPES,
         required=False,
         help_text="Key of new versions: rsa2048, rsa3072, rsa4096, ec256, ec384; or CertMate's rsa (with key_size) "
         "and ecdsa (with elliptic_curve). Default: the certificate's, else the tenant's default.",
@@ -70,9 +71,16 @@ class ReissueSerializer(CertMateKeyFields):
         max_length=99,
         help_text="The names besides the domain, replacing the current ones ([]: none). Left out: kept.",
     )
-    dns_provider = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=50)
-    account_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
-    ca_provider = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
+    dns_provider = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=50, help_text="A DNS provider; left out: kept."
+    )
+    account_id = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=100, help_text="A DNS account; left out: kept."
+    )
+    ca_provider = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=100,
+        help_text="A CA account or preset; left out: kept.",
+    )  # fmt: skip
 
     def get_fields(self):
         fields = super().get_fields()

@@ -36,17 +36,17 @@ class ProbeQuerySerializer(serializers.Serializer):
 Status = inline_serializer(
     "CertMateDeploymentStatus",
     {
-        "domain": serializers.CharField(),
+        "domain": serializers.CharField(help_text="The certificate's domain."),
         "deployed": serializers.BooleanField(help_text="The host answered over TLS."),
-        "reachable": serializers.BooleanField(),
+        "reachable": serializers.BooleanField(help_text="The same as deployed (CertMate's two names)."),
         "certificate_match": serializers.BooleanField(help_text="It serves the current version."),
-        "method": serializers.CharField(),
-        "port": serializers.IntegerField(),
-        "protocol": serializers.CharField(),
-        "timestamp": serializers.CharField(),
-        "probe_host": serializers.CharField(allow_null=True),
+        "method": serializers.CharField(help_text="https-tls: a TLS handshake."),
+        "port": serializers.IntegerField(help_text="The port probed."),
+        "protocol": serializers.CharField(help_text="https-tls."),
+        "timestamp": serializers.CharField(help_text="When it was probed (ISO 8601)."),
+        "probe_host": serializers.CharField(allow_null=True, help_text="The host probed (null: none was)."),
         "probe_status": serializers.CharField(help_text="match, mismatch, unreachable or unverifiable."),
-        "mismatch_reason": serializers.CharField(allow_null=True),
+        "mismatch_reason": serializers.CharField(allow_null=True, help_text="Why it does not match, if not."),
     },
 )
 
