@@ -16,6 +16,7 @@ from django_tenants.utils import tenant_context
 from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobStatus, TenantSettings
 from certmate.audit.models import AuditEvent
+from tests.api.stand_in import StandInWorker
 from tests.factories import RFC2136, TEST_ACTOR, accounts, certificate_make, version_add
 
 CERTMATE_FIELDS = {
@@ -295,27 +296,12 @@ def test_field_errors_name_the_field(operator):
     assert response.status_code == 400 and {"domain", "san_domains"} <= set(body["fields"])
 
 
-class Worker:
-    """Stands in for the worker while the synchronous create waits: finishes the job at the first poll."""
-
-    def __init__(self, tenant, *, succeed: bool):
-        self.tenant, self.succeed = tenant, succeed
-
-    def sleep(self, _seconds):
-        job = Job.objects.select_related("certificate").get(status=JobStatus.QUEUED)
-        if self.succeed:
-            version = version_add(job.certificate)
-            Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, version=version)
-        else:
-            Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="CA said: rejectedIdentifier")
-
-
 @pytest.mark.parametrize("succeed", [True, False])
 def test_certmate_create_waits_for_the_job(tenant_a, operator, settings, monkeypatch, succeed):
     import time
 
     settings.CERTMATE_API_SYNC_WAIT_SECONDS = 30
-    worker = Worker(tenant_a, succeed=succeed)
+    worker = StandInWorker(succeed=succeed, error="CA said: rejectedIdentifier")
     monkeypatch.setattr(
         "apps.certificates.selectors.time", types.SimpleNamespace(monotonic=time.monotonic, sleep=worker.sleep)
     )
@@ -530,7 +516,7 @@ def test_jobs_list_filters_and_detail_output_for_admins_only(tenant_a, api_clien
 def test_every_certificate_field_and_parameter_is_described(tenant_a, anon_client):
     schema = anon_client(tenant_a).get("/api/schema/", {"format": "json"}).json()
     ours = {path: ops for path, ops in schema["paths"].items() if path.startswith(("/api/certificates", "/{domain}"))}
-    assert len(ours) == 17  # revoke, unhold and reissue included; batch, batches and a batch
+    assert len(ours) == 19  # revoke, unhold, reissue, deploy and deployment-status included; batch, batches and a batch
     names, todo = set(), set(re.findall(r"#/components/schemas/(\w+)", str(ours))) - {"Error"}
     while todo:  # the components these paths use, and the ones those use
         names.add(name := todo.pop())

@@ -11,29 +11,13 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.certificates.api.unsupported import REASONS
-from apps.certificates.models import Certificate, Job, JobStatus
-from tests.factories import accounts, certificate_make, version_add
+from apps.certificates.models import Certificate, Job
+from tests.api.stand_in import StandInWorker
+from tests.factories import accounts, certificate_make
 
 RENEWED = {"message", "domain", "renewed", "dns_provider", "duration"}
 REISSUED = {"message", "domain", "dns_provider", "ca_provider", "duration"}
 ACCEPTED = {"job_id", "status", "operation", "domain", "status_url"}
-
-
-class StandInWorker:
-    """Finishes the one queued job at the first poll: succeeded with a new version, or failed."""
-
-    def __init__(self, *, succeed: bool = True):
-        self.succeed = succeed
-        self.finished: list[Job] = []
-
-    def sleep(self, _seconds):
-        job = Job.objects.select_related("certificate").get(status=JobStatus.QUEUED)
-        if self.succeed:
-            version = version_add(job.certificate)
-            Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, version=version)
-        else:
-            Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="CA said: rateLimited")
-        self.finished.append(job)
 
 
 @pytest.fixture
