@@ -22,7 +22,9 @@ class ProbeQuerySerializer(serializers.Serializer):
     host = serializers.CharField(
         required=False, max_length=253, help_text="Probe this host instead of the domain (a wildcard needs one)."
     )
-    port = serializers.IntegerField(required=False, min_value=1, max_value=65535, default=443)
+    port = serializers.IntegerField(
+        required=False, min_value=1, max_value=65535, default=443, help_text="The port to probe (default 443)."
+    )
     refresh = serializers.CharField(required=False, max_length=10, help_text="CertMate's; every call probes.")
 
     def validate_host(self, value: str) -> str:
