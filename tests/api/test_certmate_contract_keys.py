@@ -1,5 +1,5 @@
-"""CertMate's /api/keys over certmate's tokens: list, create (with allowed_domains), revoke; admins only;
-two tenants."""
+"""CertMate's /api/keys over certmate's tokens (list, create with allowed_domains, revoke) and its user edit
+by username; admins only; two tenants."""
 
 from __future__ import annotations
 
@@ -82,3 +82,24 @@ def test_keys_are_for_admins(tenant_a, api_client, role):
     client = api_client(tenant_a, role)
     assert client.get("/api/keys").status_code == 403
     assert client.post("/api/keys", {"name": "k"}, format="json").status_code == 403
+
+
+# --- PUT / DELETE /api/users/{username} (the username is the e-mail) ------------------------------
+
+
+def test_certmate_user_edit_and_delete_by_username(tenant_a, tenant_b, admin, api_user, api_client):
+    user = api_user(tenant_a, "viewer")
+    changed = admin.put(f"/api/users/{user.email}", {"role": "operator", "enabled": False}, format="json")
+    assert changed.status_code == 200 and changed.json() == {"message": "User updated"}
+    with tenant_context(tenant_a):
+        user.refresh_from_db()
+        assert (user.role, user.is_active) == ("operator", False)
+    assert admin.put(f"/api/users/{user.email}", {}, format="json").status_code == 400  # nothing to update
+    assert admin.put(f"/api/users/{user.email}", {"enabled": "maybe"}, format="json").status_code == 400
+    assert api_client(tenant_b, "admin").delete(f"/api/users/{user.email}").status_code == 404
+    deleted = admin.delete(f"/api/users/{user.email.upper()}")
+    assert deleted.status_code == 200 and deleted.json() == {"message": "User deleted"}
+    assert admin.delete(f"/api/users/{user.email}").status_code == 404
+    own = admin.delete(f"/api/users/{admin.user.email}")
+    assert own.status_code == 409  # one's own account (CertMate: 400)
+    assert api_client(tenant_a, "operator").delete(f"/api/users/{admin.user.email}").status_code == 403
