@@ -62,12 +62,6 @@ STATUS_BY_CODE = {
     "not_revocable": status.HTTP_409_CONFLICT,  # a root, or a CA signed outside certmate: nothing here lists it
 }
 GENERIC_CODE = "invalid"
-# CertMate's "hint": what to do instead, for the refusals a CertMate client meets most.
-HINT_BY_CODE = {
-    "exists": "Use renew to refresh it, or POST /api/certificates/<domain>/reissue to change its configuration.",
-    "job_open": "Wait for the open job (GET /api/certificates/jobs/<id>), then ask again.",
-    "not_due": 'Send {"force": true} to renew before it is due.',
-}
 
 
 def status_of(code: str | None) -> int:
@@ -161,8 +155,6 @@ def error_body(exc: exceptions.APIException) -> dict:
     fields = {k: v for k, v in fields.items() if k not in (api_settings.NON_FIELD_ERRORS_KEY, "__all__")}
     if fields:
         body["fields"] = fields
-    if body["code"] in HINT_BY_CODE:
-        body["hint"] = HINT_BY_CODE[body["code"]]
     return body
 
 

@@ -25,11 +25,13 @@ from apps.certificates.models import Certificate, Job, JobStatus
 from apps.certificates.selectors import certificate_list
 from apps.certificates.services import certificate_request
 from apps.certificates.services.certificates import certificate_auto_renew_set, certificate_delete, certificate_update
+from apps.certificates.services.requests import CertificateRequestError
 from certmate.actors import Actor, request_actor
 from certmate.api.exceptions import status_of
 from certmate.api.fields import IntegerField
 
 TAGS = ["certificates"]
+EXISTS_HINT = "Use renew to refresh it, or POST /api/certificates/<domain>/reissue to change its configuration."
 
 
 def requested_names(data: dict) -> list[str]:
@@ -159,7 +161,13 @@ class CertMateCreateView(CertificateAPIView):
             return private_created(self, request, serializer=CertMateCreatedSerializer)
         data = self.validated(CertificateRequestSerializer)
         self.scope_require(requested_names(data))
-        queued = request_from(data, actor=request_actor(request), refuse_issued=True)
+        try:
+            queued = request_from(data, actor=request_actor(request), refuse_issued=True)
+        except CertificateRequestError as exc:
+            if exc.code != "exists":
+                raise
+            body = {"error": exc.messages[0], "code": exc.code, "hint": EXISTS_HINT}  # CertMate's hint
+            return Response(body, status=status_of(exc.code))
         job = job_finished(queued, asynchronous=wants_async(request, data))
         if job is None:
             return accepted(queued, request)
