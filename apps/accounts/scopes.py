@@ -69,8 +69,9 @@ class CertificateScope:
         return cls(entries) if entries else None
 
     def allows(self, name: str) -> bool:
-        """Whether a certificate named ``name`` is in this scope."""
-        name = (name or "").lower()
+        """Whether a certificate named ``name`` is in this scope (as stored: domains are lowercase, and a
+        private certificate's name in capitals matches no entry, as in ``q()``)."""
+        name = name or ""
         if name in self.entries:
             return True
         if name.startswith(WILDCARD):
