@@ -181,7 +181,7 @@ def test_reissue_bad_input_is_400(tenant_a, operator, issued, body):
 
 
 def test_reissue_is_404_for_another_tenant(tenant_b, api_client, issued):
-    response = api_client(tenant_b, "operator").post("/api/certificates/www.alpha.test/reissue", {}, format="json")
+    response = api_client(tenant_b, "admin").post("/api/certificates/www.alpha.test/reissue", {}, format="json")
     assert response.status_code == 404
 
 

@@ -85,7 +85,7 @@ def test_a_scoped_token_lists_only_its_certificates(tenant_a, tenant_b, api_user
     assert client.get(f"/api/certificates/jobs/{mine_job}").status_code == 200
     # The unscoped admin of the same tenant sees both; tenant B's scoped token with the same name sees none.
     assert api_client_count(tenant_a, api_user) == 2
-    assert scoped_client(tenant_b, api_user, [DOMAIN]).get("/api/certificates").json()["count"] == 0
+    assert scoped_client(tenant_b, api_user, [DOMAIN], role="viewer").get("/api/certificates").json()["count"] == 0
 
 
 def api_client_count(tenant, api_user) -> int:
