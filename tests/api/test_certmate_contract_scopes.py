@@ -192,3 +192,25 @@ def test_an_unscoped_admin_makes_scoped_tokens_and_bad_scopes_are_400(tenant_a, 
         "/api/tokens", {"role": "viewer", "allowed_domains": [f"h{n}.alpha.test" for n in range(101)]}, format="json"
     )
     assert too_many.status_code == 400
+
+
+def test_client_certificates_follow_the_scope(tenant_a, api_client, api_user):
+    operator = api_client(tenant_a, "operator")
+    other = operator.post("/api/client-certs/create", {"common_name": "Alice Smith"}, format="json").json()
+    named = operator.post(
+        "/api/certificates",
+        {"issuer": "default", "kind": "client", "name": "dev.alpha.test", "subject": {"common_name": "dev"}},
+        format="json",
+    )
+    assert named.status_code == 201, named.content
+    client = scoped_client(tenant_a, api_user, ["*.alpha.test"])
+    listed = client.get("/api/client-certs").json()
+    assert [row["identifier"] for row in listed["certificates"]] == ["dev.alpha.test"] and listed["total"] == 1
+    assert client.get("/api/client-certs/stats").json()["total"] == 1
+    assert client.get("/api/client-certs/dev.alpha.test").status_code == 200
+    assert client.get("/api/client-certs/dev.alpha.test/download/crt").status_code == 200
+    for path in ("", "/download/crt"):
+        assert client.get(f"/api/client-certs/{other['identifier']}{path}").status_code == 404
+    assert client.post(f"/api/client-certs/{other['identifier']}/renew", {}, format="json").status_code == 404
+    assert client.get(f"/api/certificates/{other['identifier']}?kind=client").status_code == 404
+    assert operator.get("/api/client-certs").json()["total"] == 2  # the unscoped token sees both
