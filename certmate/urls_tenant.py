@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("apps.certificates.pki.publication_urls")),
     # The certificate endpoints (CertMate-compatible paths under /api/) and the rest of the API.
     path("", include("apps.certificates.api.batch_urls")),  # before api/certificates/<domain>
+    # CertMate's endpoints certmate does not serve: 501 with the reason (before api/certificates/<domain>)
+    path("", include("apps.certificates.api.unsupported")),
     path("", include("apps.certificates.api.urls")),
     path("api/", include("certmate.api.urls")),
     # The OCSP responder (RFC 6960), open to relying parties without credentials.

@@ -2,17 +2,21 @@
 text is shown once, on the page that answers the form (never stored, never in a message); the hash is
 never shown. Tokens are not edited or deleted: revoking keeps the row as the record."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from apps.accounts.models import ApiToken, User
+from apps.accounts.scopes import MAX_SCOPE_ENTRIES, allowed_domains_clean
 from apps.accounts.services.tokens import token_create, token_revoke
 from apps.accounts.sites import tenant_admin_site
 from certmate.admin_services import ServiceAdmin, ServiceForm, admin_actor
 
-ADD_FIELDS = ("user", "role", "name", "expires_at")
+ADD_FIELDS = ("user", "role", "name", "expires_at", "allowed_domains")
 SHOWN_FIELDS = (
-    "prefix", "name", "user", "role", "created_by", "created_at", "expires_at", "last_used_at", "revoked_at",
+    "prefix", "name", "user", "role", "allowed_domains", "created_by", "created_at", "expires_at", "last_used_at",
+    "revoked_at",
 )  # fmt: skip
 
 
@@ -25,6 +29,23 @@ class ApiTokenAddForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.filter(is_active=True)
         self.fields["expires_at"].help_text = "Empty: it never expires (a token lives ten years at most)."
+        self.fields["allowed_domains"] = forms.CharField(
+            label="Limited to certificates",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=f"Names (api.example.com) and patterns (*.example.com), separated by commas or lines, at most "
+            f"{MAX_SCOPE_ENTRIES}: the token then sees and acts on those certificates only, and on nothing else "
+            "(CertMate's allowed_domains). Empty: all its role allows.",
+        )
+
+    def clean_allowed_domains(self) -> list[str]:
+        text = self.cleaned_data.get("allowed_domains") or ""
+        if len(text) > MAX_SCOPE_ENTRIES * 260:
+            raise ValidationError(f"at most {MAX_SCOPE_ENTRIES} names", code="invalid_scope")
+        try:
+            return allowed_domains_clean(text.replace(",", "\n").splitlines())
+        except ValidationError as exc:
+            raise ValidationError(exc.messages, code="invalid_scope") from None
 
     def apply(self, actor):
         token, raw = token_create(actor=actor, **{field: self.cleaned_data[field] for field in ADD_FIELDS})

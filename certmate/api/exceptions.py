@@ -41,9 +41,15 @@ STATUS_BY_CODE = {
     "not_pending": status.HTTP_409_CONFLICT,  # a CA's signed certificate uploaded when it waits for none
     "retired": status.HTTP_409_CONFLICT,  # a retired CA never changes state again
     "pending": status.HTTP_409_CONFLICT,  # a CA waiting for its signed certificate cannot be enabled yet
+    # A scoped token (allowed_domains) asked for a certificate name outside its scope.
+    "domain_out_of_scope": status.HTTP_403_FORBIDDEN,
+    "scope_wider": status.HTTP_403_FORBIDDEN,  # a scoped token asked for a token reaching further than itself
     "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     # A host the tenant chose (a CA, a storage target) failed or refused.
     "issuance_failed": status.HTTP_502_BAD_GATEWAY,
+    # CertMate's answers to a renewal or reissue the CA refused (the previous certificate stays).
+    "renewal_failed": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "reissue_failed": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "storage_unreachable": status.HTTP_502_BAD_GATEWAY,
     "storage_refused": status.HTTP_502_BAD_GATEWAY,
     "user_exists": status.HTTP_409_CONFLICT,

@@ -7,6 +7,7 @@ from django_tenants.utils import get_public_schema_name
 from rest_framework.permissions import BasePermission
 
 from apps.accounts.models import ApiToken, Role
+from apps.accounts.scopes import token_scope
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -44,6 +45,14 @@ class RolePermission(BasePermission):
             return False
         role = effective_role(request)
         if role is None:
+            return False
+        scope = token_scope(request.auth)
+        if scope is not None and not getattr(view, "scoped_tokens", False):
+            # Fail closed: only views that enforce a token's certificate scope serve a scoped token.
+            self.message = (
+                f"{request.method} {request.path} is not open to this token: it is limited to the certificates "
+                f"{scope}; use a token without allowed_domains"
+            )
             return False
         needed = view_required_role(view, request)
         if role.rank < needed.rank:

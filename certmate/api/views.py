@@ -9,16 +9,24 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from apps.accounts.scopes import CertificateScope, token_scope
 from certmate.api.authentication import BearerTokenAuthentication
-from certmate.api.exceptions import status_of
+from certmate.api.exceptions import ApiError, status_of
 from certmate.api.pagination import OptionalPagination
 from certmate.api.permissions import RolePermission
 from certmate.api.throttling import THROTTLE_CLASSES
+from certmate.errors import NotFound
 
 
 class TenantAPIMixin:
     """Declare ``required_roles = {"POST": Role.ADMIN, ...}`` (default: viewer reads, operator writes) or
-    override ``required_role(self, request) -> Role``."""
+    override ``required_role(self, request) -> Role``.
+
+    A token limited to some certificates (allowed_domains) is refused by every view but those declaring
+    ``scoped_tokens = True``, which narrow what they read with ``in_scope`` / ``scope_check`` and what
+    they create with ``scope_require``."""
+
+    scoped_tokens = False
 
     # Sessions are the portal's (CSRF enforced by DRF); tokens are for scripts.
     authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
@@ -32,6 +40,31 @@ class TenantAPIMixin:
         form = serializer_class(data=self.request.data if data is None else data)
         form.is_valid(raise_exception=True)
         return form.validated_data
+
+    @property
+    def certificate_scope(self) -> CertificateScope | None:
+        return token_scope(self.request.auth)
+
+    def in_scope(self, rows, field: str = "identifier"):
+        """``rows`` narrowed to the certificates the request's token may see (all without a scope)."""
+        scope = self.certificate_scope
+        return rows if scope is None else rows.filter(scope.q(field))
+
+    def scope_check(self, name: str, message: str) -> None:
+        """Out of the token's scope answers as if it did not exist (404 with ``message``)."""
+        scope = self.certificate_scope
+        if scope is not None and not scope.allows(name):
+            raise NotFound(message)
+
+    def scope_require(self, names) -> None:
+        """A new certificate (or new names) must lie wholly in the token's scope: 403 otherwise."""
+        scope = self.certificate_scope
+        outside = [name for name in names if name and scope is not None and not scope.allows(str(name))]
+        if outside:
+            raise ApiError(
+                f"this token may only act on the certificates {scope}: {', '.join(map(str, outside[:5]))} lies outside",
+                "domain_out_of_scope",
+            )
 
     def initial(self, request, *args, **kwargs):
         # DRF throttles after authentication and permissions, so refused credentials (token guessing,

@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
     # One name per choice set where several fields share it (or share a field name with another set).
     "ENUM_NAME_OVERRIDES": {
         "KeyTypeEnum": "apps.certificates.models.KeyType",
+        "RequestKeyTypeEnum": "apps.certificates.api.serializers.certmate.REQUEST_KEY_TYPES",
         "CertificateStatusEnum": "apps.certificates.models.CertificateStatus",
         "JobStatusEnum": "apps.certificates.models.JobStatus",
         "CaKeyTypeEnum": "apps.certificates.models.CaKeyType",

@@ -16,6 +16,7 @@ from django_tenants.utils import tenant_context
 from apps.certificates.acme.accounts import ca_account_create, dns_account_create
 from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobStatus, TenantSettings
 from certmate.audit.models import AuditEvent
+from tests.api.stand_in import StandInWorker
 from tests.factories import RFC2136, TEST_ACTOR, accounts, certificate_make, version_add
 
 CERTMATE_FIELDS = {
@@ -295,32 +296,17 @@ def test_field_errors_name_the_field(operator):
     assert response.status_code == 400 and {"domain", "san_domains"} <= set(body["fields"])
 
 
-class Worker:
-    """Stands in for the worker while the synchronous create waits: finishes the job at the first poll."""
-
-    def __init__(self, tenant, *, succeed: bool):
-        self.tenant, self.succeed = tenant, succeed
-
-    def sleep(self, _seconds):
-        job = Job.objects.select_related("certificate").get(status=JobStatus.QUEUED)
-        if self.succeed:
-            version = version_add(job.certificate)
-            Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, version=version)
-        else:
-            Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="CA said: rejectedIdentifier")
-
-
 @pytest.mark.parametrize("succeed", [True, False])
 def test_certmate_create_waits_for_the_job(tenant_a, operator, settings, monkeypatch, succeed):
     import time
 
     settings.CERTMATE_API_SYNC_WAIT_SECONDS = 30
-    worker = Worker(tenant_a, succeed=succeed)
+    worker = StandInWorker(succeed=succeed, error="CA said: rejectedIdentifier")
     monkeypatch.setattr(
         "apps.certificates.selectors.time", types.SimpleNamespace(monotonic=time.monotonic, sleep=worker.sleep)
     )
     # This test's transaction stands in for autocommit (tests/e2e/test_api_e2e.py waits on a real worker).
-    monkeypatch.setattr("apps.certificates.api.views.certificates.can_wait", lambda: True)
+    monkeypatch.setattr("apps.certificates.api.views.waiting.can_wait", lambda: True)
     in_a(tenant_a, accounts)
     response = operator.post("/api/certificates/create", {"domain": "sync.alpha.test"})
     body = response.json()
@@ -336,7 +322,7 @@ def test_certmate_create_waits_for_the_job(tenant_a, operator, settings, monkeyp
 
 def test_certmate_create_answers_202_when_the_job_outlasts_the_wait(tenant_a, operator, settings, monkeypatch):
     settings.CERTMATE_API_SYNC_WAIT_SECONDS = 0
-    monkeypatch.setattr("apps.certificates.api.views.certificates.can_wait", lambda: True)
+    monkeypatch.setattr("apps.certificates.api.views.waiting.can_wait", lambda: True)
     in_a(tenant_a, accounts)
     response = operator.post("/api/certificates/create", {"domain": "slow.alpha.test"})
     assert response.status_code == 202 and response.json()["status"] == "queued"
@@ -346,10 +332,10 @@ def test_a_tenant_waits_with_only_its_share_of_web_threads(tenant_a, operator, s
     from django.core.cache import cache
 
     settings.CERTMATE_API_SYNC_WAITS_PER_TENANT = 1
-    monkeypatch.setattr("apps.certificates.api.views.certificates.can_wait", lambda: True)
+    monkeypatch.setattr("apps.certificates.api.views.waiting.can_wait", lambda: True)
     waited = []
     monkeypatch.setattr(
-        "apps.certificates.api.views.certificates.job_wait",
+        "apps.certificates.api.views.waiting.job_wait",
         lambda *, job_id, timeout_seconds: waited.append(job_id) or Job.objects.get(pk=job_id),
     )
     in_a(tenant_a, accounts)
@@ -416,7 +402,7 @@ def test_certmate_create_does_not_wait_inside_a_transaction(tenant_a, operator, 
 def test_renew_queues_a_job_and_refuses_what_is_not_due(tenant_a, operator):
     in_a(tenant_a, certificate_make, "www.alpha.test")
     not_due = operator.post("/api/certificates/www.alpha.test/renew", {})
-    assert not_due.status_code == 409 and not_due.json()["code"] == "not_due"
+    assert not_due.status_code == 200 and not_due.json()["renewed"] is False  # CertMate's answer: nothing ordered
     forced = operator.post("/api/certificates/www.alpha.test/renew", {"force": True})
     assert forced.status_code == 202
     job = forced.json()
@@ -530,7 +516,7 @@ def test_jobs_list_filters_and_detail_output_for_admins_only(tenant_a, api_clien
 def test_every_certificate_field_and_parameter_is_described(tenant_a, anon_client):
     schema = anon_client(tenant_a).get("/api/schema/", {"format": "json"}).json()
     ours = {path: ops for path, ops in schema["paths"].items() if path.startswith(("/api/certificates", "/{domain}"))}
-    assert len(ours) == 16  # revoke and unhold included; batch, batches and a batch
+    assert len(ours) == 19  # revoke, unhold, reissue, deploy and deployment-status included; batch, batches and a batch
     names, todo = set(), set(re.findall(r"#/components/schemas/(\w+)", str(ours))) - {"Error"}
     while todo:  # the components these paths use, and the ones those use
         names.add(name := todo.pop())

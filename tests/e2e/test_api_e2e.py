@@ -158,13 +158,18 @@ def test_a_wildcard_certificate_through_the_api(fresh_tenant, worker, pebble, bi
         # zip, json, privkey.pem, pkcs1 privkey.pem, pfx
         assert AuditEvent.objects.filter(action="private_key.downloaded").count() == 5
 
-    # --- renew (forced), poll ---------------------------------------------------------------------
+    # --- renew (forced) as CertMate does: the answer comes once it is renewed -----------------------
     renewing = client.post(f"{path}/renew", {"force": True}, format="json")
+    assert renewing.status_code == 200, renewing.content
+    assert renewing.json()["renewed"] is True and renewing.json()["domain"] == wildcard
+    assert client.post(f"{path}/renew", {}, format="json").json()["renewed"] is False  # not due: nothing ordered
+    # --- and asynchronously: 202 with the job, polled ---------------------------------------------
+    renewing = client.post(f"{path}/renew", {"force": True, "async": True}, format="json")
     assert renewing.status_code == 202 and renewing.json()["operation"] == "renew"
     renewed = poll(client, renewing.json())
-    assert renewed["status"] == "succeeded" and renewed["version"] == 2, renewed
+    assert renewed["status"] == "succeeded" and renewed["version"] == 3, renewed
     versions = client.get(f"{path}/versions").json()
-    assert [v["number"] for v in versions["versions"]] == [2, 1] and versions["versions"][0]["is_current"]
+    assert [v["number"] for v in versions["versions"]] == [3, 2, 1] and versions["versions"][0]["is_current"]
     assert versions["versions"][0]["serial"] != version.serial
     assert client.get(f"{path}/download?file=cert.pem").content.decode() != files["cert.pem"]
     assert client.get(f"{path}/download?file=cert.pem&version=1").content.decode() == files["cert.pem"]

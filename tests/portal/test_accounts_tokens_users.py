@@ -100,3 +100,23 @@ def test_the_last_admin_and_an_admins_own_access_are_refused_and_said(tenant_a, 
     with tenant_context(tenant_a):
         me.refresh_from_db()
         assert (me.role, me.is_active) == ("admin", True)
+
+
+def test_a_token_limited_to_certificates_from_the_portal(tenant_a, admin, client):
+    from tests.factories import accounts, certificate_make
+
+    with tenant_context(tenant_a):
+        accounts()
+        certificate_make("www.alpha.test")
+        certificate_make("db.alpha.test")
+    response = admin.post(
+        "/tokens/", {"user": admin.user.pk, "role": "viewer", "name": "web", "allowed_domains": "WWW.alpha.test,\n"}
+    )
+    raw = response.context["created"].raw_token
+    with tenant_context(tenant_a):
+        assert ApiToken.objects.get(name="web").allowed_domains == ["www.alpha.test"]
+    assert "www.alpha.test" in admin.get("/tokens/").content.decode()  # the list shows the scope
+    listed = client.get("/api/certificates", HTTP_HOST=host_of(tenant_a), HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert [row["domain"] for row in listed.json()["certificates"]] == ["www.alpha.test"]
+    bad = admin.post("/tokens/", {"user": admin.user.pk, "role": "viewer", "allowed_domains": "not a name"})
+    assert "allowed_domains" in bad.context["form"].errors

@@ -44,6 +44,7 @@ OPERATIONS = {
     "downloaded": "download",
     "published": "deploy",
     "publication_failed": "deploy",
+    "deployed": "deploy",
 }
 CAUSES = {Channel.API: "api", Channel.SYSTEM: "event"}  # a person at the admin, portal or command: manual
 

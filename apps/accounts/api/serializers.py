@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
 from apps.accounts.models import Role, User
+from apps.accounts.scopes import MAX_NAME_LENGTH, MAX_SCOPE_ENTRIES, allowed_domains_clean
 from apps.accounts.services.tokens import MAX_TOKEN_DAYS
 from certmate.api.fields import IntegerField
 
@@ -33,6 +35,9 @@ class TokenSerializer(serializers.Serializer):
         read_only=True, allow_null=True, help_text="Last use (to the minute), if any"
     )
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When it was revoked, if it was")
+    allowed_domains = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The certificates it is limited to (empty: no limit)"
+    )
 
 
 class TokenCreatedSerializer(TokenSerializer):
@@ -47,6 +52,20 @@ class TokenCreateSerializer(serializers.Serializer):
     )
     expires_at = serializers.DateTimeField(required=False, help_text="When it expires (or expires_days); default never")
     user = serializers.EmailField(required=False, help_text="E-mail of the user it acts for; default: the caller")
+    allowed_domains = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_NAME_LENGTH),
+        required=False,
+        max_length=MAX_SCOPE_ENTRIES,
+        help_text="CertMate's scope: the certificates it may see and act on, as names (api.example.com) and "
+        "patterns (*.example.com); empty: all its role allows. A token with a scope can only make tokens "
+        "inside it.",
+    )
+
+    def validate_allowed_domains(self, values: list[str]) -> list[str]:
+        try:
+            return allowed_domains_clean(values)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code="invalid_scope") from None
 
     def validate_user(self, email: str) -> User:
         user = User.objects.filter(email=email.strip().lower(), is_active=True).first()

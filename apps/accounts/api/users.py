@@ -82,6 +82,17 @@ class UserUpdateSerializer(serializers.Serializer):
     )
 
 
+def user_change(user: User, data: dict, *, actor) -> User:
+    """A validated UserUpdateSerializer's changes, the password among them, in one transaction."""
+    data = dict(data)
+    password = data.pop("password", UNSET)
+    with transaction.atomic():
+        user = user_update(user=user, actor=actor, **data)
+        if password is not UNSET:
+            user = user_set_password(user=user, password=password, actor=actor)
+    return user
+
+
 @extend_schema(tags=["users"])
 class UserViewSet(
     mixins.ListModelMixin,
@@ -111,13 +122,7 @@ class UserViewSet(
         """Change a user's e-mail, name, role, active flag or password; what is not given stays. Taking away
         the tenant's last active admin (409 last_admin) or your own admin access (409 own_account) is refused."""
         data = self.validated(UserUpdateSerializer)
-        password = data.pop("password", UNSET)
-        actor = request_actor(request)
-        with transaction.atomic():
-            user = user_update(user=self.get_object(), actor=actor, **data)
-            if password is not UNSET:
-                user = user_set_password(user=user, password=password, actor=actor)
-        return self.answer(user)
+        return self.answer(user_change(self.get_object(), data, actor=request_actor(request)))
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):

@@ -25,6 +25,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     serializer_class = s.TokenSerializer
 
     def required_role(self, request) -> Role:
+        # Admins only, and no admin token has a certificate scope: a scoped token never reaches here.
         return Role.ADMIN
 
     @extend_schema(request=s.TokenCreateSerializer, responses={201: s.TokenCreatedSerializer})
@@ -35,6 +36,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
             role=data["role"],
             name=data["name"],
             expires_at=data.get("expires_at"),
+            allowed_domains=data.get("allowed_domains"),
             actor=request_actor(request),
         )
         token.token = raw  # for the one answer that shows it

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.accounts.models import ApiToken, CertmateTokenKey, Role, TokenHash, User
 from apps.accounts.models.tokens import SHOWN_PREFIX_LENGTH, TOKEN_PREFIX, certmate_hmac_of, token_hash_of
+from apps.accounts.scopes import CertificateScope, allowed_domains_clean
 from apps.accounts.services.audit_tenant import audit_in_tenant
 from apps.accounts.services.users import role_clean
 from certmate.actors import Actor
@@ -35,12 +36,23 @@ def token_create(
     role: Role | str,
     name: str = "",
     expires_at: datetime | None = None,
+    allowed_domains: list[str] | None = None,
+    within: CertificateScope | None = None,
     actor: Actor,
 ) -> tuple[ApiToken, str]:
     """A new token for ``user`` and its text, which is never available again. The actor's user (none:
     the platform's command line) is kept as its creator, and may only make tokens acting as someone
-    else where the platform allows it."""
+    else where the platform allows it. ``allowed_domains`` limits it to those certificates (names and
+    ``*.`` patterns); ``within`` is the scope of the token the request came with, if it has one: the new
+    token then needs a scope inside it (a scoped token never makes a wider one)."""
     role = role_clean(role)
+    allowed_domains = _scope_clean(allowed_domains, role)
+    if within is not None and not within.covers_all(allowed_domains):
+        raise ValidationError(
+            f"this token is limited to the certificates {within}: a token it makes must be limited to names "
+            f"and patterns inside that (allowed_domains), and {', '.join(allowed_domains) or 'no limit'} is not",
+            code="scope_wider",
+        )
     created_by = actor.user
     if created_by is not None and created_by.pk != user.pk and not settings.CERTMATE_API_TOKEN_DELEGATION:
         raise ValidationError(
@@ -67,6 +79,7 @@ def token_create(
         prefix=raw[:SHOWN_PREFIX_LENGTH],
         expires_at=expires_at,
         created_by=created_by,
+        allowed_domains=allowed_domains,
     )
     token.full_clean()
     token.save()
@@ -76,6 +89,17 @@ def token_create(
 
 
 _HEX_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def _scope_clean(allowed_domains: list[str] | None, role: Role) -> list[str]:
+    allowed_domains = allowed_domains_clean(allowed_domains)
+    if allowed_domains and role == Role.ADMIN:
+        # As CertMate: an admin token could change settings, users and tokens, which no scope limits.
+        raise ValidationError(
+            "an admin token cannot be limited to certificates: give it the operator or viewer role",
+            code="scoped_admin",
+        )
+    return allowed_domains
 
 
 @transaction.atomic
@@ -114,7 +138,7 @@ def token_import(
         token_hash=token_hash,
         hash_scheme=hash_scheme,
         prefix=prefix[:SHOWN_PREFIX_LENGTH],
-        allowed_domains=list(allowed_domains or []),
+        allowed_domains=_scope_clean(allowed_domains, role),
         expires_at=expires_at,
     )
     token.full_clean()
@@ -152,6 +176,7 @@ def _state(token: ApiToken) -> dict:
         "prefix": token.prefix,
         "expires_at": token.expires_at,
         "user": token.user.email,
+        "allowed_domains": list(token.allowed_domains),
     }
 
 

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 
 from apps.certificates.api import views
 from apps.certificates.api.ocsp_status import OcspStatusView
+from apps.certificates.api.views.deployment import CertificateDeploymentStatusView
 
 CERTIFICATE = "api/certificates/<str:domain>"
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/certificates/jobs/<int:job_id>", views.JobDetailView.as_view(), name="certificate-job-detail"),
     path(CERTIFICATE, views.CertificateDetailView.as_view(), name="certificate-detail"),
     path(f"{CERTIFICATE}/renew", views.CertificateRenewView.as_view(), name="certificate-renew"),
+    path(f"{CERTIFICATE}/deployment-status", CertificateDeploymentStatusView.as_view(), name="certificate-deployment"),
+    path(f"{CERTIFICATE}/reissue", views.CertificateReissueView.as_view(), name="certificate-reissue"),
     path(f"{CERTIFICATE}/revoke", views.CertificateRevokeView.as_view(), name="certificate-revoke"),
     path(f"{CERTIFICATE}/unhold", views.CertificateUnholdView.as_view(), name="certificate-unhold"),
     path(f"{CERTIFICATE}/auto-renew", views.CertificateAutoRenewView.as_view(), name="certificate-auto-renew"),

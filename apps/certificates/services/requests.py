@@ -72,6 +72,7 @@ def certificate_request(
     auto_renew: bool | None = None,
     renew_before_days: int | None = None,
     operation: str = JobOperation.ISSUE,
+    refuse_issued: bool = False,
     actor: Actor,
 ) -> Job:
     """Record the certificate as asked for and queue a job for it; safe to repeat: while a job for the
@@ -79,7 +80,9 @@ def certificate_request(
     that exists, what the request leaves out (names, key type, accounts) stays as it is.
 
     Records ``certificate.requested`` (what the request set or changed, and the job); joining an open
-    job changes nothing and records nothing (the job's own request was recorded)."""
+    job changes nothing and records nothing (the job's own request was recorded). ``refuse_issued``
+    (CertMate's create): a certificate issued already is refused with code ``exists`` rather than ordered
+    again (each order costs one at the CA); renew or reissue it instead."""
     names = domains_clean(identifier, san_domains)
     existing = Certificate.objects.filter(kind=CertificateKind.SERVER, identifier=names[0]).first()
     if existing is not None:
@@ -117,6 +120,13 @@ def certificate_request(
                     code="job_open",
                 )
             return open_job
+        if refuse_issued and certificate.current_version_id is not None:
+            raise CertificateRequestError(
+                f"a certificate for {certificate.identifier} exists already: renew it "
+                f"(POST /api/certificates/{certificate.identifier}/renew) or change it and reissue it "
+                f"(POST /api/certificates/{certificate.identifier}/reissue)",
+                code="exists",
+            )
         before = {} if created else certificate_settings(certificate)
         certificate.san_domains = names[1:]
         certificate.key_type = key_type

@@ -113,9 +113,10 @@ def client_metadata(certificate: Certificate, *, threshold_days: int | None = No
     }
 
 
-def client_statistics() -> dict:
-    """CertMate's statistics: counts, the unrevoked ones by usage and by organization, the CA's state."""
-    rows = client_certificates().order_by()
+def client_statistics(*, rows: QuerySet[Certificate] | None = None) -> dict:
+    """CertMate's statistics of ``rows`` (default: every client certificate): counts, the unrevoked ones by
+    usage and by organization, the CA's state."""
+    rows = (client_certificates() if rows is None else rows).order_by()
     total = rows.count()
     active = rows.filter(current_version__revoked_at__isnull=True)
     by_usage = {

@@ -16,6 +16,7 @@ from apps.accounts.models import Role
 from apps.certificates.api.client_certs import serializers as shapes
 from apps.certificates.api.client_certs.documents import (
     client_certificate_get,
+    client_certificates,
     client_certificates_filtered,
     client_metadata,
     client_statistics,
@@ -59,9 +60,12 @@ class ClientCertSchema(AutoSchema):
 class ClientCertAPIView(TenantAPIMixin, GenericAPIView):
     schema = ClientCertSchema()
     serializer_class = serializers.Serializer
+    scoped_tokens = True  # a scoped token sees the client certificates its scope names, as it does server ones
 
     def get_client_certificate(self) -> Certificate:
-        return client_certificate_get(self.kwargs["identifier"])
+        certificate = client_certificate_get(self.kwargs["identifier"])
+        self.scope_check(certificate.identifier, f"Certificate not found: {certificate.identifier}")
+        return certificate
 
 
 def created(certificate: Certificate) -> Response:
@@ -96,6 +100,7 @@ class ClientCertificateListView(ClientCertAPIView):
             revoked=None if revoked is None else revoked.lower() == "true",
             search=query.get("search", ""),
         )
+        rows = self.in_scope(rows)
         threshold = TenantSettings.load().renewal_threshold_days
         documents = [client_metadata(row, threshold_days=threshold) for row in rows]
         return Response({"certificates": documents, "total": len(documents)})
@@ -103,6 +108,7 @@ class ClientCertificateListView(ClientCertAPIView):
 
 class ClientCertificateCreateView(ClientCertAPIView):
     serializer_class = shapes.ClientCertificateCreateSerializer
+    scoped_tokens = False  # certmate names the new certificate (common name + suffix): no scope can hold it
 
     @extend_schema(
         operation_id="client_certs_create",
@@ -215,11 +221,12 @@ class ClientCertificateStatsView(ClientCertAPIView):
         description="CertMate's statistics of the tenant's client certificates.",
     )
     def get(self, request):
-        return Response(client_statistics())
+        return Response(client_statistics(rows=self.in_scope(client_certificates())))
 
 
 class ClientCertificateBatchView(ClientCertAPIView):
     serializer_class = shapes.ClientCertificateBatchSerializer
+    scoped_tokens = False  # a batch names its certificates as it goes: not for a scoped token
 
     @extend_schema(
         operation_id="client_certs_batch",

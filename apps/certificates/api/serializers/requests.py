@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from apps.certificates.api.serializers.certmate import CertMateKeyFields
 from apps.certificates.domains import MAX_NAMES, domain_clean
 from apps.certificates.models import CertificateKind, CertificateStatus, JobOperation, JobStatus, KeyType
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
@@ -41,7 +42,7 @@ class AccountField(serializers.CharField):
         super().__init__(required=False, allow_null=True, allow_blank=True, max_length=100, **kwargs)
 
 
-class CertificateRequestSerializer(serializers.Serializer):
+class CertificateRequestSerializer(CertMateKeyFields):
     """POST /api/certificates and /api/certificates/create. CertMate's names (dns_provider, account_id,
     ca_provider) are accepted beside certmate's (dns_account, ca_account)."""
 
@@ -56,9 +57,6 @@ class CertificateRequestSerializer(serializers.Serializer):
         choices=CertificateKind.choices,
         default=CertificateKind.SERVER,
         help_text="server (ACME, DNS-01). Client certificates come from the private CA, not from this endpoint.",
-    )
-    key_type = serializers.ChoiceField(
-        choices=KeyType.choices, required=False, help_text="Key of new versions; default: the tenant's default."
     )
     ca_account = AccountField(
         help_text=ACCOUNT_HELP.format(what="CA", extra="; default: the tenant's default CA account")
@@ -105,6 +103,7 @@ class CertificateRequestSerializer(serializers.Serializer):
         return fields
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         if attrs.get("kind") == CertificateKind.CLIENT:
             raise serializers.ValidationError(
                 {"kind": ["client certificates are issued by the tenant's private CA, not through ACME"]},

@@ -2,10 +2,10 @@ from apps.certificates.api.views.certificates import (
     CertificateAutoRenewView,
     CertificateDetailView,
     CertificateListView,
-    CertificateRenewView,
     CertMateCreateView,
 )
 from apps.certificates.api.views.downloads import CertificateDownloadView, CertificateFileView, TlsView
+from apps.certificates.api.views.operations import CertificateReissueView, CertificateRenewView
 from apps.certificates.api.views.versions import (
     CertificateRevokeView,
     CertificateUnholdView,
@@ -21,6 +21,7 @@ __all__ = [
     "CertificateDownloadView",
     "CertificateFileView",
     "CertificateListView",
+    "CertificateReissueView",
     "CertificateRenewView",
     "CertificateRevokeView",
     "CertificateUnholdView",

@@ -50,6 +50,12 @@ class CertificateSchema(AutoSchema):
 
 class CertificateAPIView(TenantAPIMixin, GenericAPIView):
     schema = CertificateSchema()
+    scoped_tokens = True  # every certificate endpoint narrows what it shows to the token's scope
+
+    def certificate_in_scope(self, certificate: Certificate) -> Certificate:
+        """``certificate``, or a 404 as if it did not exist when the token's scope leaves it out."""
+        self.scope_check(certificate.identifier, f"no certificate for {certificate.identifier}")
+        return certificate
 
     def get_certificate(self) -> Certificate:
         """The certificate named by the path's domain (``*.example.com`` or ``%2A.example.com``).
@@ -62,9 +68,10 @@ class CertificateAPIView(TenantAPIMixin, GenericAPIView):
         if kind is not None and kind not in CertificateKind.values:
             raise DjangoValidationError({"kind": f"use one of {', '.join(CertificateKind.values)}"}, code="invalid")
         try:
-            return certificate_get(domain=self.kwargs["domain"], kind=kind)
+            certificate = certificate_get(domain=self.kwargs["domain"], kind=kind)
         except DjangoValidationError as exc:
             raise DjangoValidationError({"domain": exc.error_list}) from None
+        return self.certificate_in_scope(certificate)
 
     def listed(self, rows, serializer_class, context: dict):
         # A page is chosen over the ids alone, then its rows are read whole: sorting thousands of wide

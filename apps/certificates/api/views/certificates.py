@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from django.conf import settings
-from django.core.cache import cache
-from django.db import connection
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -22,56 +17,34 @@ from apps.certificates.api.serializers import (
     CertificateUpdateSerializer,
     CertMateCreatedSerializer,
     JobAcceptedSerializer,
-    RenewSerializer,
     listing_context,
 )
 from apps.certificates.api.views.base import CertificateAPIView
+from apps.certificates.api.views.waiting import job_finished, wants_async
 from apps.certificates.models import Certificate, Job, JobStatus
-from apps.certificates.selectors import certificate_list, job_wait
+from apps.certificates.selectors import certificate_list
 from apps.certificates.services import certificate_request
 from apps.certificates.services.certificates import certificate_auto_renew_set, certificate_delete, certificate_update
-from apps.certificates.services.requests import certificate_renew
+from apps.certificates.services.requests import CertificateRequestError
 from certmate.actors import Actor, request_actor
 from certmate.api.exceptions import status_of
 from certmate.api.fields import IntegerField
 
 TAGS = ["certificates"]
-TRUTHY = ("1", "true", "yes", "on")
+EXISTS_HINT = "Use renew to refresh it, or POST /api/certificates/<domain>/reissue to change its configuration."
 
 
-def sync_wait_seconds() -> float:
-    """How long POST /api/certificates/create waits for its job before answering 202 (CertMate waits
-    for certbot; certmate bounds it)."""
-    return float(settings.CERTMATE_API_SYNC_WAIT_SECONDS)
+def requested_names(data: dict) -> list[str]:
+    """Every name a certificate request would put in a certificate (what a token's scope must allow)."""
+    dns_alt_names = [name[4:] for name in data.get("alt_names") or () if name[:4].upper() == "DNS:"]
+    first = data.get("name") or data.get("domain") or "(a name chosen by certmate)"
+    return [first, *(data.get("san_domains") or ()), *dns_alt_names]
 
 
-@contextlib.contextmanager
-def sync_wait_slot():
-    """One of the tenant's CERTMATE_API_SYNC_WAITS_PER_TENANT slots for a request that waits for its job
-    (the cache key carries the tenant), so one tenant's scripts cannot hold every web thread."""
-    key = "api-sync-waits"
-    cache.add(key, 0, timeout=settings.CERTMATE_API_SYNC_WAIT_SECONDS + 60)
-    try:
-        waiting = cache.incr(key)
-    except ValueError:  # the counter expired just now: this one waits uncounted
-        yield True
-        return
-    try:
-        yield waiting <= settings.CERTMATE_API_SYNC_WAITS_PER_TENANT
-    finally:
-        with contextlib.suppress(ValueError):
-            cache.decr(key)
-
-
-def can_wait() -> bool:
-    """Inside a transaction (ATOMIC_REQUESTS, a test) the job is only sent to a worker at commit, after
-    this request: waiting for it would wait out the whole deadline for nothing."""
-    return not connection.in_atomic_block
-
-
-def request_from(data: dict, *, actor: Actor) -> Job:
+def request_from(data: dict, *, actor: Actor, **options) -> Job:
     """certificate_request with the API's account vocabulary resolved (both certmate's and CertMate's)."""
     return certificate_request(
+        **options,
         identifier=data["domain"],
         san_domains=data.get("san_domains"),
         key_type=data.get("key_type"),
@@ -107,6 +80,7 @@ PRIVATE_DESCRIPTION = (
 def private_created(view, request, *, serializer=CertificateSerializer) -> Response:
     """A request naming a private CA: issued now, answered 201 with the certificate."""
     data = view.validated(PrivateCertificateRequestSerializer)
+    view.scope_require(requested_names(data))
     certificate = private_issue(data, actor=request_actor(request))
     certificate = certificate_list().get(pk=certificate.pk)
     job = certificate.jobs.order_by("-pk").first()
@@ -148,7 +122,8 @@ class CertificateListView(CertificateAPIView):
     def get(self, request):
         params = dict(self.validated(CertificateFilterSerializer, request.query_params))
         params["expiring_within_days"] = params.pop("expiring_within", None)
-        return self.listed(certificate_list(**params), CertificateSerializer, listing_context(request))
+        rows = self.in_scope(certificate_list(**params))
+        return self.listed(rows, CertificateSerializer, listing_context(request))
 
     @extend_schema(
         operation_id="certificates_request",
@@ -163,9 +138,9 @@ class CertificateListView(CertificateAPIView):
     def post(self, request):
         if is_private_request(request.data):
             return private_created(self, request)
-        return accepted(
-            request_from(self.validated(CertificateRequestSerializer), actor=request_actor(request)), request
-        )
+        data = self.validated(CertificateRequestSerializer)
+        self.scope_require(requested_names(data))
+        return accepted(request_from(data, actor=request_actor(request)), request)
 
 
 class CertMateCreateView(CertificateAPIView):
@@ -185,23 +160,24 @@ class CertMateCreateView(CertificateAPIView):
         if is_private_request(request.data):
             return private_created(self, request, serializer=CertMateCreatedSerializer)
         data = self.validated(CertificateRequestSerializer)
-        job = request_from(data, actor=request_actor(request))
-        wants_async = data["async"] or request.query_params.get("async", "").lower() in TRUTHY
-        if wants_async or not can_wait():
-            return accepted(job, request)
-        with sync_wait_slot() as slot:
-            if not slot:  # this tenant already holds its share of waiting web threads
-                return accepted(job, request)
-            job = job_wait(job_id=job.pk, timeout_seconds=sync_wait_seconds())
+        self.scope_require(requested_names(data))
+        try:
+            queued = request_from(data, actor=request_actor(request), refuse_issued=True)
+        except CertificateRequestError as exc:
+            if exc.code != "exists":
+                raise
+            body = {"error": exc.messages[0], "code": exc.code, "hint": EXISTS_HINT}  # CertMate's hint
+            return Response(body, status=status_of(exc.code))
+        job = job_finished(queued, asynchronous=wants_async(request, data))
+        if job is None:
+            return accepted(queued, request)
         if job.status == JobStatus.SUCCEEDED:
             certificate = certificate_list().get(pk=job.certificate_id)
             response = certificate_response(certificate, request, serializer=CertMateCreatedSerializer, job=job)
             response.status_code = status.HTTP_201_CREATED
             return response
-        if job.status == JobStatus.FAILED:
-            body = {"error": f"issuance failed: {job.error}", "code": "issuance_failed", "job_id": job.pk}
-            return Response(body, status=status_of("issuance_failed"))
-        return accepted(job, request)
+        body = {"error": f"issuance failed: {job.error}", "code": "issuance_failed", "job_id": job.pk}
+        return Response(body, status=status_of("issuance_failed"))
 
 
 class CertificateDetailView(CertificateAPIView):
@@ -244,23 +220,6 @@ class CertificateDetailView(CertificateAPIView):
         return Response(
             {"message": f"Certificate deleted for {certificate.identifier}", "domain": certificate.identifier}
         )
-
-
-class CertificateRenewView(CertificateAPIView):
-    serializer_class = RenewSerializer
-
-    @extend_schema(
-        operation_id="certificates_renew",
-        tags=TAGS,
-        request=RenewSerializer,
-        responses={202: JobAcceptedSerializer},
-        description="Queues a renewal (an open job is answered instead). Not due yet without force: 409 not_due.",
-    )
-    def post(self, request, domain):
-        certificate = self.get_certificate()
-        force = self.validated(RenewSerializer)["force"]
-        job, _ = certificate_renew(certificate=certificate, force=force, actor=request_actor(request))
-        return accepted(job, request)
 
 
 class CertificateAutoRenewView(CertificateAPIView):

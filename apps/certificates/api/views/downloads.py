@@ -132,7 +132,7 @@ class CertificateDownloadView(CertificateAPIView):
 
     def certificate_of_kind(self, kind: str) -> Certificate:
         if kind == CertificateKind.CLIENT:
-            return client_certificate_get(identifier=self.kwargs["domain"])
+            return self.certificate_in_scope(client_certificate_get(identifier=self.kwargs["domain"]))
         return self.get_certificate()
 
     def required_role(self, request) -> Role:

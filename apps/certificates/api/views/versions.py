@@ -115,7 +115,9 @@ class JobListView(CertificateAPIView):
     )
     def get(self, request):
         filters = self.validated(JobFilterSerializer, request.query_params)
-        return self.listed(job_list(**filters), JobSerializer, {"request": request})
+        return self.listed(
+            self.in_scope(job_list(**filters), "certificate__identifier"), JobSerializer, {"request": request}
+        )
 
 
 class JobDetailView(CertificateAPIView):
@@ -126,4 +128,6 @@ class JobDetailView(CertificateAPIView):
         description="CertMate's job poll: status is queued, running, succeeded or failed.",
     )
     def get(self, request, job_id: int):
-        return Response(JobDetailSerializer(job_get(job_id=job_id), context={"request": request}).data)
+        job = job_get(job_id=job_id)
+        self.scope_check(job.certificate.identifier, f"no job {job_id}")
+        return Response(JobDetailSerializer(job, context={"request": request}).data)
