@@ -16,6 +16,7 @@ from apps.importing.certmate_settings import NOT_IMPORTED, settings_parse
 from apps.importing.context import ImportRun, Layout
 from apps.importing.report import Outcome, Report
 from apps.importing.services.client_certificates import client_certificates_import
+from apps.importing.services.notifications import notifications_import
 from apps.importing.services.people import tokens_import, users_import
 from apps.importing.services.private_ca import private_ca_import
 from apps.importing.services.provider_accounts import (
@@ -41,11 +42,11 @@ STEPS = (
     users_import,
     tokens_import,
     storage_import,
+    notifications_import,
 )
 # Settings certmate has a place for elsewhere: reported as needing someone to set them up again.
 REDO = {
     "oidc": "single sign-on: set up the tenant's OIDC provider in the admin (its client secret is CertMate's)",
-    "notifications": "notifications: set up the tenant's channels again",
     "webhooks": "webhooks: set up the tenant's notification channels again",
     "smtp": "e-mail delivery is the platform's: set up the tenant's e-mail channel",
     "monitored_endpoints": "endpoint monitoring: certmate does not probe hosts (yet): keep monitoring them elsewhere",

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.certificates.models import Certificate, CertificateStatus
 from apps.notifications.kinds import DeliveryStatus, NoticeKind
 from apps.notifications.models import Delivery, Notice, NotificationChannel
 from apps.notifications.services.notices import notice_record
+from certmate.actors import Actor
+from certmate.audit.services import audit_record
 
 HORIZON_DAYS = 30
 LISTED = 25  # certificates named per section; the rest are counted
@@ -63,3 +66,18 @@ def digest_send(*, now: datetime | None = None) -> Notice | None:
     if not NotificationChannel.objects.filter(enabled=True, events__contains=[NoticeKind.DIGEST]).exists():
         return None
     return notice_record(kind=NoticeKind.DIGEST, key=key, facts=digest_summary(now))
+
+
+def digest_request(*, actor: Actor) -> tuple[Notice | None, str]:
+    """This week's digest now, at an admin's request (instead of at the week's first sweep): the notice,
+    or None and why not (sent already this week, or no enabled channel takes it)."""
+    now = timezone.now()
+    with transaction.atomic():
+        if Notice.objects.filter(key=digest_key(now)).exists():
+            return None, "this week's digest was sent already: the next one goes out next week"
+        notice = digest_send(now=now)
+        if notice is None:
+            return None, "no enabled channel subscribes to the weekly digest (event 'digest', e-mail channels)"
+        audit_record(actor=actor, action="notification_digest.requested", object_type="notification_digest",
+                     object_name=notice.key, changes={"deliveries": notice.deliveries.count()})  # fmt: skip
+    return notice, ""
