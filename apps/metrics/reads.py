@@ -3,6 +3,7 @@ scrape of 100 tenants costs a handful of queries, not hundreds. Reads only; noth
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from django.db import connection
@@ -34,12 +35,41 @@ _MODELS = {
     "channel": NotificationChannel,
 }
 
-CERTIFICATES_SQL = """
-SELECT %s, c.identifier, c.kind, COALESCE(a.name, ca.name, ''),
-       EXTRACT(EPOCH FROM v.not_after)::float8, EXTRACT(EPOCH FROM c.renew_at)::float8,
-       (v.id IS NOT NULL AND v.revoked_at IS NULL AND v.not_after > now())
-FROM {certificate} c LEFT JOIN {version} v ON v.id = c.current_version_id
-LEFT JOIN {authority} a ON a.id = c.authority_id LEFT JOIN {ca_account} ca ON ca.id = c.ca_account_id"""
+
+def _escaped(column: str) -> str:
+    """SQL for ``column`` escaped as a label value (exposition.escape's rules: backslash, double quote, newline)."""
+    return rf"""replace(replace(replace({column}, E'\\', E'\\\\'), '"', E'\\"'), E'\n', E'\\n')"""
+
+
+# The certificate families' sample lines, written by PostgreSQL: per schema, each family's lines joined by a
+# newline (NULL for none). The label text is built once per certificate (OFFSET 0 keeps the planner from
+# inlining it into each line). Values: the epoch as numeric with its trailing zeros cut, exact whatever
+# extra_float_digits says, and read back by a parser as the same double as Python's repr of the float8.
+LABELS_SQL = (
+    "concat('tenant=\"', %s::text, '\",name=\"', " + _escaped("c.identifier") + ", '\",kind=\"', c.kind, "
+    "'\",issuer=\"', " + _escaped("COALESCE(a.name, ca.name, '')") + ", '\"')"
+)  # the schema: a slug ([a-z0-9_]); kind: a choice
+METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def certificates_sql(expiry: str, renewal: str, ready: str) -> str:
+    """For union_rows: per schema, the expiry, renewal and ready families' lines (named so)."""
+    if not all(METRIC_NAME.fullmatch(name) for name in (expiry, renewal, ready)):
+        raise ValueError(f"not metric names: {expiry!r}, {renewal!r}, {ready!r}")
+    return (  # the names checked, the tables quoted by union_rows, the schema a parameter
+        f"SELECT string_agg(concat('{expiry}{{{{', l, '}}}} ', e), E'\\n') FILTER (WHERE e IS NOT NULL),"  # noqa: S608
+        f" string_agg(concat('{renewal}{{{{', l, '}}}} ', r), E'\\n') FILTER (WHERE r IS NOT NULL),"
+        f" string_agg(concat('{ready}{{{{', l, ',condition=\"True\"}}}} ', ok::int, E'\\n',"
+        f" '{ready}{{{{', l, ',condition=\"False\"}}}} ', (NOT ok)::int), E'\\n')"
+        " FROM (SELECT " + LABELS_SQL + " AS l, trim_scale(EXTRACT(EPOCH FROM v.not_after)) AS e,"
+        " trim_scale(EXTRACT(EPOCH FROM c.renew_at)) AS r,"
+        " (v.id IS NOT NULL AND v.revoked_at IS NULL AND v.not_after > now()) AS ok"
+        " FROM {certificate} c LEFT JOIN {version} v ON v.id = c.current_version_id"
+        " LEFT JOIN {authority} a ON a.id = c.authority_id LEFT JOIN {ca_account} ca ON ca.id = c.ca_account_id"
+        " OFFSET 0) s"
+    )
+
+
 # Jobs by operation, status and how many duration bounds a finished job's duration is within (NULL for
 # the others): one scan, one group per bucket. width_bucket counts the (ascending) thresholds at or
 # below its operand; with both negated, that is the bounds at or above the duration.
@@ -91,10 +121,10 @@ def union_rows(schemas: Sequence[str], sql: str, params: Sequence = ()) -> list[
         return cursor.fetchall()
 
 
-def read_all(schemas: Sequence[str]) -> dict[str, list[tuple]]:
-    """Every family's rows for these schemas."""
+def read_all(schemas: Sequence[str], certificate_names: Sequence[str]) -> dict[str, list[tuple]]:
+    """Every family's rows for these schemas (the certificates': their lines, see certificates_sql)."""
     return {
-        "certificates": union_rows(schemas, CERTIFICATES_SQL),
+        "certificates": union_rows(schemas, certificates_sql(*certificate_names)),
         "jobs": union_rows(schemas, JOBS_SQL, [NEGATED_BOUNDS]),
         "publications": union_rows(schemas, PUBLICATIONS_SQL),
         "deliveries": union_rows(schemas, DELIVERIES_SQL),
