@@ -3,6 +3,7 @@ parser; never open by default; each tenant's host shows that tenant only."""
 
 from __future__ import annotations
 
+import gzip
 from datetime import timedelta
 
 import pytest
@@ -63,7 +64,12 @@ def test_platform_scrape_reports_each_tenants_real_expiry_labelled_apart(db, cli
     response = scrape(client, authorization=f"Bearer {TOKEN}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "Content-Encoding" not in response
     families = parsed(response.content.decode())
+    # Prometheus asks for gzip: the same page, compressed.
+    packed = scrape(client, authorization=f"Bearer {TOKEN}", accept_encoding="gzip")
+    assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+    assert parsed(gzip.decompress(packed.content).decode()) == families
     for slug, version in two_tenants.items():
         expires = x509.load_pem_x509_certificate(version.certificate_pem.encode()).not_valid_after_utc
         (sample,) = samples_of(families, EXPIRY, tenant=slug, name="www.example.com")
