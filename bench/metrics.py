@@ -204,6 +204,7 @@ def main() -> int:
         measured = medians(
             args.rounds,
             scrape=lambda: client.get("/metrics", headers=headers),
+            scrape_gzip=lambda: client.get("/metrics", headers={**headers, "accept-encoding": "gzip"}),
             previous=previous_scrape,
             sql_lines=lambda: union_rows(schemas, certificates_sql(*names), text_as_bytes=True),
             rows=lambda: union_rows(schemas, ROWS_SQL),
@@ -212,6 +213,8 @@ def main() -> int:
             separate=per_tenant,
         )
         (scrape, page), previous = measured["scrape"], measured["previous"][0]
+        scrape_gzip, packed = measured["scrape_gzip"]
+        assert packed["Content-Encoding"] == "gzip" and zlib.decompress(packed.content, 31) == page.content
         sql_lines, (row_reads, rows) = measured["sql_lines"][0], measured["rows"]
         python_lines = measured["python_lines"][0]
         reads, separate = measured["reads"][0], measured["separate"][0]
@@ -236,6 +239,7 @@ def main() -> int:
     print(f"GET /metrics (median of {args.rounds}, in turns):       {scrape:.3f} s")
     print(f"  baseline: the previous design's page (rows, Python lines): {previous:.3f} s  "
           f"{previous / scrape:.2f}x slower")  # fmt: skip
+    print(f"  asking for gzip, as Prometheus does: {scrape_gzip:.3f} s, {len(packed.content) / 1e6:.2f} MB sent")
     print(f"  the reads it makes (certificate lines written by PostgreSQL): {reads:.3f} s")
     print(f"certificate lines: PostgreSQL {sql_lines:.3f} s vs rows read {row_reads:.3f} s + Python "
           f"{python_lines - row_reads:.3f} s = {python_lines:.3f} s ({python_lines / sql_lines:.2f}x)")  # fmt: skip
@@ -245,7 +249,7 @@ def main() -> int:
     for name, (seconds, packed) in squeezed.items():
         print(f"{name}: {seconds:.3f} s for {len(text) / 1e6:.1f} MB -> {len(packed) / 1e6:.2f} MB "
               f"({len(text) / len(packed):.0f}x smaller)")  # fmt: skip
-    print(f"aim under 1 s: {'met' if scrape < 1 else 'missed'}")
+    print(f"aim under 1 s: {'met' if max(scrape, scrape_gzip) < 1 else 'missed'}")
     return 0
 
 
