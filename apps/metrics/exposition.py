@@ -31,7 +31,7 @@ class Family:
     kind: str  # gauge, counter, histogram
     help: str
     labels: Sequence[str]
-    body: list[str] = field(default_factory=list)
+    body: list[str | bytes] = field(default_factory=list)  # bytes: lines PostgreSQL wrote, UTF-8
 
     @property
     def sample_name(self) -> str:
@@ -47,11 +47,17 @@ class Family:
         bound = f',le="{le}"' if le else ""
         self.body.append(f"{self.sample_name}{suffix}{{{self.label_text(values)}{bound}}} {number(value)}")
 
-    def lines(self) -> Iterable[str]:
+    def lines(self) -> Iterable[str | bytes]:
         yield f"# HELP {self.sample_name} {escape(self.help)}"
         yield f"# TYPE {self.sample_name} {self.kind}"
         yield from self.body
 
 
-def render(families: Iterable[Family]) -> str:
-    return "\n".join(line for family in families for line in family.lines()) + "\n"
+def render(families: Iterable[Family]) -> list[bytes]:
+    """The page, UTF-8, in pieces for HttpResponse to join once (50 MB for 100,000 certificates: every
+    copy counts)."""
+    pieces = []
+    for family in families:
+        for line in family.lines():
+            pieces += (line if isinstance(line, bytes) else line.encode(), b"\n")
+    return pieces

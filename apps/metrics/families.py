@@ -7,41 +7,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from apps.metrics.exposition import Family, escape
+from apps.metrics.exposition import Family
 from apps.metrics.reads import DURATION_BUCKETS, read_all
 from certmate.metrics import process_registry
 
 CERTIFICATE_LABELS = ("tenant", "name", "kind", "issuer")
 # cert-manager also writes condition="Unknown", always 0 here: left out, a fifth of a scrape's lines.
-CONDITIONS = ("True", "False")
 JOB_OPEN = {"queued": "certmate_queue_depth", "running": "certmate_jobs_running"}
 
 
-def certificate_families(rows: Iterable[tuple]) -> list[Family]:
-    expiry = Family(
-        "certmate_certificate_expiration_timestamp_seconds", "gauge",
-        "When the certificate's current version expires (Unix time)", CERTIFICATE_LABELS,
-    )  # fmt: skip
-    renewal = Family(
-        "certmate_certificate_renewal_timestamp_seconds", "gauge",
-        "When certmate renews the certificate next (Unix time)", CERTIFICATE_LABELS,
-    )  # fmt: skip
-    ready = Family(
-        "certmate_certificate_ready_status", "gauge",
-        "1 for the certificate's condition: True when its current version is valid now (issued, not expired, "
-        "not revoked), False otherwise", (*CERTIFICATE_LABELS, "condition"),
-    )  # fmt: skip
-    # The busiest loop of a scrape (four lines per certificate): each certificate's labels are written once.
-    expiry_line, renewal_line = expiry.name + "{%s} %r", renewal.name + "{%s} %r"
-    ready_lines = "\n".join(f'{ready.name}{{%s,condition="{condition}"}} %d' for condition in CONDITIONS)
-    for tenant, name, kind, issuer, not_after, renew_at, valid in rows:
-        labels = f'tenant="{tenant}",name="{escape(name)}",kind="{kind}",issuer="{escape(issuer)}"'  # schema, choice
-        if not_after is not None:
-            expiry.body.append(expiry_line % (labels, not_after))
-        if renew_at is not None:
-            renewal.body.append(renewal_line % (labels, renew_at))
-        ready.body.append(ready_lines % (labels, valid, labels, not valid))
-    return [expiry, renewal, ready]
+EXPIRY = "certmate_certificate_expiration_timestamp_seconds"
+RENEWAL = "certmate_certificate_renewal_timestamp_seconds"
+READY = "certmate_certificate_ready_status"
+
+
+def certificate_families(rows: Sequence[tuple]) -> list[Family]:
+    """From reads.certificates_sql's rows: per schema, each family's lines already written (NULL: none)."""
+    families = [
+        Family(EXPIRY, "gauge", "When the certificate's current version expires (Unix time)", CERTIFICATE_LABELS),
+        Family(RENEWAL, "gauge", "When certmate renews the certificate next (Unix time)", CERTIFICATE_LABELS),
+        Family(
+            READY, "gauge",
+            "1 for the certificate's condition: True when its current version is valid now (issued, not expired, "
+            "not revoked), False otherwise", (*CERTIFICATE_LABELS, "condition"),
+        ),
+    ]  # fmt: skip
+    for index, family in enumerate(families):
+        family.body.extend(row[index] for row in rows if row[index] is not None)
+    return families
 
 
 @dataclass
@@ -149,7 +142,7 @@ DELIVERIES = (
 
 
 def all_families(schemas: Sequence[str]) -> list[Family]:
-    rows = read_all(schemas)
+    rows = read_all(schemas, (EXPIRY, RENEWAL, READY))
     return [
         *certificate_families(rows["certificates"]),
         *job_families(rows["jobs"]),

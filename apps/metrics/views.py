@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import zlib
+
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -12,6 +16,7 @@ from apps.metrics.families import all_families
 from apps.metrics.reads import scraped_schemas
 
 METRICS_PATH = "metrics"
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 def _refused(refusal: Refusal) -> HttpResponse:
@@ -21,8 +26,17 @@ def _refused(refusal: Refusal) -> HttpResponse:
     return response
 
 
-def _scrape(schemas: list[str]) -> HttpResponse:
-    return HttpResponse(render(all_families(schemas)), content_type=CONTENT_TYPE)
+def _scrape(request, schemas: list[str]) -> HttpResponse:
+    pieces = render(all_families(schemas))
+    if not ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
+        return HttpResponse(pieces, content_type=CONTENT_TYPE)
+    # Prometheus asks for gzip. Level 1: 25x smaller (50 MB -> 2 MB) in about 0.17 s, less than sending
+    # 50 MB takes on a 1 Gbit/s link; level 6 costs 2.4x that for 30x (bench/metrics.py).
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    response = HttpResponse([*map(compressor.compress, pieces), compressor.flush()], content_type=CONTENT_TYPE)
+    response["Content-Encoding"] = "gzip"
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
 
 
 @never_cache
@@ -30,7 +44,7 @@ def _scrape(schemas: list[str]) -> HttpResponse:
 def platform_metrics(request):
     """Every active tenant's series (the platform's host)."""
     refusal = platform_refusal(request)
-    return _refused(refusal) if refusal else _scrape(scraped_schemas())
+    return _refused(refusal) if refusal else _scrape(request, scraped_schemas())
 
 
 @never_cache
@@ -38,4 +52,4 @@ def platform_metrics(request):
 def tenant_metrics(request):
     """This tenant's series only (its host), for its own API tokens: CertMate's /metrics."""
     refusal = tenant_refusal(request)
-    return _refused(refusal) if refusal else _scrape(scraped_schemas(schema=request.tenant.schema_name))
+    return _refused(refusal) if refusal else _scrape(request, scraped_schemas(schema=request.tenant.schema_name))

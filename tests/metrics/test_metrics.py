@@ -3,6 +3,7 @@ parser; never open by default; each tenant's host shows that tenant only."""
 
 from __future__ import annotations
 
+import gzip
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from apps.accounts.models import ApiToken
 from apps.accounts.services.tokens import token_create
-from apps.certificates.models import Job, JobOperation, JobStatus
+from apps.certificates.models import CaAccount, Certificate, Job, JobOperation, JobStatus
 from tests.api.conftest import api_user, bearer_client, host_of, tenant_client  # noqa: F401 - api_user: fixture
 from tests.conftest import PUBLIC_HOST, TENANT_A
 from tests.factories import TEST_ACTOR, certificate_make
@@ -63,7 +64,12 @@ def test_platform_scrape_reports_each_tenants_real_expiry_labelled_apart(db, cli
     response = scrape(client, authorization=f"Bearer {TOKEN}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "Content-Encoding" not in response
     families = parsed(response.content.decode())
+    # Prometheus asks for gzip: the same page, compressed.
+    packed = scrape(client, authorization=f"Bearer {TOKEN}", accept_encoding="gzip")
+    assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+    assert parsed(gzip.decompress(packed.content).decode()) == families
     for slug, version in two_tenants.items():
         expires = x509.load_pem_x509_certificate(version.certificate_pem.encode()).not_valid_after_utc
         (sample,) = samples_of(families, EXPIRY, tenant=slug, name="www.example.com")
@@ -124,3 +130,22 @@ def test_a_token_scoped_to_some_certificates_is_refused(db, tenant_a, api_user, 
         ApiToken.objects.filter(pk=token.pk).update(allowed_domains=["www.example.com"])
     response = scrape(tenant_client(tenant_a), TENANT_A["domain"], authorization=f"Bearer {raw}")
     assert response.status_code == 403
+
+
+HOSTILE = 'evil"} 1\ncertmate_injected{tenant="beta"} 1\n# TYPE x counter\\'
+
+
+@override_settings(CERTMATE_METRICS_TOKEN=TOKEN)
+def test_hostile_names_and_issuers_are_escaped_not_injected(db, client, tenant_a, two_tenants):
+    with tenant_context(tenant_a):
+        certificate = certificate_make("hostile.example.com")
+        CaAccount.objects.filter(pk=certificate.ca_account_id).update(name=HOSTILE)
+        Certificate.objects.filter(pk=certificate.pk).update(identifier=HOSTILE)
+    response = scrape(client, authorization=f"Bearer {TOKEN}")
+    families = parsed(response.content.decode())
+    assert not any("injected" in name or name == "x" for name in families)
+    (sample,) = samples_of(families, EXPIRY, tenant="alpha", name=HOSTILE)
+    assert sample.labels == {"tenant": "alpha", "name": HOSTILE, "kind": "server", "issuer": HOSTILE}
+    assert sample.value == certificate.current_version.not_after.timestamp()
+    assert len(samples_of(families, EXPIRY, tenant="alpha")) == 2
+    assert {s.labels["tenant"] for s in families["certmate_certificate_ready_status"]} == {"alpha", "beta"}
