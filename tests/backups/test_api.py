@@ -90,6 +90,26 @@ def test_restore_puts_the_tenant_back_and_keeps_the_present_first(filled_a, tena
     assert sorted(files) == sorted([filename, body["pre_restore_backup"]])
 
 
+def test_a_restore_in_place_never_rewinds_the_audit_log(filled_a, tenant_a, api_client):
+    """A tenant admin who acts after a backup, then restores it without keeping the present, still finds
+    what was done on record: the log is the live chain with the restore appended, never the archive's."""
+    admin = api_client(tenant_a)
+    filename = created(admin)
+    with tenant_context(tenant_a):
+        certificate = Certificate.objects.get(identifier="www.alpha.test")
+    assert admin.delete(f"/api/certificates/{certificate.identifier}").status_code in (200, 204)
+    with tenant_context(tenant_a):
+        since = list(AuditEvent.objects.order_by("id").values_list("id", "action", "hash"))
+    assert any(action == "certificate.deleted" for _, action, _ in since)
+    body = {"filename": filename, "create_backup_before_restore": False}
+    assert admin.post("/api/backups/restore/unified", body, format="json").status_code == 200
+    with tenant_context(tenant_a):
+        after = list(AuditEvent.objects.order_by("id").values_list("id", "action", "hash"))
+        assert after[: len(since)] == since and after[-1][1] == "backup.restored"
+        assert audit_verify().ok
+        assert Certificate.objects.filter(identifier="www.alpha.test").exists()  # the rows came back
+
+
 def test_passphrase_backup_restores_with_it_only(filled_a, tenant_a, api_client):
     admin = api_client(tenant_a)
     filename = created(admin, passphrase=PASSPHRASE)

@@ -23,6 +23,7 @@ from apps.backups.services.export import AUDIT_TYPE
 from apps.backups.tables import Table, applied_migrations, migration_differences, quoted, schema_tables
 from certmate import encryption
 from certmate.actors import Actor
+from certmate.audit.models import AuditEvent
 from certmate.audit.services import audit_record
 from certmate.dispatch import dispatch_on_commit
 
@@ -82,7 +83,8 @@ def _encrypt_row(table: Table, line: bytes) -> Any:
     return row
 
 
-def _load_table(schema: str, table: Table, content: IO[bytes], expected: dict[str, Any]) -> int:
+def _load_table(schema: str, table: Table, content: IO[bytes], expected: dict[str, Any], *, load: bool = True) -> int:
+    """Insert the table's rows from the archive (``load``) or only check them against the manifest."""
     digest = Digest()
     insert = (
         f"INSERT INTO {quoted(schema, table.name)} OVERRIDING SYSTEM VALUE "  # noqa: S608
@@ -95,6 +97,8 @@ def _load_table(schema: str, table: Table, content: IO[bytes], expected: dict[st
             if len(line) > _MAX_ROW:
                 raise Tampered(f"table {table.name} of the archive holds a row longer than {_MAX_ROW} bytes")
             digest.add(line)
+            if not load:
+                continue
             if table.secret_columns:
                 batch.append(_encrypt_row(table, line))
             else:
@@ -119,15 +123,16 @@ def _reset_identities(schema: str, tables: list[Table]) -> None:
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, %s), {following}, false)", [name, column])
 
 
-def _fill(schema: str, tables: list[Table], manifest: dict[str, Any], members) -> int:
-    """Empty the schema's tables and load the archive's rows into them."""
+def _fill(schema: str, tables: list[Table], manifest: dict[str, Any], members, *, kept: frozenset[str]) -> int:
+    """Empty the schema's tables and load the archive's rows into them; the ``kept`` tables stay as they
+    are (their archived rows are checked, not loaded)."""
     by_name = {table.name: table for table in tables}
     expected = {entry["name"]: entry for entry in manifest["tables"]}
     with connection.cursor() as cursor:
         # Checks still pending from earlier writes of this transaction run now (TRUNCATE refuses to run
         # past them); the rows loaded next may refer to rows loaded later, so theirs wait for the commit.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        names = ", ".join(quoted(schema, name) for name in [*by_name, "django_session"])
+        names = ", ".join(quoted(schema, name) for name in [*by_name, "django_session"] if name not in kept)
         cursor.execute(f"TRUNCATE {names} RESTART IDENTITY")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     rows, seen = 0, []
@@ -135,7 +140,7 @@ def _fill(schema: str, tables: list[Table], manifest: dict[str, Any], members) -
         if name not in expected or name in seen:
             raise Tampered(f"the archive holds table {name[:80]!r} twice or outside its manifest")
         seen.append(name)
-        rows += _load_table(schema, by_name[name], content, expected[name])
+        rows += _load_table(schema, by_name[name], content, expected[name], load=name not in kept)
     if set(seen) != set(expected):
         raise Tampered(f"the archive lacks tables its manifest lists: {', '.join(sorted(set(expected) - set(seen)))}")
     _reset_identities(schema, tables)
@@ -153,7 +158,8 @@ def tenant_import(
     actor: Actor,
 ) -> RestoreReport:
     """Restore the backup read from ``source`` as tenant ``slug``: a new tenant (its domain given, or derived
-    from the archive's), or with ``replace`` the existing tenant the archive came from, emptied first.
+    from the archive's), or with ``replace`` the existing tenant the archive came from, emptied first but
+    for its audit log, which a restore never rewinds.
     Records ``backup.restored`` in the restored tenant's log, after the restored chain; then its current
     versions are published again from the database (the system of record) to its storage target."""
     slug = (slug or "").strip()
@@ -186,7 +192,11 @@ def tenant_import(
             actor=actor,
         )
         with tenant_context(tenant):
-            rows = _fill(slug, tables, manifest, members)
+            # A tenant restored in place keeps its audit log as it is: the archive's events are the start of
+            # that same chain, and what was done since (the restore included) stays on record. A new tenant
+            # gets the archive's log.
+            kept = frozenset({AuditEvent._meta.db_table}) if existing else frozenset()
+            rows = _fill(slug, tables, manifest, members, kept=kept)
             audit_record(
                 actor=actor,
                 action="backup.restored",
