@@ -82,8 +82,7 @@ def apprise_check(url: str) -> str:
             f"use one of {', '.join(s + '://' for s in APPRISE_SCHEMES)} (web hooks: a webhook channel)"
         )
     parts = urlsplit(url)
-    parameters = {name.lower().lstrip("+-:") for name, _, _ in (p.partition("=") for p in parts.query.split("&"))}
-    refused = sorted(parameters & _REFUSED_PARAMETERS)
+    refused = sorted(apprise_parameters(parts.query) & _REFUSED_PARAMETERS)
     if refused:
         raise TargetError(f"the URL parameter {refused[0]!r} is not allowed here")
     if APPRISE_SCHEMES[scheme]:
@@ -101,6 +100,14 @@ def apprise_check(url: str) -> str:
     if not apprise_understands(url):
         raise TargetError(f"Apprise cannot read this {scheme}:// URL: check it against Apprise's documentation")
     return url
+
+
+def apprise_parameters(query: str) -> set[str]:
+    """The parameter names Apprise reads from ``query``, as Apprise reads them (it also splits at ";" and
+    unquotes names: "?x=1;%74emplate=" is a template), without their +/-/: prefixes."""
+    from apprise.utils.parse import parse_qsd
+
+    return {name.lstrip("+-:").strip() for name in parse_qsd(query, simple=True)["qsd"]}
 
 
 def apprise_asset() -> AppriseAsset:

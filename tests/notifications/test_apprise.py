@@ -25,6 +25,10 @@ from tests.notifications.servers import Reply
         ("ntfys://169.254.169.254/topic", "link-local"),
         ("ntfy://ntfy.example.com/topic?attach=file:///etc/passwd", "'attach' is not allowed"),
         ("json://example.com/x?redirect=yes", "'redirect' is not allowed"),
+        # Apprise also splits parameters at ";" and unquotes their names: a file read must not slip through.
+        ("workflows://example.com:443/abc123/def456?x=1;template=file:///etc/hostname", "'template' is not allowed"),
+        ("discord://1234/abcdefgh?%74emplate=file:///etc/hostname", "'template' is not allowed"),
+        ("ntfy://ntfy.example.com/topic?%2Battach=file:///etc/passwd", "'attach' is not allowed"),
         ("discord://", "Apprise cannot read"),
         ("ntfy://exa mple.com/topic", "not a valid Apprise URL"),
     ],
