@@ -197,3 +197,19 @@ def test_an_import_that_breaks_part_way_leaves_nothing_and_the_next_run_complete
     assert report.changed
     with tenant_context(tenant_a):
         assert Certificate.objects.filter(kind=CertificateKind.SERVER).count() == 5
+
+
+@pytest.mark.parametrize(
+    ("hostile", "item"),
+    [
+        ({"default_key_type": "ecdsa", "default_elliptic_curve": [{}]}, "settings.json: default_key_type"),
+        ({"default_key_type": "rsa", "default_key_size": {"bits": 4096}}, "settings.json: default_key_type"),
+        ({"api_keys": {"k1": "not an object"}}, "settings.json: api_keys.k1"),
+    ],
+)
+def test_a_settings_value_of_the_wrong_shape_is_named_not_a_server_error(tenant_a, tmp_path, hostile, item):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "certificates").mkdir()
+    (tmp_path / "data" / "settings.json").write_text(json.dumps(hostile))
+    report = run_import(tenant_a, path=tmp_path, dry_run=True)
+    assert any(name.startswith(item) for name in _attention(report)), _attention(report)

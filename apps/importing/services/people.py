@@ -102,6 +102,9 @@ def tokens_import(run: ImportRun) -> None:
         run.report.add(item, Outcome.ATTENTION, "masked or unreadable in this source: issue a new token here")
     keys = settings.get("api_keys") if isinstance(settings.get("api_keys"), dict) else {}
     for key_id, entry in keys.items():
+        if not isinstance(entry, dict):
+            run.report.add(f"settings.json: api_keys.{str(key_id)[:64]}", Outcome.ATTENTION, "not an API key entry")
+            continue
         key_item = f"settings.json: api_keys.{str(key_id)[:64]} ({str(entry.get('name', ''))[:64]})"
         if entry.get("revoked"):
             run.report.add(key_item, Outcome.SKIPPED, "revoked in CertMate")
