@@ -82,7 +82,7 @@ def apprise_check(url: str) -> str:
             f"use one of {', '.join(s + '://' for s in APPRISE_SCHEMES)} (web hooks: a webhook channel)"
         )
     parts = urlsplit(url)
-    refused = sorted(apprise_parameters(parts.query) & _REFUSED_PARAMETERS)
+    refused = sorted(apprise_parameters(url) & _REFUSED_PARAMETERS)
     if refused:
         raise TargetError(f"the URL parameter {refused[0]!r} is not allowed here")
     if APPRISE_SCHEMES[scheme]:
@@ -102,12 +102,14 @@ def apprise_check(url: str) -> str:
     return url
 
 
-def apprise_parameters(query: str) -> set[str]:
-    """The parameter names Apprise reads from ``query``, as Apprise reads them (it also splits at ";" and
-    unquotes names: "?x=1;%74emplate=" is a template), without their +/-/: prefixes."""
-    from apprise.utils.parse import parse_qsd
+def apprise_parameters(url: str) -> set[str]:
+    """The parameter names Apprise reads from ``url``, as Apprise reads them, without their +/-/: prefixes:
+    its query starts at the first "?" even after a "#" (a channel or room), splits at ";" too, and its names
+    are unquoted ("/#room?x=1;%74emplate=" is a template)."""
+    from apprise.utils.parse import parse_url
 
-    return {name.lstrip("+-:").strip() for name in parse_qsd(query, simple=True)["qsd"]}
+    parsed = parse_url(url, verify_host=False) or {}
+    return {name.lstrip("+-:").strip() for name in parsed.get("qsd") or {}}
 
 
 def apprise_asset() -> AppriseAsset:

@@ -29,6 +29,8 @@ from tests.notifications.servers import Reply
         ("workflows://example.com:443/abc123/def456?x=1;template=file:///etc/hostname", "'template' is not allowed"),
         ("discord://1234/abcdefgh?%74emplate=file:///etc/hostname", "'template' is not allowed"),
         ("ntfy://ntfy.example.com/topic?%2Battach=file:///etc/passwd", "'attach' is not allowed"),
+        ("discord://1234/abcdefgh/#x?template=file:///etc/hostname", "'template' is not allowed"),
+        ("workflows://example.com:443/abc123/def456#?template=file:///etc/hostname", "'template' is not allowed"),
         ("discord://", "Apprise cannot read"),
         ("ntfy://exa mple.com/topic", "not a valid Apprise URL"),
     ],
