@@ -205,6 +205,11 @@ def test_an_import_that_breaks_part_way_leaves_nothing_and_the_next_run_complete
         ({"default_key_type": "ecdsa", "default_elliptic_curve": [{}]}, "settings.json: default_key_type"),
         ({"default_key_type": "rsa", "default_key_size": {"bits": 4096}}, "settings.json: default_key_type"),
         ({"api_keys": {"k1": "not an object"}}, "settings.json: api_keys.k1"),
+        # A scope that is not a list must not become "every certificate".
+        (
+            {"api_keys": {"k1": {"token_hash": "sha256:" + "ab" * 32, "allowed_domains": "shop.example.com"}}},
+            "settings.json: api_keys.k1",
+        ),
     ],
 )
 def test_a_settings_value_of_the_wrong_shape_is_named_not_a_server_error(tenant_a, tmp_path, hostile, item):

@@ -157,6 +157,8 @@ def _token(run, key, name, role, hashed, prefix, scope, expiry, key_ready) -> tu
         return Outcome.ATTENTION, f"{name!r} is hashed with CertMate's secret key, which is not available: re-issue it"
     if isinstance(scope, list) and not scope:
         return Outcome.SKIPPED, "its CertMate scope allows no certificate at all (a locked-out key)"
+    if scope is not None and not isinstance(scope, list):
+        raise ValidationError("its allowed_domains is not a list of domains: re-issue it with its scope here")
     if isinstance(scope, list) and len(scope) > MAX_SCOPE:
         raise ValidationError(f"its scope lists {len(scope)} domains, more than the {MAX_SCOPE} certmate keeps")
     expires_at = _expiry(expiry)
