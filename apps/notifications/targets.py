@@ -125,8 +125,8 @@ def apprise_asset() -> AppriseAsset:
 
 def apprise_service(url: str) -> NotifyBase | None:
     """The Apprise plugin for an allowed ``url``, or None when Apprise cannot read it (or it is not allowed)."""
-    if apprise_scheme(url) not in APPRISE_SCHEMES:
-        return None
+    if apprise_scheme(url) not in APPRISE_SCHEMES or apprise_parameters(url) & _REFUSED_PARAMETERS:
+        return None  # checked again here: a stored URL may predate the rule
     from apprise import Apprise
 
     return Apprise.instantiate(url, asset=apprise_asset(), suppress_exceptions=True)

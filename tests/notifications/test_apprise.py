@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.notifications.models import NotificationChannel
 from apps.notifications.services import channel_create, channel_test
 from tests.factories import TEST_ACTOR
 from tests.notifications.helpers import apprise
@@ -83,3 +84,16 @@ def test_a_refused_address_is_never_reached(tenant_a, http_receiver, settings):
         delivery = channel_test(actor=TEST_ACTOR, channel=channel)
     assert http_receiver.requests == []
     assert delivery.status == "failed" and "egress rule" in delivery.error
+
+
+def test_a_stored_url_with_a_refused_parameter_is_not_sent(tenant_a, http_receiver):
+    """A target stored before the rule tightened (or written around the service) still reads no file."""
+    with tenant_a:
+        channel = apprise(f"json://127.0.0.1:{http_receiver.port}/notify")
+        NotificationChannel.objects.filter(pk=channel.pk).update(
+            target=f"json://127.0.0.1:{http_receiver.port}/notify?x=1;template=file:///etc/hostname"
+        )
+        channel.refresh_from_db()
+        delivery = channel_test(actor=TEST_ACTOR, channel=channel)
+    assert http_receiver.requests == []
+    assert delivery.status == "failed" and "no longer accepted" in delivery.error
