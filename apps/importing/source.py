@@ -18,6 +18,9 @@ from pathlib import Path, PurePosixPath
 MAX_ENTRIES = 250_000
 MAX_FILE_BYTES = 8 * 1024 * 1024  # settings.json of a large install; any PEM is far smaller
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
+# zipfile turns the whole central directory into objects (about 370 bytes each) before anything is
+# counted: its size is checked first. CertMate's paths keep an entry's listing well under 256 bytes.
+MAX_CENTRAL_DIRECTORY_BYTES = MAX_ENTRIES * 256
 # A zip entry that inflates more than this many times is a bomb, not certificates.
 MAX_RATIO = 200
 _SYMLINK_MODE = 0o120000
@@ -84,10 +87,26 @@ class FolderSource(Source):
             return handle.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
 
 
+def _check_listing(path: Path) -> None:
+    """SourceError when the zip's end record announces more entries, or a longer central directory, than
+    a CertMate install has (read before zipfile reads the directory: a small zip can list millions)."""
+    with open(path, "rb") as handle:
+        end = zipfile._EndRecData(handle)  # the end record zipfile itself reads first (zip64 included)
+    if end is None:
+        raise zipfile.BadZipFile("File is not a zip file")
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if entries > MAX_ENTRIES or size > MAX_CENTRAL_DIRECTORY_BYTES:
+        raise SourceError(
+            f"the zip's central directory lists {entries} entries in {size} bytes, over {MAX_ENTRIES} entries or "
+            f"{MAX_CENTRAL_DIRECTORY_BYTES} bytes: is it a CertMate backup?"
+        )
+
+
 class ZipSource(Source):
     def __init__(self, path: Path):
         super().__init__(label=str(path))
         try:
+            _check_listing(path)
             self.archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
             raise SourceError(f"{path.name} is not a readable zip file: {exc}") from None

@@ -82,8 +82,7 @@ def apprise_check(url: str) -> str:
             f"use one of {', '.join(s + '://' for s in APPRISE_SCHEMES)} (web hooks: a webhook channel)"
         )
     parts = urlsplit(url)
-    parameters = {name.lower().lstrip("+-:") for name, _, _ in (p.partition("=") for p in parts.query.split("&"))}
-    refused = sorted(parameters & _REFUSED_PARAMETERS)
+    refused = sorted(apprise_parameters(url) & _REFUSED_PARAMETERS)
     if refused:
         raise TargetError(f"the URL parameter {refused[0]!r} is not allowed here")
     if APPRISE_SCHEMES[scheme]:
@@ -103,6 +102,16 @@ def apprise_check(url: str) -> str:
     return url
 
 
+def apprise_parameters(url: str) -> set[str]:
+    """The parameter names Apprise reads from ``url``, as Apprise reads them, without their +/-/: prefixes:
+    its query starts at the first "?" even after a "#" (a channel or room), splits at ";" too, and its names
+    are unquoted ("/#room?x=1;%74emplate=" is a template)."""
+    from apprise.utils.parse import parse_url
+
+    parsed = parse_url(url, verify_host=False) or {}
+    return {name.lstrip("+-:").strip() for name in parsed.get("qsd") or {}}
+
+
 def apprise_asset() -> AppriseAsset:
     """Apprise's settings for certmate: no plugin paths (only its built-in plugins), nothing written to
     disk, no templates read from files, redirects not followed."""
@@ -116,8 +125,8 @@ def apprise_asset() -> AppriseAsset:
 
 def apprise_service(url: str) -> NotifyBase | None:
     """The Apprise plugin for an allowed ``url``, or None when Apprise cannot read it (or it is not allowed)."""
-    if apprise_scheme(url) not in APPRISE_SCHEMES:
-        return None
+    if apprise_scheme(url) not in APPRISE_SCHEMES or apprise_parameters(url) & _REFUSED_PARAMETERS:
+        return None  # checked again here: a stored URL may predate the rule
     from apprise import Apprise
 
     return Apprise.instantiate(url, asset=apprise_asset(), suppress_exceptions=True)

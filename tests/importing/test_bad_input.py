@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import stat
+import struct
+import tracemalloc
 import zipfile
 
 import pytest
@@ -197,3 +199,51 @@ def test_an_import_that_breaks_part_way_leaves_nothing_and_the_next_run_complete
     assert report.changed
     with tenant_context(tenant_a):
         assert Certificate.objects.filter(kind=CertificateKind.SERVER).count() == 5
+
+
+@pytest.mark.parametrize(
+    ("hostile", "item"),
+    [
+        ({"default_key_type": "ecdsa", "default_elliptic_curve": [{}]}, "settings.json: default_key_type"),
+        ({"default_key_type": "rsa", "default_key_size": {"bits": 4096}}, "settings.json: default_key_type"),
+        ({"api_keys": {"k1": "not an object"}}, "settings.json: api_keys.k1"),
+        # A scope that is not a list must not become "every certificate".
+        (
+            {"api_keys": {"k1": {"token_hash": "sha256:" + "ab" * 32, "allowed_domains": "shop.example.com"}}},
+            "settings.json: api_keys.k1",
+        ),
+    ],
+)
+def test_a_settings_value_of_the_wrong_shape_is_named_not_a_server_error(tenant_a, tmp_path, hostile, item):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "certificates").mkdir()
+    (tmp_path / "data" / "settings.json").write_text(json.dumps(hostile))
+    report = run_import(tenant_a, path=tmp_path, dry_run=True)
+    assert any(name.startswith(item) for name in _attention(report)), _attention(report)
+
+
+def _central_directory_bomb(path, entries: int) -> None:
+    """A small zip whose central directory lists ``entries`` entries, all of one empty local file."""
+    name = b"a"
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0) + name
+    entry = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0) + name
+    with open(path, "wb") as handle:
+        handle.write(local)
+        for _ in range(entries // 10_000):
+            handle.write(entry * 10_000)
+        size = handle.tell() - len(local)
+        handle.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, size, len(local), 0))
+
+
+def test_a_zip_listing_millions_of_entries_is_refused_before_they_are_read(tmp_path):
+    # 70 MB listing 1.5 million entries: read as Python objects, about 0.5 GB of a web worker's memory.
+    bomb = tmp_path / "listing.zip"
+    _central_directory_bomb(bomb, 1_500_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SourceError, match="central directory"):
+            source_open(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024

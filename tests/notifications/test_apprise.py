@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.notifications.models import NotificationChannel
 from apps.notifications.services import channel_create, channel_test
 from tests.factories import TEST_ACTOR
 from tests.notifications.helpers import apprise
@@ -25,6 +26,12 @@ from tests.notifications.servers import Reply
         ("ntfys://169.254.169.254/topic", "link-local"),
         ("ntfy://ntfy.example.com/topic?attach=file:///etc/passwd", "'attach' is not allowed"),
         ("json://example.com/x?redirect=yes", "'redirect' is not allowed"),
+        # Apprise also splits parameters at ";" and unquotes their names: a file read must not slip through.
+        ("workflows://example.com:443/abc123/def456?x=1;template=file:///etc/hostname", "'template' is not allowed"),
+        ("discord://1234/abcdefgh?%74emplate=file:///etc/hostname", "'template' is not allowed"),
+        ("ntfy://ntfy.example.com/topic?%2Battach=file:///etc/passwd", "'attach' is not allowed"),
+        ("discord://1234/abcdefgh/#x?template=file:///etc/hostname", "'template' is not allowed"),
+        ("workflows://example.com:443/abc123/def456#?template=file:///etc/hostname", "'template' is not allowed"),
         ("discord://", "Apprise cannot read"),
         ("ntfy://exa mple.com/topic", "not a valid Apprise URL"),
     ],
@@ -77,3 +84,16 @@ def test_a_refused_address_is_never_reached(tenant_a, http_receiver, settings):
         delivery = channel_test(actor=TEST_ACTOR, channel=channel)
     assert http_receiver.requests == []
     assert delivery.status == "failed" and "egress rule" in delivery.error
+
+
+def test_a_stored_url_with_a_refused_parameter_is_not_sent(tenant_a, http_receiver):
+    """A target stored before the rule tightened (or written around the service) still reads no file."""
+    with tenant_a:
+        channel = apprise(f"json://127.0.0.1:{http_receiver.port}/notify")
+        NotificationChannel.objects.filter(pk=channel.pk).update(
+            target=f"json://127.0.0.1:{http_receiver.port}/notify?x=1;template=file:///etc/hostname"
+        )
+        channel.refresh_from_db()
+        delivery = channel_test(actor=TEST_ACTOR, channel=channel)
+    assert http_receiver.requests == []
+    assert delivery.status == "failed" and "no longer accepted" in delivery.error

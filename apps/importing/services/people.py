@@ -102,6 +102,9 @@ def tokens_import(run: ImportRun) -> None:
         run.report.add(item, Outcome.ATTENTION, "masked or unreadable in this source: issue a new token here")
     keys = settings.get("api_keys") if isinstance(settings.get("api_keys"), dict) else {}
     for key_id, entry in keys.items():
+        if not isinstance(entry, dict):
+            run.report.add(f"settings.json: api_keys.{str(key_id)[:64]}", Outcome.ATTENTION, "not an API key entry")
+            continue
         key_item = f"settings.json: api_keys.{str(key_id)[:64]} ({str(entry.get('name', ''))[:64]})"
         if entry.get("revoked"):
             run.report.add(key_item, Outcome.SKIPPED, "revoked in CertMate")
@@ -154,6 +157,8 @@ def _token(run, key, name, role, hashed, prefix, scope, expiry, key_ready) -> tu
         return Outcome.ATTENTION, f"{name!r} is hashed with CertMate's secret key, which is not available: re-issue it"
     if isinstance(scope, list) and not scope:
         return Outcome.SKIPPED, "its CertMate scope allows no certificate at all (a locked-out key)"
+    if scope is not None and not isinstance(scope, list):
+        raise ValidationError("its allowed_domains is not a list of domains: re-issue it with its scope here")
     if isinstance(scope, list) and len(scope) > MAX_SCOPE:
         raise ValidationError(f"its scope lists {len(scope)} domains, more than the {MAX_SCOPE} certmate keeps")
     expires_at = _expiry(expiry)

@@ -109,10 +109,12 @@ _CURVES = {"secp256r1": KeyType.EC256, "secp384r1": KeyType.EC384}
 
 
 def _default_key_type(settings: dict) -> str | None:
-    if settings.get("default_key_type") == "ecdsa":
-        return _CURVES.get(settings.get("default_elliptic_curve") or "secp256r1")
-    if settings.get("default_key_type") == "rsa":
-        return _KEY_TYPES.get(("rsa", settings.get("default_key_size") or 2048))
+    # Looked up only as text or a number: a list or an object from the file is no key (and unhashable).
+    curve, size = settings.get("default_elliptic_curve") or "secp256r1", settings.get("default_key_size") or 2048
+    if settings.get("default_key_type") == "ecdsa" and isinstance(curve, str):
+        return _CURVES.get(curve)
+    if settings.get("default_key_type") == "rsa" and isinstance(size, int):
+        return _KEY_TYPES.get(("rsa", size))
     return None
 
 
