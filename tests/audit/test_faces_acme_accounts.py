@@ -264,6 +264,7 @@ def test_tenant_settings_are_the_same_change_through_both_faces(admin):
             "default_key_type": "rsa4096",
             "auto_renew_default": "on" if before.auto_renew_default else "",
             "renewal_threshold_days": "21",
+            "expiry_warning_days": ",".join(map(str, before.expiry_warning_days)),  # as the form shows them
         }
         path = f"/admin/certificates/tenantsettings/{before.pk}/change/"
         return admin_answer(client.post(path, form, headers=HOST))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from django.db import connection
@@ -20,6 +21,11 @@ from tests.factories import certificate_make
 from tests.worker import database_url_of_test_db
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _with_database(url: str, name: str) -> str:
+    """The same server, another database (an embedded server's socket folder rides in the query: kept)."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 def client_programs() -> tuple[str, str]:
@@ -56,10 +62,10 @@ def test_pg_dump_and_pg_restore_bring_the_platform_back(fresh_tenant, tmp_path):
     subprocess.run([dump_program, "--format=custom", f"--file={dump}", source_url], check=True, timeout=300)
 
     restored = f"{connection.settings_dict['NAME']}_restored_{uuid.uuid4().hex[:6]}"
-    admin_url = source_url.rsplit("/", 1)[0] + "/postgres"
+    admin_url = _with_database(source_url, "postgres")
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(restored)))
-    restored_url = source_url.rsplit("/", 1)[0] + f"/{restored}"
+    restored_url = _with_database(source_url, restored)
     try:
         subprocess.run([restore_program, "--no-owner", f"--dbname={restored_url}", str(dump)], check=True, timeout=300)
 

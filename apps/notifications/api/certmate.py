@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.response import Response
 
 from apps.accounts.models import Role
@@ -142,7 +142,12 @@ def _limit(raw: str | None) -> int:
 
 
 class DeliveriesView(CertMateAdminView):
-    @extend_schema(operation_id="certmate_webhook_deliveries", tags=TAGS, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="certmate_webhook_deliveries",
+        tags=TAGS,
+        parameters=[OpenApiParameter("limit", int, description="1 to 500, default 50")],
+        responses={200: {"type": "array", "items": {"type": "object"}}},
+    )
     def get(self, request):
         """The delivery log in CertMate's entry shape, newest first (?limit=, 1 to 500, default 50)."""
         rows = deliveries_list()[: _limit(request.query_params.get("limit"))]

@@ -170,10 +170,13 @@ class CertMateDnsProvidersView(TenantAPIView):
     @extend_schema(
         operation_id="certmate_settings_dns_providers",
         tags=["settings"],
-        responses=inline_serializer(
-            "CertMateDnsProviders",
-            {"<provider>": serializers.DictField(help_text="Its accounts by name, and its default_account.")},
-        ),
+        responses={
+            200: {
+                "type": "object",
+                "description": "each configured provider (by name) with its accounts by name and its default_account",
+                "additionalProperties": {"type": "object"},
+            }
+        },
     )
     def get(self, request):
         providers: dict[str, dict] = {}
