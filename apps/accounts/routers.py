@@ -4,7 +4,7 @@ from django.db import connections
 from django_tenants.utils import get_public_schema_name
 
 # accounts is both a shared and a tenant app (users live everywhere), but these live only in public…
-PUBLIC_ONLY_MODELS = frozenset({("accounts", "tenant"), ("accounts", "domain")})
+PUBLIC_ONLY_MODELS = frozenset({("accounts", "tenant"), ("accounts", "domain"), ("accounts", "httpchallenge")})
 # …and these only in tenant schemas. CA accounts, DNS accounts and tenant settings live in the tenant-only
 # app certificates now; their accounts entries stay for the migrations that created them in accounts.
 TENANT_ONLY_MODELS = frozenset(

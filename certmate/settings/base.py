@@ -305,6 +305,21 @@ CERTMATE_CERTBOT_LAUNCH = env_str("CERTMATE_CERTBOT_LAUNCH", "fork")
 if CERTMATE_CERTBOT_LAUNCH not in ("fork", "spawn"):
     raise ImproperlyConfigured(f"CERTMATE_CERTBOT_LAUNCH={CERTMATE_CERTBOT_LAUNCH!r}: use fork or spawn")
 
+# --- ACME beyond DNS-01 (issue 17) ----------------------------------------------------------------
+# Active DNS propagation checks: the recursive resolvers ("address" or "address:port", comma-separated)
+# that find a zone's authoritative nameservers (empty: the machine's own, /etc/resolv.conf), and the
+# port those nameservers are asked on (53; tests run their nameservers on free ports).
+CERTMATE_DNS_RESOLVERS: list[str] = env_list("CERTMATE_DNS_RESOLVERS")
+CERTMATE_DNS_QUERY_PORT = env_int("CERTMATE_DNS_QUERY_PORT", 53, minimum=1)
+# HTTP-01 webroot mode: the folders under which a tenant may name its webroot; "{tenant}" in one stands
+# for the tenant's slug ("/srv/acme/{tenant}"). Empty: webroot mode is off (certmate answers itself).
+CERTMATE_WEBROOT_ROOTS: list[str] = env_list("CERTMATE_WEBROOT_ROOTS")
+# How long a published HTTP-01 challenge is answered at most (the order removes it when done).
+CERTMATE_HTTP01_TTL_SECONDS = env_int("CERTMATE_HTTP01_TTL_SECONDS", 3600, minimum=60)
+# ARI (RFC 9773): how often a certificate's suggested renewal window is asked for at most (a CA's
+# Retry-After may ask for later), and the housekeeping interval of the ARI refresh.
+CERTMATE_ARI_INTERVAL_SECONDS = env_int("CERTMATE_ARI_INTERVAL_SECONDS", 6 * 3600, minimum=60)
+
 # POST /api/certificates/create without "async" waits this long for its job before answering 202.
 # It holds a web thread meanwhile: keep it below the web server's timeout (the image's gunicorn: 330 s),
 # and at most this many such requests per tenant wait at once (the others get 202 with the job).

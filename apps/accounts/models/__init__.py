@@ -1,3 +1,4 @@
+from apps.accounts.models.challenges import HttpChallenge
 from apps.accounts.models.sso import SsoSettings
 from apps.accounts.models.tenants import Domain, Tenant
 from apps.accounts.models.tokens import ApiToken, CertmateTokenKey, TokenHash
@@ -7,6 +8,7 @@ __all__ = [
     "ApiToken",
     "CertmateTokenKey",
     "Domain",
+    "HttpChallenge",
     "Role",
     "SsoSettings",
     "Tenant",

@@ -4,6 +4,7 @@ The tables keep the names they had when these models lived in apps.accounts."""
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -40,6 +41,16 @@ class CaAccount(models.Model):
     acme_account = EncryptedJSONField(null=True, blank=True, editable=False)
     acme_account_uri = models.URLField(max_length=500, blank=True, editable=False)
     registered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Issuer fallback: the tenant's default chain of CA accounts tried, in this order, after a
+    # certificate's own CA account failed for a reason another CA could fix (None: not in the chain).
+    fallback_position = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="position in the tenant's default fallback chain (empty: not in it)"
+    )
+    # What the CA's directory advertised when last read: its ACME profiles ({name: description}) and
+    # its ARI base URL (RFC 9773 renewalInfo; empty: the CA has no ARI).
+    profiles = models.JSONField(default=dict, blank=True, editable=False)
+    renewal_info_url = models.URLField("ARI renewalInfo URL", max_length=500, blank=True, editable=False)
+    directory_read_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -63,6 +74,13 @@ class CaAccount(models.Model):
         return next((key for key, (_, url) in CA_PRESETS.items() if url == self.directory_url), None)
 
 
+class PropagationCheck(models.TextChoices):
+    # Ask the zone's authoritative nameservers until every one shows every challenge record, at most
+    # the propagation time; or sleep the propagation time (providers behind split-horizon DNS).
+    ACTIVE = "active", "Check the authoritative nameservers"
+    FIXED = "fixed", "Wait the propagation time"
+
+
 class DnsAccount(models.Model):
     """Credentials for one account at a DNS provider (several per provider, one default each)."""
 
@@ -70,6 +88,11 @@ class DnsAccount(models.Model):
     provider = models.CharField(max_length=50)
     credentials = EncryptedJSONField(default=dict)
     propagation_seconds = models.PositiveIntegerField(null=True, blank=True)
+    propagation_check = models.CharField(
+        max_length=10, choices=PropagationCheck.choices, default=PropagationCheck.ACTIVE
+    )
+    # The nameservers to ask instead of the zone's NS records ("address" or "address:port").
+    check_nameservers = ArrayField(models.CharField(max_length=64), default=list, blank=True)
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

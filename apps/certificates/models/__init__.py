@@ -1,13 +1,16 @@
-from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
+from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount, PropagationCheck
 from apps.certificates.models.certificates import (
     Certificate,
+    CertificateFallback,
     CertificateKind,
     CertificateStatus,
     CertificateVersion,
+    Challenge,
     KeyType,
 )
 from apps.certificates.models.events import CertificateEvent, EventDelivery, EventKind
 from apps.certificates.models.jobs import Job, JobOperation, JobStatus, RenewalSweep
+from apps.certificates.models.reissue import BulkReissue, ReissueItem, ReissueItemStatus, ReissueStatus
 from apps.certificates.models.settings import TenantSettings
 from apps.certificates.pki.batches import BatchStatus, IssuanceBatch
 from apps.certificates.pki.models import (
@@ -29,6 +32,7 @@ from apps.certificates.pki.revocation_models import (
 __all__ = [
     "CA_PRESETS",
     "BatchStatus",
+    "BulkReissue",
     "BulkRevocation",
     "BulkRevocationStatus",
     "CaAccount",
@@ -38,10 +42,12 @@ __all__ = [
     "Certificate",
     "CertificateAuthority",
     "CertificateEvent",
+    "CertificateFallback",
     "CertificateKind",
     "CertificateProfile",
     "CertificateStatus",
     "CertificateVersion",
+    "Challenge",
     "DnsAccount",
     "EventDelivery",
     "EventKind",
@@ -52,6 +58,10 @@ __all__ = [
     "KeyType",
     "OcspResponder",
     "ProfileKind",
+    "PropagationCheck",
+    "ReissueItem",
+    "ReissueItemStatus",
+    "ReissueStatus",
     "RenewalSweep",
     "RevocationList",
     "SanType",

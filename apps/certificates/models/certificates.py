@@ -29,6 +29,11 @@ class CertificateKind(models.TextChoices):
     CLIENT = "client", "Client"
 
 
+class Challenge(models.TextChoices):
+    DNS_01 = "dns-01", "DNS-01"
+    HTTP_01 = "http-01", "HTTP-01"
+
+
 class CertificateStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # asked for, no version yet
     ACTIVE = "active", "Active"  # has a current version
@@ -68,7 +73,21 @@ class Certificate(models.Model):
     dns_account = models.ForeignKey(
         DnsAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
     )
-    challenge = models.CharField(max_length=10, default="dns-01", editable=False)
+    challenge = models.CharField(max_length=10, choices=Challenge.choices, default=Challenge.DNS_01)
+    # HTTP-01 only: a folder (under one of CERTMATE_WEBROOT_ROOTS) the token is written into for a web
+    # server to serve; empty: certmate answers /.well-known/acme-challenge/ itself.
+    webroot = models.CharField(max_length=500, blank=True)
+    # The ACME profile asked for in each order (one the CA account's directory lists); empty: the CA's.
+    acme_profile = models.CharField("ACME profile", max_length=64, blank=True)
+    # Issuer fallback: CA accounts tried in order after ca_account (empty: the tenant's default chain).
+    fallback_ca_accounts = models.ManyToManyField(
+        CaAccount, through="CertificateFallback", related_name="fallback_for", blank=True
+    )
+    # ARI (RFC 9773): the window the CA suggested for renewing the current version, when last asked.
+    ari_window_start = models.DateTimeField(null=True, blank=True, editable=False)
+    ari_window_end = models.DateTimeField(null=True, blank=True, editable=False)
+    ari_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ari_next_check = models.DateTimeField(null=True, blank=True, editable=False)
     auto_renew = models.BooleanField(default=True)
     renew_before_days = models.PositiveIntegerField(null=True, blank=True, help_text="empty: the tenant's threshold")
     status = models.CharField(max_length=10, choices=CertificateStatus.choices, default=CertificateStatus.PENDING)
@@ -134,6 +153,11 @@ class CertificateVersion(models.Model):
     authority = models.ForeignKey(
         "certificates.CertificateAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="issued"
     )
+    # ACME: the CA account whose order issued it (its name kept should the account be deleted).
+    ca_account = models.ForeignKey(
+        CaAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="issued_versions"
+    )
+    ca_account_name = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -172,3 +196,21 @@ class CertificateVersion(models.Model):
         return "".join(
             pem if pem.endswith("\n") else pem + "\n" for pem in (authority.certificate_pem, authority.chain_pem) if pem
         )
+
+
+class CertificateFallback(models.Model):
+    """One CA account in a certificate's fallback chain, at its position (tried after ca_account)."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="fallbacks")
+    ca_account = models.ForeignKey(CaAccount, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["certificate", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "ca_account"], name="fallback_account_once"),
+            models.UniqueConstraint(fields=["certificate", "position"], name="fallback_position_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.identifier}: {self.position}. {self.ca_account.name}"

@@ -44,6 +44,8 @@ class Job(models.Model):
     )
     output = models.TextField(blank=True, help_text="certbot's output, secrets redacted")
     error = models.TextField(blank=True, help_text="why it failed, in one line")
+    # ARI: the certificate this order replaces (its RFC 9773 CertID), sent where the CA supports it.
+    replaces = models.CharField(max_length=200, blank=True)
     # The version an issuance or renewal stored, or the version a revocation revokes.
     version = models.ForeignKey(
         "certificates.CertificateVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from apps.certificates.models import Certificate
+from apps.certificates.services.acme_options import fallback_names
 from certmate.actors import Actor
 from certmate.audit.models import AuditEvent
 from certmate.audit.services import audit_record
@@ -27,6 +28,10 @@ def certificate_settings(certificate: Certificate) -> dict[str, Any]:
         "dns_account": str(certificate.dns_account) if certificate.dns_account_id else None,
         "auto_renew": certificate.auto_renew,
         "renew_before_days": certificate.renew_before_days,
+        "challenge": certificate.challenge,
+        "webroot": certificate.webroot,
+        "acme_profile": certificate.acme_profile,
+        "fallback_ca_accounts": fallback_names(certificate),
     }
 
 

@@ -14,6 +14,7 @@ from apps.certificates.models import (
     CaAccount,
     Certificate,
     CertificateKind,
+    Challenge,
     DnsAccount,
     Job,
     JobOperation,
@@ -22,6 +23,13 @@ from apps.certificates.models import (
     TenantSettings,
 )
 from apps.certificates.selectors import job_open
+from apps.certificates.services.acme_options import (
+    acme_profile_clean,
+    certificate_webroot_clean,
+    challenge_clean,
+    fallback_clean,
+    fallback_set,
+)
 from apps.certificates.services.auditing import certificate_audit, certificate_settings
 from apps.certificates.services.due import certificates_schedule_refresh
 from apps.certificates.services.needs_csr import NEEDS_CSR, certificate_needs_csr_mark, renewal_needs_csr
@@ -71,6 +79,10 @@ def certificate_request(
     dns_account: DnsAccount | None = None,
     auto_renew: bool | None = None,
     renew_before_days: int | None = None,
+    challenge: str | None = None,
+    webroot: str | None = None,
+    acme_profile: str | None = None,
+    fallback_ca_accounts: list[CaAccount] | None = None,
     operation: str = JobOperation.ISSUE,
     refuse_issued: bool = False,
     actor: Actor,
@@ -82,7 +94,12 @@ def certificate_request(
     Records ``certificate.requested`` (what the request set or changed, and the job); joining an open
     job changes nothing and records nothing (the job's own request was recorded). ``refuse_issued``
     (CertMate's create): a certificate issued already is refused with code ``exists`` rather than ordered
-    again (each order costs one at the CA); renew or reissue it instead."""
+    again (each order costs one at the CA); renew or reissue it instead.
+
+    ``challenge`` (dns-01, the default, or http-01: no DNS account needed, no wildcard), ``webroot``
+    (http-01 written into a folder rather than answered by certmate), ``acme_profile`` and
+    ``fallback_ca_accounts`` (tried in order when the CA account's order fails for a reason another CA
+    could fix) are kept likewise when left out."""
     names = domains_clean(identifier, san_domains)
     existing = Certificate.objects.filter(kind=CertificateKind.SERVER, identifier=names[0]).first()
     if existing is not None:
@@ -93,13 +110,23 @@ def certificate_request(
         key_type = key_type or existing.key_type
         ca_account = ca_account or existing.ca_account
         dns_account = dns_account or existing.dns_account
+        challenge = challenge or existing.challenge
+        webroot = existing.webroot if webroot is None else webroot
+        acme_profile = existing.acme_profile if acme_profile is None else acme_profile
     settings = TenantSettings.load()
     ca = _ca_account(settings, ca_account)
-    dns = _dns_account(settings, dns_account)
-    try:
-        get_provider(dns.provider).require_plugin()
-    except DnsPluginMissing as exc:
-        raise CertificateRequestError(str(exc), code="dns_plugin_missing") from None
+    challenge = challenge_clean(challenge or Challenge.DNS_01, names)
+    webroot = certificate_webroot_clean(webroot or "", challenge)
+    acme_profile = acme_profile_clean(acme_profile or "", ca)
+    fallbacks = None if fallback_ca_accounts is None else fallback_clean(fallback_ca_accounts, ca)
+    if challenge == Challenge.DNS_01:
+        dns = _dns_account(settings, dns_account)
+        try:
+            get_provider(dns.provider).require_plugin()
+        except DnsPluginMissing as exc:
+            raise CertificateRequestError(str(exc), code="dns_plugin_missing") from None
+    else:
+        dns = dns_account  # http-01 validates without DNS; an account named is kept for a later dns-01
     key_type = key_type or settings.default_key_type
     key_type_check(key_type)
 
@@ -132,11 +159,16 @@ def certificate_request(
         certificate.key_type = key_type
         certificate.ca_account = ca
         certificate.dns_account = dns
+        certificate.challenge = challenge
+        certificate.webroot = webroot
+        certificate.acme_profile = acme_profile
         if auto_renew is not None:
             certificate.auto_renew = auto_renew
         if renew_before_days is not None:
             certificate.renew_before_days = renew_before_days
         certificate.save()
+        if fallbacks is not None:
+            fallback_set(certificate, fallbacks)
         if certificate.current_version_id:
             certificates_schedule_refresh(certificates=Certificate.objects.filter(pk=certificate.pk))
         job = job_queue(certificate=certificate, operation=operation, actor=actor)
