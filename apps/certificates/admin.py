@@ -9,11 +9,12 @@ from apps.certificates import admin_events, admin_platform, admin_settings  # no
 from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
 from apps.certificates.admin_actions import CertificateActions
 from apps.certificates.admin_inlines import JobInline, VersionInline, ViewOnly, published_at
-from apps.certificates.admin_request import CertificateRequestForm
+from apps.certificates.admin_request import CertificateRequestForm, FallbackChainField
 from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
 from apps.certificates.pki import admin as pki_admin  # noqa: F401  (the private CAs' and profiles' pages)
 from apps.certificates.pki.admin_issue import private_issue_view
 from apps.certificates.pki.admin_revoke import can_revoke, revoke_current, revoke_versions, unhold_versions
+from apps.certificates.services.acme_options import fallback_names
 from apps.certificates.services.certificates import certificate_delete, certificate_update
 from apps.certificates.services.downloads import PUBLIC_FILES
 from certmate.actors import Actor
@@ -28,17 +29,27 @@ class CertificateForm(ServiceForm):
     """How a certificate is issued and renewed, saved by certificate_update: a change it refuses (the
     key type or an account while a job is open) is a form error, as the API's 409 is."""
 
+    fallback_ca_accounts = FallbackChainField()
+
     class Meta:
         model = Certificate
         fields = ("key_type", "ca_account", "dns_account", "auto_renew", "renew_before_days")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "fallback_ca_accounts" in self.fields:  # by name, in their order (not the related rows)
+            self.initial["fallback_ca_accounts"] = fallback_names(self.instance)
+
     def apply(self, actor: Actor) -> Certificate:
-        values = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        names = [*self._meta.fields, "fallback_ca_accounts"]
+        values = {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
         return certificate_update(certificate=self.instance, actor=actor, **values)
 
 
 class PrivateCertificateForm(CertificateForm):
     """A private CA's certificate: its CA, profile and names are fixed; how it renews is not."""
+
+    fallback_ca_accounts = None  # ACME's
 
     class Meta:
         model = Certificate
@@ -166,7 +177,10 @@ class CertificateAdmin(CertificateActions, ServiceAdmin):
 
 @admin.register(CertificateVersion, site=tenant_admin_site)
 class CertificateVersionAdmin(ViewOnly, admin.ModelAdmin):
-    list_display = ("certificate", "number", "serial", "not_after", "revoked_at", "revocation_reason", "published")
+    list_display = (
+        "certificate", "number", "serial", "not_after", "ca_account_name", "revoked_at", "revocation_reason",
+        "published",
+    )  # fmt: skip
     list_filter = ("authority", "revocation_reason")
     search_fields = ("serial", "certificate__identifier")
     exclude = ("private_key",)

@@ -26,7 +26,8 @@ class ViewOnly:
 class VersionInline(ViewOnly, admin.TabularInline):
     model = CertificateVersion
     fields = (
-        "number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "revoked_at", "published",
+        "number", "serial", "not_before", "not_after", "key_algorithm", "key_size", "issuer", "issued_by", "revoked_at",
+        "published",
     )  # fmt: skip
     readonly_fields = fields
     extra = 0
@@ -42,6 +43,11 @@ class VersionInline(ViewOnly, admin.TabularInline):
     @admin.display(description="published")
     def published(self, obj):
         return published_at(obj)
+
+    @admin.display(description="CA account")
+    def issued_by(self, obj):
+        # ACME: the account whose order issued it (after an issuer fallback, not the certificate's own).
+        return obj.ca_account_name or "—"
 
 
 class JobInline(ViewOnly, admin.TabularInline):

@@ -8,10 +8,12 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from apps.certificates.acme.accounts import ca_account_resolve
 from apps.certificates.acme.models import CaAccount, DnsAccount
 from apps.certificates.domains import MAX_NAMES
 from apps.certificates.models import Certificate, Job, KeyType
 from apps.certificates.pki.admin_forms import LinesField
+from apps.certificates.services.acme_options import MAX_FALLBACKS
 from apps.certificates.services.requests import certificate_request
 from certmate.actors import Actor
 from certmate.admin_services import ServiceForm
@@ -20,8 +22,29 @@ from certmate.admin_services import ServiceForm
 FIELD_OF_CODE = {
     "invalid_domain": "names", "duplicate_domain": "names", "too_many_domains": "names", "exists": "names",
     "private_certificate": "names", "no_ca": "ca_account", "no_dns": "dns_account",
-    "dns_plugin_missing": "dns_account", "invalid_key_type": "key_type",
+    "dns_plugin_missing": "dns_account", "invalid_key_type": "key_type", "too_many": "fallback_ca_accounts",
 }  # fmt: skip
+
+
+class FallbackChainField(LinesField):
+    """An issuer fallback chain typed as CA account names, one per line, in order: cleaned to the accounts."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "fallback CA accounts")
+        kwargs.setdefault(
+            "help_text",
+            "CA account names, one per line, tried in order when the order fails at the CA account for a reason "
+            "another CA could fix (unreachable, rate limited, server error, policy refusal), never after a DNS "
+            "or validation failure; empty: the tenant's default chain (the CA accounts' fallback positions)",
+        )
+        super().__init__(max_lines=MAX_FALLBACKS + 1, **kwargs)
+
+    def clean(self, value) -> list[CaAccount]:
+        names = super().clean(value)
+        try:
+            return [ca_account_resolve(account=name) for name in names]
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages, code=exc.code) from None
 
 
 class CertificateRequestForm(ServiceForm):
@@ -42,6 +65,7 @@ class CertificateRequestForm(ServiceForm):
         empty_label="the default DNS account",
         help_text="the DNS provider account that answers the DNS-01 challenges",
     )
+    fallback_ca_accounts = FallbackChainField()
     key_type = forms.ChoiceField(
         choices=[("", "the tenant's default"), *KeyType.choices], required=False, label="key type"
     )
@@ -78,5 +102,6 @@ class CertificateRequestForm(ServiceForm):
             dns_account=data["dns_account"],
             key_type=data["key_type"] or None,
             auto_renew=data["auto_renew"],
+            fallback_ca_accounts=data["fallback_ca_accounts"] or None,  # none typed: as it is, or the default
             actor=actor,
         )

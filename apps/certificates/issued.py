@@ -13,3 +13,6 @@ class Issued:
     fullchain_pem: str
     key_pem: str
     output: str
+    # ACME: the CA account whose order issued it (after a fallback, not the certificate's own).
+    ca_account_id: int | None = None
+    ca_account_name: str = ""

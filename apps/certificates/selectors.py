@@ -5,12 +5,20 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, F, Func, Q, QuerySet, Value
+from django.db.models import CharField, F, Func, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from apps.certificates.domains import domain_clean
-from apps.certificates.models import Certificate, CertificateKind, CertificateVersion, Job, JobStatus
+from apps.certificates.models import (
+    Certificate,
+    CertificateFallback,
+    CertificateKind,
+    CertificateVersion,
+    Job,
+    JobStatus,
+)
 from apps.certificates.pki.names import IDENTIFIER
 from certmate.errors import NotFound
 
@@ -42,9 +50,13 @@ def certificate_list(
     search: str | None = None,
 ) -> QuerySet[Certificate]:
     """The tenant's certificates with what a listing shows joined in (one query), in a stable order."""
-    rows = Certificate.objects.select_related(
-        "current_version", "ca_account", "dns_account", "authority", "profile"
-    ).defer(*_NOT_LISTED)
+    # The issuer fallback chain by account names, in the same query.
+    fallbacks = CertificateFallback.objects.filter(certificate=OuterRef("pk")).order_by("position")
+    rows = (
+        Certificate.objects.select_related("current_version", "ca_account", "dns_account", "authority", "profile")
+        .defer(*_NOT_LISTED)
+        .annotate(fallback_account_names=ArraySubquery(fallbacks.values("ca_account__name")))
+    )
     if kind:
         rows = rows.filter(kind=kind)
     if status:

@@ -46,7 +46,10 @@ class AccountsView(PortalView):
 
 
 class PortalCaAccountForm(CaAccountForm):
-    field_order = ["name", "preset", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default"]
+    field_order = [
+        "name", "preset", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default",
+        "fallback_position",
+    ]  # fmt: skip
 
 
 class CaAccountPage(ServiceFormPage):

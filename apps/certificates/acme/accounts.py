@@ -15,6 +15,7 @@ from apps.certificates.acme import runner
 from apps.certificates.acme.auditing import account_audit, account_snapshot
 from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, get_provider
+from apps.certificates.services.acme_options import fallback_position_clean
 from apps.certificates.services.requests import CertificateRequestError
 from certmate.actors import Actor
 from certmate.audit.services import audit_record
@@ -57,8 +58,10 @@ def ca_account_create(
     eab_hmac_key: str = "",
     trust_bundle: str = "",
     is_default: bool = False,
+    fallback_position: int | None = None,
     actor: Actor,
 ) -> CaAccount:
+    """``fallback_position``: the account's place in the tenant's default fallback chain (None: not in it)."""
     eab_kid, eab_hmac_key = _eab_clean(eab_kid, eab_hmac_key)
     if bool(eab_kid) != bool(eab_hmac_key):
         raise ValidationError("give the EAB key id and HMAC key together", code="eab_incomplete")
@@ -74,6 +77,7 @@ def ca_account_create(
         eab_hmac_key=eab_hmac_key,
         trust_bundle=trust_bundle,
         is_default=is_default,
+        fallback_position=fallback_position_clean(fallback_position),
     )
     account.full_clean()
     account.save()
@@ -93,7 +97,9 @@ def ca_account_eab_kept(*, account: CaAccount, directory_url: str) -> str:
 # What the ACME account at the CA was registered with: fixed once registered (a new CA account is
 # the way to change them), as in the admin.
 REGISTRATION_FIELDS = ("directory_url", "email", "eab_kid", "eab_hmac_key")
-CA_ACCOUNT_FIELDS = ("name", "directory", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default")
+CA_ACCOUNT_FIELDS = (
+    "name", "directory", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default", "fallback_position",
+)  # fmt: skip
 
 
 @transaction.atomic
@@ -113,6 +119,8 @@ def ca_account_update(*, account: CaAccount, actor: Actor, **changes) -> CaAccou
         changes["directory_url"] = ca_directory_url(changes.pop("directory"))
     if "email" in changes:
         changes["email"] = user_email_clean(changes["email"])
+    if "fallback_position" in changes:
+        changes["fallback_position"] = fallback_position_clean(changes["fallback_position"], account=account)
     for field in ("eab_kid", "eab_hmac_key"):
         if isinstance(changes.get(field), str):
             changes[field] = changes[field].strip()

@@ -4,6 +4,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from apps.accounts.sites import KEEP, tenant_admin_site
 from apps.accounts.validators import validate_eab_hmac_key
@@ -18,6 +19,7 @@ from apps.certificates.acme.accounts import (
 from apps.certificates.acme.admin_dns import DNS_ACCOUNT_FIELDS, EXTRA, DnsAccountForm, provider_fieldsets
 from apps.certificates.acme.dns_test import dns_account_test
 from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
+from apps.certificates.services.acme_options import MAX_FALLBACK_POSITION
 from certmate.actors import Actor
 from certmate.admin_services import ServiceAdmin, ServiceForm, admin_actor
 
@@ -29,11 +31,29 @@ class AccountForm(ServiceForm):
         pass
 
 
-CA_ACCOUNT_FIELDS = ["name", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default"]
-REGISTERED_CA_ACCOUNT_FIELDS = ["name", "trust_bundle", "is_default"]
+CA_ACCOUNT_FIELDS = [
+    "name", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default", "fallback_position",
+]  # fmt: skip
+REGISTERED_CA_ACCOUNT_FIELDS = ["name", "trust_bundle", "is_default", "fallback_position"]
+FALLBACK_POSITION_HELP = (
+    "its place in the tenant's default issuer fallback chain (1 first; empty: not in it): tried in order after a "
+    "certificate's own CA account failed for a reason another CA could fix, for certificates without a chain of "
+    "their own"
+)
 
 
-class CaAccountForm(AccountForm):
+class FallbackPositionMixin:
+    """The fallback position's bounds and words, the service's (it checks them again)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["fallback_position"]
+        field.help_text = FALLBACK_POSITION_HELP
+        field.validators = [*field.validators, MinValueValidator(1), MaxValueValidator(MAX_FALLBACK_POSITION)]
+        field.widget.attrs.update(min=1, max=MAX_FALLBACK_POSITION)
+
+
+class CaAccountForm(FallbackPositionMixin, AccountForm):
     preset = forms.ChoiceField(
         label="ACME CA",
         required=False,
@@ -91,7 +111,7 @@ class CaAccountForm(AccountForm):
         return ca_account_create(actor=actor, **values)
 
 
-class RegisteredCaAccountForm(AccountForm):
+class RegisteredCaAccountForm(FallbackPositionMixin, AccountForm):
     class Meta:
         model = CaAccount
         fields = REGISTERED_CA_ACCOUNT_FIELDS
@@ -121,7 +141,7 @@ def _dns_account_delete(*, obj: DnsAccount, actor: Actor) -> None:
 class CaAccountAdmin(AccountAdmin):
     form = CaAccountForm
     delete_service = staticmethod(_ca_account_delete)
-    list_display = ("name", "directory_url", "email", "is_default", "registered_at")
+    list_display = ("name", "directory_url", "email", "is_default", "fallback_position", "registered_at")
     readonly_fields = ("acme_account_uri", "registered_at")
 
     def get_readonly_fields(self, request, obj=None):

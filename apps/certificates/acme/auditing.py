@@ -11,7 +11,9 @@ from apps.certificates.acme.models import CaAccount, DnsAccount
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes, audit_record, audit_snapshot
 
-CA_ACCOUNT_AUDITED = ("name", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default")
+CA_ACCOUNT_AUDITED = (
+    "name", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default", "fallback_position",
+)  # fmt: skip
 DNS_ACCOUNT_AUDITED = ("name", "provider", "credentials", "propagation_seconds", "is_default")
 SECRETS = ("eab_hmac_key", "credentials")
 _AUDITED = {CaAccount: ("ca_account", CA_ACCOUNT_AUDITED), DnsAccount: ("dns_account", DNS_ACCOUNT_AUDITED)}

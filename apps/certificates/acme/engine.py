@@ -1,27 +1,28 @@
 """ACME, the first issuing engine: orders and revocations through certbot (runner.py), signed with the
-certificate's CA account (registered at its CA on first use) and validated through its DNS account.
-Everything certbot-shaped stays here: the services see an Issued result or an EngineError."""
+certificate's CA account (registered at its CA on first use; then its fallback chain, see fallback.py)
+and validated through its DNS account. Everything certbot-shaped stays here: the services see an Issued
+result or an EngineError."""
 
 from __future__ import annotations
 
 import logging
-import random
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Min
 from django.utils import timezone
 
 from apps.certificates.acme import runner
 from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme.failures import AccountsInUse, advice, failure_type, is_transient, retry_after
+from apps.certificates.acme.fallback import obtain_through_chain
+from apps.certificates.acme.order_window import ca_account_order_wait
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
 from apps.certificates.engines.base import Engine, EngineError, Wait
 from apps.certificates.issued import Issued
-from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobOperation
+from apps.certificates.models import CaAccount, Certificate, CertificateVersion
 from certmate.actors import Actor
 from certmate.metrics import ACME_ERRORS, DNS_ERRORS, count
 
@@ -31,19 +32,19 @@ WORKER = Actor.system("worker")  # registers the CA account on its first order o
 _ALREADY_REVOKED = re.compile(r"already revoked", re.IGNORECASE)
 
 
-def _failed(prefix: str, exc: runner.CertbotError, certificate: Certificate) -> EngineError:
-    """certbot's failure as the engine's: permanent or worth another attempt (and when), by what it said,
-    and what to set when it shows an account's setting is wrong."""
+def _failed(prefix: str, exc: runner.CertbotError, certificate: Certificate, ca: CaAccount | None) -> EngineError:
+    """certbot's failure (at CA account ``ca``) as the engine's: permanent or worth another attempt (and
+    when), by what it said, and what to set when it shows an account's setting is wrong."""
     text = f"{exc.reason}\n{exc.output}"
     later = retry_after(exc.output + exc.reason, now=timezone.now())
-    reason = advice(text, _accounts_in_use(certificate)) or exc.reason
+    reason = advice(text, _accounts_in_use(certificate, ca)) or exc.reason
     side, kind = failure_type(text)
     count(DNS_ERRORS if side == "dns" else ACME_ERRORS, type=kind)
     return EngineError(prefix + reason, exc.output, transient=is_transient(text), retry_after=later)
 
 
-def _accounts_in_use(certificate: Certificate) -> AccountsInUse:
-    ca, dns = certificate.ca_account, certificate.dns_account
+def _accounts_in_use(certificate: Certificate, ca: CaAccount | None) -> AccountsInUse:
+    dns = certificate.dns_account
     tsig = dns.credentials if dns is not None and dns.provider == "rfc2136" else {}
     return AccountsInUse(
         ca_account=ca.name if ca else "",
@@ -66,6 +67,11 @@ class AcmeEngine(Engine):
 
     def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None]) -> Issued:
         self.check(certificate)
+        # The certificate's CA account, then its fallback chain for what another CA could fix.
+        return obtain_through_chain(certificate, lambda ca: self._obtain_at(certificate, ca, keep_alive=keep_alive))
+
+    def _obtain_at(self, certificate: Certificate, ca: CaAccount, *, keep_alive: Callable[[], None]) -> Issued:
+        """One order at CA account ``ca`` (registered on its first use); EngineError without the name."""
         dns = certificate.dns_account
         try:
             provider = get_provider(dns.provider)
@@ -89,7 +95,7 @@ class AcmeEngine(Engine):
             try:
                 # Registering is one request to the CA: a short deadline, since other workers may wait for it.
                 account = ca_account_ensure_registered(
-                    ca_account_id=certificate.ca_account_id,
+                    ca_account_id=ca.pk,
                     actor=WORKER,
                     timeout_seconds=min(300, settings.CERTMATE_CERTBOT_TIMEOUT),
                 )
@@ -108,7 +114,7 @@ class AcmeEngine(Engine):
                 if exc.bad_nonce and attempt < attempts:
                     logger.info("bad nonce for %s, attempt %s of %s", certificate.identifier, attempt, attempts)
                     continue
-                raise _failed(f"{certificate.identifier}: ", exc, certificate) from None
+                raise _failed("", exc, certificate, ca) from None
         raise AssertionError("unreachable")
 
     def revoke(
@@ -117,11 +123,11 @@ class AcmeEngine(Engine):
         self.check(certificate, revoking=True)
         keep_alive()
         deadline = min(300, settings.CERTMATE_CERTBOT_TIMEOUT)
+        # At the CA that issued it: after an issuer fallback, not the certificate's own.
+        ca = version.ca_account if version.ca_account_id else certificate.ca_account
         try:
             # Registration failing (a CA that refuses or never answers) is this job's reason, like any refusal.
-            account = ca_account_ensure_registered(
-                ca_account_id=certificate.ca_account_id, actor=WORKER, timeout_seconds=deadline
-            )
+            account = ca_account_ensure_registered(ca_account_id=ca.pk, actor=WORKER, timeout_seconds=deadline)
             keep_alive()
             return runner.revoke(acme_account_of(account), version.certificate_pem, reason=reason,
                                  timeout_seconds=deadline)  # fmt: skip
@@ -129,20 +135,11 @@ class AcmeEngine(Engine):
             if _ALREADY_REVOKED.search(exc.reason + exc.output):
                 return exc.output
             prefix = f"{certificate.identifier} v{version.number}: the CA did not revoke it: "
-            raise _failed(prefix, exc, certificate) from None
+            raise _failed(prefix, exc, certificate, ca) from None
 
     def order_wait(self, certificate: Certificate, *, now: datetime) -> Wait | None:
-        """A CA account starts at most CERTMATE_ORDERS_PER_ACCOUNT orders per CERTMATE_ORDER_WINDOW_SECONDS
-        (the CAs' own rate limits); the account's row lock makes concurrent claims count one by one."""
+        """The certificate's own CA account's order window (order_window.py); a fallback account's is
+        asked before the order goes there."""
         if not certificate.ca_account_id:
             return None
-        CaAccount.objects.select_for_update().filter(pk=certificate.ca_account_id).first()
-        window = timedelta(seconds=settings.CERTMATE_ORDER_WINDOW_SECONDS)
-        recent = Job.objects.filter(
-            certificate__ca_account_id=certificate.ca_account_id, started_at__gte=now - window
-        ).exclude(operation=JobOperation.REVOKE)
-        if recent.count() < settings.CERTMATE_ORDERS_PER_ACCOUNT:
-            return None
-        oldest = recent.aggregate(first=Min("started_at"))["first"]
-        seconds = (oldest + window - now).total_seconds() + random.uniform(1, 30)  # noqa: S311
-        return Wait(seconds, "waiting for the CA account's order window: its order limit is reached")
+        return ca_account_order_wait(ca_account_id=certificate.ca_account_id, now=now)

@@ -131,3 +131,72 @@ def failure_type(text: str) -> tuple[str, str]:
         if pattern.search(text):
             return side, kind
     return "acme", "other"
+
+
+# -- issuer fallback ----------------------------------------------------------------------------------
+# A failure another CA could fix: this CA could not be reached, limited the account's rate, failed
+# inside, or its policy refused the names. Anything else (every challenge failure, every DNS error, the
+# tenant's own settings) would fail the same at the next CA, and the order stops there.
+UNREACHABLE, RATE_LIMITED, SERVER_ERROR, POLICY = "unreachable", "rate_limited", "server_error", "policy"
+FALLBACK_LABELS = {
+    UNREACHABLE: "the CA could not be reached",
+    RATE_LIMITED: "the CA's rate limit",
+    SERVER_ERROR: "the CA's server error",
+    POLICY: "the CA's policy refused it",
+}
+# The CA's answer to the challenges: certbot lists each failed identifier with the problem's type.
+_CHALLENGES_FAILED = re.compile(r"failed to authenticate some domains|Some challenges have failed", re.IGNORECASE)
+_CHALLENGE_TYPE = re.compile(r"^\s*Type:\s*(\S+)", re.MULTILINE)
+# The DNS side (the plugin, the DNS server or its API, the propagation check) or the tenant's own settings
+# (the egress rule, an ACME server's HTTPS certificate that no trusted root signed): the same at any CA.
+_ANYWHERE = re.compile(
+    r"TXT record|DNS problem|DNS operation|when making query|base domain|\bzone\b|nameserver|never showed|"
+    r"PluginError|DNS account|didn't like the signature|didn't know the key|NXDOMAIN|SERVFAIL|"
+    r"(?-i:NOTAUTH|BADSIG|BADKEY|REFUSED)|CERTMATE_EGRESS_ALLOW|CERTIFICATE_VERIFY_FAILED|certificate verify failed",
+    re.IGNORECASE,
+)
+# What the CA answered (runner.py adds its last answer's status and ACME problem type to the output).
+_CA_PROBLEM = "urn:ietf:params:acme:error:"
+_RATE_LIMITED = re.compile(
+    rf"{_CA_PROBLEM}rateLimited|ACME server answered HTTP 429|<Response \[429\]>|\btoo many\b.{{0,120}}\bretry after\b",
+    re.IGNORECASE,
+)
+_SERVER_ERROR = re.compile(rf"{_CA_PROBLEM}serverInternal|ACME server answered HTTP 5\d\d|<Response \[5\d\d\]>")
+_POLICY = re.compile(rf"{_CA_PROBLEM}(rejectedIdentifier|unsupportedIdentifier|caa)\b")
+# Not reaching it: refused, reset or timed out on the way to the CA's own host and port, or the egress
+# proxy's 502 for that host.
+_CONNECTION_FAILED = re.compile(
+    r"Max retries exceeded|timed out|Connection (refused|reset|aborted)|RemoteDisconnected|"
+    r"Tunnel connection failed: 502",
+    re.IGNORECASE,
+)
+
+
+def fallback_class(text: str, *, ca_url: str) -> str | None:
+    """Why another CA could succeed where the CA at ``ca_url`` failed with certbot's ``text`` (UNREACHABLE,
+    RATE_LIMITED, SERVER_ERROR or POLICY), or None when the failure would repeat at any CA.
+
+    CAA: a challenge failure whose only problem is CAA falls back. CAA records name the CAs a domain's
+    owner allows, and each CA checks them for itself: the next CA issues only where the owner allows it."""
+    if _CHALLENGES_FAILED.search(text):
+        types = {kind.rsplit(":", 1)[-1] for kind in _CHALLENGE_TYPE.findall(text)}
+        return POLICY if types == {"caa"} else None
+    if _ANYWHERE.search(text):
+        return None
+    for kind, pattern in ((RATE_LIMITED, _RATE_LIMITED), (SERVER_ERROR, _SERVER_ERROR), (POLICY, _POLICY)):
+        if pattern.search(text):
+            return kind
+    return UNREACHABLE if _unreachable(text, ca_url) else None
+
+
+def _unreachable(text: str, ca_url: str) -> bool:
+    parts = urlsplit(ca_url)
+    try:
+        port = parts.port or 443
+    except ValueError:
+        return False
+    if not parts.hostname or not _CONNECTION_FAILED.search(text):
+        return False
+    # requests names the host and port it could not reach: another server (a DNS API) is not the CA.
+    pool = f"HTTPSConnectionPool(host='{parts.hostname}', port={port})"
+    return pool in text or f"Tunnel connection failed: 502 {parts.hostname}: could not connect" in text

@@ -14,7 +14,7 @@ from pathlib import Path
 import certifi
 
 from apps.certificates import untrusted
-from apps.certificates.acme import confine, launch
+from apps.certificates.acme import answers, confine, launch
 from apps.certificates.issued import Issued
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from certmate.egress import EgressProxy
@@ -183,7 +183,8 @@ def _run(args: list[str], work: Path, account: AcmeAccount, *, env: dict, timeou
     output = _without_log_file(untrusted.clean_output(output, secrets=secrets))
     if code != 0:
         reason = proxy.refusals[0] if proxy.refusals else failure_reason(output)
-        raise CertbotError(untrusted.one_line(reason, secrets=secrets), output)
+        answer = answers.last_answer(work / "logs")  # the CA's problem type, which certbot does not print
+        raise CertbotError(untrusted.one_line(reason, secrets=secrets), f"{output}\n{answer}" if answer else output)
     return output
 
 

@@ -13,6 +13,7 @@ from apps.certificates.acme.webroot import webroot_clean
 from apps.certificates.models import CaAccount, Certificate, CertificateFallback, Challenge
 
 MAX_FALLBACKS = 5
+MAX_FALLBACK_POSITION = 100
 _PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -82,10 +83,35 @@ def fallback_clean(accounts: list[CaAccount], primary: CaAccount | None) -> list
     return chain
 
 
+def fallback_position_clean(position: int | None, *, account: CaAccount | None = None) -> int | None:
+    """A place in the tenant's default fallback chain (1 first; ties in the order the accounts were made),
+    which holds at most MAX_FALLBACKS accounts: each is one more certbot run for a failing order."""
+    if position is None:
+        return None
+    if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= MAX_FALLBACK_POSITION:
+        raise ValidationError(
+            {"fallback_position": ValidationError(f"a position from 1 to {MAX_FALLBACK_POSITION}", code="invalid")}
+        )
+    others = CaAccount.objects.filter(fallback_position__isnull=False)
+    if account is not None:
+        others = others.exclude(pk=account.pk)
+    if others.count() >= MAX_FALLBACKS:
+        names = ", ".join(sorted(others.values_list("name", flat=True)))
+        message = (
+            f"the tenant's default fallback chain holds at most {MAX_FALLBACKS} CA accounts ({names}): take one out"
+        )
+        raise ValidationError({"fallback_position": ValidationError(message, code="too_many")})
+    return position
+
+
+def fallback_differs(certificate: Certificate, accounts: list[CaAccount]) -> bool:
+    before = list(certificate.fallbacks.order_by("position").values_list("ca_account_id", flat=True))
+    return before != [account.pk for account in accounts]
+
+
 def fallback_set(certificate: Certificate, accounts: list[CaAccount]) -> bool:
     """Store the certificate's fallback chain; True if it changed."""
-    before = list(certificate.fallbacks.order_by("position").values_list("ca_account_id", flat=True))
-    if before == [account.pk for account in accounts]:
+    if not fallback_differs(certificate, accounts):
         return False
     certificate.fallbacks.all().delete()
     CertificateFallback.objects.bulk_create(

@@ -13,6 +13,7 @@ from apps.certificates.services.acme_options import (
     certificate_webroot_clean,
     challenge_clean,
     fallback_clean,
+    fallback_differs,
     fallback_set,
 )
 from apps.certificates.services.auditing import certificate_audit, certificate_settings
@@ -64,7 +65,9 @@ def certificate_update(
         fallbacks = None
         if fallback_ca_accounts is not UNCHANGED:
             fallbacks = fallback_clean(fallback_ca_accounts, asked.get("ca_account", certificate.ca_account))
-        if any(getattr(certificate, name) != value for name, value in asked.items()) or fallbacks is not None:
+        if any(getattr(certificate, name) != value for name, value in asked.items()) or (
+            fallbacks is not None and fallback_differs(certificate, fallbacks)
+        ):
             _refuse_while_open(certificate, "change how it is ordered")
         if key_type is not UNCHANGED:
             key_type_check(key_type)

@@ -103,6 +103,8 @@ def version_make_current(*, certificate: Certificate, issued: Issued, actor: Act
         fullchain_pem=issued.fullchain_pem,
         private_key=issued.key_pem,
         authority_id=certificate.authority_id,
+        ca_account_id=issued.ca_account_id,
+        ca_account_name=issued.ca_account_name,
         **facts.__dict__,
     )
     certificate.current_version = version
@@ -111,14 +113,16 @@ def version_make_current(*, certificate: Certificate, issued: Issued, actor: Act
     certificate.renew_at = certificate_renew_at(certificate, version, TenantSettings.load().renewal_threshold_days)
     certificate.save(update_fields=["current_version", "status", "last_error", "renew_at", "updated_at"])
     kind = EventKind.ISSUED if number == 1 else EventKind.RENEWED
-    event_record(kind=kind, certificate=certificate, version=version, detail={"serial": version.serial})
+    # Which CA account issued it, where it is one (an issuer fallback may have ordered elsewhere).
+    issued_by = {"ca_account": issued.ca_account_name} if issued.ca_account_name else {}
+    event_record(kind=kind, certificate=certificate, version=version, detail={"serial": version.serial, **issued_by})
     audit_record(
         actor=actor,
         action=f"certificate.{kind.value}",
         object_type="certificate",
         object_id=certificate.pk,
         object_name=certificate.identifier,
-        changes={"version": [previous, number]},
+        changes={"version": [previous, number], **issued_by},
     )
     return version
 

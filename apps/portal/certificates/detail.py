@@ -9,9 +9,11 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 
+from apps.certificates.admin_request import FallbackChainField
 from apps.certificates.pki.revocation_rules import LEAF_REASONS
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.selectors import OPEN_JOB_STATUSES, certificate_version, job_list, version_list
+from apps.certificates.services.acme_options import fallback_names
 from apps.certificates.services.certificates import certificate_update
 from apps.portal.base import PortalView
 from apps.portal.certificates.common import CertificatePageMixin, chain_of
@@ -33,6 +35,12 @@ class SettingsForm(forms.Form):
         label="Renew this many days before it ends", required=False, min_value=1, max_value=365,
         help_text="empty: the tenant's threshold",
     )  # fmt: skip
+    fallback_ca_accounts = FallbackChainField(label="Fallback CA accounts")
+
+    def __init__(self, *args, certificate, **kwargs):
+        super().__init__(*args, **kwargs)
+        if certificate.is_private:
+            del self.fields["fallback_ca_accounts"]  # ACME's: a private CA's certificate has its one issuer
 
 
 def revoke_reasons(certificate) -> tuple[str, ...]:
@@ -51,15 +59,17 @@ class CertificateDetailView(CertificatePageMixin, PortalView):
     def get_context_data(self, **kwargs):
         certificate = self.certificate
         version = certificate_version(certificate=certificate) if certificate.current_version_id else None
-        settings = SettingsForm(initial={"auto_renew": certificate.auto_renew,
-                                         "renew_before_days": certificate.renew_before_days})  # fmt: skip
+        chain = fallback_names(certificate)
+        initial = {"auto_renew": certificate.auto_renew, "renew_before_days": certificate.renew_before_days,
+                   "fallback_ca_accounts": chain}  # fmt: skip
         return super().get_context_data(
             version=version,
+            fallback_chain=chain,
             chain=chain_of(version),
             versions=list(version_list(certificate=certificate)),
             public_downloads=PUBLIC_DOWNLOADS,
             key_form=KeyDownloadForm(),
-            settings_form=settings,
+            settings_form=SettingsForm(initial=initial, certificate=certificate),
             **jobs_context(certificate),
             **kwargs,
         )
@@ -87,12 +97,12 @@ class CertificateJobsView(CertificatePageMixin, PortalView):
 
 
 class CertificateSettingsView(CertificatePageMixin, PortalView):
-    """POST: auto-renew and its threshold, through certificate_update."""
+    """POST: auto-renew, its threshold and the issuer fallback chain, through certificate_update."""
 
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        form = SettingsForm(request.POST)
+        form = SettingsForm(request.POST, certificate=self.certificate)
         if not form.is_valid():
             for field, errors in form.errors.items():
                 messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {errors[0]}")

@@ -19,6 +19,7 @@ from apps.certificates.acme.accounts import (
 )
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS
 from apps.certificates.models import CA_PRESETS, CaAccount, DnsAccount, KeyType
+from apps.certificates.services.acme_options import MAX_FALLBACK_POSITION, MAX_FALLBACKS
 from certmate.actors import Actor, request_actor
 from certmate.api.fields import IntegerField
 
@@ -66,6 +67,16 @@ class CaAccountSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text="PEM CA certificates to trust for a private ACME server's HTTPS"
     )
     is_default = serializers.BooleanField(required=False, help_text="Used when a request names no CA account")
+    fallback_position = IntegerField(
+        min_value=1,
+        max_value=MAX_FALLBACK_POSITION,
+        allow_null=True,
+        required=False,
+        help_text="Its place in the tenant's default issuer fallback chain (1 first; null: not in it): tried, in "
+        "order, after a certificate's own CA account failed for a reason another CA could fix (unreachable, rate "
+        f"limited, server error, policy refusal), for certificates without a fallback chain of their own. At most "
+        f"{MAX_FALLBACKS} accounts",
+    )
     has_eab = serializers.BooleanField(read_only=True, help_text="Whether an EAB key id and HMAC key are stored")
     registered = serializers.SerializerMethodField(
         help_text="Whether the ACME account exists at the CA (then directory, e-mail and EAB are fixed)"

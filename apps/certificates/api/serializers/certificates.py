@@ -16,6 +16,7 @@ from apps.certificates.models import (
     KeyType,
     TenantSettings,
 )
+from apps.certificates.services.acme_options import fallback_names
 from apps.certificates.services.due import renew_at_for
 from certmate.api.fields import IntegerField
 
@@ -75,6 +76,10 @@ class CertificateSerializer(serializers.Serializer):
     key_type = serializers.ChoiceField(choices=KeyType.choices, help_text="Key algorithm and size of new versions.")
     ca_account = serializers.CharField(source="ca_account.name", allow_null=True, help_text="CA account name.")
     ca_account_id = IntegerField(allow_null=True, help_text="CA account id.")
+    fallback_ca_accounts = serializers.SerializerMethodField(
+        help_text="Its issuer fallback chain: CA account names tried in order after ca_account failed for a "
+        "reason another CA could fix; empty: the tenant's default chain (CA accounts' fallback_position)."
+    )
     dns_account = serializers.CharField(source="dns_account.name", allow_null=True, help_text="DNS account name.")
     dns_account_id = IntegerField(allow_null=True, help_text="DNS account id.")
     renew_before_days = IntegerField(
@@ -163,6 +168,11 @@ class CertificateSerializer(serializers.Serializer):
         issuer = certificate.issuer
         return issuer.name if issuer is not None else None
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_fallback_ca_accounts(self, certificate: Certificate) -> list[str]:
+        names = getattr(certificate, "fallback_account_names", None)  # certificate_list reads them along
+        return list(names) if names is not None else fallback_names(certificate)
+
     def get_from_csr(self, certificate: Certificate) -> bool:
         return bool(certificate.csr_pem)
 
@@ -201,6 +211,13 @@ class VersionSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Extended key usages (server_auth, client_auth, ...)."
     )
     fingerprint = serializers.CharField(source="fingerprint_sha256", help_text="SHA-256 fingerprint (hex).")
+    ca_account = serializers.SerializerMethodField(
+        help_text="ACME: the CA account whose order issued it (after an issuer fallback, not the certificate's "
+        "own), by its name then; null for a private CA's or an imported version."
+    )
+    ca_account_id = IntegerField(
+        allow_null=True, help_text="That CA account's id; null as well once the account is deleted."
+    )
     revoked_at = UtcDateTimeField(allow_null=True, help_text="When it was revoked; null if not.")
     revocation_reason = serializers.CharField(
         help_text="Why it was revoked (RFC 5280: keycompromise, superseded, ..., certificatehold while on hold); "
@@ -210,6 +227,10 @@ class VersionSerializer(serializers.Serializer):
         allow_null=True, help_text="Private CA: since when its key is known or suspected to be compromised; null."
     )
     created_at = UtcDateTimeField(help_text="When certmate stored it.")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_ca_account(self, version) -> str | None:
+        return version.ca_account_name or None
 
     def get_is_current(self, version) -> bool:
         return version.pk == self.context["certificate"].current_version_id

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from apps.certificates.acme.accounts import ca_account_resolve
 from apps.certificates.api.serializers.certmate import CertMateKeyFields
 from apps.certificates.domains import MAX_NAMES, domain_clean
-from apps.certificates.models import CertificateKind, CertificateStatus, JobOperation, JobStatus, KeyType
+from apps.certificates.models import CaAccount, CertificateKind, CertificateStatus, JobOperation, JobStatus, KeyType
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
+from apps.certificates.services.acme_options import MAX_FALLBACKS
 from apps.certificates.services.downloads import FILES, KeyFormat
 from apps.certificates.services.pkcs12 import MAX_PASSWORD, Pkcs12Encryption
 from certmate.api.fields import IntegerField
@@ -42,6 +44,28 @@ class AccountField(serializers.CharField):
         super().__init__(required=False, allow_null=True, allow_blank=True, max_length=100, **kwargs)
 
 
+class CaAccountChainField(serializers.ListField):
+    """An issuer fallback chain: the tenant's CA accounts by name (or id, or CA preset), in order."""
+
+    def __init__(self, **kwargs):
+        child = serializers.CharField(max_length=100)
+        super().__init__(child=child, required=False, max_length=MAX_FALLBACKS + 1, **kwargs)
+
+    def to_internal_value(self, data) -> list[CaAccount]:
+        names = super().to_internal_value(data)
+        try:
+            return [ca_account_resolve(account=name) for name in names]
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages, code=exc.code) from None
+
+
+FALLBACK_HELP = (
+    "Issuer fallback: CA account names tried in order when the order fails at ca_account for a reason another "
+    f"CA could fix (unreachable, rate limited, server error, policy refusal); never after a DNS or validation "
+    f"failure. At most {MAX_FALLBACKS}; [] uses the tenant's default chain (CA accounts' fallback_position)."
+)
+
+
 class CertificateRequestSerializer(CertMateKeyFields):
     """POST /api/certificates and /api/certificates/create. CertMate's names (dns_provider, account_id,
     ca_provider) are accepted beside certmate's (dns_account, ca_account)."""
@@ -73,6 +97,7 @@ class CertificateRequestSerializer(CertMateKeyFields):
         help_text=ACCOUNT_HELP.format(what="DNS", extra=" (within dns_provider when given); default: the default")
     )
     account_id = AccountField(help_text="CertMate's name for dns_account.")
+    fallback_ca_accounts = CaAccountChainField(help_text=FALLBACK_HELP + " Left out: kept as it is.")
     dns_provider = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -119,6 +144,7 @@ class CertificateUpdateSerializer(serializers.Serializer):
     """PATCH /api/certificates/{domain}: only the fields given change."""
 
     ca_account = AccountField(help_text=ACCOUNT_HELP.format(what="CA", extra=", or a CA preset"))
+    fallback_ca_accounts = CaAccountChainField(help_text=FALLBACK_HELP)
     dns_account = AccountField(help_text=ACCOUNT_HELP.format(what="DNS", extra=" (within dns_provider when given)"))
     dns_provider = serializers.CharField(
         required=False, max_length=50, help_text="With dns_account: where to look it up; alone: its default account."

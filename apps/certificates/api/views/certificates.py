@@ -54,6 +54,7 @@ def request_from(data: dict, *, actor: Actor, **options) -> Job:
         ),
         auto_renew=data.get("auto_renew"),
         renew_before_days=data.get("renew_before_days"),
+        fallback_ca_accounts=data.get("fallback_ca_accounts"),
         actor=actor,
     )
 
@@ -198,7 +199,8 @@ class CertificateDetailView(CertificateAPIView):
     def patch(self, request, domain):
         certificate = self.get_certificate()
         data = self.validated(CertificateUpdateSerializer)
-        changes = {name: data[name] for name in ("key_type", "auto_renew", "renew_before_days") if name in data}
+        kept = ("key_type", "auto_renew", "renew_before_days", "fallback_ca_accounts")
+        changes = {name: data[name] for name in kept if name in data}
         if data.get("ca_account"):
             changes["ca_account"] = ca_account_resolve(account=data["ca_account"])
         if data.get("dns_account") or data.get("dns_provider"):
