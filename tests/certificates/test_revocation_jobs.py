@@ -5,6 +5,7 @@ a transaction open while the CA answers."""
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.accounts import RegistrationError, ca_account_ensure_registered
@@ -38,6 +39,8 @@ def test_registering_holds_no_transaction_while_the_ca_answers(fresh_tenant, sta
     stand_in_ca.assert_called_with_no_transaction_open()
 
 
+# One attempt: the stand-in CA answers 503, which a job retries later (the CA's status is in its output).
+@override_settings(CERTMATE_RETRY_ATTEMPTS=1)
 def test_revoke_is_a_job_and_failed_registration_is_its_reason(fresh_tenant, stand_in_ca):
     alpha, beta = fresh_tenant(), fresh_tenant()
     with tenant_context(alpha):

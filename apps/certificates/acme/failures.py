@@ -163,8 +163,8 @@ _RATE_LIMITED = re.compile(
 )
 _SERVER_ERROR = re.compile(rf"{_CA_PROBLEM}serverInternal|ACME server answered HTTP 5\d\d|<Response \[5\d\d\]>")
 _POLICY = re.compile(rf"{_CA_PROBLEM}(rejectedIdentifier|unsupportedIdentifier|caa)\b")
-# Not reaching it: refused, reset or timed out on the way to the CA's own host and port, or the egress
-# proxy's 502 for that host.
+# Not reaching it: refused, reset or timed out on the way to the CA's own host and port (the egress proxy
+# answers 502 when it could not connect there).
 _CONNECTION_FAILED = re.compile(
     r"Max retries exceeded|timed out|Connection (refused|reset|aborted)|RemoteDisconnected|"
     r"Tunnel connection failed: 502",
@@ -197,6 +197,6 @@ def _unreachable(text: str, ca_url: str) -> bool:
         return False
     if not parts.hostname or not _CONNECTION_FAILED.search(text):
         return False
-    # requests names the host and port it could not reach: another server (a DNS API) is not the CA.
-    pool = f"HTTPSConnectionPool(host='{parts.hostname}', port={port})"
-    return pool in text or f"Tunnel connection failed: 502 {parts.hostname}: could not connect" in text
+    # requests names the host and port it could not reach (through the egress proxy too): another server (a
+    # DNS API, whatever its host) is not the CA.
+    return f"HTTPSConnectionPool(host='{parts.hostname}', port={port})" in text

@@ -92,7 +92,7 @@ def _none_issued(certificate: Certificate, tried: list[Tried], chain: list[CaAcc
     if len(tried) > 1:
         # One line for all: each account's share of it; the whole reasons are in the output.
         budget = max(40, (untrusted.MAX_REASON_CHARS - len(certificate.identifier)) // len(tried) - 3)
-        reasons = [untrusted.one_line(f"{t.account.name!r} {t.result}: {t.error.reason}") for t in tried]
+        reasons = [untrusted.one_line(f"CA account {t.account.name!r} {t.result}: {t.error.reason}") for t in tried]
         reason = "; ".join(text if len(text) <= budget else text[: budget - 1] + "…" for text in reasons)
     output = last.output if len(chain) == 1 else _report(certificate, tried, chain)
     return EngineError(
