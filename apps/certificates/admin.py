@@ -9,6 +9,7 @@ from apps.certificates import admin_events, admin_platform, admin_settings  # no
 from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
 from apps.certificates.admin_actions import CertificateActions
 from apps.certificates.admin_inlines import JobInline, VersionInline, ViewOnly, published_at
+from apps.certificates.admin_reissue import can_reissue, reissue_selected
 from apps.certificates.admin_request import CertificateRequestForm
 from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
 from apps.certificates.pki import admin as pki_admin  # noqa: F401  (the private CAs' and profiles' pages)
@@ -131,10 +132,13 @@ class CertificateAdmin(CertificateActions, ServiceAdmin):
 
     inlines = [VersionInline, JobInline]
     # "Revoke…" serves both engines; the private CA's own action adds a hold and an invalidity date.
-    actions = ["renew_now", "revoke_selected", revoke_current]
+    actions = ["renew_now", "revoke_selected", revoke_current, reissue_selected]
 
     def has_revoke_permission(self, request) -> bool:
         return can_revoke(request)
+
+    def has_reissue_permission(self, request) -> bool:
+        return can_reissue(request)
 
     def get_deleted_objects(self, objs, request):
         # Versions and jobs go with their certificate through certificate_delete; nobody deletes those

@@ -10,6 +10,8 @@ from apps.certificates.pki.crl_refresh import CRL_REFRESH_TASK, crls_refresh
 from apps.certificates.pki.ocsp_responders import ocsp_responders_renew
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
+from apps.certificates.services.reissue import REISSUE_TASK
+from apps.certificates.services.reissue_advance import bulk_reissue_advance
 from apps.certificates.services.renewals import renewal_sweep
 from apps.certificates.services.requests import ISSUE_TASK
 from apps.certificates.services.schedule import OCSP_RENEWAL_TASK, SWEEP_TASK
@@ -74,6 +76,12 @@ def crl_refresh_all_task() -> None:
 def bulk_revocation_task(bulk_id: int) -> None:
     """A bulk revocation: revokes what it matches that has no result yet (safe to redeliver)."""
     bulk_revocation_run(bulk_id=bulk_id)
+
+
+@shared_task(name=REISSUE_TASK, acks_late=True, reject_on_worker_lost=True)
+def bulk_reissue_task(bulk_id: int) -> None:
+    """One pass of a bulk reissue: advances its open items and sends the next pass (safe to redeliver)."""
+    bulk_reissue_advance(bulk_id=bulk_id)
 
 
 @shared_task(acks_late=True)

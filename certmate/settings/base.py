@@ -249,6 +249,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "apps.notifications.kinds.ChannelKind",
         "NoticeKindEnum": "apps.notifications.kinds.NoticeKind",
         "DeliveryStatusEnum": "apps.notifications.kinds.DeliveryStatus",
+        "BulkReissueStatusEnum": "apps.certificates.models.ReissueStatus",
+        "ReissueItemStatusEnum": "apps.certificates.models.ReissueItemStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
