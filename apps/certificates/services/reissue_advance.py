@@ -143,7 +143,7 @@ def _renewing(item: ReissueItem, run: _Pass) -> None:
     old = f"v{item.old_version.number}" if item.old_version else "the old version"
     if job is None or job.status != JobStatus.SUCCEEDED:
         why = job.error if job is not None else "its renewal job was deleted"
-        _move(item, run, S.FAILED, error=f"renewal failed: {why} ({old} stays current and was not revoked)")
+        _move(item, run, S.FAILED, error=f"renewal failed ({old} stays current, not revoked): {why}")
         return
     if job.version is None or job.version_id == item.old_version_id:
         _move(item, run, S.FAILED, error=f"renewal job {job.pk} stored no new version ({old} was not revoked)")
@@ -190,13 +190,9 @@ def _revoking(item: ReissueItem, run: _Pass) -> None:
         return
     old, new = item.old_version, item.new_version
     why = job.error if job is not None else "its revocation job was deleted"
-    what = f"v{new.number} is live; revoking v{old.number if old else '?'} failed: {why}"
-    _move(
-        item,
-        run,
-        S.FAILED,
-        error=f"{what} (revoke it again: POST /api/certificates/{item.certificate.identifier}/revoke with its version)",
-    )
+    # What to do comes first: a CA's long answer is cut short at the end.
+    said = f"v{new.number} is live but v{old.number if old else '?'} is not revoked (revoke it again by hand): {why}"
+    _move(item, run, S.FAILED, error=said)
 
 
 STEPS: dict[str, Callable[[ReissueItem, _Pass], None]] = {
