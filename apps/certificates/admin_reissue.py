@@ -15,7 +15,7 @@ from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.certificates.admin_inlines import ViewOnly
 from apps.certificates.models import BulkReissue, ReissueItem
-from apps.certificates.reissue_selectors import bulk_reissue_list, item_error, item_progress
+from apps.certificates.reissue_selectors import bulk_reissue_list, item_error, item_progress, with_results
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.services.reissue import MAX_IDS, bulk_reissue_create
 from certmate.admin_services import admin_actor
@@ -89,13 +89,9 @@ class ReissueItemInline(ViewOnly, admin.TabularInline):
     can_delete = False
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related(
-                "certificate", "old_version", "new_version", "renewal_job__certificate", "revocation_job__certificate"
-            )
-        )
+        # Each job is shown by its name, which reads its certificate.
+        rows = with_results(super().get_queryset(request))
+        return rows.select_related("renewal_job__certificate", "revocation_job__certificate")
 
     @admin.display(description="old version")
     def old(self, item):

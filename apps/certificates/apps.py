@@ -16,7 +16,7 @@ class CertificatesConfig(AppConfig):
         from apps.certificates.events import minute_hook_register
         from apps.certificates.models import CaAccount, CertificateAuthority
         from apps.certificates.pki.engine import PrivateCaEngine
-        from apps.certificates.services.reissue_advance import bulk_reissues_resume
+        from apps.certificates.services.reissue_resume import bulk_reissues_resume
 
         # The engines, by the kind of issuer they serve. ACME also serves certificates that name no issuer
         # yet (asked for before one was set): it tells what they lack.

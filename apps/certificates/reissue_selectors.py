@@ -25,14 +25,24 @@ def bulk_reissue_get(*, bulk_id: int) -> BulkReissue:
     return bulk
 
 
+# What an item's page never needs: the versions' material (the key is decrypted on reading) and certbot's output.
+_UNREAD = (
+    *(f"{version}__{field}" for version in ("old_version", "new_version")
+      for field in ("certificate_pem", "chain_pem", "fullchain_pem", "private_key", "subject")),
+    "renewal_job__output",
+    "revocation_job__output",
+)  # fmt: skip
+
+
+def with_results(rows: QuerySet[ReissueItem]) -> QuerySet[ReissueItem]:
+    """Items with what their results name joined in (certificate, versions, jobs), in one query."""
+    related = ("certificate", "old_version", "new_version", "renewal_job", "revocation_job")
+    return rows.select_related(*related).defer(*_UNREAD)
+
+
 def reissue_items(bulk: BulkReissue) -> QuerySet[ReissueItem]:
-    """Its items in order, with what their results name (certificate, versions, jobs) joined in."""
-    return bulk.items.select_related("certificate", "old_version", "new_version", "renewal_job", "revocation_job").only(
-        "pk", "status", "error", "updated_at", "bulk_id",
-        "certificate__identifier", "old_version__number", "new_version__number",
-        "renewal_job__status", "renewal_job__progress", "renewal_job__error",
-        "revocation_job__status", "revocation_job__progress", "revocation_job__error",
-    )  # fmt: skip
+    """Its items in order, with what their results name."""
+    return with_results(bulk.items.all()).order_by("pk")
 
 
 def item_error(item: ReissueItem) -> str:

@@ -24,7 +24,8 @@ from apps.certificates.models import (
 )
 from apps.certificates.reissue_selectors import item_error, item_progress
 from apps.certificates.services.reissue import bulk_reissue_create, bulk_reissue_preview
-from apps.certificates.services.reissue_advance import LOST_AFTER, bulk_reissue_advance, bulk_reissues_resume
+from apps.certificates.services.reissue_advance import bulk_reissue_advance
+from apps.certificates.services.reissue_resume import LOST_AFTER, bulk_reissues_resume
 from apps.storage.models import Publication
 from certmate.audit.models import AuditEvent
 from tests.certificates.reissue_support import (
@@ -190,6 +191,19 @@ def test_a_failed_publication_keeps_the_old_version_unrevoked_and_says_why(tenan
         item = item_of(made["mail"])
         assert item.status == S.PUBLISHING and "failed: Local filesystem: disk full" in item_progress(item)
         assert not Job.objects.filter(operation=JobOperation.REVOKE).exists()
+
+
+def test_a_later_version_published_over_the_new_one_counts_as_live(tenant_a, storage_root):
+    from apps.certificates.publication import version_publication
+    from tests.factories import version_add
+
+    with tenant_context(tenant_a):
+        made = estate()
+        replaced = version_add(made["mail"])  # its publication never ran: superseded by the next one
+        assert version_publication(replaced).published is False
+        later = published(version_add(made["mail"]))
+        live = version_publication(replaced)
+        assert (live.published, live.published_at) == (True, later.published_at)
 
 
 def test_the_order_limit_keeps_the_rest_pending_with_the_reason(tenant_a, storage_root, settings):

@@ -12,16 +12,17 @@ publication); a failed renewal leaves the old version current and unrevoked.
 
 Every step is safe to repeat: each item is advanced under its row lock in a transaction of its own
 (another pass skips it meanwhile), and every step reads what the previous one recorded (its job, its
-version). A redelivered task, two workers at once or a pass cut short by a lost worker do no harm."""
+version). A redelivered task, two workers at once or a pass cut short by a lost worker do no harm; a
+task lost for good is sent again (reissue_resume)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.certificates import untrusted
@@ -33,9 +34,11 @@ from apps.certificates.models import (
     ReissueStatus,
 )
 from apps.certificates.publication import version_publication
+from apps.certificates.reissue_selectors import with_results
 from apps.certificates.selectors import OPEN_JOB_STATUSES
 from apps.certificates.services.reissue import REISSUE_TASK, reissue_audit, requester
 from apps.certificates.services.reissue_orders import OrderWait, order_room
+from apps.certificates.services.reissue_resume import HEARTBEAT, OPEN
 from apps.certificates.services.requests import CertificateRequestError, certificate_renew
 from apps.certificates.services.revocation import certificate_revoke
 from certmate.actors import Actor
@@ -43,15 +46,9 @@ from certmate.dispatch import dispatch_on_commit
 
 logger = logging.getLogger(__name__)
 S = ReissueItemStatus
-OPEN = (S.PENDING, S.RENEWING, S.PUBLISHING, S.REVOKING)
-UNDER_WAY = (S.RENEWING, S.PUBLISHING, S.REVOKING)
 SYSTEM = Actor.system("bulk reissue")
 PASS_SECONDS = 3  # the next pass while renewals, publications or revocations are under way
 IDLE_SECONDS = 60  # at most, while every open item waits for its CA account's order window
-# A pass marks the open items it looked at no more often than this; beat's sweep takes a bulk reissue
-# whose open items nobody looked at for LOST_AFTER for one that lost its task.
-HEARTBEAT = timedelta(seconds=60)
-LOST_AFTER = timedelta(minutes=5)
 
 
 class _Pass:
@@ -104,9 +101,7 @@ def _start(bulk: BulkReissue, now: datetime) -> None:
 
 def _advance(item_id: int, run: _Pass) -> None:
     with transaction.atomic():
-        rows = ReissueItem.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
-            "certificate", "old_version", "new_version", "renewal_job", "revocation_job"
-        )
+        rows = with_results(ReissueItem.objects.select_for_update(skip_locked=True, of=("self",)))
         item = rows.filter(pk=item_id, status__in=OPEN).first()
         if item is None:
             return  # another pass has it, or it was finished meanwhile
@@ -272,19 +267,3 @@ def _next_pass(run: _Pass) -> None:
     now = timezone.now()
     run.bulk.items.filter(status__in=OPEN, updated_at__lt=now - HEARTBEAT).update(updated_at=now)
     dispatch_on_commit(REISSUE_TASK, (run.bulk.pk,), countdown=countdown)
-
-
-def bulk_reissues_resume(*, now: datetime | None = None) -> int:
-    """Beat's safety net (with the event sweep, every minute): send a pass again for each open bulk
-    reissue whose open items no pass looked at for LOST_AFTER (its task was lost with a worker or a
-    broker). Marks them looked at, so a worker that is down gets one message per LOST_AFTER, not more."""
-    now = now or timezone.now()
-    cutoff = now - LOST_AFTER
-    lost = BulkReissue.objects.filter(finished_at__isnull=True, created_at__lt=cutoff).annotate(
-        last=Max("items__updated_at", filter=Q(items__status__in=OPEN))
-    )
-    ids = list(lost.filter(Q(last__lt=cutoff) | Q(last__isnull=True)).values_list("pk", flat=True))
-    for bulk_id in ids:
-        ReissueItem.objects.filter(bulk_id=bulk_id, status__in=OPEN).update(updated_at=now)
-        dispatch_on_commit(REISSUE_TASK, (bulk_id,))
-    return len(ids)
