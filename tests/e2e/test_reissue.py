@@ -21,7 +21,7 @@ from tests.e2e.issuance import accounts_for, rfc2136_credentials, unique
 from tests.e2e.reissue import finished, issued_on
 from tests.factories import TEST_ACTOR
 
-pytestmark = pytest.mark.tools
+pytestmark = [pytest.mark.tools, pytest.mark.worker]
 WRONG_SECRET = "d3JvbmctdHNpZy1zZWNyZXQtdmFsdWU="
 
 

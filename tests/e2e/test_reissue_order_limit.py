@@ -21,7 +21,7 @@ from tests.e2e.reissue import finished, issued_on
 from tests.factories import TEST_ACTOR
 from tests.worker import Worker
 
-pytestmark = pytest.mark.tools
+pytestmark = [pytest.mark.tools, pytest.mark.worker]
 WINDOW = 30
 
 
