@@ -5,7 +5,10 @@ reissue and certificates do not exist here; certificate-scoped tokens are refuse
 from __future__ import annotations
 
 import pytest
+import requests
+import schemathesis
 from django_tenants.utils import tenant_context
+from schemathesis.core.transport import Response
 
 from apps.accounts.services.tokens import token_create
 from apps.certificates.models import BulkReissue
@@ -24,13 +27,29 @@ def alpha_estate(tenant_a):
         return estate()
 
 
-def test_ask_follow_and_read_each_result(tenant_a, alpha_estate, api_client):
+@pytest.fixture
+def conforms(tenant_a, anon_client):
+    """``conforms(method, path, response)``: the answer is what the OpenAPI schema says it is (raises if not)."""
+    schema = schemathesis.openapi.from_dict(anon_client(tenant_a).get("/api/schema/", {"format": "json"}).json())
+
+    def check(method: str, path: str, response):
+        request = requests.Request(method=method, url=f"http://alpha.test{response.request['PATH_INFO']}").prepare()
+        headers = {name: [value] for name, value in response.headers.items()}
+        answer = Response(response.status_code, headers, response.content, request, elapsed=0.0, verify=True)
+        schema[path][method].validate_response(answer)
+        return response.json()
+
+    return check
+
+
+def test_ask_follow_and_read_each_result(tenant_a, alpha_estate, api_client, conforms):
     admin = api_client(tenant_a, "admin")
     body = {"selector": {"ca_account": "le"}, "revoke_old": True, "reason": "keycompromise"}
-    assert admin.post(URL, {**body, "preview": True}, format="json").json() == {"preview": True, "matching": 2}
+    preview = conforms("POST", URL, admin.post(URL, {**body, "preview": True}, format="json"))
+    assert preview == {"preview": True, "matching": 2}
     response = admin.post(URL, body, format="json")
     assert response.status_code == 202, response.content
-    asked = response.json()
+    asked = conforms("POST", URL, response)
     assert asked["selector"] == {"ca_account": "le"} and asked["status_url"] == f"{URL}/{asked['id']}"
     assert (asked["status"], asked["total"], asked["done"], asked["revoke_old"], asked["reason"]) == (
         "queued", 2, 0, True, "keycompromise",
@@ -42,7 +61,7 @@ def test_ask_follow_and_read_each_result(tenant_a, alpha_estate, api_client):
         renewal_fails(item_of(alpha_estate["api"]), "api.alpha.test: the CA refused the order")
         bulk_reissue_advance(bulk_id=asked["id"])
     viewer = api_client(tenant_a, "viewer")
-    followed = viewer.get(asked["status_url"]).json()
+    followed = conforms("GET", f"{URL}/{{bulk_id}}", viewer.get(asked["status_url"]))
     assert (followed["status"], followed["done"], followed["failed"]) == ("running", 1, 1)
     items = {item["certificate"]: item for item in followed["items"]}
     assert set(items) == {"api.alpha.test", "shop.alpha.test"}
@@ -54,9 +73,9 @@ def test_ask_follow_and_read_each_result(tenant_a, alpha_estate, api_client):
     assert renewing["status"] == "renewing" and renewing["renewal_job"] and renewing["error"] == ""
     assert renewing["progress"] == f"renewal job {renewing['renewal_job']} queued"
     assert renewing["certificate_id"] == alpha_estate["shop"].pk
-    listed = viewer.get(URL).json()
+    listed = conforms("GET", URL, viewer.get(URL))
     assert [row["id"] for row in listed] == [asked["id"]] and "items" not in listed[0]
-    paged = viewer.get(URL, {"limit": 1}).json()
+    paged = conforms("GET", URL, viewer.get(URL, {"limit": 1}))
     assert paged["count"] == 1 and paged["results"][0]["done"] == 1
 
 
