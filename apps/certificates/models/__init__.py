@@ -10,7 +10,7 @@ from apps.certificates.models.certificates import (
 )
 from apps.certificates.models.events import CertificateEvent, EventDelivery, EventKind
 from apps.certificates.models.jobs import Job, JobOperation, JobStatus, RenewalSweep
-from apps.certificates.models.reissue import BulkReissue, ReissueItem, ReissueItemStatus
+from apps.certificates.models.reissue import BulkReissue, ReissueItem, ReissueItemStatus, ReissueStatus
 from apps.certificates.models.settings import TenantSettings
 from apps.certificates.pki.batches import BatchStatus, IssuanceBatch
 from apps.certificates.pki.models import (
@@ -61,6 +61,7 @@ __all__ = [
     "PropagationCheck",
     "ReissueItem",
     "ReissueItemStatus",
+    "ReissueStatus",
     "RenewalSweep",
     "RevocationList",
     "SanType",

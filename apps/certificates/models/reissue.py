@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.db import models
 
-from apps.certificates.bulk import BulkOperation
+from apps.certificates.bulk import BulkOperation, BulkStatus
+
+ReissueStatus = BulkStatus  # a bulk reissue moves through the same states as a bulk revocation
 
 
 class BulkReissue(BulkOperation):
