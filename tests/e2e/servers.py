@@ -367,11 +367,7 @@ class Bind9(_ManagedServer):
     def _named_conf(self, folder: Path) -> str:
         updates = "" if self.static else f'    update-policy {{ grant "{self.tsig_name}" zonesub TXT; }};\n'
         zones = "\n".join(
-            f'zone "{zone}" {{\n'
-            f"    type primary;\n"
-            f'    file "{folder / f"{zone}.zone"}";\n'
-            f"{updates}"
-            f"}};"
+            f'zone "{zone}" {{\n    type primary;\n    file "{folder / f"{zone}.zone"}";\n{updates}}};'
             for zone in self.zones
         )
         # Every file named writes by default (pid, session key, managed keys, dumps) is moved into the

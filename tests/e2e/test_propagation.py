@@ -101,9 +101,9 @@ def test_a_wildcard_and_its_apex_wait_for_both_values(tenant_a, zone_pebble, pri
 
 def test_nameservers_on_a_private_network_are_refused_before_certbot_runs(tenant_a, zone_pebble):
     # Another zone, whose NS records name a nameserver at a private address.
-    with Bind9(zones=["refused.test"], extra_records=["@ IN NS ns3", "ns3 IN A 10.20.30.40"]) as other:
-        with found_through(other):
-            job, _ = issue(tenant_a, zone_pebble, other, name=f"{unique()}.refused.test")
+    other = Bind9(zones=["refused.test"], extra_records=["@ IN NS ns3", "ns3 IN A 10.20.30.40"])
+    with other, found_through(other):
+        job, _ = issue(tenant_a, zone_pebble, other, name=f"{unique()}.refused.test")
     assert job.status == JobStatus.FAILED
     assert "the propagation check would ask nameserver ns3.refused.test: 10.20.30.40 is a private" in job.error
     assert "set the account's check nameservers to ones that may be asked" in job.error

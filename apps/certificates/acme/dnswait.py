@@ -174,7 +174,8 @@ def ask(target: Target, *, timeout: float) -> None:
     query = dns.message.make_query(target.query, dns.rdatatype.TXT)
     query.flags &= ~dns.flags.RD  # the server's own data, not what it might find elsewhere
     try:
-        response, _ = dns.query.udp_with_fallback(query, target.server.address, timeout=timeout, port=target.server.port)
+        server = target.server
+        response, _ = dns.query.udp_with_fallback(query, server.address, timeout=timeout, port=server.port)
     except (dns.exception.DNSException, OSError) as exc:
         target.state, target.said = SILENT, f"gave no answer ({type(exc).__name__}) for"
         return

@@ -56,7 +56,7 @@ def nameserver_parse(entry: str) -> tuple[str, int | None]:
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
-        raise ValueError(f"{entry[:64]!r} is not an IP address (\"192.0.2.1\" or \"192.0.2.1:5353\")") from None
+        raise ValueError(f'{entry[:64]!r} is not an IP address ("192.0.2.1" or "192.0.2.1:5353")') from None
     if port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise ValueError(f"{entry[:64]!r}: the port must be a number from 1 to 65535")
     return str(parsed), int(port) if port is not None else None

@@ -124,7 +124,7 @@ class DnsAccountSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=64),
         max_length=MAX_CHECK_NAMESERVERS,
         required=False,
-        help_text='The nameservers the active check asks instead of the zone\'s NS records: IP addresses, '
+        help_text="The nameservers the active check asks instead of the zone's NS records: IP addresses, "
         'each with an optional port ("192.0.2.1", "192.0.2.1:5353", "[2001:db8::1]:53")',
     )
     is_default = serializers.BooleanField(
