@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.sites import KEEP
 from apps.certificates.acme.accounts import dns_account_create, dns_account_update, dns_credentials_kept
-from apps.certificates.acme.models import DnsAccount
+from apps.certificates.acme.models import DnsAccount, PropagationCheck
 from apps.certificates.acme.propagation import MAX_CHECK_NAMESERVERS
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS, CredentialField, DnsProvider
 from certmate.actors import Actor
@@ -80,6 +80,12 @@ class DnsAccountForm(ServiceForm):
         required=False,
         help_text="seconds to wait for DNS changes to spread; empty: the provider's default. With the active "
         "check, the most it waits",
+    )
+    propagation_check = forms.ChoiceField(
+        choices=PropagationCheck.choices,
+        required=False,
+        help_text="Active: ask the zone's authoritative nameservers until each shows the challenge records, at "
+        "most the propagation time. Fixed: wait the propagation time (providers behind split-horizon DNS).",
     )
     check_nameservers = SimpleArrayField(
         forms.CharField(max_length=64),
@@ -178,6 +184,8 @@ class DnsAccountForm(ServiceForm):
 
     def apply(self, actor: Actor) -> DnsAccount:
         values = {name: self.cleaned_data[name] for name in DNS_ACCOUNT_FIELDS}
+        if not values["propagation_check"]:  # a form of before the field: the stored one (or the default) stays
+            del values["propagation_check"]
         if not self.instance.pk:
             return dns_account_create(actor=actor, credentials=self.credentials, **values)
         if self.credentials is not None:

@@ -137,6 +137,8 @@ def _discovered(records: list[str], account: DnsAccount) -> list[dict]:
         try:
             query = _canonical(resolver, record, lifetime())
             zone = dns.resolver.zone_for_name(query, resolver=resolver, lifetime=lifetime())
+            if zone == dns.name.root:  # a name no zone holds (yet): the root servers know nothing of it
+                raise _NotFound(f"no zone holds {record}")
             if zone not in zones:
                 zones[zone] = _zone_nameservers(resolver, zone, account, lifetime)
         except dns.exception.DNSException as exc:
