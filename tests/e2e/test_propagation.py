@@ -85,10 +85,11 @@ def test_a_stale_secondary_makes_the_check_wait_then_fail_with_its_name(tenant_a
     assert f"ns1.{ZONE}" not in job.error  # the primary showed them
 
 
-def test_a_wildcard_and_its_apex_wait_for_both_values(tenant_a, zone_pebble, primary):
+@pytest.mark.parametrize("launch", ["fork", "spawn"])
+def test_a_wildcard_and_its_apex_wait_for_both_values(tenant_a, zone_pebble, primary, launch):
     name = f"{unique()}.{ZONE}"
     ca, dns = accounts_for(tenant_a, zone_pebble, primary, propagation_seconds=60)
-    with tenant_context(tenant_a):
+    with tenant_context(tenant_a), override_settings(CERTMATE_CERTBOT_LAUNCH=launch):
         job = certificate_request(
             identifier=name, san_domains=[f"*.{name}"], ca_account=ca, dns_account=dns, actor=TEST_ACTOR
         )
@@ -97,6 +98,7 @@ def test_a_wildcard_and_its_apex_wait_for_both_values(tenant_a, zone_pebble, pri
     assert job.status == JobStatus.SUCCEEDED, f"{job.error}\n{job.output[-3000:]}"
     assert time.monotonic() - start < 20
     assert "for 1 TXT record(s)" in job.output  # one name, two values
+    assert "every nameserver shows the records" in job.output
 
 
 def test_nameservers_on_a_private_network_are_refused_before_certbot_runs(tenant_a, zone_pebble):
