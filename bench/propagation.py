@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 AIM = 1.3
-ZONE = "certmate.test"
 ACTIVE_MAX_SECONDS = 60
 
 
@@ -68,17 +67,17 @@ def main() -> int:
     if missing:
         print(f"cannot run: {missing}", file=sys.stderr)
         return 2
+    from bench.issuance import ZONE, dns_and_ca, tenant_on_bench_database
+
     with contextlib.ExitStack() as cleanup:
         try:
-            bind9 = cleanup.enter_context(Bind9(zones=[ZONE]))
-            pebble = cleanup.enter_context(Pebble(dns_port=bind9.port, nonce_reject_percent=0))
+            bind9, pebble = dns_and_ca(cleanup)
         except ToolMissingError as exc:
             print(f"cannot run: {exc}", file=sys.stderr)
             return 2
         # Read by the settings at django.setup(): the zone's NS records are found through this BIND9.
         os.environ["CERTMATE_DNS_RESOLVERS"] = f"{bind9.host}:{bind9.port}"
         os.environ["CERTMATE_DNS_QUERY_PORT"] = str(bind9.port)
-        from bench.issuance import tenant_on_bench_database
 
         _, tenant = tenant_on_bench_database(
             cleanup, prefix="certmate-bench-propagation-", slug="bench", host="bench.localhost", keep=args.keep
