@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.certificates.acme import runner
 from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme.failures import AccountsInUse, advice, failure_type, is_transient, retry_after
+from apps.certificates.acme.propagation import dns_check_plan
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
 from apps.certificates.engines.base import Engine, EngineError, Wait
 from apps.certificates.issued import Issued
@@ -83,6 +84,11 @@ class AcmeEngine(Engine):
             prepared = provider.prepare(credentials, folder, propagation)
             return prepared.args, prepared.env
 
+        # Which nameservers to ask instead of the plugin's sleep: found once, before any attempt.
+        dns_check = dns_check_plan(
+            names=certificate.names, account=dns, plugin_waits=provider.default_propagation_seconds is not None
+        )
+
         attempts = settings.CERTMATE_ACME_NONCE_ATTEMPTS
         for attempt in range(1, attempts + 1):
             keep_alive()
@@ -101,6 +107,7 @@ class AcmeEngine(Engine):
                     dns_setup=dns_setup,
                     secrets=provider.secret_values(credentials),
                     timeout_seconds=settings.CERTMATE_CERTBOT_TIMEOUT,
+                    dns_check=dns_check,
                 )
                 return runner.obtain(order)
             except runner.CertbotError as exc:

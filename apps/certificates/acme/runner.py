@@ -64,6 +64,7 @@ class Order:
     dns_setup: Callable[[Path], tuple[list[str], dict[str, str]]]
     secrets: tuple[str, ...] = ()  # values to redact from the output
     timeout_seconds: int = 1800
+    dns_check: str = ""  # the active propagation check's plan (JSON, see propagation.py); "": the plugin's wait
 
 
 def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, str]:
@@ -87,6 +88,8 @@ def obtain(order: Order) -> Issued:
     with _Workspace() as work:
         _write_tree(work / "config", account.files)
         dns_args, dns_env = order.dns_setup(work / "dns")
+        if order.dns_check:
+            dns_env = confine.with_dns_check(dns_env, order.dns_check)
         argv = [*_base_args(account, work), "certonly", "--cert-name", CERT_NAME, *KEY_TYPE_ARGS[order.key_type]]
         for domain in order.domains:
             argv += ["-d", domain]
