@@ -78,8 +78,16 @@ def test_resolvers_that_do_not_answer_keep_the_fixed_wait_with_a_note_within_the
 def test_the_run_gets_the_plan_and_may_reach_its_nameservers_over_tcp():
     plan = dns_check_plan(names=["example.com"], account=account(check_nameservers=["127.0.0.1:5300"]),
                           plugin_waits=True)  # fmt: skip
-    env = with_dns_check({PORTS_VARIABLE: "5353"}, plan)
+    env = with_dns_check({PORTS_VARIABLE: "5353"}, plan, tcp_ports={53, 5300})
     assert env == {PORTS_VARIABLE: "5300,5353", DNS_CHECK_VARIABLE: plan}
+
+
+def test_a_tenant_port_never_widens_the_tcp_ports_the_child_may_reach():
+    # 6379 passes the egress rule on a public address, but Landlock would open it on loopback too.
+    plan = dns_check_plan(names=["example.com"], account=account(check_nameservers=["9.9.9.9:6379"]),
+                          plugin_waits=True)  # fmt: skip
+    env = with_dns_check({PORTS_VARIABLE: "5353"}, plan, tcp_ports={53})
+    assert env == {PORTS_VARIABLE: "5353", DNS_CHECK_VARIABLE: plan}
 
 
 def test_a_check_that_ran_out_of_time_is_dns_that_has_not_caught_up():

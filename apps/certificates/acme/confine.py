@@ -86,11 +86,14 @@ def confine_tcp_from_environment() -> bool:
     return True
 
 
-def with_dns_check(env: dict[str, str], plan: str) -> dict[str, str]:
+def with_dns_check(env: dict[str, str], plan: str, *, tcp_ports: set[int]) -> dict[str, str]:
     """``env`` with the propagation check's plan, and its nameservers' ports among the TCP ports (DNS
-    answers too long for UDP come over TCP)."""
+    answers too long for UDP come over TCP) where they are among ``tcp_ports`` (53 and the platform's
+    query port): a tenant's nameserver override naming another port is asked over UDP only, so that
+    no tenant value widens what the child may connect to on this host (Landlock sees ports, not
+    addresses, and lego's Go client skips the proxy for loopback)."""
     records = json.loads(plan).get("records", [])
-    ports = {server["port"] for record in records for server in record["nameservers"]}
+    ports = {server["port"] for record in records for server in record["nameservers"]} & tcp_ports
     named = ports_of(env.get(PORTS_VARIABLE, ""))
     return {**env, DNS_CHECK_VARIABLE: plan, PORTS_VARIABLE: ports_value({*named, *ports})}
 

@@ -89,7 +89,7 @@ def obtain(order: Order) -> Issued:
         _write_tree(work / "config", account.files)
         dns_args, dns_env = order.dns_setup(work / "dns")
         if order.dns_check:
-            dns_env = confine.with_dns_check(dns_env, order.dns_check)
+            dns_env = confine.with_dns_check(dns_env, order.dns_check, tcp_ports={53, _dns_query_port()})
         argv = [*_base_args(account, work), "certonly", "--cert-name", CERT_NAME, *KEY_TYPE_ARGS[order.key_type]]
         for domain in order.domains:
             argv += ["-d", domain]
@@ -194,6 +194,12 @@ def _certbot_user() -> str:
     from django.conf import settings
 
     return getattr(settings, "CERTMATE_CERTBOT_USER", "")
+
+
+def _dns_query_port() -> int:
+    from django.conf import settings
+
+    return settings.CERTMATE_DNS_QUERY_PORT
 
 
 def _launch_mode() -> str:
