@@ -30,11 +30,9 @@ def rfc2136_credentials(bind9: Bind9, *, secret: str | None = None) -> dict[str,
     }
 
 
-def accounts_for(
-    tenant, pebble: Pebble, bind9: Bind9, *, eab: tuple[str, str] | None = None, tsig_secret: str | None = None
-) -> tuple[CaAccount, DnsAccount]:
+def ca_account_for(tenant, pebble: Pebble, *, eab: tuple[str, str] | None = None) -> CaAccount:
     with tenant_context(tenant):
-        ca = ca_account_create(
+        return ca_account_create(
             actor=TEST_ACTOR,
             name=unique("pebble-"),
             directory=pebble.directory_url,
@@ -43,6 +41,13 @@ def accounts_for(
             eab_kid=eab[0] if eab else "",
             eab_hmac_key=eab[1] if eab else "",
         )
+
+
+def accounts_for(
+    tenant, pebble: Pebble, bind9: Bind9, *, eab: tuple[str, str] | None = None, tsig_secret: str | None = None
+) -> tuple[CaAccount, DnsAccount]:
+    ca = ca_account_for(tenant, pebble, eab=eab)
+    with tenant_context(tenant):
         dns = dns_account_create(
             actor=TEST_ACTOR,
             name=unique("bind-"),

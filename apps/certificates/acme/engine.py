@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from apps.certificates.acme import runner
 from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
-from apps.certificates.acme.http01 import Http01Publisher, http01_publisher
 from apps.certificates.acme.failures import AccountsInUse, advice, failure_type, is_transient, retry_after
+from apps.certificates.acme.http01 import Http01Publisher, http01_publisher
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
 from apps.certificates.acme.webroot import webroot_root_of
 from apps.certificates.engines.base import Engine, EngineError, Wait

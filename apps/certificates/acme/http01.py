@@ -63,6 +63,10 @@ def key_authorization_problem(domain: object, token: object, validation: object,
     return ""
 
 
+class _Refused(Exception):
+    """A refusal found while publishing (its message is the reason)."""
+
+
 class Http01Publisher:
     """One certificate's HTTP-01 side, for each certbot run of its order (``serving``). ``refusals`` holds
     why a challenge of the last run was not published (the order's failure reason when there is one)."""
@@ -158,7 +162,7 @@ class Http01Publisher:
     def _publish_row(self, domain: str, token: str, validation: str) -> None:
         if Domain.objects.filter(domain=domain).exclude(tenant_id=self.tenant_id).exists():
             # Another tenant's (or the platform's) own host: answering for it would hand its certificate over.
-            raise _Refused(f"{domain} is a host of another tenant of this platform: certmate answers no challenge for it")
+            raise _Refused(f"{domain} is another tenant's host on this platform: certmate answers no challenge there")
         expires = timezone.now() + timedelta(seconds=settings.CERTMATE_HTTP01_TTL_SECONDS)
         try:
             HttpChallenge.objects.create(
@@ -183,10 +187,6 @@ class Http01Publisher:
         for token in list(self._published):
             with contextlib.suppress(DatabaseError):
                 self._withdraw(token)
-
-
-class _Refused(Exception):
-    """A refusal found while publishing (its message is the reason)."""
 
 
 def http01_publisher(certificate: Certificate, *, webroot_root: str = "") -> Http01Publisher:

@@ -15,6 +15,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 MAX_WEBROOT = 500
+# What the faces (API, admin, portal) say of the two settings.
+CHALLENGE_HELP = (
+    "dns-01: through the DNS account (wildcards need it). http-01: the CA fetches "
+    "http://<name>/.well-known/acme-challenge/<token>, so port 80 of every name must reach certmate (or the "
+    "web server serving the webroot)."
+)
+WEBROOT_HELP = (
+    "http-01 only: a folder the platform allows (CERTMATE_WEBROOT_ROOTS) that a web server serves; the token is "
+    "written there. Empty: certmate answers the challenge itself."
+)
 # Plain path segments: letters, digits, dot, dash, underscore (no spaces, no control characters).
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 
@@ -77,7 +87,8 @@ def _open_folders(segments: list[str], *, create_after: int) -> int:
                 inner = os.open(segment, _FOLDER, dir_fd=fd)
             except FileNotFoundError:
                 if index < create_after:
-                    raise WebrootError(f"{walked} does not exist: the platform's webroot folder must be made first")
+                    message = f"{walked} does not exist: the platform's webroot folder must be made first"
+                    raise WebrootError(message) from None
                 os.mkdir(segment, 0o755, dir_fd=fd)
                 inner = os.open(segment, _FOLDER, dir_fd=fd)
                 os.fchmod(inner, 0o755)
