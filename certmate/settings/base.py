@@ -241,6 +241,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "apps.certificates.models.JobStatus",
         "CaKeyTypeEnum": "apps.certificates.models.CaKeyType",
         "CertificateKindEnum": "apps.certificates.models.CertificateKind",
+        "ChallengeEnum": "apps.certificates.models.Challenge",
         "ProfileKindEnum": "apps.certificates.models.ProfileKind",
         "SubjectFieldEnum": "apps.certificates.pki.names.SUBJECT_FIELDS",
         "BatchStatusEnum": "apps.certificates.models.BatchStatus",

@@ -12,6 +12,7 @@ after a worker died mid-order, once expired (http_challenges_expire, from the ev
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import shlex
 import socket
@@ -32,6 +33,7 @@ from apps.certificates.acme.runner import CertbotError
 from apps.certificates.acme.webroot import WebrootError, webroot_token_remove, webroot_token_write
 from apps.certificates.models import Certificate
 
+logger = logging.getLogger(__name__)
 HOOK_SCRIPT = Path(http01_hook.__file__)
 SOCKET_NAME = "hook.sock"
 MAX_TOKEN = 128
@@ -114,7 +116,10 @@ class Http01Publisher:
                 except TimeoutError:
                     continue
                 with conn:
-                    self._answer(conn)
+                    try:
+                        self._answer(conn)
+                    except Exception:  # one challenge's trouble (the database gone a moment) fails that hook only
+                        logger.exception("HTTP-01 hook message not handled")
         finally:
             try:
                 self._withdraw_all()
