@@ -30,6 +30,19 @@ def rfc2136_credentials(bind9: Bind9, *, secret: str | None = None) -> dict[str,
     }
 
 
+def ca_account_for(tenant, pebble: Pebble, *, eab: tuple[str, str] | None = None) -> CaAccount:
+    with tenant_context(tenant):
+        return ca_account_create(
+            actor=TEST_ACTOR,
+            name=unique("pebble-"),
+            directory=pebble.directory_url,
+            email="admin@certmate.test",
+            trust_bundle=pebble.ca_bundle.read_text(),
+            eab_kid=eab[0] if eab else "",
+            eab_hmac_key=eab[1] if eab else "",
+        )
+
+
 def accounts_for(
     tenant,
     pebble: Pebble,
@@ -41,16 +54,8 @@ def accounts_for(
 ) -> tuple[CaAccount, DnsAccount]:
     """A CA account at ``pebble`` and an rfc2136 DNS account at ``bind9``, whose active propagation check
     asks ``bind9`` itself (``dns_options`` override propagation_seconds, propagation_check, ...)."""
+    ca = ca_account_for(tenant, pebble, eab=eab)
     with tenant_context(tenant):
-        ca = ca_account_create(
-            actor=TEST_ACTOR,
-            name=unique("pebble-"),
-            directory=pebble.directory_url,
-            email="admin@certmate.test",
-            trust_bundle=pebble.ca_bundle.read_text(),
-            eab_kid=eab[0] if eab else "",
-            eab_hmac_key=eab[1] if eab else "",
-        )
         dns = dns_account_create(
             actor=TEST_ACTOR,
             name=unique("bind-"),

@@ -424,6 +424,8 @@ def _zone_file(zone: str, extra_records: Sequence[str] = ()) -> str:
 @    IN SOA ns1.{zone}. hostmaster.{zone}. 1 60 60 3600 1
 @    IN NS  ns1.{zone}.
 ns1  IN A   {LOOPBACK}
+; HTTP-01: every name under http.<zone> is this machine, where a test's web server answers.
+*.http IN A {LOOPBACK}
 """ + "".join(f"{line}\n" for line in extra_records)
 
 
@@ -509,6 +511,7 @@ class Pebble(_ManagedServer):
         nonce_reject_percent: int | None = 0,
         validity_seconds: int | None = None,
         extra_env: Mapping[str, str] | None = None,
+        http_port: int = 5002,
     ) -> None:
         """`dns_port` is required so Pebble never falls back to the machine's real resolver.
 
@@ -516,6 +519,7 @@ class Pebble(_ManagedServer):
         not be disturbed; None leaves Pebble's own behaviour (5%, like real CAs' occasional badNonce).
         `eab_keys`: key id -> base64url HMAC key; when given, accounts need external account binding.
         `extra_env`: more PEBBLE_* settings, e.g. PEBBLE_CHAIN_LENGTH or PEBBLE_AUTHZREUSE.
+        `http_port`: where Pebble asks for HTTP-01 challenges (a test's web server on a free port).
         """
         super().__init__()
         if nonce_reject_percent is not None and not 0 <= nonce_reject_percent <= 100:
@@ -528,6 +532,7 @@ class Pebble(_ManagedServer):
         self.nonce_reject_percent = nonce_reject_percent
         self.validity_seconds = validity_seconds
         self.extra_env = dict(extra_env or {})
+        self.http_port = http_port
         self.port = 0
         self.management_port = 0
 
@@ -594,8 +599,8 @@ class Pebble(_ManagedServer):
             "managementListenAddress": f"{self.host}:{self.management_port}",
             "certificate": str(folder / "listener-cert.pem"),
             "privateKey": str(folder / "listener-key.pem"),
-            # Ports Pebble's validator would dial for HTTP-01 and TLS-ALPN-01; nothing here uses them.
-            "httpPort": 5002,
+            # Ports Pebble's validator dials for HTTP-01 (on the name's address) and TLS-ALPN-01.
+            "httpPort": self.http_port,
             "tlsPort": 5001,
             "ocspResponderURL": "",
             "externalAccountBindingRequired": self.eab_keys is not None,
