@@ -7,6 +7,7 @@ from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.certificates import admin_events, admin_platform, admin_settings  # noqa: F401  (their pages, the tenants' figures)
 from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
+from apps.certificates.acme.webroot import CHALLENGE_HELP, WEBROOT_HELP
 from apps.certificates.admin_actions import CertificateActions
 from apps.certificates.admin_inlines import JobInline, VersionInline, ViewOnly, published_at
 from apps.certificates.admin_reissue import can_reissue, reissue_selected
@@ -31,10 +32,18 @@ class CertificateForm(ServiceForm):
 
     class Meta:
         model = Certificate
-        fields = ("key_type", "ca_account", "dns_account", "auto_renew", "renew_before_days")
+        fields = ("key_type", "ca_account", "dns_account", "challenge", "webroot", "auto_renew", "renew_before_days")
+        help_texts = {"challenge": CHALLENGE_HELP, "webroot": WEBROOT_HELP}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "challenge" in self.fields:
+            self.fields["challenge"].required = False  # left out of a post (a script's): kept
 
     def apply(self, actor: Actor) -> Certificate:
         values = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        if not values.get("challenge", True):
+            del values["challenge"]
         return certificate_update(certificate=self.instance, actor=actor, **values)
 
 

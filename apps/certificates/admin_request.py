@@ -9,8 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from apps.certificates.acme.models import CaAccount, DnsAccount
+from apps.certificates.acme.webroot import CHALLENGE_HELP, MAX_WEBROOT, WEBROOT_HELP
 from apps.certificates.domains import MAX_NAMES
-from apps.certificates.models import Certificate, Job, KeyType
+from apps.certificates.models import Certificate, Challenge, Job, KeyType
 from apps.certificates.pki.admin_forms import LinesField
 from apps.certificates.services.requests import certificate_request
 from certmate.actors import Actor
@@ -20,7 +21,8 @@ from certmate.admin_services import ServiceForm
 FIELD_OF_CODE = {
     "invalid_domain": "names", "duplicate_domain": "names", "too_many_domains": "names", "exists": "names",
     "private_certificate": "names", "no_ca": "ca_account", "no_dns": "dns_account",
-    "dns_plugin_missing": "dns_account", "invalid_key_type": "key_type",
+    "dns_plugin_missing": "dns_account", "invalid_key_type": "key_type", "invalid_challenge": "challenge",
+    "wildcard_http01": "challenge", "invalid_webroot": "webroot",
 }  # fmt: skip
 
 
@@ -30,7 +32,7 @@ class CertificateRequestForm(ServiceForm):
         required=True,
         max_lines=MAX_NAMES,
         help_text="one per line, the first is the certificate's name, the others its SANs; a wildcard "
-        "(*.example.com) is validated through DNS like any other",
+        "(*.example.com) needs dns-01",
     )
     ca_account = forms.ModelChoiceField(
         label="CA account", queryset=CaAccount.objects.all(), required=False, empty_label="the default CA account"
@@ -40,8 +42,12 @@ class CertificateRequestForm(ServiceForm):
         queryset=DnsAccount.objects.all(),
         required=False,
         empty_label="the default DNS account",
-        help_text="the DNS provider account that answers the DNS-01 challenges",
+        help_text="the DNS provider account that answers the DNS-01 challenges (http-01 needs none)",
     )
+    challenge = forms.ChoiceField(
+        choices=Challenge.choices, initial=Challenge.DNS_01, required=False, help_text=CHALLENGE_HELP
+    )
+    webroot = forms.CharField(required=False, max_length=MAX_WEBROOT, help_text=WEBROOT_HELP)
     key_type = forms.ChoiceField(
         choices=[("", "the tenant's default"), *KeyType.choices], required=False, label="key type"
     )
@@ -78,5 +84,7 @@ class CertificateRequestForm(ServiceForm):
             dns_account=data["dns_account"],
             key_type=data["key_type"] or None,
             auto_renew=data["auto_renew"],
+            challenge=data["challenge"] or None,  # left out: dns-01, or what the certificate has
+            webroot=data["webroot"],
             actor=actor,
         )

@@ -4,6 +4,7 @@ from celery import shared_task
 from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
+from apps.certificates.acme.http01 import http_challenges_expire
 from apps.certificates.pki.batching import BATCH_TASK, batch_run
 from apps.certificates.pki.bulk_revocation import BULK_TASK, bulk_revocation_run
 from apps.certificates.pki.crl_refresh import CRL_REFRESH_TASK, crls_refresh
@@ -50,8 +51,10 @@ def events_process_task(event_id: int | None = None) -> None:
 
 @shared_task(name=EVENTS_SWEEP_TASK)
 def events_sweep_all_task() -> None:
-    """Beat's entry point (public schema), every minute: the tenants with events left over process them."""
+    """Beat's entry point (public schema), every minute: the tenants with events left over process them;
+    HTTP-01 challenges past their time (left by a worker that died mid-order) go."""
     events_sweep_all()
+    http_challenges_expire()
 
 
 @shared_task(name=BATCH_TASK, acks_late=True, reject_on_worker_lost=True)

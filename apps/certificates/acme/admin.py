@@ -150,7 +150,7 @@ TESTED_AT_ONCE = 5
 class DnsAccountAdmin(AccountAdmin):
     form = DnsAccountForm
     delete_service = staticmethod(_dns_account_delete)
-    list_display = ("name", "provider", "is_default", "propagation_seconds", "stored_keys")
+    list_display = ("name", "provider", "is_default", "propagation_seconds", "propagation_check", "stored_keys")
     list_filter = ("provider",)
     actions = ["test_accounts"]
 

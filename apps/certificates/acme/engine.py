@@ -12,16 +12,20 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
 
 from apps.certificates.acme import runner
 from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
 from apps.certificates.acme.failures import AccountsInUse, advice, failure_type, is_transient, retry_after
+from apps.certificates.acme.http01 import Http01Publisher, http01_publisher
+from apps.certificates.acme.propagation import dns_check_plan
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
+from apps.certificates.acme.webroot import webroot_root_of
 from apps.certificates.engines.base import Engine, EngineError, Wait
 from apps.certificates.issued import Issued
-from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobOperation
+from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Challenge, Job, JobOperation
 from certmate.actors import Actor
 from certmate.metrics import ACME_ERRORS, DNS_ERRORS, count
 
@@ -55,34 +59,69 @@ def _accounts_in_use(certificate: Certificate) -> AccountsInUse:
     )
 
 
+def _dns_side(certificate: Certificate) -> tuple[Callable, tuple[str, ...], str]:
+    """dns-01: how the run's folder gets the DNS plugin's credentials, the values to redact, and the
+    active propagation check's plan (which nameservers to ask instead of the plugin's sleep: found
+    once, before any attempt)."""
+    dns = certificate.dns_account
+    try:
+        provider = get_provider(dns.provider)
+        provider.require_plugin()
+        credentials = provider.validate(dns.credentials)
+    except ValidationError as exc:
+        raise EngineError(f"DNS account {dns}: {'; '.join(exc.messages)}") from None
+    except DnsPluginMissing as exc:
+        raise EngineError(str(exc)) from None
+    propagation = dns.propagation_seconds
+    if propagation is not None:
+        propagation = min(propagation, MAX_PROPAGATION_SECONDS)  # stored before the cap: no longer than it
+
+    def dns_setup(folder):
+        prepared = provider.prepare(credentials, folder, propagation)
+        return prepared.args, prepared.env
+
+    dns_check = dns_check_plan(
+        names=certificate.names, account=dns, plugin_waits=provider.default_propagation_seconds is not None
+    )
+    return dns_setup, provider.secret_values(credentials), dns_check
+
+
+def _without_dns(folder) -> tuple[list[str], dict[str, str]]:
+    return [], {}
+
+
+def _http01_side(certificate: Certificate) -> Http01Publisher:
+    """http-01: the order's publisher; a webroot is checked again against today's platform roots."""
+    root = ""
+    if certificate.webroot:
+        try:
+            root = webroot_root_of(certificate.webroot, tenant_slug=connection.schema_name)
+        except ValidationError as exc:
+            raise EngineError(f"{certificate.identifier}: {'; '.join(exc.messages)}", code="invalid_webroot") from None
+    return http01_publisher(certificate, webroot_root=root)
+
+
 class AcmeEngine(Engine):
     def check(self, certificate: Certificate, *, revoking: bool = False) -> None:
         if revoking and certificate.ca_account_id is None:
             reason = f"{certificate.identifier} has no CA account to revoke it with: set one first"
             raise EngineError(reason, code="no_ca")
-        if not revoking and (certificate.ca_account_id is None or certificate.dns_account_id is None):
-            reason = f"{certificate.identifier} has no CA account or no DNS account: set both and retry"
+        if revoking:
+            return
+        # A DNS account validates dns-01 only: http-01 is answered by certmate or through a webroot.
+        missing = []
+        if certificate.ca_account_id is None:
+            missing.append("CA account")
+        if certificate.challenge != Challenge.HTTP_01 and certificate.dns_account_id is None:
+            missing.append("DNS account (dns-01 needs one)")
+        if missing:
+            reason = f"{certificate.identifier} has no {' and no '.join(missing)}: set what is missing and retry"
             raise EngineError(reason, code="no_ca")
 
     def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None]) -> Issued:
         self.check(certificate)
-        dns = certificate.dns_account
-        try:
-            provider = get_provider(dns.provider)
-            provider.require_plugin()
-            credentials = provider.validate(dns.credentials)
-        except ValidationError as exc:
-            raise EngineError(f"DNS account {dns}: {'; '.join(exc.messages)}") from None
-        except DnsPluginMissing as exc:
-            raise EngineError(str(exc)) from None
-        propagation = dns.propagation_seconds
-        if propagation is not None:
-            propagation = min(propagation, MAX_PROPAGATION_SECONDS)  # stored before the cap: no longer than it
-
-        def dns_setup(folder):
-            prepared = provider.prepare(credentials, folder, propagation)
-            return prepared.args, prepared.env
-
+        http01 = _http01_side(certificate) if certificate.challenge == Challenge.HTTP_01 else None
+        dns_setup, secrets, dns_check = _dns_side(certificate) if http01 is None else (_without_dns, (), "")
         attempts = settings.CERTMATE_ACME_NONCE_ATTEMPTS
         for attempt in range(1, attempts + 1):
             keep_alive()
@@ -99,11 +138,15 @@ class AcmeEngine(Engine):
                     domains=certificate.names,
                     key_type=certificate.key_type,
                     dns_setup=dns_setup,
-                    secrets=provider.secret_values(credentials),
+                    secrets=secrets,
                     timeout_seconds=settings.CERTMATE_CERTBOT_TIMEOUT,
+                    dns_check=dns_check,
+                    http01=http01.serving if http01 else None,
                 )
                 return runner.obtain(order)
             except runner.CertbotError as exc:
+                if http01 is not None and http01.refusals:  # what certmate refused is why the CA saw nothing
+                    exc = runner.CertbotError(f"HTTP-01: {http01.refusals[0]}", exc.output, timed_out=exc.timed_out)
                 # A refused anti-replay nonce is the CA's hiccup, not the order's fault: run it again now.
                 if exc.bad_nonce and attempt < attempts:
                     logger.info("bad nonce for %s, attempt %s of %s", certificate.identifier, attempt, attempts)

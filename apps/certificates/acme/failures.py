@@ -28,9 +28,11 @@ _TRANSIENT = re.compile(
     re.IGNORECASE,
 )
 # DNS that has not caught up yet: the CA reports it as "unauthorized", but the next attempt may pass.
+# "DNS records not propagated" is the active propagation check's own failure (dnswait.NOT_PROPAGATED):
+# a nameserver never showed the records, before the CA was asked anything.
 _NOT_YET_PROPAGATED = re.compile(
     r"Incorrect TXT record|No TXT records? found|Correct value not found|NXDOMAIN looking up TXT|"
-    r"looking up TXT for .*(SERVFAIL|timeout)",
+    r"looking up TXT for .*(SERVFAIL|timeout)|DNS records not propagated",
     re.IGNORECASE,
 )
 _RETRY_AFTER = re.compile(r"retry after (\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)", re.IGNORECASE)

@@ -3,11 +3,13 @@ left behind. Knows nothing of Django models: it takes plain values and returns p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +66,10 @@ class Order:
     dns_setup: Callable[[Path], tuple[list[str], dict[str, str]]]
     secrets: tuple[str, ...] = ()  # values to redact from the output
     timeout_seconds: int = 1800
+    dns_check: str = ""  # the active propagation check's plan (JSON, see propagation.py); "": the plugin's wait
+    # HTTP-01 (http01.py): (folder) -> a context, open for the length of the run, giving certbot's extra
+    # args and environment; the challenges it published are withdrawn when it closes, whatever happened.
+    http01: Callable[[Path], AbstractContextManager[tuple[list[str], dict[str, str]]]] | None = None
 
 
 def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, str]:
@@ -84,15 +90,20 @@ def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, s
 def obtain(order: Order) -> Issued:
     """Run one certbot order with the account's files written in. Raises CertbotError on failure."""
     account = order.account
-    with _Workspace() as work:
+    with _Workspace() as work, contextlib.ExitStack() as serving:
         _write_tree(work / "config", account.files)
         dns_args, dns_env = order.dns_setup(work / "dns")
+        if order.dns_check:
+            dns_env = confine.with_dns_check(dns_env, order.dns_check, tcp_ports={53, _dns_query_port()})
+        http_args, http_env = serving.enter_context(order.http01(work / "http01")) if order.http01 else ([], {})
         argv = [*_base_args(account, work), "certonly", "--cert-name", CERT_NAME, *KEY_TYPE_ARGS[order.key_type]]
         for domain in order.domains:
             argv += ["-d", domain]
         argv += dns_args
+        argv += http_args
         secrets = (*order.secrets, account.eab_hmac_key)
-        output = _run(argv, work, account, env=dns_env, timeout=order.timeout_seconds, secrets=secrets)
+        env = {**dns_env, **http_env}
+        output = _run(argv, work, account, env=env, timeout=order.timeout_seconds, secrets=secrets)
         live = work / "config" / "live" / CERT_NAME
         try:
             files = {name: (live / f"{name}.pem").read_text() for name in ("cert", "chain", "fullchain", "privkey")}
@@ -191,6 +202,12 @@ def _certbot_user() -> str:
     from django.conf import settings
 
     return getattr(settings, "CERTMATE_CERTBOT_USER", "")
+
+
+def _dns_query_port() -> int:
+    from django.conf import settings
+
+    return settings.CERTMATE_DNS_QUERY_PORT
 
 
 def _launch_mode() -> str:

@@ -140,6 +140,7 @@ def _child(request: dict, *, supervisor: int) -> None:
         # Before anything starts a thread (Go's runtime does): Landlock binds the calling thread and the
         # threads it starts afterwards, never those already running.
         _confine.confine_tcp_from_environment()  # TCP to the egress proxy and DNS only
+        _confine.start_dns_check()  # the active propagation check, when the run has one
         if "dns-multi" in request["args"]:  # a run that uses lego (its authenticator)
             _go_environment(request["env"])
         import logging

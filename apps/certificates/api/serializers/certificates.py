@@ -63,6 +63,7 @@ class CertificateSerializer(serializers.Serializer):
     san_domains = serializers.ListField(
         child=serializers.CharField(), help_text="Further names on the certificate, besides domain."
     )
+    challenge_type = serializers.CharField(source="challenge", help_text="CertMate's name for challenge.")
     # --- certmate's own --------------------------------------------------------------------------
     id = IntegerField(help_text="Row id (stable; domain is what the paths take).")
     kind = serializers.ChoiceField(choices=CertificateKind.choices, help_text="server or client.")
@@ -77,6 +78,8 @@ class CertificateSerializer(serializers.Serializer):
     ca_account_id = IntegerField(allow_null=True, help_text="CA account id.")
     dns_account = serializers.CharField(source="dns_account.name", allow_null=True, help_text="DNS account name.")
     dns_account_id = IntegerField(allow_null=True, help_text="DNS account id.")
+    challenge = serializers.CharField(help_text="How the CA validates the names: dns-01 or http-01.")
+    webroot = serializers.CharField(help_text="http-01: the folder the token is written into; empty: certmate answers.")
     renew_before_days = IntegerField(
         allow_null=True, help_text="Days before expiry to renew; null: the tenant's renewal threshold."
     )

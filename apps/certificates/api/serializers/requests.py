@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from apps.certificates.acme.webroot import CHALLENGE_HELP, MAX_WEBROOT, WEBROOT_HELP
 from apps.certificates.api.serializers.certmate import CertMateKeyFields
 from apps.certificates.domains import MAX_NAMES, domain_clean
-from apps.certificates.models import CertificateKind, CertificateStatus, JobOperation, JobStatus, KeyType
+from apps.certificates.models import CertificateKind, CertificateStatus, Challenge, JobOperation, JobStatus, KeyType
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.services.downloads import FILES, KeyFormat
 from apps.certificates.services.pkcs12 import MAX_PASSWORD, Pkcs12Encryption
@@ -40,6 +41,25 @@ class AccountField(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(required=False, allow_null=True, allow_blank=True, max_length=100, **kwargs)
+
+
+def challenge_field(**kwargs) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=Challenge.choices, required=False, **kwargs)
+
+
+def webroot_field() -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, max_length=MAX_WEBROOT, help_text=WEBROOT_HELP)
+
+
+def challenge_of(attrs: dict) -> dict:
+    """certmate's challenge or CertMate's challenge_type (not both, unless they agree) as challenge."""
+    theirs = attrs.pop("challenge_type", None)
+    if theirs and attrs.get("challenge") and attrs["challenge"] != theirs:
+        raise serializers.ValidationError({"challenge_type": ["give challenge or challenge_type, not both"]},
+                                          code="conflict")  # fmt: skip
+    if theirs:
+        attrs["challenge"] = theirs
+    return attrs
 
 
 class CertificateRequestSerializer(CertMateKeyFields):
@@ -90,6 +110,9 @@ class CertificateRequestSerializer(CertMateKeyFields):
         max_value=365,
         help_text="Days before expiry to renew; default (null): the tenant's threshold.",
     )
+    challenge = challenge_field(help_text=CHALLENGE_HELP + " Default: dns-01 (asking again: the certificate's).")
+    challenge_type = challenge_field(help_text="CertMate's name for challenge.")
+    webroot = webroot_field()
 
     def get_fields(self):
         fields = super().get_fields()
@@ -112,7 +135,7 @@ class CertificateRequestSerializer(CertMateKeyFields):
         for ours, theirs in (("ca_account", "ca_provider"), ("dns_account", "account_id")):
             if attrs.get(ours) and attrs.get(theirs) and attrs[ours] != attrs[theirs]:
                 raise serializers.ValidationError({theirs: [f"give {ours} or {theirs}, not both"]}, code="conflict")
-        return attrs
+        return challenge_of(attrs)
 
 
 class CertificateUpdateSerializer(serializers.Serializer):
@@ -132,6 +155,8 @@ class CertificateUpdateSerializer(serializers.Serializer):
         max_value=365,
         help_text="Days before expiry to renew; null: the tenant's threshold.",
     )
+    challenge = challenge_field(help_text=CHALLENGE_HELP + " Leaving http-01 clears the webroot.")
+    webroot = webroot_field()
 
 
 class AutoRenewSerializer(serializers.Serializer):
