@@ -252,7 +252,6 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "apps.notifications.kinds.ChannelKind",
         "NoticeKindEnum": "apps.notifications.kinds.NoticeKind",
         "DeliveryStatusEnum": "apps.notifications.kinds.DeliveryStatus",
-        "BulkReissueStatusEnum": "apps.certificates.models.ReissueStatus",
         "ReissueItemStatusEnum": "apps.certificates.models.ReissueItemStatus",
     },
     "POSTPROCESSING_HOOKS": [
