@@ -4,6 +4,7 @@ from celery import shared_task
 from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
+from apps.certificates.acme.ari_refresh import certificates_ari_refresh
 from apps.certificates.pki.batching import BATCH_TASK, batch_run
 from apps.certificates.pki.bulk_revocation import BULK_TASK, bulk_revocation_run
 from apps.certificates.pki.crl_refresh import CRL_REFRESH_TASK, crls_refresh
@@ -12,7 +13,7 @@ from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, ev
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.renewals import renewal_sweep
 from apps.certificates.services.requests import ISSUE_TASK
-from apps.certificates.services.schedule import OCSP_RENEWAL_TASK, SWEEP_TASK
+from apps.certificates.services.schedule import ARI_REFRESH_TASK, OCSP_RENEWAL_TASK, SWEEP_TASK
 
 
 @shared_task(name=ISSUE_TASK, acks_late=True, reject_on_worker_lost=True)
@@ -86,3 +87,15 @@ def ocsp_responders_renew_task() -> None:
 def ocsp_responders_renew_all_task() -> None:
     """Beat's entry point (public schema): one renewal task per active tenant, sent from its schema."""
     _send_to_every_tenant(ocsp_responders_renew_task)
+
+
+@shared_task(acks_late=True)
+def ari_refresh_task() -> None:
+    """Ask the CAs for the renewal windows of the due certificates of the tenant this task carries."""
+    certificates_ari_refresh()
+
+
+@shared_task(name=ARI_REFRESH_TASK)
+def ari_refresh_all_task() -> None:
+    """Beat's entry point (public schema): one ARI refresh task per active tenant, sent from its schema."""
+    _send_to_every_tenant(ari_refresh_task)

@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from apps.certificates.acme import runner
 from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
+from apps.certificates.acme.ari import cert_id
+from apps.certificates.acme.directory import ca_account_directory_ensure
 from apps.certificates.acme.failures import AccountsInUse, advice, failure_type, is_transient, retry_after
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, DnsPluginMissing, get_provider
 from apps.certificates.engines.base import Engine, EngineError, Wait
@@ -29,6 +31,9 @@ logger = logging.getLogger(__name__)
 WORKER = Actor.system("worker")  # registers the CA account on its first order or revocation
 # How a CA says it revoked the certificate before: the revocation stands.
 _ALREADY_REVOKED = re.compile(r"already revoked", re.IGNORECASE)
+# RFC 9773: the CA refuses "replaces" for a certificate another order replaces already (an earlier attempt
+# of this renewal that stopped halfway, say): the order goes again without it.
+_ALREADY_REPLACED = re.compile(r"alreadyReplaced|already been replaced", re.IGNORECASE)
 
 
 def _failed(prefix: str, exc: runner.CertbotError, certificate: Certificate) -> EngineError:
@@ -64,8 +69,10 @@ class AcmeEngine(Engine):
             reason = f"{certificate.identifier} has no CA account or no DNS account: set both and retry"
             raise EngineError(reason, code="no_ca")
 
-    def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None]) -> Issued:
+    def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None], replaces: str = "") -> Issued:
         self.check(certificate)
+        # The CA's profiles and ARI URL, read on the account's first order (later: refresh, ARI refresh).
+        ca_account_directory_ensure(account=certificate.ca_account, actor=WORKER)
         dns = certificate.dns_account
         try:
             provider = get_provider(dns.provider)
@@ -101,15 +108,35 @@ class AcmeEngine(Engine):
                     dns_setup=dns_setup,
                     secrets=provider.secret_values(credentials),
                     timeout_seconds=settings.CERTMATE_CERTBOT_TIMEOUT,
+                    profile=certificate.acme_profile,
+                    replaces=replaces,
                 )
                 return runner.obtain(order)
             except runner.CertbotError as exc:
+                if replaces and _ALREADY_REPLACED.search(exc.reason + exc.output) and attempt < attempts:
+                    logger.info("%s: the CA says its certificate is replaced already; ordering without replaces",
+                                certificate.identifier)  # fmt: skip
+                    replaces = ""
+                    continue
                 # A refused anti-replay nonce is the CA's hiccup, not the order's fault: run it again now.
                 if exc.bad_nonce and attempt < attempts:
                     logger.info("bad nonce for %s, attempt %s of %s", certificate.identifier, attempt, attempts)
                     continue
                 raise _failed(f"{certificate.identifier}: ", exc, certificate) from None
         raise AssertionError("unreachable")
+
+    def order_replaces(self, certificate: Certificate) -> str:
+        """The current version's CertID, when the CA account offers ARI and the CA would take it: a version
+        of this account's own (or from before versions recorded theirs) sharing a name with the order."""
+        version, ca = certificate.current_version, certificate.ca_account
+        if version is None or ca is None or not ca.renewal_info_url:
+            return ""
+        if version.ca_account_id not in (None, ca.pk) or not set(version.san) & set(certificate.names):
+            return ""
+        try:
+            return cert_id(version.certificate_pem)
+        except ValueError:
+            return ""
 
     def revoke(
         self, certificate: Certificate, version: CertificateVersion, *, reason: str, keep_alive: Callable[[], None]
