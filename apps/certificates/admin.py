@@ -30,7 +30,7 @@ class CertificateForm(ServiceForm):
 
     class Meta:
         model = Certificate
-        fields = ("key_type", "ca_account", "dns_account", "auto_renew", "renew_before_days")
+        fields = ("key_type", "ca_account", "dns_account", "auto_renew", "renew_before_days", "acme_profile")
 
     def apply(self, actor: Actor) -> Certificate:
         values = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
@@ -72,6 +72,7 @@ class CertificateAdmin(CertificateActions, ServiceAdmin):
     readonly_fields = (
         "kind", "identifier", "san_domains", "status", "current_version", "renew_at", "last_error", "created_at",
         "updated_at",
+        "ari_window_start", "ari_window_end", "ari_checked_at",
     )  # fmt: skip
 
     change_list_template = "admin/certificates/certificate/change_list.html"

@@ -42,6 +42,13 @@ class AccountField(serializers.CharField):
         super().__init__(required=False, allow_null=True, allow_blank=True, max_length=100, **kwargs)
 
 
+class AcmeProfileField(serializers.CharField):
+    """A profile name; whether the CA offers it is the service's check (a 400 listing the ones it does)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_blank=True, max_length=64, **kwargs)
+
+
 class CertificateRequestSerializer(CertMateKeyFields):
     """POST /api/certificates and /api/certificates/create. CertMate's names (dns_provider, account_id,
     ca_provider) are accepted beside certmate's (dns_account, ca_account)."""
@@ -90,6 +97,10 @@ class CertificateRequestSerializer(CertMateKeyFields):
         max_value=365,
         help_text="Days before expiry to renew; default (null): the tenant's threshold.",
     )
+    acme_profile = AcmeProfileField(
+        help_text="An ACME profile the CA account's directory offers (its profiles); empty: the CA's default. "
+        "Left out when asking again for an existing certificate: its profile is kept."
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -131,6 +142,9 @@ class CertificateUpdateSerializer(serializers.Serializer):
         min_value=1,
         max_value=365,
         help_text="Days before expiry to renew; null: the tenant's threshold.",
+    )
+    acme_profile = AcmeProfileField(
+        help_text="An ACME profile the CA account's directory offers, for the next orders; empty: the CA's default."
     )
 
 
