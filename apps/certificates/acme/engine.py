@@ -69,8 +69,9 @@ class AcmeEngine(Engine):
             reason = f"{certificate.identifier} has no CA account or no DNS account: set both and retry"
             raise EngineError(reason, code="no_ca")
 
-    def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None], replaces: str = "") -> Issued:
+    def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None]) -> Issued:
         self.check(certificate)
+        replaces = self.order_replaces(certificate)  # before the read below: what the job recorded
         # The CA's profiles and ARI URL, read on the account's first order (later: refresh, ARI refresh).
         ca_account_directory_ensure(account=certificate.ca_account, actor=WORKER)
         dns = certificate.dns_account

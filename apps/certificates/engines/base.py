@@ -55,13 +55,12 @@ class Engine(ABC):
         or (``revoking``) to revoke one of its versions: asked before a job is queued."""
 
     @abstractmethod
-    def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None], replaces: str = "") -> Issued:
-        """A new version's material for the certificate as it stands (names, key type, issuer).
-        ``replaces``: what order_replaces() answered, for the issuer to tie the order to that version."""
+    def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None]) -> Issued:
+        """A new version's material for the certificate as it stands (names, key type, issuer)."""
 
     def order_replaces(self, certificate: Certificate) -> str:
-        """How the issuer names the current version a new order replaces (ACME ARI: its RFC 9773 CertID),
-        where the issuer takes one; "" otherwise."""
+        """How the issuer names the current version an order for the certificate replaces (ACME ARI: its
+        RFC 9773 CertID), where the issuer takes one; "" otherwise. obtain() sends it; the job shows it."""
         return ""
 
     @abstractmethod

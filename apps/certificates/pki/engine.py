@@ -43,7 +43,7 @@ class PrivateCaEngine(Engine):
                 code="needs_csr",
             )
 
-    def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None], replaces: str = "") -> Issued:
+    def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None]) -> Issued:
         self.check(certificate)
         try:
             prepared = certificate_prepare(certificate)

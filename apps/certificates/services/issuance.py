@@ -57,12 +57,12 @@ def _obtain(job: Job) -> Issued:
     """The new version's material, from the engine that serves the certificate's issuer."""
     certificate = job.certificate
     engine = engine_for(certificate)
-    # ARI: the version this order replaces, as its issuer names it; kept with the job, sent in the order.
+    # ARI: the version this order replaces, as its issuer names it (the engine sends it), kept with the job.
     replaces = engine.order_replaces(certificate)
     if replaces != job.replaces:
         Job.objects.filter(pk=job.pk).update(replaces=replaces)
     try:
-        return engine.obtain(certificate, keep_alive=lambda: job_lease_extend(job), replaces=replaces)
+        return engine.obtain(certificate, keep_alive=lambda: job_lease_extend(job))
     except EngineError as exc:
         raise IssuanceError.from_engine(exc) from None
 
