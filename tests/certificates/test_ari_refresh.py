@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -163,3 +165,15 @@ def test_a_directory_that_cannot_be_read_keeps_the_last_reading(tenant_a, stub):
         account.trust_bundle = ""
         with pytest.raises(DirectoryError, match=r"SSL verification failed .*trust bundle"):
             ca_account_directory_read(account=account, actor=TEST_ACTOR)
+
+
+def test_the_command_refreshes_the_tenants_named(tenant_a, stub):
+    with tenant_context(tenant_a):
+        certificate = stub_certificate(stub)
+        now = timezone.now()
+        stub.windows[cert_id(certificate.current_version.certificate_pem)] = (now - timedelta(days=1), now)
+    out = StringIO()
+    call_command("renewals", "ari-refresh", "--tenant", tenant_a.schema_name, stdout=out)
+    assert out.getvalue() == f"{tenant_a.schema_name}: 1 asked, 1 moved, 0 failed\n"
+    with pytest.raises(CommandError, match="no active tenant with slug nosuch"):
+        call_command("renewals", "ari-refresh", "--tenant", "nosuch")

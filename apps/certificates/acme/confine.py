@@ -81,21 +81,12 @@ def confine_tcp_from_environment() -> bool:
     return True
 
 
-def sibling(name: str):
-    """A standard-library module beside this file, loaded by path (this folder is not on sys.path)."""
-    import importlib.util
-
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"certmate_spawn_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 if __name__ == "__main__":  # spawn: `python confine.py <certbot args>`
+    import orderhooks  # beside this file: sys.path[0] until the next line
+
     del sys.path[0]  # this folder: nothing here may shadow what certbot imports
     confine_tcp_from_environment()
-    sibling("orderhooks").install_from_environment()  # ARI's "replaces", when the run names one
+    orderhooks.install_from_environment()  # ARI's "replaces", when the run names one
     from certbot.main import main
 
     sys.exit(main())
