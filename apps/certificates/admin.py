@@ -32,7 +32,8 @@ class CertificateForm(ServiceForm):
 
     class Meta:
         model = Certificate
-        fields = ("key_type", "ca_account", "dns_account", "challenge", "webroot", "auto_renew", "renew_before_days")
+        fields = ("key_type", "ca_account", "dns_account", "challenge", "webroot", "auto_renew", "renew_before_days",
+                  "acme_profile")  # fmt: skip
         help_texts = {"challenge": CHALLENGE_HELP, "webroot": WEBROOT_HELP}
 
     def __init__(self, *args, **kwargs):
@@ -82,6 +83,7 @@ class CertificateAdmin(CertificateActions, ServiceAdmin):
     readonly_fields = (
         "kind", "identifier", "san_domains", "status", "current_version", "renew_at", "last_error", "created_at",
         "updated_at",
+        "ari_window_start", "ari_window_end", "ari_checked_at",
     )  # fmt: skip
 
     change_list_template = "admin/certificates/certificate/change_list.html"

@@ -51,6 +51,12 @@ class CertificateRequestForm(ServiceForm):
     key_type = forms.ChoiceField(
         choices=[("", "the tenant's default"), *KeyType.choices], required=False, label="key type"
     )
+    acme_profile = forms.CharField(
+        label="ACME profile",
+        max_length=64,
+        required=False,
+        help_text="one the CA account's directory offers (see the CA account's page); empty: the CA's default",
+    )
     auto_renew = forms.TypedChoiceField(
         label="auto-renew",
         choices=[("", "the tenant's default"), ("true", "yes"), ("false", "no")],
@@ -83,6 +89,7 @@ class CertificateRequestForm(ServiceForm):
             ca_account=data["ca_account"],
             dns_account=data["dns_account"],
             key_type=data["key_type"] or None,
+            acme_profile=data["acme_profile"] or None,
             auto_renew=data["auto_renew"],
             challenge=data["challenge"] or None,  # left out: dns-01, or what the certificate has
             webroot=data["webroot"],

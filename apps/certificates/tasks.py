@@ -4,6 +4,7 @@ from celery import shared_task
 from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
+from apps.certificates.acme.ari_refresh import certificates_ari_refresh
 from apps.certificates.acme.http01 import http_challenges_expire
 from apps.certificates.pki.batching import BATCH_TASK, batch_run
 from apps.certificates.pki.bulk_revocation import BULK_TASK, bulk_revocation_run
@@ -15,7 +16,7 @@ from apps.certificates.services.reissue import REISSUE_TASK
 from apps.certificates.services.reissue_advance import bulk_reissue_advance
 from apps.certificates.services.renewals import renewal_sweep
 from apps.certificates.services.requests import ISSUE_TASK
-from apps.certificates.services.schedule import OCSP_RENEWAL_TASK, SWEEP_TASK
+from apps.certificates.services.schedule import ARI_REFRESH_TASK, OCSP_RENEWAL_TASK, SWEEP_TASK
 
 
 @shared_task(name=ISSUE_TASK, acks_late=True, reject_on_worker_lost=True)
@@ -97,3 +98,15 @@ def ocsp_responders_renew_task() -> None:
 def ocsp_responders_renew_all_task() -> None:
     """Beat's entry point (public schema): one renewal task per active tenant, sent from its schema."""
     _send_to_every_tenant(ocsp_responders_renew_task)
+
+
+@shared_task(acks_late=True)
+def ari_refresh_task() -> None:
+    """Ask the CAs for the renewal windows of the due certificates of the tenant this task carries."""
+    certificates_ari_refresh()
+
+
+@shared_task(name=ARI_REFRESH_TASK)
+def ari_refresh_all_task() -> None:
+    """Beat's entry point (public schema): one ARI refresh task per active tenant, sent from its schema."""
+    _send_to_every_tenant(ari_refresh_task)

@@ -112,9 +112,12 @@ def start_dns_check() -> None:
 
 
 if __name__ == "__main__":  # spawn: `python confine.py <certbot args>`
+    import orderhooks  # beside this file: sys.path[0] until the next line
+
     del sys.path[0]  # this folder: nothing here may shadow what certbot imports
     confine_tcp_from_environment()
     start_dns_check()
+    orderhooks.install_from_environment()  # ARI's "replaces", when the run names one
     from certbot.main import main
 
     sys.exit(main())

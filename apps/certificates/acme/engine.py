@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from apps.certificates.acme import runner
 from apps.certificates.acme.accounts import acme_account_of, ca_account_ensure_registered
+from apps.certificates.acme.ari import cert_id
+from apps.certificates.acme.directory import ca_account_directory_ensure
 from apps.certificates.acme.failures import AccountsInUse, advice, failure_type, is_transient, retry_after
 from apps.certificates.acme.http01 import Http01Publisher, http01_publisher
 from apps.certificates.acme.propagation import dns_check_plan
@@ -33,6 +35,9 @@ logger = logging.getLogger(__name__)
 WORKER = Actor.system("worker")  # registers the CA account on its first order or revocation
 # How a CA says it revoked the certificate before: the revocation stands.
 _ALREADY_REVOKED = re.compile(r"already revoked", re.IGNORECASE)
+# RFC 9773: the CA refuses "replaces" for a certificate another order replaces already (an earlier attempt
+# of this renewal that stopped halfway, say): the order goes again without it.
+_ALREADY_REPLACED = re.compile(r"alreadyReplaced|already been replaced", re.IGNORECASE)
 
 
 def _failed(prefix: str, exc: runner.CertbotError, certificate: Certificate) -> EngineError:
@@ -120,6 +125,9 @@ class AcmeEngine(Engine):
 
     def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None]) -> Issued:
         self.check(certificate)
+        replaces = self.order_replaces(certificate)  # before the read below: what the job recorded
+        # The CA's profiles and ARI URL, read on the account's first order (later: refresh, ARI refresh).
+        ca_account_directory_ensure(account=certificate.ca_account, actor=WORKER)
         http01 = _http01_side(certificate) if certificate.challenge == Challenge.HTTP_01 else None
         dns_setup, secrets, dns_check = _dns_side(certificate) if http01 is None else (_without_dns, (), "")
         attempts = settings.CERTMATE_ACME_NONCE_ATTEMPTS
@@ -142,17 +150,37 @@ class AcmeEngine(Engine):
                     timeout_seconds=settings.CERTMATE_CERTBOT_TIMEOUT,
                     dns_check=dns_check,
                     http01=http01.serving if http01 else None,
+                    profile=certificate.acme_profile,
+                    replaces=replaces,
                 )
                 return runner.obtain(order)
             except runner.CertbotError as exc:
                 if http01 is not None and http01.refusals:  # what certmate refused is why the CA saw nothing
                     exc = runner.CertbotError(f"HTTP-01: {http01.refusals[0]}", exc.output, timed_out=exc.timed_out)
+                if replaces and _ALREADY_REPLACED.search(exc.reason + exc.output) and attempt < attempts:
+                    logger.info("%s: the CA says its certificate is replaced already; ordering without replaces",
+                                certificate.identifier)  # fmt: skip
+                    replaces = ""
+                    continue
                 # A refused anti-replay nonce is the CA's hiccup, not the order's fault: run it again now.
                 if exc.bad_nonce and attempt < attempts:
                     logger.info("bad nonce for %s, attempt %s of %s", certificate.identifier, attempt, attempts)
                     continue
                 raise _failed(f"{certificate.identifier}: ", exc, certificate) from None
         raise AssertionError("unreachable")
+
+    def order_replaces(self, certificate: Certificate) -> str:
+        """The current version's CertID, when the CA account offers ARI and the CA would take it: a version
+        of this account's own (or from before versions recorded theirs) sharing a name with the order."""
+        version, ca = certificate.current_version, certificate.ca_account
+        if version is None or ca is None or not ca.renewal_info_url:
+            return ""
+        if version.ca_account_id not in (None, ca.pk) or not set(version.san) & set(certificate.names):
+            return ""
+        try:
+            return cert_id(version.certificate_pem)
+        except ValueError:
+            return ""
 
     def revoke(
         self, certificate: Certificate, version: CertificateVersion, *, reason: str, keep_alive: Callable[[], None]

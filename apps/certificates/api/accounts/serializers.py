@@ -73,6 +73,18 @@ class CaAccountSerializer(serializers.Serializer):
         help_text="Whether the ACME account exists at the CA (then directory, e-mail and EAB are fixed)"
     )
     registered_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When it was registered")
+    profiles = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The ACME profiles its directory advertises (name: description): what a certificate's "
+        "acme_profile may name. Empty until the directory is read (first order, or POST .../refresh)",
+    )
+    renewal_info_url = serializers.CharField(
+        read_only=True, help_text="The CA's ARI (RFC 9773) renewalInfo URL; empty: no ARI, the threshold rule applies"
+    )
+    directory_read_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When its directory was last read; null: never"
+    )
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_registered(self, account: CaAccount) -> bool:

@@ -62,6 +62,13 @@ def challenge_of(attrs: dict) -> dict:
     return attrs
 
 
+class AcmeProfileField(serializers.CharField):
+    """A profile name; whether the CA offers it is the service's check (a 400 listing the ones it does)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_blank=True, max_length=64, **kwargs)
+
+
 class CertificateRequestSerializer(CertMateKeyFields):
     """POST /api/certificates and /api/certificates/create. CertMate's names (dns_provider, account_id,
     ca_provider) are accepted beside certmate's (dns_account, ca_account)."""
@@ -113,6 +120,10 @@ class CertificateRequestSerializer(CertMateKeyFields):
     challenge = challenge_field(help_text=CHALLENGE_HELP + " Default: dns-01 (asking again: the certificate's).")
     challenge_type = challenge_field(help_text="CertMate's name for challenge.")
     webroot = webroot_field()
+    acme_profile = AcmeProfileField(
+        help_text="An ACME profile the CA account's directory offers (its profiles); empty: the CA's default. "
+        "Left out when asking again for an existing certificate: its profile is kept."
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -157,6 +168,9 @@ class CertificateUpdateSerializer(serializers.Serializer):
     )
     challenge = challenge_field(help_text=CHALLENGE_HELP + " Leaving http-01 clears the webroot.")
     webroot = webroot_field()
+    acme_profile = AcmeProfileField(
+        help_text="An ACME profile the CA account's directory offers, for the next orders; empty: the CA's default."
+    )
 
 
 class AutoRenewSerializer(serializers.Serializer):
