@@ -32,17 +32,22 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=certmate.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-# Two pytest processes at once, each with its own embedded PostgreSQL, broker folder and published
+# Three pytest processes at once, each with its own embedded PostgreSQL, broker folder and published
 # material (CERTMATE_VAR_DIR): the end-to-end tests (real workers, Pebble, BIND9, secret stores; mostly
-# waiting on them) beside everything else. Both must pass; the e2e log is printed after the rest.
+# waiting on them) and the rest split in two halves by folder. All must pass; the logs of the two that
+# run in the background are printed after the one in the foreground.
+TEST_HALF := tests/api tests/certificates tests/backups tests/importing tests/metrics tests/audit
 test: lint
 	@mkdir -p var
 	@CERTMATE_VAR_DIR=$(CURDIR)/var/e2e CERTMATE_TEST_DATABASE_SUFFIX=_e2e $(VENV)/bin/pytest tests/e2e > var/e2e-tests.log 2>&1 & e2e=$$!; \
-	trap 'kill $$e2e 2>/dev/null' INT TERM; \
-	$(VENV)/bin/pytest --ignore=tests/e2e; rest=$$?; \
+	CERTMATE_VAR_DIR=$(CURDIR)/var/half CERTMATE_TEST_DATABASE_SUFFIX=_half $(VENV)/bin/pytest $(TEST_HALF) > var/half-tests.log 2>&1 & half=$$!; \
+	trap 'kill $$e2e $$half 2>/dev/null' INT TERM; \
+	$(VENV)/bin/pytest --ignore=tests/e2e $(addprefix --ignore=,$(TEST_HALF)); rest=$$?; \
+	wait $$half; half_status=$$?; \
 	wait $$e2e; e2e_status=$$?; \
+	echo "== $(TEST_HALF), run beside the rest (var/half-tests.log):"; cat var/half-tests.log; \
 	echo "== tests/e2e, run beside the rest (var/e2e-tests.log):"; cat var/e2e-tests.log; \
-	test $$rest -eq 0 && test $$e2e_status -eq 0
+	test $$rest -eq 0 && test $$half_status -eq 0 && test $$e2e_status -eq 0
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

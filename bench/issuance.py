@@ -366,10 +366,7 @@ def main() -> int:
         temp = Path(tempfile.mkdtemp(prefix="certmate-bench-issuance-"))
         cleanup.callback(shutil.rmtree, temp, ignore_errors=True)
         try:
-            bind9 = cleanup.enter_context(Bind9(zones=[ZONE]))
-            # No injected badNonce rejections (Pebble's default is 5%): either side would pay for a retry
-            # by chance, which is noise here, not a cost of the path being measured.
-            pebble = cleanup.enter_context(Pebble(dns_port=bind9.port, nonce_reject_percent=0))
+            bind9, pebble = dns_and_ca(cleanup)
         except ToolMissingError as exc:
             print(f"cannot run: {exc}", file=sys.stderr)
             return 2
@@ -429,6 +426,16 @@ def main() -> int:
         print(f"\nan order failed: {failure}")
         return 1
     return 0
+
+
+def dns_and_ca(cleanup: contextlib.ExitStack):
+    """A BIND9 serving ZONE and a Pebble validating through it, stopped with ``cleanup``."""
+    from tests.e2e.servers import Bind9, Pebble
+
+    bind9 = cleanup.enter_context(Bind9(zones=[ZONE]))
+    # No injected badNonce rejections (Pebble's default is 5%): an order would pay for a retry by chance,
+    # which is noise here, not a cost of the path being measured.
+    return bind9, cleanup.enter_context(Pebble(dns_port=bind9.port, nonce_reject_percent=0))
 
 
 def django_on_bench_database(cleanup: contextlib.ExitStack, broker_dir: Path, *, keep: bool) -> tuple[str, str]:

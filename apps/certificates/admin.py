@@ -7,8 +7,10 @@ from apps.accounts.models import Role
 from apps.accounts.sites import RecordAdmin, tenant_admin_site
 from apps.certificates import admin_events, admin_platform, admin_settings  # noqa: F401  (their pages, the tenants' figures)
 from apps.certificates.acme import admin as acme_admin  # noqa: F401  (the ACME accounts' pages)
+from apps.certificates.acme.webroot import CHALLENGE_HELP, WEBROOT_HELP
 from apps.certificates.admin_actions import CertificateActions
 from apps.certificates.admin_inlines import JobInline, VersionInline, ViewOnly, published_at
+from apps.certificates.admin_reissue import can_reissue, reissue_selected
 from apps.certificates.admin_request import CertificateRequestForm, FallbackChainField
 from apps.certificates.models import Certificate, CertificateVersion, Job, RenewalSweep
 from apps.certificates.pki import admin as pki_admin  # noqa: F401  (the private CAs' and profiles' pages)
@@ -33,16 +35,22 @@ class CertificateForm(ServiceForm):
 
     class Meta:
         model = Certificate
-        fields = ("key_type", "ca_account", "dns_account", "auto_renew", "renew_before_days")
+        fields = ("key_type", "ca_account", "dns_account", "challenge", "webroot", "auto_renew", "renew_before_days",
+                  "acme_profile")  # fmt: skip
+        help_texts = {"challenge": CHALLENGE_HELP, "webroot": WEBROOT_HELP}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "challenge" in self.fields:
+            self.fields["challenge"].required = False  # left out of a post (a script's): kept
         if "fallback_ca_accounts" in self.fields:  # by name, in their order (not the related rows)
             self.initial["fallback_ca_accounts"] = fallback_names(self.instance)
 
     def apply(self, actor: Actor) -> Certificate:
         names = [*self._meta.fields, "fallback_ca_accounts"]
         values = {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
+        if not values.get("challenge", True):
+            del values["challenge"]
         return certificate_update(certificate=self.instance, actor=actor, **values)
 
 
@@ -83,6 +91,7 @@ class CertificateAdmin(CertificateActions, ServiceAdmin):
     readonly_fields = (
         "kind", "identifier", "san_domains", "status", "current_version", "renew_at", "last_error", "created_at",
         "updated_at",
+        "ari_window_start", "ari_window_end", "ari_checked_at",
     )  # fmt: skip
 
     change_list_template = "admin/certificates/certificate/change_list.html"
@@ -142,10 +151,13 @@ class CertificateAdmin(CertificateActions, ServiceAdmin):
 
     inlines = [VersionInline, JobInline]
     # "Revoke…" serves both engines; the private CA's own action adds a hold and an invalidity date.
-    actions = ["renew_now", "revoke_selected", revoke_current]
+    actions = ["renew_now", "revoke_selected", revoke_current, reissue_selected]
 
     def has_revoke_permission(self, request) -> bool:
         return can_revoke(request)
+
+    def has_reissue_permission(self, request) -> bool:
+        return can_reissue(request)
 
     def get_deleted_objects(self, objs, request):
         # Versions and jobs go with their certificate through certificate_delete; nobody deletes those

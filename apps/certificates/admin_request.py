@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 
 from apps.certificates.acme.accounts import ca_account_resolve
 from apps.certificates.acme.models import CaAccount, DnsAccount
+from apps.certificates.acme.webroot import CHALLENGE_HELP, MAX_WEBROOT, WEBROOT_HELP
 from apps.certificates.domains import MAX_NAMES
-from apps.certificates.models import Certificate, Job, KeyType
+from apps.certificates.models import Certificate, Challenge, Job, KeyType
 from apps.certificates.pki.admin_forms import LinesField
 from apps.certificates.services.acme_options import MAX_FALLBACKS
 from apps.certificates.services.requests import certificate_request
@@ -22,7 +23,8 @@ from certmate.admin_services import ServiceForm
 FIELD_OF_CODE = {
     "invalid_domain": "names", "duplicate_domain": "names", "too_many_domains": "names", "exists": "names",
     "private_certificate": "names", "no_ca": "ca_account", "no_dns": "dns_account",
-    "dns_plugin_missing": "dns_account", "invalid_key_type": "key_type", "too_many": "fallback_ca_accounts",
+    "dns_plugin_missing": "dns_account", "invalid_key_type": "key_type", "invalid_challenge": "challenge",
+    "wildcard_http01": "challenge", "invalid_webroot": "webroot", "too_many": "fallback_ca_accounts",
 }  # fmt: skip
 
 
@@ -53,7 +55,7 @@ class CertificateRequestForm(ServiceForm):
         required=True,
         max_lines=MAX_NAMES,
         help_text="one per line, the first is the certificate's name, the others its SANs; a wildcard "
-        "(*.example.com) is validated through DNS like any other",
+        "(*.example.com) needs dns-01",
     )
     ca_account = forms.ModelChoiceField(
         label="CA account", queryset=CaAccount.objects.all(), required=False, empty_label="the default CA account"
@@ -63,11 +65,21 @@ class CertificateRequestForm(ServiceForm):
         queryset=DnsAccount.objects.all(),
         required=False,
         empty_label="the default DNS account",
-        help_text="the DNS provider account that answers the DNS-01 challenges",
+        help_text="the DNS provider account that answers the DNS-01 challenges (http-01 needs none)",
     )
+    challenge = forms.ChoiceField(
+        choices=Challenge.choices, initial=Challenge.DNS_01, required=False, help_text=CHALLENGE_HELP
+    )
+    webroot = forms.CharField(required=False, max_length=MAX_WEBROOT, help_text=WEBROOT_HELP)
     fallback_ca_accounts = FallbackChainField()
     key_type = forms.ChoiceField(
         choices=[("", "the tenant's default"), *KeyType.choices], required=False, label="key type"
+    )
+    acme_profile = forms.CharField(
+        label="ACME profile",
+        max_length=64,
+        required=False,
+        help_text="one the CA account's directory offers (see the CA account's page); empty: the CA's default",
     )
     auto_renew = forms.TypedChoiceField(
         label="auto-renew",
@@ -101,7 +113,10 @@ class CertificateRequestForm(ServiceForm):
             ca_account=data["ca_account"],
             dns_account=data["dns_account"],
             key_type=data["key_type"] or None,
+            acme_profile=data["acme_profile"] or None,
             auto_renew=data["auto_renew"],
             fallback_ca_accounts=data["fallback_ca_accounts"] or None,  # none typed: as it is, or the default
+            challenge=data["challenge"] or None,  # left out: dns-01, or what the certificate has
+            webroot=data["webroot"],
             actor=actor,
         )

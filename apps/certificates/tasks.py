@@ -4,15 +4,19 @@ from celery import shared_task
 from django_tenants.utils import tenant_context
 
 from apps.accounts.selectors import tenants_active
+from apps.certificates.acme.ari_refresh import certificates_ari_refresh
+from apps.certificates.acme.http01 import http_challenges_expire
 from apps.certificates.pki.batching import BATCH_TASK, batch_run
 from apps.certificates.pki.bulk_revocation import BULK_TASK, bulk_revocation_run
 from apps.certificates.pki.crl_refresh import CRL_REFRESH_TASK, crls_refresh
 from apps.certificates.pki.ocsp_responders import ocsp_responders_renew
 from apps.certificates.services.events import EVENTS_SWEEP_TASK, EVENTS_TASK, events_process, events_sweep_all
 from apps.certificates.services.jobs import job_run
+from apps.certificates.services.reissue import REISSUE_TASK
+from apps.certificates.services.reissue_advance import bulk_reissue_advance
 from apps.certificates.services.renewals import renewal_sweep
 from apps.certificates.services.requests import ISSUE_TASK
-from apps.certificates.services.schedule import OCSP_RENEWAL_TASK, SWEEP_TASK
+from apps.certificates.services.schedule import ARI_REFRESH_TASK, OCSP_RENEWAL_TASK, SWEEP_TASK
 
 
 @shared_task(name=ISSUE_TASK, acks_late=True, reject_on_worker_lost=True)
@@ -48,8 +52,10 @@ def events_process_task(event_id: int | None = None) -> None:
 
 @shared_task(name=EVENTS_SWEEP_TASK)
 def events_sweep_all_task() -> None:
-    """Beat's entry point (public schema), every minute: the tenants with events left over process them."""
+    """Beat's entry point (public schema), every minute: the tenants with events left over process them;
+    HTTP-01 challenges past their time (left by a worker that died mid-order) go."""
     events_sweep_all()
+    http_challenges_expire()
 
 
 @shared_task(name=BATCH_TASK, acks_late=True, reject_on_worker_lost=True)
@@ -76,6 +82,12 @@ def bulk_revocation_task(bulk_id: int) -> None:
     bulk_revocation_run(bulk_id=bulk_id)
 
 
+@shared_task(name=REISSUE_TASK, acks_late=True, reject_on_worker_lost=True)
+def bulk_reissue_task(bulk_id: int) -> None:
+    """One pass of a bulk reissue: advances its open items and sends the next pass (safe to redeliver)."""
+    bulk_reissue_advance(bulk_id=bulk_id)
+
+
 @shared_task(acks_late=True)
 def ocsp_responders_renew_task() -> None:
     """The OCSP responders of the tenant whose schema this task carries that near their end."""
@@ -86,3 +98,15 @@ def ocsp_responders_renew_task() -> None:
 def ocsp_responders_renew_all_task() -> None:
     """Beat's entry point (public schema): one renewal task per active tenant, sent from its schema."""
     _send_to_every_tenant(ocsp_responders_renew_task)
+
+
+@shared_task(acks_late=True)
+def ari_refresh_task() -> None:
+    """Ask the CAs for the renewal windows of the due certificates of the tenant this task carries."""
+    certificates_ari_refresh()
+
+
+@shared_task(name=ARI_REFRESH_TASK)
+def ari_refresh_all_task() -> None:
+    """Beat's entry point (public schema): one ARI refresh task per active tenant, sent from its schema."""
+    _send_to_every_tenant(ari_refresh_task)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from apps.accounts.models import Role
 from apps.certificates.acme.accounts import ca_account_delete, dns_account_delete
 from apps.certificates.acme.admin import CaAccountForm, RegisteredCaAccountForm
-from apps.certificates.acme.admin_dns import EXTRA, DnsAccountForm, credential_field_name
+from apps.certificates.acme.admin_dns import DNS_ACCOUNT_FIELDS, EXTRA, DnsAccountForm, credential_field_name
 from apps.certificates.acme.dns_test import dns_account_checkable, dns_account_test
 from apps.certificates.acme.providers import PROVIDERS
 from apps.certificates.models import CA_PRESETS, CaAccount, DnsAccount
@@ -120,7 +120,7 @@ class DnsAccountPage(ServiceFormPage):
             (provider, [form[credential_field_name(provider, field)] for field in provider.fields])
             for provider in PROVIDERS.values()
         ]
-        main = [form[name] for name in ("name", "provider", "propagation_seconds", "is_default")]
+        main = [form[name] for name in DNS_ACCOUNT_FIELDS]
         instance = self.instance
         return super().get_context_data(
             main_fields=main,

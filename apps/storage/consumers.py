@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from apps.certificates.events import consumer_register, sweep_hook_register
 from apps.certificates.models import Certificate, CertificateEvent, CertificateVersion, EventKind
+from apps.certificates.publication import publication_check_register
+from apps.storage.selectors import version_live
 from apps.storage.services.publishing import (
     publication_republish,
     publication_request,
@@ -67,3 +69,4 @@ def register() -> None:
     """Called from the storage app's ready()."""
     consumer_register(CONSUMER, kinds=HANDLERS, handler=storage_event_handle)
     sweep_hook_register("storage: lost publishes", publications_retry_due)
+    publication_check_register(version_live)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
+from apps.certificates.models import CertificateVersion
+from apps.certificates.publication import Publication as Live
 from apps.storage.models import Publication, PublicationState, StorageConfig
 
 
@@ -61,3 +63,26 @@ def publication_problems(*, limit: int = 5) -> PublicationProblems:
         .order_by("-updated_at", "-pk")[:limit]
     )
     return PublicationProblems(target=target, newest=newest, **counted)
+
+
+def version_live(version: CertificateVersion) -> Live:
+    """Whether ``version`` (or a later version of its certificate, published over it) is on the active
+    target, or what it still waits for: answers apps.certificates.publication for the storage app."""
+    target = StorageConfig.objects.filter(is_active=True).defer("credentials").first()
+    if target is None:
+        return Live(published=False, waiting="waiting for storage to publish it (no target yet)")
+    rows = Publication.objects.filter(
+        target=target, version__certificate_id=version.certificate_id, version__number__gte=version.number
+    )
+    # Published once is live: a publication asked for again (a republish) keeps what it stored meanwhile.
+    published = rows.filter(published_at__isnull=False).order_by("published_at").first()
+    if published is not None:
+        return Live(published=True, published_at=published.published_at)
+    own = rows.filter(version=version).first()
+    where = target.get_backend_display()
+    if own is None:
+        return Live(published=False, waiting=f"waiting for storage to publish it to {where}")
+    if own.state == PublicationState.FAILED:
+        return Live(published=False, waiting=f"publishing to {where} failed: {own.last_error}"[:500])
+    tried = f" (attempt {own.attempts} failed: {own.last_error})" if own.attempts and own.last_error else ""
+    return Live(published=False, waiting=f"publishing to {where}{tried}"[:500])

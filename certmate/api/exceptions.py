@@ -51,6 +51,7 @@ STATUS_BY_CODE = {
     "renewal_failed": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "reissue_failed": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "storage_unreachable": status.HTTP_502_BAD_GATEWAY,
+    "ca_unreachable": status.HTTP_502_BAD_GATEWAY,  # a CA's directory could not be read (or is not one)
     "storage_refused": status.HTTP_502_BAD_GATEWAY,
     "user_exists": status.HTTP_409_CONFLICT,
     "last_admin": status.HTTP_409_CONFLICT,

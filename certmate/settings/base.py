@@ -74,6 +74,8 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     # OCSP requests (anonymous, binary, the busiest public path) answered before the rest of the stack.
     "apps.certificates.pki.ocsp_views.OcspMiddleware",
+    # ACME HTTP-01 requests, asked on a certificate's own name (no tenant's host), answered likewise.
+    "apps.certificates.acme.http01_answer.Http01Middleware",
     "apps.accounts.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # the content security policy (below)
@@ -239,6 +241,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "apps.certificates.models.JobStatus",
         "CaKeyTypeEnum": "apps.certificates.models.CaKeyType",
         "CertificateKindEnum": "apps.certificates.models.CertificateKind",
+        "ChallengeEnum": "apps.certificates.models.Challenge",
         "ProfileKindEnum": "apps.certificates.models.ProfileKind",
         "SubjectFieldEnum": "apps.certificates.pki.names.SUBJECT_FIELDS",
         "BatchStatusEnum": "apps.certificates.models.BatchStatus",
@@ -249,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "apps.notifications.kinds.ChannelKind",
         "NoticeKindEnum": "apps.notifications.kinds.NoticeKind",
         "DeliveryStatusEnum": "apps.notifications.kinds.DeliveryStatus",
+        "ReissueItemStatusEnum": "apps.certificates.models.ReissueItemStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -12,7 +12,7 @@ import threading
 import pytest
 import trustme
 
-from apps.certificates.acme import ca_test
+from apps.certificates.acme import directory
 
 EMAIL = {"email": "ops@alpha.test"}
 DIRECTORY = {"newNonce": "https://x/nonce", "newAccount": "https://x/acct", "newOrder": "https://x/order"}
@@ -82,7 +82,7 @@ def test_a_private_ca_directory_is_fetched_and_judged(operator, https_server, tl
     https_server.answer = (503, b"maintenance page text")
     down = operator.post("/api/settings/test-ca-provider", body, format="json").json()
     assert down == {**down, "success": False, "message": "ACME endpoint returned HTTP 503"}
-    https_server.answer = (200, b"x" * (ca_test.MAX_DIRECTORY_BYTES + 10))
+    https_server.answer = (200, b"x" * (directory.MAX_DIRECTORY_BYTES + 10))
     assert operator.post("/api/settings/test-ca-provider", body, format="json").json()["success"] is False
     untrusted = operator.post(
         "/api/settings/test-ca-provider",

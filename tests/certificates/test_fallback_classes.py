@@ -51,7 +51,8 @@ many new registrations (10) from this IP address in the last 3h0m0s, retry after
 https://letsencrypt.org/docs/rate-limits/#new-registrations-per-ip-address
 The ACME server answered HTTP 429 (urn:ietf:params:acme:error:rateLimited)."""
 SERVER_INTERNAL = """Requesting a certificate for t1c19384138.certmate.test
-Waiting 1 seconds for DNS changes to propagate
+certmate: asking 1 nameserver(s) for 1 TXT record(s), at most 60 s: ns1.certmate.test (127.0.0.1, port 5353)
+certmate: every nameserver shows the records after 0.1 s
 An unexpected error occurred:
 Error finalizing order :: Unable to meet CA SCT embedding requirements
 The ACME server answered HTTP 500 (urn:ietf:params:acme:error:serverInternal)."""
@@ -108,9 +109,12 @@ DNS_TIMEOUT = """Requesting a certificate for t8e8363ff66.certmate.test
 Encountered exception during recovery: certbot.errors.PluginError: Encountered error when making query: The DNS \
 operation timed out.
 Encountered error when making query: The DNS operation timed out."""
-# The active propagation check: a nameserver that never showed the record.
+# The active propagation check (dnswait.py): a nameserver that never showed the records.
 NOT_PROPAGATED = """Requesting a certificate for x.certmate.test
-ns2.certmate.test (127.0.0.1:5354) never showed the TXT record for _acme-challenge.x.certmate.test within 60 s"""
+certmate: after 60 s, nameserver ns2.certmate.test (127.0.0.1, port 5354) answered without TXT \
+_acme-challenge.x.certmate.test
+DNS records not propagated within 60 s: ns2.certmate.test (127.0.0.1, port 5354); fix its zone transfers, or set \
+DNS account bind to a fixed wait"""
 # A DNS provider's API that cannot be reached: a connection failure, but not the CA's.
 DNS_API_DOWN = """Requesting a certificate for x.example.com
 An unexpected error occurred:

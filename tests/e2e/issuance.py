@@ -30,11 +30,9 @@ def rfc2136_credentials(bind9: Bind9, *, secret: str | None = None) -> dict[str,
     }
 
 
-def accounts_for(
-    tenant, pebble: Pebble, bind9: Bind9, *, eab: tuple[str, str] | None = None, tsig_secret: str | None = None
-) -> tuple[CaAccount, DnsAccount]:
+def ca_account_for(tenant, pebble: Pebble, *, eab: tuple[str, str] | None = None) -> CaAccount:
     with tenant_context(tenant):
-        ca = ca_account_create(
+        return ca_account_create(
             actor=TEST_ACTOR,
             name=unique("pebble-"),
             directory=pebble.directory_url,
@@ -43,12 +41,27 @@ def accounts_for(
             eab_kid=eab[0] if eab else "",
             eab_hmac_key=eab[1] if eab else "",
         )
+
+
+def accounts_for(
+    tenant,
+    pebble: Pebble,
+    bind9: Bind9,
+    *,
+    eab: tuple[str, str] | None = None,
+    tsig_secret: str | None = None,
+    **dns_options,
+) -> tuple[CaAccount, DnsAccount]:
+    """A CA account at ``pebble`` and an rfc2136 DNS account at ``bind9``, whose active propagation check
+    asks ``bind9`` itself (``dns_options`` override propagation_seconds, propagation_check, ...)."""
+    ca = ca_account_for(tenant, pebble, eab=eab)
+    with tenant_context(tenant):
         dns = dns_account_create(
             actor=TEST_ACTOR,
             name=unique("bind-"),
             provider="rfc2136",
             credentials=rfc2136_credentials(bind9, secret=tsig_secret),
-            propagation_seconds=1,
+            **{"propagation_seconds": 1, "check_nameservers": [f"{bind9.host}:{bind9.port}"], **dns_options},
         )
     return ca, dns
 

@@ -13,6 +13,7 @@ Plain Python with no Django or pytest imports, so benchmarks can use it too.
 from __future__ import annotations
 
 import base64
+import contextlib
 import ctypes
 import importlib.util
 import json
@@ -25,6 +26,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import weakref
@@ -265,13 +267,29 @@ def _tail(text: str, lines: int = 40) -> str:
 
 
 class Bind9(_ManagedServer):
-    """An authoritative-only named serving test zones that accept TSIG-signed RFC 2136 TXT updates."""
+    """An authoritative-only named serving test zones that accept TSIG-signed RFC 2136 TXT updates.
+
+    `address`, `port`: where it answers (default: 127.0.0.1 on a free port). named listens only on the
+    addresses of an interface, and loopback has 127.0.0.1 alone: for another loopback address
+    (127.0.0.2, a second nameserver of a zone) named listens on 127.0.0.1 and a relay on the address
+    passes every UDP and TCP message to it and back, untouched.
+    `extra_records`: zone file lines added to every zone ("@ IN NS ns2", "ns2 IN A 127.0.0.2").
+    `static`: the zones take no update, a copy that never sees a new record (a stale secondary).
+    """
 
     program = "named"
-    host = LOOPBACK
     tsig_algorithm = "HMAC-SHA256"
 
-    def __init__(self, zones: Sequence[str] = ("certmate.test",), *, tsig_name: str = "certmate-e2e-key") -> None:
+    def __init__(
+        self,
+        zones: Sequence[str] = ("certmate.test",),
+        *,
+        tsig_name: str = "certmate-e2e-key",
+        address: str = LOOPBACK,
+        port: int = 0,
+        extra_records: Sequence[str] = (),
+        static: bool = False,
+    ) -> None:
         super().__init__()
         if isinstance(zones, str):
             zones = [zones]
@@ -281,7 +299,12 @@ class Bind9(_ManagedServer):
         self.tsig_name = tsig_name
         # 256 bits, as tsig-keygen -a hmac-sha256 makes; no subprocess needed for a random string.
         self.tsig_secret = base64.b64encode(secrets.token_bytes(32)).decode()
-        self.port = 0
+        self.host = address
+        self.port = port
+        self._fixed_port = port
+        self.extra_records = list(extra_records)
+        self.static = static
+        self._relay: _DnsRelay | None = None
 
     @staticmethod
     def missing_reason() -> str | None:
@@ -315,10 +338,15 @@ class Bind9(_ManagedServer):
         ]
 
     def _prepare(self, folder: Path) -> tuple[list[str], dict[str, str]]:
-        self.port = _free_udp_and_tcp_port()
+        self.port = self._fixed_port or _free_udp_and_tcp_port()
+        self._named_port = self.port
+        if self.host != LOOPBACK:
+            self._named_port = _free_udp_and_tcp_port()
+            self._stop_relay()
+            self._relay = _DnsRelay((self.host, self.port), (LOOPBACK, self._named_port))
         for zone in self.zones:
             # Rewritten on every attempt: named may have started a journal for the old instance.
-            (folder / f"{zone}.zone").write_text(_zone_file(zone))
+            (folder / f"{zone}.zone").write_text(_zone_file(zone, self.extra_records))
             (folder / f"{zone}.zone.jnl").unlink(missing_ok=True)
         conf = folder / "named.conf"
         conf.write_text(self._named_conf(folder))
@@ -327,13 +355,19 @@ class Bind9(_ManagedServer):
         argv = [self._binary, "-c", str(conf), "-g", "-u", _current_user(), "-4"]
         return argv, dict(os.environ)
 
+    def stop(self) -> None:
+        super().stop()
+        self._stop_relay()
+
+    def _stop_relay(self) -> None:
+        if self._relay is not None:
+            self._relay.close()
+            self._relay = None
+
     def _named_conf(self, folder: Path) -> str:
+        updates = "" if self.static else f'    update-policy {{ grant "{self.tsig_name}" zonesub TXT; }};\n'
         zones = "\n".join(
-            f'zone "{zone}" {{\n'
-            f"    type primary;\n"
-            f'    file "{folder / f"{zone}.zone"}";\n'
-            f'    update-policy {{ grant "{self.tsig_name}" zonesub TXT; }};\n'
-            f"}};"
+            f'zone "{zone}" {{\n    type primary;\n    file "{folder / f"{zone}.zone"}";\n{updates}}};'
             for zone in self.zones
         )
         # Every file named writes by default (pid, session key, managed keys, dumps) is moved into the
@@ -345,7 +379,7 @@ class Bind9(_ManagedServer):
     managed-keys-directory "{folder}";
     dump-file "{folder / "named_dump.db"}";
     statistics-file "{folder / "named.stats"}";
-    listen-on port {self.port} {{ {self.host}; }};
+    listen-on port {self._named_port} {{ {LOOPBACK}; }};
     listen-on-v6 {{ none; }};
     recursion no;
     dnssec-validation no;
@@ -384,13 +418,74 @@ key "{self.tsig_name}" {{
         return "unable to listen on any configured interfaces" in log or "address in use" in log
 
 
-def _zone_file(zone: str) -> str:
+def _zone_file(zone: str, extra_records: Sequence[str] = ()) -> str:
     # Short TTLs and negative-cache time: pebble must see a TXT record as soon as it is added.
     return f"""$TTL 60
 @    IN SOA ns1.{zone}. hostmaster.{zone}. 1 60 60 3600 1
 @    IN NS  ns1.{zone}.
 ns1  IN A   {LOOPBACK}
-"""
+; HTTP-01: every name under http.<zone> is this machine, where a test's web server answers.
+*.http IN A {LOOPBACK}
+""" + "".join(f"{line}\n" for line in extra_records)
+
+
+class _DnsRelay:
+    """Passes DNS messages from `listen` (UDP and TCP) to `target` and the answers back, one at a time."""
+
+    def __init__(self, listen: tuple[str, int], target: tuple[str, int]) -> None:
+        self.target = target
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.udp.bind(listen)
+            self.tcp.bind(listen)
+        except OSError as exc:
+            self.close()
+            raise ServerError(f"the DNS relay cannot listen on {listen[0]}:{listen[1]}: {exc}") from None
+        self.tcp.listen(8)
+        for serve in (self._serve_udp, self._serve_tcp):
+            threading.Thread(target=serve, daemon=True).start()
+
+    def _serve_udp(self) -> None:
+        while True:
+            try:
+                message, client = self.udp.recvfrom(65535)
+            except OSError:
+                return  # closed
+            with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as upstream:
+                upstream.settimeout(2)
+                upstream.sendto(message, self.target)
+                self.udp.sendto(upstream.recv(65535), client)
+
+    def _serve_tcp(self) -> None:
+        while True:
+            try:
+                client, _ = self.tcp.accept()
+            except OSError:
+                return
+            with contextlib.suppress(OSError), client, socket.create_connection(self.target, timeout=2) as upstream:
+                client.settimeout(2)
+                while message := _dns_tcp_message(client):
+                    upstream.sendall(message)
+                    client.sendall(_dns_tcp_message(upstream))
+
+    def close(self) -> None:
+        for sock in (self.udp, self.tcp):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def _dns_tcp_message(sock: socket.socket) -> bytes:
+    """One length-prefixed DNS message over TCP (prefix included); b"" when the peer closed."""
+    data = b""
+    while len(data) < 2 or len(data) < 2 + int.from_bytes(data[:2], "big"):
+        chunk = sock.recv(65535)
+        if not chunk:
+            return b""
+        data += chunk
+    return data
 
 
 def _current_user() -> str:
@@ -416,6 +511,7 @@ class Pebble(_ManagedServer):
         nonce_reject_percent: int | None = 0,
         validity_seconds: int | None = None,
         extra_env: Mapping[str, str] | None = None,
+        http_port: int = 5002,
     ) -> None:
         """`dns_port` is required so Pebble never falls back to the machine's real resolver.
 
@@ -423,6 +519,7 @@ class Pebble(_ManagedServer):
         not be disturbed; None leaves Pebble's own behaviour (5%, like real CAs' occasional badNonce).
         `eab_keys`: key id -> base64url HMAC key; when given, accounts need external account binding.
         `extra_env`: more PEBBLE_* settings, e.g. PEBBLE_CHAIN_LENGTH or PEBBLE_AUTHZREUSE.
+        `http_port`: where Pebble asks for HTTP-01 challenges (a test's web server on a free port).
         """
         super().__init__()
         if nonce_reject_percent is not None and not 0 <= nonce_reject_percent <= 100:
@@ -435,6 +532,7 @@ class Pebble(_ManagedServer):
         self.nonce_reject_percent = nonce_reject_percent
         self.validity_seconds = validity_seconds
         self.extra_env = dict(extra_env or {})
+        self.http_port = http_port
         self.port = 0
         self.management_port = 0
 
@@ -501,8 +599,8 @@ class Pebble(_ManagedServer):
             "managementListenAddress": f"{self.host}:{self.management_port}",
             "certificate": str(folder / "listener-cert.pem"),
             "privateKey": str(folder / "listener-key.pem"),
-            # Ports Pebble's validator would dial for HTTP-01 and TLS-ALPN-01; nothing here uses them.
-            "httpPort": 5002,
+            # Ports Pebble's validator dials for HTTP-01 (on the name's address) and TLS-ALPN-01.
+            "httpPort": self.http_port,
             "tlsPort": 5001,
             "ocspResponderURL": "",
             "externalAccountBindingRequired": self.eab_keys is not None,

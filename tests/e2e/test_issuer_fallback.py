@@ -24,6 +24,7 @@ RATE_LIMITED = (
     "Error creating new order :: too many certificates (5) already issued for this exact set of identifiers in the "
     "last 168h0m0s, retry after 2026-12-08 16:01:42 UTC: see https://letsencrypt.org/docs/rate-limits/"
 )
+FINALIZE_FAILED = "Error finalizing order :: Unable to meet CA SCT embedding requirements"
 REJECTED = (
     'Error creating new order :: Cannot issue for "certmate.test": The ACME server refuses to issue for this name'
 )
@@ -118,17 +119,28 @@ def test_the_tenants_default_chain_serves_certificates_without_their_own(tenant_
         assert not certificate.fallbacks.exists(), "the tenant's chain, not one of its own"
 
 
-def test_a_rate_limited_ca_falls_back_and_says_so(tenant_a, pebble, pebble_factory, bind9):
+@pytest.mark.parametrize(
+    ("path", "status", "problem", "detail", "result"),
+    [
+        ("/order-plz", 429, "rateLimited", RATE_LIMITED, "the CA's rate limit"),
+        # After the DNS records were written and checked, and the CA validated them: at finalization.
+        ("/finalize-order/", 500, "serverInternal", FINALIZE_FAILED, "the CA's server error"),
+    ],
+    ids=["rate-limited", "server-error"],
+)
+def test_a_ca_that_limits_or_fails_inside_falls_back_and_says_so(
+    tenant_a, pebble, pebble_factory, bind9, path, status, problem, detail, result
+):
     second = pebble_factory()
     fallback, dns = accounts_for(tenant_a, second, bind9)
-    with FaultyCa(pebble, path="/order-plz", status=429, problem="rateLimited", detail=RATE_LIMITED) as limited:
-        ca = ca_account(tenant_a, limited)
+    with FaultyCa(pebble, path=path, status=status, problem=problem, detail=detail) as faulty:
+        ca = ca_account(tenant_a, faulty)
         done, certificate = order(tenant_a, ca, dns, fallbacks=[fallback])
     assert done.status == JobStatus.SUCCEEDED, f"{done.error}\n{done.output}"
-    assert limited.refused == 1 and certificate.current_version.ca_account_name == fallback.name
-    assert f"CA account {ca.name!r} ({ca.directory_url}): failed, the CA's rate limit: {RATE_LIMITED}" in done.output
+    assert faulty.refused == 1 and certificate.current_version.ca_account_name == fallback.name
+    assert f"CA account {ca.name!r} ({ca.directory_url}): failed, {result}: {detail}" in done.output
     # What certbot does not print, from its debug log: the CA's status and problem type.
-    assert "The ACME server answered HTTP 429 (urn:ietf:params:acme:error:rateLimited)." in done.output
+    assert f"The ACME server answered HTTP {status} (urn:ietf:params:acme:error:{problem})." in done.output
 
 
 def test_when_every_ca_fails_the_job_names_each_and_retries_only_if_the_last_may_pass(

@@ -158,3 +158,23 @@ def test_an_account_in_use_is_not_deleted_and_the_page_says_why(tenant_a, admin)
 def test_an_unknown_account_is_the_portals_404(admin):
     assert admin.get("/accounts/ca/999999/").status_code == 404
     assert admin.post("/accounts/dns/999999/delete/").status_code == 404
+
+
+def test_a_dns_accounts_propagation_check_and_nameservers_are_set_in_the_form(tenant_a, admin):
+    page = admin.get("/accounts/dns/add/").content.decode()
+    assert 'name="propagation_check"' in page and 'name="check_nameservers"' in page
+    refused = admin.post("/accounts/dns/add/", dns_form(check_nameservers="ns1.example.com"))
+    assert refused.status_code == 200
+    assert "is not an IP address" in str(refused.context["form"].errors["check_nameservers"])
+    saved = admin.post(
+        "/accounts/dns/add/", dns_form(propagation_check="fixed", check_nameservers="127.0.0.1:5353, ::1")
+    )
+    assert saved.status_code == 302
+    with tenant_context(tenant_a):
+        account = DnsAccount.objects.get(name="bind")
+    assert (account.propagation_check, account.check_nameservers) == ("fixed", ["127.0.0.1:5353", "::1"])
+    assert "(fixed wait)" in admin.get("/accounts/").content.decode()
+    admin.post(f"/accounts/dns/{account.pk}/", dns_form(rfc2136__tsig_secret=""))  # a form without the fields
+    with tenant_context(tenant_a):
+        account.refresh_from_db()
+    assert (account.propagation_check, account.check_nameservers) == ("fixed", [])

@@ -13,7 +13,8 @@ from apps.accounts.services.users import user_email_clean
 from apps.accounts.validators import validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme import runner
 from apps.certificates.acme.auditing import account_audit, account_snapshot
-from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
+from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount, PropagationCheck
+from apps.certificates.acme.propagation import check_nameservers_clean
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, get_provider
 from apps.certificates.services.acme_options import fallback_position_clean
 from apps.certificates.services.requests import CertificateRequestError
@@ -257,6 +258,14 @@ def _propagation_clean(propagation_seconds: int | None) -> int | None:
     return propagation_seconds
 
 
+def _propagation_check_clean(check: str) -> str:
+    if check not in PropagationCheck.values:
+        raise ValidationError(
+            {"propagation_check": f"use one of {', '.join(PropagationCheck.values)}"}, code="invalid_propagation_check"
+        )
+    return check
+
+
 def _dns_name_free(provider: str, name: str, *, exclude: int | None = None) -> None:
     if DnsAccount.objects.filter(provider=provider, name=name).exclude(pk=exclude).exists():
         raise ValidationError(f"a {provider} DNS account named {name!r} already exists", code="name_taken")
@@ -269,11 +278,15 @@ def dns_account_create(
     provider: str,
     credentials: dict[str, str],
     propagation_seconds: int | None = None,
+    propagation_check: str = PropagationCheck.ACTIVE,
+    check_nameservers: list[str] | None = None,
     is_default=False,
     actor: Actor,
 ) -> DnsAccount:
     cleaned = _dns_credentials_clean(provider, credentials)
     _propagation_clean(propagation_seconds)
+    _propagation_check_clean(propagation_check)
+    check_nameservers = check_nameservers_clean(check_nameservers)
     _dns_name_free(provider, name)
     if is_default or not DnsAccount.objects.filter(provider=provider).exists():
         # The first account of a provider is its default.
@@ -284,13 +297,17 @@ def dns_account_create(
         provider=provider,
         credentials=cleaned,
         propagation_seconds=propagation_seconds,
+        propagation_check=propagation_check,
+        check_nameservers=check_nameservers,
         is_default=is_default,
     )
     account_audit(actor=actor, verb="created", account=account, before={}, after=account_snapshot(account))
     return account
 
 
-DNS_ACCOUNT_FIELDS = ("name", "provider", "credentials", "propagation_seconds", "is_default")
+DNS_ACCOUNT_FIELDS = (
+    "name", "provider", "credentials", "propagation_seconds", "propagation_check", "check_nameservers", "is_default",
+)  # fmt: skip
 
 
 @transaction.atomic
@@ -310,6 +327,10 @@ def dns_account_update(*, account: DnsAccount, actor: Actor, **changes) -> DnsAc
             given = dns_credentials_kept(account=account, provider=provider)
         changes["credentials"] = _dns_credentials_clean(provider, given)
     _propagation_clean(changes.get("propagation_seconds"))
+    if "propagation_check" in changes:
+        _propagation_check_clean(changes["propagation_check"])
+    if "check_nameservers" in changes:
+        changes["check_nameservers"] = check_nameservers_clean(changes["check_nameservers"])
     _dns_name_free(provider, changes.get("name", account.name), exclude=account.pk)
     is_default = changes.get("is_default", account.is_default and not moved)
     others = DnsAccount.objects.filter(provider=provider).exclude(pk=account.pk)

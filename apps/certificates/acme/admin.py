@@ -17,6 +17,7 @@ from apps.certificates.acme.accounts import (
     dns_account_delete,
 )
 from apps.certificates.acme.admin_dns import DNS_ACCOUNT_FIELDS, EXTRA, DnsAccountForm, provider_fieldsets
+from apps.certificates.acme.directory import DirectoryError, ca_account_directory_read
 from apps.certificates.acme.dns_test import dns_account_test
 from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
 from apps.certificates.services.acme_options import MAX_FALLBACK_POSITION
@@ -137,12 +138,43 @@ def _dns_account_delete(*, obj: DnsAccount, actor: Actor) -> None:
     dns_account_delete(account=obj, actor=actor)
 
 
+TESTED_AT_ONCE = 5  # accounts tested or read per action: each may wait seconds for its server
+
+
 @admin.register(CaAccount, site=tenant_admin_site)
 class CaAccountAdmin(AccountAdmin):
     form = CaAccountForm
     delete_service = staticmethod(_ca_account_delete)
-    list_display = ("name", "directory_url", "email", "is_default", "fallback_position", "registered_at")
-    readonly_fields = ("acme_account_uri", "registered_at")
+    list_display = ("name", "directory_url", "email", "is_default", "fallback_position", "registered_at", "offers_ari")
+    readonly_fields = ("acme_account_uri", "registered_at", "offered_profiles", "renewal_info_url", "directory_read_at")
+    actions = ["refresh_directories"]
+
+    @admin.action(
+        description="Read the selected CA accounts' directories again (profiles, ARI)", permissions=["change"]
+    )
+    def refresh_directories(self, request, queryset):
+        accounts = list(queryset[: TESTED_AT_ONCE + 1])
+        for account in accounts[:TESTED_AT_ONCE]:
+            try:
+                account = ca_account_directory_read(account=account, actor=admin_actor(request))
+            except DirectoryError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                continue
+            ari = "offers ARI" if account.renewal_info_url else "offers no ARI"
+            profiles = ", ".join(sorted(account.profiles)) or "none"
+            self.message_user(request, f"CA account {account.name}: {ari}; profiles: {profiles}.", messages.SUCCESS)
+        if len(accounts) > TESTED_AT_ONCE:
+            self.message_user(request, f"Read the first {TESTED_AT_ONCE} only: select fewer.", messages.WARNING)
+
+    @admin.display(description="ARI", boolean=True)
+    def offers_ari(self, obj):
+        return bool(obj.renewal_info_url) if obj.directory_read_at else None
+
+    @admin.display(description="profiles its directory offers")
+    def offered_profiles(self, obj):
+        if obj.directory_read_at is None:
+            return 'not read yet: its first order reads it, or the action "Read … directories again"'
+        return "; ".join(f"{name}: {text}" if text else name for name, text in sorted(obj.profiles.items())) or "none"
 
     def get_readonly_fields(self, request, obj=None):
         # The ACME account belongs to this directory, e-mail and EAB key: once registered they are fixed
@@ -163,14 +195,11 @@ class CaAccountAdmin(AccountAdmin):
         return fields
 
 
-TESTED_AT_ONCE = 5
-
-
 @admin.register(DnsAccount, site=tenant_admin_site)
 class DnsAccountAdmin(AccountAdmin):
     form = DnsAccountForm
     delete_service = staticmethod(_dns_account_delete)
-    list_display = ("name", "provider", "is_default", "propagation_seconds", "stored_keys")
+    list_display = ("name", "provider", "is_default", "propagation_seconds", "propagation_check", "stored_keys")
     list_filter = ("provider",)
     actions = ["test_accounts"]
 

@@ -9,16 +9,18 @@ answers, at the field it names."""
 from __future__ import annotations
 
 from django import forms
+from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import ValidationError
 
 from apps.accounts.sites import KEEP
 from apps.certificates.acme.accounts import dns_account_create, dns_account_update, dns_credentials_kept
-from apps.certificates.acme.models import DnsAccount
+from apps.certificates.acme.models import DnsAccount, PropagationCheck
+from apps.certificates.acme.propagation import MAX_CHECK_NAMESERVERS
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS, CredentialField, DnsProvider
 from certmate.actors import Actor
 from certmate.admin_services import ServiceForm, json_from_form
 
-DNS_ACCOUNT_FIELDS = ["name", "provider", "propagation_seconds", "is_default"]
+DNS_ACCOUNT_FIELDS = ["name", "provider", "propagation_seconds", "propagation_check", "check_nameservers", "is_default"]
 EXTRA = "credentials_json"
 
 
@@ -76,7 +78,22 @@ class DnsAccountForm(ServiceForm):
         min_value=0,
         max_value=MAX_PROPAGATION_SECONDS,
         required=False,
-        help_text="seconds to wait for DNS changes to spread; empty: the provider's default",
+        help_text="seconds to wait for DNS changes to spread; empty: the provider's default. With the active "
+        "check, the most it waits",
+    )
+    propagation_check = forms.ChoiceField(
+        choices=PropagationCheck.choices,
+        required=False,
+        help_text="Active: ask the zone's authoritative nameservers until each shows the challenge records, at "
+        "most the propagation time. Fixed: wait the propagation time (providers behind split-horizon DNS).",
+    )
+    check_nameservers = SimpleArrayField(
+        forms.CharField(max_length=64),
+        required=False,
+        max_length=MAX_CHECK_NAMESERVERS,
+        label="check nameservers",
+        help_text="The nameservers the active check asks instead of the zone's NS records, comma-separated: IP "
+        "addresses with an optional port (192.0.2.1, 192.0.2.1:5353, [2001:db8::1]:53). Empty: the zone's own.",
     )
     credentials_json = forms.CharField(
         label="more credential keys (JSON object)",
@@ -167,6 +184,8 @@ class DnsAccountForm(ServiceForm):
 
     def apply(self, actor: Actor) -> DnsAccount:
         values = {name: self.cleaned_data[name] for name in DNS_ACCOUNT_FIELDS}
+        if not values["propagation_check"]:  # a form of before the field: the stored one (or the default) stays
+            del values["propagation_check"]
         if not self.instance.pk:
             return dns_account_create(actor=actor, credentials=self.credentials, **values)
         if self.credentials is not None:

@@ -14,7 +14,9 @@ from certmate.audit.services import audit_changes, audit_record, audit_snapshot
 CA_ACCOUNT_AUDITED = (
     "name", "directory_url", "email", "eab_kid", "eab_hmac_key", "trust_bundle", "is_default", "fallback_position",
 )  # fmt: skip
-DNS_ACCOUNT_AUDITED = ("name", "provider", "credentials", "propagation_seconds", "is_default")
+DNS_ACCOUNT_AUDITED = (
+    "name", "provider", "credentials", "propagation_seconds", "propagation_check", "check_nameservers", "is_default",
+)  # fmt: skip
 SECRETS = ("eab_hmac_key", "credentials")
 _AUDITED = {CaAccount: ("ca_account", CA_ACCOUNT_AUDITED), DnsAccount: ("dns_account", DNS_ACCOUNT_AUDITED)}
 

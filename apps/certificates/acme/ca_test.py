@@ -1,30 +1,24 @@
 """CertMate's CA provider test (POST /api/settings/test-ca-provider): checks a CA configuration before an
 account is made from it. A preset is checked as CertMate does (e-mail, EAB where the CA needs it) without a
 connection; a directory URL of the tenant's own (private_ca, custom) is fetched through the egress rule,
-bounded in time and size, and only its shape is reported (its body is never echoed)."""
+bounded in time and size, and only its shape and what it offers (profile names, ARI) are reported: its body
+is never echoed."""
 
 from __future__ import annotations
 
-import json
-import tempfile
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
 
-import requests
 from cryptography import x509
 from django.core.exceptions import ValidationError
 
 from apps.certificates.acme.accounts import ca_directory_url
+from apps.certificates.acme.directory import DirectoryError, directory_fetch
 from apps.certificates.acme.models import CA_PRESETS
-from certmate import egress
 
 # CAs that need External Account Binding (CertMate's list; DigiCert also needs its own directory URL).
 EAB_PRESETS = ("zerossl", "google", "google_staging", "sslcom", "actalis", "digicert")
 OWN_URL = ("digicert", "private_ca", "custom")
-TIMEOUT_SECONDS = 10.0
-MAX_DIRECTORY_BYTES = 64 * 1024
 MAX_CA_CERT_BYTES = 64 * 1024
-DIRECTORY_KEYS = ("newNonce", "newAccount", "newOrder")
 
 
 class UnknownCaProvider(ValueError):
@@ -36,6 +30,8 @@ class CaTestResult:
     success: bool
     message: str
     directory_url: str = ""
+    profiles: dict[str, str] = field(default_factory=dict)  # a fetched directory's ACME profiles
+    renewal_info_url: str = ""  # a fetched directory's ARI URL
 
 
 def _text(config: dict, *names: str) -> str:
@@ -44,6 +40,11 @@ def _text(config: dict, *names: str) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return ""
+
+
+def ca_provider_fetched(ca_provider: str) -> bool:
+    """Whether the test reads the provider's directory (a URL of the tenant's own) rather than judging a preset."""
+    return ca_provider in OWN_URL
 
 
 def ca_provider_test(*, ca_provider: str, config: dict) -> CaTestResult:
@@ -70,46 +71,14 @@ def ca_provider_test(*, ca_provider: str, config: dict) -> CaTestResult:
 
 
 def _fetch_directory(url: str, ca_cert: str) -> CaTestResult:
-    host = urlsplit(url).hostname or "?"
     if ca_cert and not _is_pem_certificates(ca_cert):
         return CaTestResult(False, "CA certificate must be in PEM format", url)
-    with tempfile.NamedTemporaryFile("w", suffix=".pem") as bundle:
-        if ca_cert:
-            bundle.write(ca_cert)
-            bundle.flush()
-        try:
-            with egress.deadline(TIMEOUT_SECONDS), egress.session() as http:
-                response = http.get(
-                    url,
-                    timeout=TIMEOUT_SECONDS,
-                    verify=bundle.name if ca_cert else True,
-                    allow_redirects=False,
-                    stream=True,
-                )
-                with response:
-                    body = _read_bounded(response)
-        except (egress.EgressRefused, requests.RequestException) as exc:
-            refused = egress.refusal_in(exc)
-            if refused is not None:
-                return CaTestResult(False, str(refused), url)
-            if isinstance(exc, requests.exceptions.SSLError):
-                return CaTestResult(False, f"SSL verification failed for {host}: give its CA as ca_cert", url)
-            if isinstance(exc, requests.exceptions.Timeout):
-                return CaTestResult(False, f"Connection timeout - the ACME endpoint at {host} did not answer", url)
-            return CaTestResult(False, f"Connection failed - the ACME endpoint at {host} is not accessible", url)
-    if response.status_code != 200:
-        return CaTestResult(False, f"ACME endpoint returned HTTP {response.status_code}", url)
-    if body is None:
-        return CaTestResult(
-            False, f"Endpoint answered more than {MAX_DIRECTORY_BYTES // 1024} KiB: not a directory", url
-        )
     try:
-        directory = json.loads(body)
-    except ValueError:
-        return CaTestResult(False, "Endpoint is accessible but returned invalid JSON", url)
-    if not isinstance(directory, dict) or not all(isinstance(directory.get(key), str) for key in DIRECTORY_KEYS):
-        return CaTestResult(False, "Endpoint does not appear to be a valid ACME directory", url)
-    return CaTestResult(True, "ACME endpoint appears valid", url)
+        found = directory_fetch(url, trust_bundle=ca_cert, untrusted_hint="give its CA as ca_cert")
+    except DirectoryError as exc:
+        return CaTestResult(False, exc.message, url)
+    # What an account made from it would offer; stored only by an account's own directory read.
+    return CaTestResult(True, "ACME endpoint appears valid", url, found.profiles, found.renewal_info_url)
 
 
 def _is_pem_certificates(text: str) -> bool:
@@ -119,13 +88,3 @@ def _is_pem_certificates(text: str) -> bool:
         return bool(x509.load_pem_x509_certificates(text.encode()))
     except ValueError:
         return False
-
-
-def _read_bounded(response: requests.Response) -> bytes | None:
-    """The body, or None past MAX_DIRECTORY_BYTES (the rest is never read)."""
-    body = bytearray()
-    for chunk in response.iter_content(16 * 1024):
-        body += chunk
-        if len(body) > MAX_DIRECTORY_BYTES:
-            return None
-    return bytes(body)

@@ -6,17 +6,22 @@ redirect from a tenant's DNS API to ``http://127.0.0.1:…`` would reach this ho
 Landlock cannot tell addresses apart, only ports, so the child may open TCP connections to the proxy's
 port and to DNS ports alone; the proxy judges every destination.
 
-Standard library only: the launcher process and ``spawn``'s fresh interpreter run it before certbot.
+Standard library only: the launcher process and ``spawn``'s fresh interpreter run it before certbot,
+and it starts the active DNS propagation check there (dnswait.py) when the run has one.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.util
+import json
 import os
 import sys
 
 # The run's environment names the TCP ports the child may connect to, comma-separated.
 PORTS_VARIABLE = "CERTMATE_TCP_PORTS"
+# The worker's plan for the active DNS propagation check (JSON, see dnswait.py), when the run has one.
+DNS_CHECK_VARIABLE = "CERTMATE_DNS_CHECK"
 
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446  # the same on every architecture
 _CREATE_RULESET_VERSION = 1
@@ -81,9 +86,38 @@ def confine_tcp_from_environment() -> bool:
     return True
 
 
+def with_dns_check(env: dict[str, str], plan: str, *, tcp_ports: set[int]) -> dict[str, str]:
+    """``env`` with the propagation check's plan, and its nameservers' ports among the TCP ports (DNS
+    answers too long for UDP come over TCP) where they are among ``tcp_ports`` (53 and the platform's
+    query port): a tenant's nameserver override naming another port is asked over UDP only, so that
+    no tenant value widens what the child may connect to on this host (Landlock sees ports, not
+    addresses, and lego's Go client skips the proxy for loopback)."""
+    records = json.loads(plan).get("records", [])
+    ports = {server["port"] for record in records for server in record["nameservers"]} & tcp_ports
+    named = ports_of(env.get(PORTS_VARIABLE, ""))
+    return {**env, DNS_CHECK_VARIABLE: plan, PORTS_VARIABLE: ports_value({*named, *ports})}
+
+
+def start_dns_check() -> None:
+    """In the certbot child, before certbot starts: load dnswait.py (from beside this file: both entry
+    points run without the project on their path) when the run's environment carries a plan."""
+    plan = os.environ.pop(DNS_CHECK_VARIABLE, "")
+    if not plan:
+        return
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dnswait.py")
+    spec = importlib.util.spec_from_file_location("certmate_dnswait", path)
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # dataclasses look it up there
+    spec.loader.exec_module(module)
+    module.install(plan)
+
+
 if __name__ == "__main__":  # spawn: `python confine.py <certbot args>`
+    import orderhooks  # beside this file: sys.path[0] until the next line
+
     del sys.path[0]  # this folder: nothing here may shadow what certbot imports
     confine_tcp_from_environment()
+    start_dns_check()
+    orderhooks.install_from_environment()  # ARI's "replaces", when the run names one
     from certbot.main import main
 
     sys.exit(main())

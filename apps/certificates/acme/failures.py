@@ -28,9 +28,11 @@ _TRANSIENT = re.compile(
     re.IGNORECASE,
 )
 # DNS that has not caught up yet: the CA reports it as "unauthorized", but the next attempt may pass.
+# "DNS records not propagated" is the active propagation check's own failure (dnswait.NOT_PROPAGATED):
+# a nameserver never showed the records, before the CA was asked anything.
 _NOT_YET_PROPAGATED = re.compile(
     r"Incorrect TXT record|No TXT records? found|Correct value not found|NXDOMAIN looking up TXT|"
-    r"looking up TXT for .*(SERVFAIL|timeout)",
+    r"looking up TXT for .*(SERVFAIL|timeout)|DNS records not propagated",
     re.IGNORECASE,
 )
 _RETRY_AFTER = re.compile(r"retry after (\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)", re.IGNORECASE)
@@ -147,7 +149,8 @@ FALLBACK_LABELS = {
 # The CA's answer to the challenges: certbot lists each failed identifier with the problem's type.
 _CHALLENGES_FAILED = re.compile(r"failed to authenticate some domains|Some challenges have failed", re.IGNORECASE)
 _CHALLENGE_TYPE = re.compile(r"^\s*Type:\s*(\S+)", re.MULTILINE)
-# The DNS side (the plugin, the DNS server or its API, the propagation check) or the tenant's own settings
+# The DNS side (the plugin, the DNS server or its API, the propagation check: _NOT_YET_PROPAGATED's words
+# too) or the tenant's own settings
 # (the egress rule, an ACME server's HTTPS certificate that no trusted root signed): the same at any CA.
 _ANYWHERE = re.compile(
     r"TXT record|DNS problem|DNS operation|when making query|base domain|\bzone\b|nameserver|never showed|"
@@ -155,6 +158,7 @@ _ANYWHERE = re.compile(
     r"(?-i:NOTAUTH|BADSIG|BADKEY|REFUSED)|CERTMATE_EGRESS_ALLOW|CERTIFICATE_VERIFY_FAILED|certificate verify failed",
     re.IGNORECASE,
 )
+_PROGRESS = "certmate: "
 # What the CA answered (runner.py adds its last answer's status and ACME problem type to the output).
 _CA_PROBLEM = "urn:ietf:params:acme:error:"
 _RATE_LIMITED = re.compile(
@@ -181,7 +185,10 @@ def fallback_class(text: str, *, ca_url: str) -> str | None:
     if _CHALLENGES_FAILED.search(text):
         types = {kind.rsplit(":", 1)[-1] for kind in _CHALLENGE_TYPE.findall(text)}
         return POLICY if types == {"caa"} else None
-    if _ANYWHERE.search(text):
+    # certmate's own progress notes ("certmate: every nameserver shows the records after 0.3 s") tell of a
+    # DNS step that went well: a failure of the propagation check says so in a line of its own.
+    said = "\n".join(line for line in text.splitlines() if not line.startswith(_PROGRESS))
+    if _ANYWHERE.search(said) or _NOT_YET_PROPAGATED.search(said):
         return None
     for kind, pattern in ((RATE_LIMITED, _RATE_LIMITED), (SERVER_ERROR, _SERVER_ERROR), (POLICY, _POLICY)):
         if pattern.search(text):

@@ -3,11 +3,13 @@ left behind. Knows nothing of Django models: it takes plain values and returns p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import certifi
 
 from apps.certificates import untrusted
 from apps.certificates.acme import answers, confine, launch
+from apps.certificates.acme.orderhooks import CERT_ID, REPLACES_VARIABLE
 from apps.certificates.issued import Issued
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from certmate.egress import EgressProxy
@@ -27,6 +30,8 @@ KEY_TYPE_ARGS = {
     "ec384": ["--key-type", "ecdsa", "--elliptic-curve", "secp384r1"],
 }
 CERT_NAME = "certmate"
+# An ACME profile name as certmate keeps it (the CA's directory lists it in meta.profiles).
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class CertbotError(Exception):
@@ -64,6 +69,16 @@ class Order:
     dns_setup: Callable[[Path], tuple[list[str], dict[str, str]]]
     secrets: tuple[str, ...] = ()  # values to redact from the output
     timeout_seconds: int = 1800
+    dns_check: str = ""  # the active propagation check's plan (JSON, see propagation.py); "": the plugin's wait
+    # HTTP-01 (http01.py): (folder) -> a context, open for the length of the run, giving certbot's extra
+    # args and environment; the challenges it published are withdrawn when it closes, whatever happened.
+    http01: Callable[[Path], AbstractContextManager[tuple[list[str], dict[str, str]]]] | None = None
+    # The ACME profile to order under ("": the CA's default). Sent with --required-profile: certmate checked
+    # the name against the CA's directory when it was chosen, so a CA that no longer offers it fails the
+    # order with its own reason instead of quietly issuing under another profile (--preferred-profile).
+    profile: str = ""
+    # ARI: the CertID of the certificate this order replaces ("": none), sent as newOrder's "replaces".
+    replaces: str = ""
 
 
 def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, str]:
@@ -84,15 +99,21 @@ def register(account: AcmeAccount, *, timeout_seconds: int = 300) -> dict[str, s
 def obtain(order: Order) -> Issued:
     """Run one certbot order with the account's files written in. Raises CertbotError on failure."""
     account = order.account
-    with _Workspace() as work:
+    with _Workspace() as work, contextlib.ExitStack() as serving:
         _write_tree(work / "config", account.files)
         dns_args, dns_env = order.dns_setup(work / "dns")
+        if order.dns_check:
+            dns_env = confine.with_dns_check(dns_env, order.dns_check, tcp_ports={53, _dns_query_port()})
+        http_args, http_env = serving.enter_context(order.http01(work / "http01")) if order.http01 else ([], {})
         argv = [*_base_args(account, work), "certonly", "--cert-name", CERT_NAME, *KEY_TYPE_ARGS[order.key_type]]
         for domain in order.domains:
             argv += ["-d", domain]
         argv += dns_args
+        argv += http_args
+        argv += _profile_args(order.profile)
+        env = {**dns_env, **http_env, **_replaces_env(order.replaces)}
         secrets = (*order.secrets, account.eab_hmac_key)
-        output = _run(argv, work, account, env=dns_env, timeout=order.timeout_seconds, secrets=secrets)
+        output = _run(argv, work, account, env=env, timeout=order.timeout_seconds, secrets=secrets)
         live = work / "config" / "live" / CERT_NAME
         try:
             files = {name: (live / f"{name}.pem").read_text() for name in ("cert", "chain", "fullchain", "privkey")}
@@ -136,6 +157,23 @@ def _config_line(name: str, value: str) -> str:
     if not _CONFIG_TOKEN.fullmatch(value):
         raise CertbotError(f"{name} is not a base64url token: refused before it reaches certbot")
     return f"{name} = {value}\n"
+
+
+def _profile_args(profile: str) -> list[str]:
+    if not profile:
+        return []
+    if not PROFILE_NAME.fullmatch(profile):
+        raise CertbotError("the ACME profile is not a profile name: refused before it reaches certbot")
+    return [f"--required-profile={profile}"]
+
+
+def _replaces_env(replaces: str) -> dict[str, str]:
+    """The certbot child's orderhooks.py reads it and adds "replaces" to the newOrder."""
+    if not replaces:
+        return {}
+    if not CERT_ID.fullmatch(replaces):
+        raise CertbotError("the replaced certificate's CertID is malformed: refused before it reaches certbot")
+    return {REPLACES_VARIABLE: replaces}
 
 
 def _base_args(account: AcmeAccount, work: Path) -> list[str]:
@@ -192,6 +230,12 @@ def _certbot_user() -> str:
     from django.conf import settings
 
     return getattr(settings, "CERTMATE_CERTBOT_USER", "")
+
+
+def _dns_query_port() -> int:
+    from django.conf import settings
+
+    return settings.CERTMATE_DNS_QUERY_PORT
 
 
 def _launch_mode() -> str:

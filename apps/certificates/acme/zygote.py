@@ -40,6 +40,7 @@ def _sibling(name: str):
 
 
 _confine = _sibling("confine")
+_orderhooks = _sibling("orderhooks")  # ARI's "replaces" in the newOrder (imports acme only when used)
 _KEEP_OUT = ("certbot_dns_multi",)  # plugins whose import starts lego's Go runtime
 
 
@@ -140,6 +141,8 @@ def _child(request: dict, *, supervisor: int) -> None:
         # Before anything starts a thread (Go's runtime does): Landlock binds the calling thread and the
         # threads it starts afterwards, never those already running.
         _confine.confine_tcp_from_environment()  # TCP to the egress proxy and DNS only
+        _confine.start_dns_check()  # the active propagation check, when the run has one
+        _orderhooks.install_from_environment()  # when the run names a certificate its order replaces
         if "dns-multi" in request["args"]:  # a run that uses lego (its authenticator)
             _go_environment(request["env"])
         import logging

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 
 from apps.certificates.api import views
 from apps.certificates.api.ocsp_status import OcspStatusView
+from apps.certificates.api.reissues import BulkReissueDetailView, BulkReissueListView
 from apps.certificates.api.views.deployment import CertificateDeploymentStatusView
 
 CERTIFICATE = "api/certificates/<str:domain>"
@@ -32,6 +33,9 @@ urlpatterns = [
     # CertMate's OCSP status in JSON (ASCII digits only: the serial is decimal).
     re_path(r"^api/ocsp/status/(?P<serial>[0-9]+)$", OcspStatusView.as_view(), name="ocsp-status"),
     path("<str:domain>/tls", views.TlsView.as_view(), name="certificate-tls"),
+    # Bulk reissues: renew what a selector matches, revoking the old versions once the new ones are live.
+    path("api/reissues", BulkReissueListView.as_view(), name="reissue-list"),
+    path("api/reissues/<int:bulk_id>", BulkReissueDetailView.as_view(), name="reissue-detail"),
     # The private CAs and their profiles: /api/cas...
     path("", include("apps.certificates.api.pki.urls")),
 ]

@@ -58,6 +58,11 @@ class Engine(ABC):
     def obtain(self, certificate: Certificate, *, keep_alive: Callable[[], None]) -> Issued:
         """A new version's material for the certificate as it stands (names, key type, issuer)."""
 
+    def order_replaces(self, certificate: Certificate) -> str:
+        """How the issuer names the current version an order for the certificate replaces (ACME ARI: its
+        RFC 9773 CertID), where the issuer takes one; "" otherwise. obtain() sends it; the job shows it."""
+        return ""
+
     @abstractmethod
     def revoke(
         self, certificate: Certificate, version: CertificateVersion, *, reason: str, keep_alive: Callable[[], None]

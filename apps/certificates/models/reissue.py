@@ -3,41 +3,27 @@ matches, optionally revoking the old versions once their replacements are live. 
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
+from apps.certificates.bulk import BulkOperation, BulkStatus
 
-class ReissueStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED_PARTIALLY = "failed-partially", "Failed partially"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+ReissueStatus = BulkStatus  # a bulk reissue moves through the same states as a bulk revocation
 
 
-class BulkReissue(models.Model):
+class BulkReissue(BulkOperation):
     """One bulk reissue: what it selected, whether it revokes the old versions, and its progress."""
 
     # {"ca_account": name, "issuer": text in the issuer DN, "key_type": ..., "names": glob} (combinable)
     selector = models.JSONField(default=dict)
     revoke_old = models.BooleanField(default=False)
     reason = models.CharField(max_length=40, blank=True, help_text="the revocation reason, with revoke_old")
-    status = models.CharField(max_length=20, choices=ReissueStatus.choices, default=ReissueStatus.QUEUED)
     total = models.PositiveIntegerField(default=0)
     renewed = models.PositiveIntegerField(default=0)
     revoked = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    requested_by_name = models.CharField(max_length=254, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(BulkOperation.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"bulk reissue {self.pk}"

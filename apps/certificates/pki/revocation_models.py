@@ -3,9 +3,9 @@ and bulk revocations run as one job. Tenant schema."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
+from apps.certificates.bulk import BulkOperation, BulkStatus
 from apps.certificates.pki.models import CertificateAuthority
 from certmate.fields import EncryptedTextField
 
@@ -48,15 +48,10 @@ class OcspResponder(models.Model):
         return f"{self.authority.name} OCSP responder until {self.not_after:%Y-%m-%d}"
 
 
-class BulkRevocationStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED_PARTIALLY = "failed-partially", "Failed partially"
-    FAILED = "failed", "Failed"
+BulkRevocationStatus = BulkStatus  # its name before bulk reissues shared it
 
 
-class BulkRevocation(models.Model):
+class BulkRevocation(BulkOperation):
     """Revoke every certificate a selector matches (of a subject, of a profile, issued before a date),
     as one job: its progress and a result per certificate version."""
 
@@ -65,23 +60,15 @@ class BulkRevocation(models.Model):
     selector = models.JSONField(default=dict)
     reason = models.CharField(max_length=40)
     invalidity_date = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=20, choices=BulkRevocationStatus.choices, default=BulkRevocationStatus.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     revoked = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     # One entry per version handled: {identifier, version, serial, status, error}.
     results = models.JSONField(default=list, editable=False)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    requested_by_name = models.CharField(max_length=254, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(BulkOperation.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"bulk revocation {self.pk} of {self.authority.name}"

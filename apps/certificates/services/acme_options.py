@@ -4,17 +4,15 @@ shared by certificate_request and certificate_update."""
 
 from __future__ import annotations
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from apps.certificates.acme.runner import PROFILE_NAME
 from apps.certificates.acme.webroot import webroot_clean
 from apps.certificates.models import CaAccount, Certificate, CertificateFallback, Challenge
 
 MAX_FALLBACKS = 5
 MAX_FALLBACK_POSITION = 100
-_PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def challenge_clean(challenge: str, names: list[str]) -> str:
@@ -53,7 +51,7 @@ def acme_profile_clean(profile: str, ca_account: CaAccount | None) -> str:
     """An ACME profile name; one the CA account's directory lists when it has been read."""
     if not profile:
         return ""
-    if not isinstance(profile, str) or not _PROFILE.fullmatch(profile):
+    if not isinstance(profile, str) or not PROFILE_NAME.fullmatch(profile):
         raise ValidationError(
             {"acme_profile": ValidationError("a profile name: letters, digits, '.', '-', '_'", code="invalid")}
         )

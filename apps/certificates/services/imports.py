@@ -25,7 +25,7 @@ from apps.certificates.models import (
 )
 from apps.certificates.parsing import CertificateFacts, certificate_facts
 from apps.certificates.services.auditing import certificate_audit
-from apps.certificates.services.due import certificate_renew_at
+from apps.certificates.services.due import certificate_ari_clear, certificate_renew_at
 from certmate.actors import Actor
 
 _KEY_TYPES = {("RSA", 2048): KeyType.RSA2048, ("RSA", 3072): KeyType.RSA3072, ("RSA", 4096): KeyType.RSA4096}
@@ -142,11 +142,14 @@ def _stored_elsewhere(identifier: str, fingerprint: str) -> ValidationError:
 def _make_newest_current(
     certificate: Certificate, newest: CertificateVersion, threshold: int, *, newest_facts: CertificateFacts | None
 ) -> None:
+    replaced = certificate.current_version_id != newest.pk
     certificate.current_version = newest
     certificate.status = CertificateStatus.ACTIVE
     certificate.last_error = ""
-    certificate.renew_at = certificate_renew_at(certificate, newest, threshold)
     fields = ["current_version", "status", "last_error", "renew_at", "updated_at"]
+    if replaced:
+        fields += certificate_ari_clear(certificate)
+    certificate.renew_at = certificate_renew_at(certificate, newest, threshold)
     # A new certificate's key type is its newest key's, so renewals keep it.
     if newest_facts is not None:
         detected = key_type_of(newest_facts)

@@ -25,7 +25,7 @@ from apps.certificates.models import (
     TenantSettings,
 )
 from apps.certificates.parsing import certificate_facts
-from apps.certificates.services.due import certificate_renew_at
+from apps.certificates.services.due import certificate_ari_clear, certificate_renew_at
 from apps.certificates.services.events import event_record
 from apps.certificates.services.leases import (
     JobAbandoned,
@@ -56,8 +56,13 @@ def certificate_issue(*, job_id: int) -> Job | None:
 def _obtain(job: Job) -> Issued:
     """The new version's material, from the engine that serves the certificate's issuer."""
     certificate = job.certificate
+    engine = engine_for(certificate)
+    # ARI: the version this order replaces, as its issuer names it (the engine sends it), kept with the job.
+    replaces = engine.order_replaces(certificate)
+    if replaces != job.replaces:
+        Job.objects.filter(pk=job.pk).update(replaces=replaces)
     try:
-        return engine_for(certificate).obtain(certificate, keep_alive=lambda: job_lease_extend(job))
+        return engine.obtain(certificate, keep_alive=lambda: job_lease_extend(job))
     except EngineError as exc:
         raise IssuanceError.from_engine(exc) from None
 
@@ -110,8 +115,9 @@ def version_make_current(*, certificate: Certificate, issued: Issued, actor: Act
     certificate.current_version = version
     certificate.status = CertificateStatus.ACTIVE
     certificate.last_error = ""
+    ari_fields = certificate_ari_clear(certificate)  # the window was the previous version's
     certificate.renew_at = certificate_renew_at(certificate, version, TenantSettings.load().renewal_threshold_days)
-    certificate.save(update_fields=["current_version", "status", "last_error", "renew_at", "updated_at"])
+    certificate.save(update_fields=["current_version", "status", "last_error", "renew_at", "updated_at", *ari_fields])
     kind = EventKind.ISSUED if number == 1 else EventKind.RENEWED
     # Which CA account issued it, where it is one (an issuer fallback may have ordered elsewhere).
     issued_by = {"ca_account": issued.ca_account_name} if issued.ca_account_name else {}

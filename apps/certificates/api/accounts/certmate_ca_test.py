@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.certificates.acme.ca_test import UnknownCaProvider, ca_provider_test
+from apps.certificates.acme.ca_test import UnknownCaProvider, ca_provider_fetched, ca_provider_test
 from certmate.api.exceptions import ApiError
 from certmate.api.views import TenantAPIView
 
@@ -34,6 +34,14 @@ Result = inline_serializer(
         "message": serializers.CharField(help_text="What was found, in a sentence (never the CA's own text)."),
         "ca_provider": serializers.CharField(help_text="The provider tested, as given."),
         "directory_url": serializers.CharField(required=False, help_text="The ACME directory it would use."),
+        "profiles": serializers.DictField(
+            child=serializers.CharField(),
+            required=False,
+            help_text="A fetched directory's ACME profiles (name: description), what a certificate may choose.",
+        ),
+        "renewal_info_url": serializers.CharField(
+            required=False, help_text="A fetched directory's ARI (RFC 9773) URL; empty: the CA offers no ARI."
+        ),
     },
 )
 
@@ -47,7 +55,8 @@ class CertMateCaTestView(TenantAPIView):
         request=CaTestSerializer,
         responses=Result,
         description="200 with success true or false, as CertMate. A preset is checked without a connection; "
-        "private_ca, custom and digicert fetch the directory URL through the egress rule (10 s, 64 KiB).",
+        "private_ca, custom and digicert fetch the directory URL through the egress rule (10 s, 64 KiB) and "
+        "also answer the profiles and the ARI URL it offers.",
     )
     def post(self, request):
         data = self.validated(CaTestSerializer)
@@ -58,4 +67,6 @@ class CertMateCaTestView(TenantAPIView):
         body = {"success": result.success, "message": result.message, "ca_provider": data["ca_provider"]}
         if result.directory_url:
             body["directory_url"] = result.directory_url
+        if result.success and ca_provider_fetched(data["ca_provider"]):
+            body |= {"profiles": result.profiles, "renewal_info_url": result.renewal_info_url}
         return Response(body)

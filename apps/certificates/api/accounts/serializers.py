@@ -17,6 +17,8 @@ from apps.certificates.acme.accounts import (
     dns_account_resolve,
     dns_account_update,
 )
+from apps.certificates.acme.models import PropagationCheck
+from apps.certificates.acme.propagation import MAX_CHECK_NAMESERVERS
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS
 from apps.certificates.models import CA_PRESETS, CaAccount, DnsAccount, KeyType
 from apps.certificates.services.acme_options import MAX_FALLBACK_POSITION, MAX_FALLBACKS
@@ -82,6 +84,18 @@ class CaAccountSerializer(serializers.Serializer):
         help_text="Whether the ACME account exists at the CA (then directory, e-mail and EAB are fixed)"
     )
     registered_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When it was registered")
+    profiles = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The ACME profiles its directory advertises (name: description): what a certificate's "
+        "acme_profile may name. Empty until the directory is read (first order, or POST .../refresh)",
+    )
+    renewal_info_url = serializers.CharField(
+        read_only=True, help_text="The CA's ARI (RFC 9773) renewalInfo URL; empty: no ARI, the threshold rule applies"
+    )
+    directory_read_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When its directory was last read; null: never"
+    )
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_registered(self, account: CaAccount) -> bool:
@@ -120,7 +134,21 @@ class DnsAccountSerializer(serializers.Serializer):
         max_value=MAX_PROPAGATION_SECONDS,
         allow_null=True,
         required=False,
-        help_text="Seconds to wait for DNS changes to spread; null: the provider's default",
+        help_text="Seconds to wait for DNS changes to spread; null: the provider's default. With the active "
+        "check, the most it waits",
+    )
+    propagation_check = serializers.ChoiceField(
+        PropagationCheck.choices,
+        required=False,
+        help_text="active: ask the zone's authoritative nameservers until each shows the challenge records; "
+        "fixed: wait the propagation time (providers behind split-horizon DNS)",
+    )
+    check_nameservers = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        max_length=MAX_CHECK_NAMESERVERS,
+        required=False,
+        help_text="The nameservers the active check asks instead of the zone's NS records: IP addresses, "
+        'each with an optional port ("192.0.2.1", "192.0.2.1:5353", "[2001:db8::1]:53")',
     )
     is_default = serializers.BooleanField(
         required=False, help_text="The provider's default account (a provider's first account is its default)"

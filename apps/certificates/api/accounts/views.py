@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from apps.accounts.models import Role
 from apps.certificates.acme.accounts import ca_account_delete, dns_account_delete
+from apps.certificates.acme.directory import ca_account_directory_read
 from apps.certificates.acme.dns_test import dns_account_test
 from apps.certificates.acme.providers import PROVIDERS
 from apps.certificates.api.accounts import serializers as s
@@ -48,6 +49,14 @@ class CaAccountViewSet(AccountViewSet):
     queryset = CaAccount.objects.all()
     serializer_class = s.CaAccountSerializer
     delete_service = ca_account_delete
+
+    @extend_schema(request=None, responses=s.CaAccountSerializer)
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, pk=None):
+        """Read the CA's directory again: the profiles it offers and its ARI URL (502 ca_unreachable when the
+        CA does not answer with a directory; the last reading stays)."""
+        account = ca_account_directory_read(account=self.get_object(), actor=request_actor(request))
+        return Response(s.CaAccountSerializer(account).data)
 
 
 @extend_schema(tags=["dns-accounts"])

@@ -17,7 +17,7 @@ from apps.certificates.models import (
     TenantSettings,
 )
 from apps.certificates.services.acme_options import fallback_names
-from apps.certificates.services.due import renew_at_for
+from apps.certificates.services.due import certificate_renew_at
 from certmate.api.fields import IntegerField
 
 CERTMATE_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"  # CertMate's expiry_date, in UTC
@@ -52,7 +52,8 @@ class CertificateSerializer(serializers.Serializer):
     days_until_expiry = serializers.SerializerMethodField(help_text="Alias of days_left, as CertMate sends it.")
     needs_renewal = serializers.SerializerMethodField(
         help_text="True when the current version is within its renewal window (renew_before_days, or the "
-        "tenant's threshold, before expiry; at the latest at half its lifetime)."
+        "tenant's threshold, before expiry; at the latest at half its lifetime), or earlier where its CA's "
+        "suggested window (ARI) has begun."
     )
     dns_provider = serializers.CharField(
         source="dns_account.provider", allow_null=True, help_text="DNS provider of the DNS account (null: none set)."
@@ -64,6 +65,7 @@ class CertificateSerializer(serializers.Serializer):
     san_domains = serializers.ListField(
         child=serializers.CharField(), help_text="Further names on the certificate, besides domain."
     )
+    challenge_type = serializers.CharField(source="challenge", help_text="CertMate's name for challenge.")
     # --- certmate's own --------------------------------------------------------------------------
     id = IntegerField(help_text="Row id (stable; domain is what the paths take).")
     kind = serializers.ChoiceField(choices=CertificateKind.choices, help_text="server or client.")
@@ -82,6 +84,8 @@ class CertificateSerializer(serializers.Serializer):
     )
     dns_account = serializers.CharField(source="dns_account.name", allow_null=True, help_text="DNS account name.")
     dns_account_id = IntegerField(allow_null=True, help_text="DNS account id.")
+    challenge = serializers.CharField(help_text="How the CA validates the names: dns-01 or http-01.")
+    webroot = serializers.CharField(help_text="http-01: the folder the token is written into; empty: certmate answers.")
     renew_before_days = IntegerField(
         allow_null=True, help_text="Days before expiry to renew; null: the tenant's renewal threshold."
     )
@@ -113,6 +117,15 @@ class CertificateSerializer(serializers.Serializer):
         source="current_version.key_size", allow_null=True, help_text="Key size in bits, of the current version."
     )
     last_error = serializers.CharField(help_text="Why the last job failed; empty after a success.")
+    # --- ACME: profile and renewal information (ARI) ---------------------------------------------------
+    acme_profile = serializers.CharField(help_text="The ACME profile its orders ask for; empty: the CA's default.")
+    ari_window_start = UtcDateTimeField(
+        allow_null=True,
+        help_text="Start of the renewal window the CA suggests for the current version (ARI, RFC 9773); null: none "
+        "asked for or the CA offers no ARI. renew_at lies in it, or earlier by the threshold rule.",
+    )
+    ari_window_end = UtcDateTimeField(allow_null=True, help_text="End of the CA's suggested renewal window; null.")
+    ari_checked_at = UtcDateTimeField(allow_null=True, help_text="When the CA was last asked for the window; null.")
     # --- the private CA's (null or empty for ACME certificates) ---------------------------------------
     issued_by = serializers.SerializerMethodField(
         help_text="Who issues it: the private CA's name, or the ACME CA account's name (issuer is the DN)."
@@ -157,11 +170,8 @@ class CertificateSerializer(serializers.Serializer):
         version = certificate.current_version
         if version is None:
             return False
-        days = certificate.renew_before_days
-        if days is None:
-            days = self.context.get("threshold_days") or TenantSettings.load().renewal_threshold_days
-        due = renew_at_for(not_before=version.not_before, not_after=version.not_after, renew_before_days=days)
-        return due <= self._now()
+        threshold = self.context.get("threshold_days") or TenantSettings.load().renewal_threshold_days
+        return certificate_renew_at(certificate, version, threshold, now=self._now()) <= self._now()
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_issued_by(self, certificate: Certificate) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.certificates.models import KeyType
+from apps.certificates.models import Challenge, KeyType
 
 CERTMATE_KEY_TYPES = ("rsa", "ecdsa")
 REQUEST_KEY_TYPES = (*KeyType.values, *CERTMATE_KEY_TYPES)  # certmate's names and CertMate's (schema: one enum)
@@ -81,6 +81,9 @@ class ReissueSerializer(CertMateKeyFields):
         required=False, allow_blank=True, allow_null=True, max_length=100,
         help_text="A CA account or preset; left out: kept.",
     )  # fmt: skip
+    challenge_type = serializers.ChoiceField(
+        choices=Challenge.choices, required=False, help_text="dns-01 or http-01 (not for wildcards); left out: kept."
+    )
 
     def get_fields(self):
         fields = super().get_fields()

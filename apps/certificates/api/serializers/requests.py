@@ -6,9 +6,18 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from apps.certificates.acme.accounts import ca_account_resolve
+from apps.certificates.acme.webroot import CHALLENGE_HELP, MAX_WEBROOT, WEBROOT_HELP
 from apps.certificates.api.serializers.certmate import CertMateKeyFields
 from apps.certificates.domains import MAX_NAMES, domain_clean
-from apps.certificates.models import CaAccount, CertificateKind, CertificateStatus, JobOperation, JobStatus, KeyType
+from apps.certificates.models import (
+    CaAccount,
+    CertificateKind,
+    CertificateStatus,
+    Challenge,
+    JobOperation,
+    JobStatus,
+    KeyType,
+)
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.services.acme_options import MAX_FALLBACKS
 from apps.certificates.services.downloads import FILES, KeyFormat
@@ -42,6 +51,32 @@ class AccountField(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(required=False, allow_null=True, allow_blank=True, max_length=100, **kwargs)
+
+
+def challenge_field(**kwargs) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=Challenge.choices, required=False, **kwargs)
+
+
+def webroot_field() -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, max_length=MAX_WEBROOT, help_text=WEBROOT_HELP)
+
+
+def challenge_of(attrs: dict) -> dict:
+    """certmate's challenge or CertMate's challenge_type (not both, unless they agree) as challenge."""
+    theirs = attrs.pop("challenge_type", None)
+    if theirs and attrs.get("challenge") and attrs["challenge"] != theirs:
+        raise serializers.ValidationError({"challenge_type": ["give challenge or challenge_type, not both"]},
+                                          code="conflict")  # fmt: skip
+    if theirs:
+        attrs["challenge"] = theirs
+    return attrs
+
+
+class AcmeProfileField(serializers.CharField):
+    """A profile name; whether the CA offers it is the service's check (a 400 listing the ones it does)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_blank=True, max_length=64, **kwargs)
 
 
 class CaAccountChainField(serializers.ListField):
@@ -115,6 +150,13 @@ class CertificateRequestSerializer(CertMateKeyFields):
         max_value=365,
         help_text="Days before expiry to renew; default (null): the tenant's threshold.",
     )
+    challenge = challenge_field(help_text=CHALLENGE_HELP + " Default: dns-01 (asking again: the certificate's).")
+    challenge_type = challenge_field(help_text="CertMate's name for challenge.")
+    webroot = webroot_field()
+    acme_profile = AcmeProfileField(
+        help_text="An ACME profile the CA account's directory offers (its profiles); empty: the CA's default. "
+        "Left out when asking again for an existing certificate: its profile is kept."
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -137,7 +179,7 @@ class CertificateRequestSerializer(CertMateKeyFields):
         for ours, theirs in (("ca_account", "ca_provider"), ("dns_account", "account_id")):
             if attrs.get(ours) and attrs.get(theirs) and attrs[ours] != attrs[theirs]:
                 raise serializers.ValidationError({theirs: [f"give {ours} or {theirs}, not both"]}, code="conflict")
-        return attrs
+        return challenge_of(attrs)
 
 
 class CertificateUpdateSerializer(serializers.Serializer):
@@ -157,6 +199,11 @@ class CertificateUpdateSerializer(serializers.Serializer):
         min_value=1,
         max_value=365,
         help_text="Days before expiry to renew; null: the tenant's threshold.",
+    )
+    challenge = challenge_field(help_text=CHALLENGE_HELP + " Leaving http-01 clears the webroot.")
+    webroot = webroot_field()
+    acme_profile = AcmeProfileField(
+        help_text="An ACME profile the CA account's directory offers, for the next orders; empty: the CA's default."
     )
 
 

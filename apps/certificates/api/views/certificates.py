@@ -54,6 +54,9 @@ def request_from(data: dict, *, actor: Actor, **options) -> Job:
         ),
         auto_renew=data.get("auto_renew"),
         renew_before_days=data.get("renew_before_days"),
+        challenge=data.get("challenge"),
+        webroot=data.get("webroot"),
+        acme_profile=data.get("acme_profile"),
         fallback_ca_accounts=data.get("fallback_ca_accounts"),
         actor=actor,
     )
@@ -193,14 +196,16 @@ class CertificateDetailView(CertificateAPIView):
         tags=TAGS,
         request=CertificateUpdateSerializer,
         responses=CertificateSerializer,
-        description="Accounts and key type apply from the next order (refused with 409 while a job is open); "
-        "renew_before_days moves the next renewal at once.",
+        description="Accounts, key type, challenge, webroot and ACME profile apply from the next order (refused "
+        "with 409 while a job is open; a profile the CA account's directory does not offer is a 400 listing those it "
+        "does); renew_before_days moves the next renewal at once.",
     )
     def patch(self, request, domain):
         certificate = self.get_certificate()
         data = self.validated(CertificateUpdateSerializer)
-        kept = ("key_type", "auto_renew", "renew_before_days", "fallback_ca_accounts")
-        changes = {name: data[name] for name in kept if name in data}
+        changed = ("key_type", "auto_renew", "renew_before_days", "acme_profile", "challenge", "webroot",
+                   "fallback_ca_accounts")  # fmt: skip
+        changes = {name: data[name] for name in changed if name in data}
         if data.get("ca_account"):
             changes["ca_account"] = ca_account_resolve(account=data["ca_account"])
         if data.get("dns_account") or data.get("dns_provider"):

@@ -137,6 +137,7 @@ class CertificateReissueView(CertificateAPIView):
                 if dns_named
                 else None
             ),
+            challenge=data.get("challenge_type"),
             actor=request_actor(request),
         )
         job, accepted = finished_or_accepted(self, queued, data)
