@@ -32,7 +32,7 @@ class FallbackChainField(LinesField):
     """An issuer fallback chain typed as CA account names, one per line, in order: cleaned to the accounts."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "fallback CA accounts")
+        kwargs.setdefault("label", "issuer fallback chain")
         kwargs.setdefault(
             "help_text",
             "CA account names, one per line, tried in order when the order fails at the CA account for a reason "

@@ -10,9 +10,10 @@ account's trust bundle). ``/dir`` is Pebble's directory with ``renewalInfo`` and
 added; ``/renewal-info/<CertID>`` answers the window a test set (404 for others); everything else is
 forwarded to Pebble with the request's Host kept: Pebble builds every URL it answers (and checks each
 JWS's "url") from the Host it was asked on, so the client only ever sees the stub. newOrder payloads
-are decoded (never verified) and kept. ``answers`` overrides any path with a raw (status, body,
-headers) answer, for tests of what certmate does with a CA's bad answers. Without ``upstream`` it
-serves a directory of its own, for tests that need no orders.
+are decoded (never verified) and kept. ``answers`` overrides any path (a key ending in "/": every
+path under it) with a raw (status, body, headers) answer, for tests of what certmate does with a CA's
+bad answers or refusals (``problem()`` makes an ACME problem's); ``answered`` lists the paths it
+answered so. Without ``upstream`` it serves a directory of its own, for tests that need no orders.
 
 Plain Python (no Django, no pytest), like servers.py.
 """
@@ -47,6 +48,7 @@ class AcmeStub:
         self.windows: dict[str, tuple[datetime, datetime]] = {}
         self.retry_after: str | None = None  # the Retry-After header of renewalInfo answers
         self.answers: dict[str, tuple[int, bytes, dict[str, str]]] = {}
+        self.answered: list[str] = []  # paths answered from ``answers``
         self.orders: list[dict] = []  # decoded newOrder payloads, in order
         self.asked: list[str] = []  # CertIDs renewalInfo was asked for
         self._folder = Path(tempfile.mkdtemp(prefix="certmate-acme-stub-"))
@@ -114,6 +116,14 @@ class AcmeStub:
             directory.setdefault("meta", {})["profiles"] = self.profiles
         return directory
 
+    def answer_for(self, path: str) -> tuple[int, bytes, dict[str, str]] | None:
+        under = (key for key in self.answers if key.endswith("/") and path.startswith(key))
+        key = path if path in self.answers else next(under, None)
+        if key is None:
+            return None
+        self.answered.append(path)
+        return self.answers[key]
+
     def renewal_info(self, cert_id: str) -> tuple[int, bytes, dict[str, str]]:
         self.asked.append(cert_id)
         if cert_id not in self.windows:
@@ -144,6 +154,12 @@ class AcmeStub:
         self.orders.append(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
+def problem(status: int, kind: str, detail: str) -> tuple[int, bytes, dict[str, str]]:
+    """A CA's ACME problem answer (RFC 8555 6.7), e.g. problem(429, "rateLimited", "too many ...")."""
+    body = {"type": f"urn:ietf:params:acme:error:{kind}", "detail": detail, "status": status}
+    return status, json.dumps(body).encode(), {"Content-Type": "application/problem+json"}
+
+
 def _handler(stub: AcmeStub) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as certbot's session expects
@@ -161,8 +177,9 @@ def _handler(stub: AcmeStub) -> type[http.server.BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             host = self.headers.get("Host") or f"{LOOPBACK}:{stub.port}"
             path = self.path.split("?", 1)[0]
-            if path in stub.answers:
-                self._send(*stub.answers[path])
+            answer = stub.answer_for(path)
+            if answer is not None:
+                self._send(*answer)
             elif method == "GET" and path == "/dir":
                 self._send(200, json.dumps(stub.directory(host)).encode(), {"Content-Type": "application/json"})
             elif method == "GET" and path.startswith(RENEWAL_INFO_PATH + "/"):

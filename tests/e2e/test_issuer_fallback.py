@@ -1,5 +1,6 @@
-"""Issuer fallback against real CAs: two Pebbles (the first one down, or refusing through a front that
-answers as Let's Encrypt does when it limits the rate or refuses a name) and BIND9. Jobs run in-process."""
+"""Issuer fallback against real CAs: two Pebbles (the first one down, or refusing through a stub in front
+of it that answers as Let's Encrypt does when it limits the rate, fails inside or refuses a name) and
+BIND9. Jobs run in-process."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from apps.certificates.services import certificate_issue, certificate_request
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.revocation import certificate_revoke
 from certmate.audit.models import AuditEvent
-from tests.e2e.faulty_ca import FaultyCa
+from tests.e2e.acme_stub import AcmeStub, problem
 from tests.e2e.issuance import accounts_for, unique
 from tests.factories import TEST_ACTOR
 
@@ -54,6 +55,13 @@ def order(tenant, ca, dns, fallbacks=None):
         )
         done = certificate_issue(job_id=job.pk)
         return done, Certificate.objects.select_related("current_version").get(pk=job.certificate_id)
+
+
+def refusing(pebble, path: str, answer) -> AcmeStub:
+    """Pebble behind a stub answering POSTs under ``path`` with ``answer`` (no ARI of its own)."""
+    stub = AcmeStub(upstream=pebble, ari=False)
+    stub.answers[path] = answer
+    return stub
 
 
 def down_ca(pebble_factory, tenant, dns, *, registered: bool) -> CaAccount:
@@ -120,7 +128,7 @@ def test_the_tenants_default_chain_serves_certificates_without_their_own(tenant_
 
 
 @pytest.mark.parametrize(
-    ("path", "status", "problem", "detail", "result"),
+    ("path", "status", "kind", "detail", "result"),
     [
         ("/order-plz", 429, "rateLimited", RATE_LIMITED, "the CA's rate limit"),
         # After the DNS records were written and checked, and the CA validated them: at finalization.
@@ -129,18 +137,18 @@ def test_the_tenants_default_chain_serves_certificates_without_their_own(tenant_
     ids=["rate-limited", "server-error"],
 )
 def test_a_ca_that_limits_or_fails_inside_falls_back_and_says_so(
-    tenant_a, pebble, pebble_factory, bind9, path, status, problem, detail, result
+    tenant_a, pebble, pebble_factory, bind9, path, status, kind, detail, result
 ):
     second = pebble_factory()
     fallback, dns = accounts_for(tenant_a, second, bind9)
-    with FaultyCa(pebble, path=path, status=status, problem=problem, detail=detail) as faulty:
+    with refusing(pebble, path, problem(status, kind, detail)) as faulty:
         ca = ca_account(tenant_a, faulty)
         done, certificate = order(tenant_a, ca, dns, fallbacks=[fallback])
     assert done.status == JobStatus.SUCCEEDED, f"{done.error}\n{done.output}"
-    assert faulty.refused == 1 and certificate.current_version.ca_account_name == fallback.name
+    assert len(faulty.answered) == 1 and certificate.current_version.ca_account_name == fallback.name
     assert f"CA account {ca.name!r} ({ca.directory_url}): failed, {result}: {detail}" in done.output
     # What certbot does not print, from its debug log: the CA's status and problem type.
-    assert f"The ACME server answered HTTP {status} (urn:ietf:params:acme:error:{problem})." in done.output
+    assert f"The ACME server answered HTTP {status} (urn:ietf:params:acme:error:{kind})." in done.output
 
 
 def test_when_every_ca_fails_the_job_names_each_and_retries_only_if_the_last_may_pass(
@@ -149,8 +157,8 @@ def test_when_every_ca_fails_the_job_names_each_and_retries_only_if_the_last_may
     _, dns = accounts_for(tenant_a, pebble, bind9)
     down = down_ca(pebble_factory, tenant_a, dns, registered=False)
     name = f"{unique()}.certmate.test"
-    with FaultyCa(pebble, path="/order-plz", status=400, problem="rejectedIdentifier", detail=REJECTED) as refusing:
-        policy = ca_account(tenant_a, refusing)
+    with refusing(pebble, "/order-plz", problem(400, "rejectedIdentifier", REJECTED)) as stub:
+        policy = ca_account(tenant_a, stub)
         # Unreachable, then a policy refusal (permanent): failed for good, each CA account's reason in one line.
         done, certificate = order(tenant_a, down, dns, fallbacks=[policy])
         assert done.status == JobStatus.FAILED and done.attempts == 1, done.error
@@ -164,4 +172,4 @@ def test_when_every_ca_fails_the_job_names_each_and_retries_only_if_the_last_may
             )
             again = certificate_issue(job_id=job.pk)
     assert again.status == JobStatus.QUEUED and again.error.startswith("attempt 1 failed, retrying in "), again.error
-    assert refusing.refused == 2
+    assert len(stub.answered) == 2

@@ -35,7 +35,7 @@ class SettingsForm(forms.Form):
         label="Renew this many days before it ends", required=False, min_value=1, max_value=365,
         help_text="empty: the tenant's threshold",
     )  # fmt: skip
-    fallback_ca_accounts = FallbackChainField(label="Fallback CA accounts")
+    fallback_ca_accounts = FallbackChainField(label="Issuer fallback chain")
 
     def __init__(self, *args, certificate, **kwargs):
         super().__init__(*args, **kwargs)
