@@ -71,7 +71,8 @@ def tenant_with_certificates(count: int) -> tuple[list[str], str]:
     from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
     from apps.accounts.services.tokens import token_create
     from apps.accounts.services.users import user_create
-    from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+    from apps.certificates.acme.accounts import ca_account_create
+    from apps.certificates.acme.dns_accounts import dns_account_create
     from apps.certificates.models import Certificate, CertificateVersion
     from apps.certificates.parsing import certificate_facts
     from certmate.actors import Actor

@@ -91,9 +91,7 @@ def main() -> int:
         from django_tenants.utils import tenant_context
 
         from apps.accounts.services.tenants import tenant_create, tenant_ensure_public
-        from apps.certificates.acme.accounts import (
-            ca_account_ensure_registered,
-        )
+        from apps.certificates.acme.accounts import ca_account_ensure_registered
         from apps.certificates.models import Job, JobStatus
         from apps.certificates.services.renewals import renewal_sweep_all
         from certmate.actors import Actor

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from django.db import transaction
 from django.utils import timezone
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.issued import Issued
 from apps.certificates.models import (
     CaAccount,

@@ -8,8 +8,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from apps.certificates.acme.accounts import ca_account_resolve
 from apps.certificates.acme.models import CaAccount, DnsAccount
+from apps.certificates.acme.resolve import ca_account_resolve
 from apps.certificates.acme.webroot import CHALLENGE_HELP, MAX_WEBROOT, WEBROOT_HELP
 from apps.certificates.domains import MAX_NAMES
 from apps.certificates.models import Certificate, Challenge, Job, KeyType

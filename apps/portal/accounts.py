@@ -8,9 +8,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from apps.accounts.models import Role
-from apps.certificates.acme.accounts import ca_account_delete, dns_account_delete
+from apps.certificates.acme.accounts import ca_account_delete
 from apps.certificates.acme.admin import CaAccountForm, RegisteredCaAccountForm
 from apps.certificates.acme.admin_dns import DNS_ACCOUNT_FIELDS, EXTRA, DnsAccountForm, credential_field_name
+from apps.certificates.acme.dns_accounts import dns_account_delete
 from apps.certificates.acme.dns_test import dns_account_checkable, dns_account_test
 from apps.certificates.acme.providers import PROVIDERS
 from apps.certificates.models import CA_PRESETS, CaAccount, DnsAccount

@@ -10,7 +10,8 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.services.users import user_create
 from apps.certificates.acme import runner
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import CaAccount, DnsAccount
 from certmate.actors import Actor
 from tests.conftest import PASSWORD, TENANT_A

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import CaAccount, Certificate, CertificateVersion, Job, JobStatus, TenantSettings
 from certmate.audit.models import AuditEvent
 from tests.api.stand_in import StandInWorker

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import dns_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS
 from apps.certificates.models import DnsAccount
 from tests.api.test_accounts_api import rfc2136

@@ -15,7 +15,8 @@ from django_tenants.utils import tenant_context
 
 from apps.accounts.models import ApiToken
 from apps.accounts.services.tokens import token_create
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import CaAccount, DnsAccount
 from certmate.actors import Actor
 from tests.factories import TEST_ACTOR, certificate_make

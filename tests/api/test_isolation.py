@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 from apps.accounts.services.tokens import token_create
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from certmate.actors import Actor
 from tests.api.conftest import host_of
 from tests.conftest import PUBLIC_HOST, TENANT_A, TENANT_B

@@ -8,7 +8,8 @@ from django_tenants.utils import tenant_context
 from apps.accounts.models import Role
 from apps.accounts.services.tokens import token_create
 from apps.accounts.services.users import user_create
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from certmate.actors import Actor
 from tests.conftest import PASSWORD
 from tests.factories import TEST_ACTOR

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import CaAccount, DnsAccount, TenantSettings
 from certmate.audit.models import AuditEvent
 from tests.conftest import TENANT_A

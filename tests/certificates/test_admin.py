@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import CaAccount, Certificate, DnsAccount, Job, TenantSettings
 from apps.certificates.services import certificate_request
 from apps.certificates.services.settings import tenant_settings_update

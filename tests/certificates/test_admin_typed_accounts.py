@@ -9,7 +9,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import ApiToken, User
-from apps.certificates.acme.accounts import dns_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.acme.providers import PROVIDERS
 from apps.certificates.models import CA_PRESETS, CaAccount, DnsAccount
 from certmate.audit.models import AuditEvent

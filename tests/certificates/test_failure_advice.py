@@ -6,7 +6,8 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.certificates.acme import runner
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.acme.engine import AcmeEngine
 from apps.certificates.acme.failures import AccountsInUse, advice, is_transient
 from apps.certificates.engines.base import EngineError

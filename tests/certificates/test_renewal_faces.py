@@ -9,7 +9,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import Certificate, Job, JobStatus, RenewalSweep
 from apps.certificates.services import certificate_request
 from tests.conftest import PASSWORD, TENANT_A

@@ -80,7 +80,8 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling():
 
 @override_settings(CERTMATE_ORDERS_PER_ACCOUNT=2, CERTMATE_ORDER_WINDOW_SECONDS=3600)
 def test_a_ca_account_over_its_order_limit_waits_instead_of_failing(tenant_a):
-    from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+    from apps.certificates.acme.accounts import ca_account_create
+    from apps.certificates.acme.dns_accounts import dns_account_create
     from apps.certificates.models import Job, JobStatus
     from apps.certificates.services import certificate_issue, certificate_request
 
@@ -98,7 +99,8 @@ def test_a_ca_account_over_its_order_limit_waits_instead_of_failing(tenant_a):
 
 
 def test_a_job_given_up_on_while_running_neither_renews_its_lease_nor_stores(tenant_a):
-    from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+    from apps.certificates.acme.accounts import ca_account_create
+    from apps.certificates.acme.dns_accounts import dns_account_create
     from apps.certificates.models import CertificateVersion, Job, JobStatus
     from apps.certificates.services import certificate_request, issuance
     from apps.certificates.services.leases import JobAbandoned, job_lease_extend

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import CaAccount, DnsAccount, Job, JobStatus
 from tests.e2e.servers import Bind9, Pebble
 from tests.factories import TEST_ACTOR

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import dns_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.acme.dns_test import dns_account_test
 from apps.certificates.models import DnsAccount
 from certmate.audit.models import AuditEvent

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import DnsAccount, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from tests.e2e.issuance import unique

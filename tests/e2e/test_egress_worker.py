@@ -7,7 +7,8 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.accounts.models import Tenant
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import JobStatus
 from apps.certificates.services import certificate_request
 from tests.conftest import TENANT_A, TENANT_B

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import dns_account_update
+from apps.certificates.acme.dns_accounts import dns_account_update
 from apps.certificates.models import Certificate, JobStatus
 from apps.certificates.services.certificates import certificate_auto_renew_set
 from apps.certificates.services.renewals import renewal_sweep_all

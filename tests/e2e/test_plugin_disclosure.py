@@ -12,7 +12,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.certificates.acme import runner
-from apps.certificates.acme.accounts import dns_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.acme.providers import _write_private
 from apps.certificates.models import Certificate, DnsAccount, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import dns_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import BulkReissue, Certificate, Job, JobOperation, ReissueItemStatus
 from apps.certificates.services.certificates import certificate_update
 from apps.certificates.services.reissue import bulk_reissue_create

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import tenant_context
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.pki.services import ca_hierarchy_create
 from tests.factories import TEST_ACTOR
 from tests.portal.conftest import ROLES, host_of

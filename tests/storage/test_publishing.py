@@ -11,7 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.models import Certificate
 from apps.storage.models import Publication, PublicationState, StorageConfig
 from apps.storage.services import (

@@ -6,18 +6,14 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
 from django.utils import timezone
 
 from apps.accounts.services.users import user_email_clean
 from apps.accounts.validators import validate_eab_hmac_key, validate_eab_kid
 from apps.certificates.acme import runner
-from apps.certificates.acme.auditing import account_audit, account_snapshot
-from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount, PropagationCheck
-from apps.certificates.acme.propagation import check_nameservers_clean
-from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, get_provider
+from apps.certificates.acme.auditing import account_audit, account_delete_unless_used, account_snapshot
+from apps.certificates.acme.models import CA_PRESETS, CaAccount
 from apps.certificates.services.acme_options import fallback_position_clean
-from apps.certificates.services.requests import CertificateRequestError
 from certmate.actors import Actor
 from certmate.audit.services import audit_record
 from certmate.egress import EgressRefused, check_url
@@ -154,21 +150,7 @@ def ca_account_update(*, account: CaAccount, actor: Actor, **changes) -> CaAccou
 
 
 def ca_account_delete(*, account: CaAccount, actor: Actor) -> None:
-    _delete_unless_used(account, f"CA account {account.name!r}", actor)
-
-
-def _delete_unless_used(account: CaAccount | DnsAccount, label: str, actor: Actor) -> None:
-    try:
-        with transaction.atomic():
-            before, pk = account_snapshot(account), account.pk
-            account.delete()
-            account.pk = pk  # for the record: the id it had
-            account_audit(actor=actor, verb="deleted", account=account, before=before, after={})
-    except ProtectedError as exc:
-        count = len(exc.protected_objects)
-        raise ValidationError(
-            f"{label} is used by {count} certificate(s): move them to another account first", code="in_use"
-        ) from None
+    account_delete_unless_used(account, f"CA account {account.name!r}", actor)
 
 
 class RegistrationError(runner.CertbotError):
@@ -230,192 +212,3 @@ def _registration_uri(files: dict[str, str]) -> str:
         if path.endswith("/regr.json"):
             return json.loads(content).get("uri", "")
     return ""
-
-
-def dns_credentials_kept(*, account: DnsAccount, provider: str) -> dict[str, str]:
-    """The stored credentials, for an account that keeps its provider; another provider needs them
-    given again (ValidationError on credentials): a token for one DNS host never goes to another."""
-    if account.credentials and provider != account.provider:
-        message = f"a new provider ({provider}) needs the credentials given again"
-        raise ValidationError({"credentials": ValidationError(message, code="credentials_required")})
-    return account.credentials
-
-
-def _dns_credentials_clean(provider: str, credentials: dict[str, str]) -> dict[str, str]:
-    definition = get_provider(provider)
-    try:
-        return definition.validate(credentials)
-    except ValidationError as exc:
-        raise ValidationError({"credentials": exc.error_list}) from None
-
-
-def _propagation_clean(propagation_seconds: int | None) -> int | None:
-    if propagation_seconds is not None and not 0 <= propagation_seconds <= MAX_PROPAGATION_SECONDS:
-        raise ValidationError(
-            f"propagation_seconds={propagation_seconds} is out of range: use 0 to {MAX_PROPAGATION_SECONDS} seconds",
-            code="invalid_propagation",
-        )
-    return propagation_seconds
-
-
-def _propagation_check_clean(check: str) -> str:
-    if check not in PropagationCheck.values:
-        raise ValidationError(
-            {"propagation_check": f"use one of {', '.join(PropagationCheck.values)}"}, code="invalid_propagation_check"
-        )
-    return check
-
-
-def _dns_name_free(provider: str, name: str, *, exclude: int | None = None) -> None:
-    if DnsAccount.objects.filter(provider=provider, name=name).exclude(pk=exclude).exists():
-        raise ValidationError(f"a {provider} DNS account named {name!r} already exists", code="name_taken")
-
-
-@transaction.atomic
-def dns_account_create(
-    *,
-    name: str,
-    provider: str,
-    credentials: dict[str, str],
-    propagation_seconds: int | None = None,
-    propagation_check: str = PropagationCheck.ACTIVE,
-    check_nameservers: list[str] | None = None,
-    is_default=False,
-    actor: Actor,
-) -> DnsAccount:
-    cleaned = _dns_credentials_clean(provider, credentials)
-    _propagation_clean(propagation_seconds)
-    _propagation_check_clean(propagation_check)
-    check_nameservers = check_nameservers_clean(check_nameservers)
-    _dns_name_free(provider, name)
-    if is_default or not DnsAccount.objects.filter(provider=provider).exists():
-        # The first account of a provider is its default.
-        DnsAccount.objects.filter(provider=provider, is_default=True).update(is_default=False)
-        is_default = True
-    account = DnsAccount.objects.create(
-        name=name,
-        provider=provider,
-        credentials=cleaned,
-        propagation_seconds=propagation_seconds,
-        propagation_check=propagation_check,
-        check_nameservers=check_nameservers,
-        is_default=is_default,
-    )
-    account_audit(actor=actor, verb="created", account=account, before={}, after=account_snapshot(account))
-    return account
-
-
-DNS_ACCOUNT_FIELDS = (
-    "name", "provider", "credentials", "propagation_seconds", "propagation_check", "check_nameservers", "is_default",
-)  # fmt: skip
-
-
-@transaction.atomic
-def dns_account_update(*, account: DnsAccount, actor: Actor, **changes) -> DnsAccount:
-    """Change the fields given (those of ``dns_account_create``). Credentials given replace the stored ones
-    whole; a new provider without new credentials checks the stored ones against it."""
-    unknown = set(changes) - set(DNS_ACCOUNT_FIELDS)
-    if unknown:
-        raise TypeError(f"dns_account_update: unknown fields {sorted(unknown)}")
-    account = DnsAccount.objects.select_for_update().get(pk=account.pk)
-    before = account_snapshot(account)
-    provider = changes.get("provider", account.provider)
-    moved = provider != account.provider
-    if "credentials" in changes or moved:
-        given = changes.get("credentials")
-        if given is None:
-            given = dns_credentials_kept(account=account, provider=provider)
-        changes["credentials"] = _dns_credentials_clean(provider, given)
-    _propagation_clean(changes.get("propagation_seconds"))
-    if "propagation_check" in changes:
-        _propagation_check_clean(changes["propagation_check"])
-    if "check_nameservers" in changes:
-        changes["check_nameservers"] = check_nameservers_clean(changes["check_nameservers"])
-    _dns_name_free(provider, changes.get("name", account.name), exclude=account.pk)
-    is_default = changes.get("is_default", account.is_default and not moved)
-    others = DnsAccount.objects.filter(provider=provider).exclude(pk=account.pk)
-    if is_default or not others.exists():
-        others.filter(is_default=True).update(is_default=False)
-        is_default = True
-    for field, value in {**changes, "is_default": is_default}.items():
-        setattr(account, field, value)
-    account.save()
-    account_audit(actor=actor, verb="updated", account=account, before=before, after=account_snapshot(account))
-    return account
-
-
-def dns_account_delete(*, account: DnsAccount, actor: Actor) -> None:
-    _delete_unless_used(account, f"DNS account {account}", actor)
-
-
-# -- naming the accounts a certificate is issued with (API, commands) -------------------------------------
-
-
-def _by_name_or_id(rows, value: str | int) -> list:
-    """The rows named ``value``, else (for a number) the row with that id."""
-    if isinstance(value, str):
-        found = list(rows.filter(name=value)[:2])
-        if found:
-            return found
-    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
-        return list(rows.filter(pk=int(value)))
-    return []
-
-
-def ca_account_resolve(*, account: str | int | None) -> CaAccount | None:
-    """A CA account named by name, id, or CA preset (letsencrypt, zerossl, ...: the tenant's account
-    at that directory; the default one when there are several). None when nothing is named."""
-    if account in (None, ""):
-        return None
-    found = _by_name_or_id(CaAccount.objects.all(), account)
-    if found:
-        return found[0]
-    if account in CA_PRESETS:
-        at_preset = list(CaAccount.objects.filter(directory_url=CA_PRESETS[account][1]).order_by("-is_default", "name"))
-        if len(at_preset) == 1 or (at_preset and at_preset[0].is_default):
-            return at_preset[0]
-        if at_preset:
-            names = ", ".join(other.name for other in at_preset)
-            raise CertificateRequestError(
-                f"several CA accounts use {account} ({names}) and none is the default: name one", code="ambiguous_ca"
-            )
-        raise CertificateRequestError(
-            f"no CA account uses the {account} directory: create one first", code="unknown_ca_account"
-        )
-    presets = ", ".join(CA_PRESETS)
-    raise CertificateRequestError(
-        f"no CA account is named {account!r} (a name, an id, or one of the presets {presets})",
-        code="unknown_ca_account",
-    )
-
-
-def dns_account_resolve(*, account: str | int | None = None, provider: str | None = None) -> DnsAccount | None:
-    """A DNS account by name, id or "provider:name" (within ``provider`` when given), or ``provider``'s
-    default account (its only one when it has no default). None when neither is given. The API, the
-    settings and the commands name accounts through this and ``ca_account_resolve`` alike."""
-    rows = DnsAccount.objects.all()
-    if provider:
-        rows = rows.filter(provider=provider)
-    if account not in (None, ""):
-        found = _by_name_or_id(rows, account)
-        if not found and isinstance(account, str) and ":" in account and not provider:
-            named_provider, _, name = account.partition(":")  # provider:name, as the commands write it
-            found = list(rows.filter(provider=named_provider, name=name)[:2])
-        if len(found) == 1:
-            return found[0]
-        where = f" at {provider}" if provider else ""
-        if found:
-            raise CertificateRequestError(
-                f"several DNS accounts{where} are named {account!r}: give dns_provider too", code="ambiguous_dns"
-            )
-        raise CertificateRequestError(f"no DNS account{where} is named {account!r}", code="unknown_dns_account")
-    if not provider:
-        return None
-    candidates = list(rows.order_by("-is_default", "name")[:2])
-    if candidates and (candidates[0].is_default or len(candidates) == 1):
-        return candidates[0]
-    if candidates:
-        raise CertificateRequestError(
-            f"{provider} has several DNS accounts and none is its default: name one (account_id)", code="ambiguous_dns"
-        )
-    raise CertificateRequestError(f"no DNS account for provider {provider!r}: create one first", code="no_dns")

@@ -14,10 +14,10 @@ from apps.certificates.acme.accounts import (
     ca_account_eab_kept,
     ca_account_update,
     ca_directory_url,
-    dns_account_delete,
 )
 from apps.certificates.acme.admin_dns import DNS_ACCOUNT_FIELDS, EXTRA, DnsAccountForm, provider_fieldsets
 from apps.certificates.acme.directory import DirectoryError, ca_account_directory_read
+from apps.certificates.acme.dns_accounts import dns_account_delete
 from apps.certificates.acme.dns_test import dns_account_test
 from apps.certificates.acme.models import CA_PRESETS, CaAccount, DnsAccount
 from apps.certificates.services.acme_options import MAX_FALLBACK_POSITION

@@ -13,7 +13,7 @@ from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import ValidationError
 
 from apps.accounts.sites import KEEP
-from apps.certificates.acme.accounts import dns_account_create, dns_account_update, dns_credentials_kept
+from apps.certificates.acme.dns_accounts import dns_account_create, dns_account_update, dns_credentials_kept
 from apps.certificates.acme.models import DnsAccount, PropagationCheck
 from apps.certificates.acme.propagation import MAX_CHECK_NAMESERVERS
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS, CredentialField, DnsProvider

@@ -7,6 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+
 from apps.certificates.acme.models import CaAccount, DnsAccount
 from certmate.actors import Actor
 from certmate.audit.services import audit_changes, audit_record, audit_snapshot
@@ -44,3 +48,17 @@ def account_audit(
             object_name=str(account),
             changes=changes,
         )
+
+
+def account_delete_unless_used(account: CaAccount | DnsAccount, label: str, actor: Actor) -> None:
+    try:
+        with transaction.atomic():
+            before, pk = account_snapshot(account), account.pk
+            account.delete()
+            account.pk = pk  # for the record: the id it had
+            account_audit(actor=actor, verb="deleted", account=account, before=before, after={})
+    except ProtectedError as exc:
+        count = len(exc.protected_objects)
+        raise ValidationError(
+            f"{label} is used by {count} certificate(s): move them to another account first", code="in_use"
+        ) from None

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from apps.certificates.acme.accounts import ca_account_create, dns_account_create
+from apps.certificates.acme.accounts import ca_account_create
+from apps.certificates.acme.dns_accounts import dns_account_create
 from apps.certificates.acme.models import CaAccount, DnsAccount
 from apps.certificates.acme.providers import PROVIDERS
 from apps.certificates.models import KeyType, TenantSettings

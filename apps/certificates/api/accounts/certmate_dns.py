@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from apps.accounts.models import Role
-from apps.certificates.acme.accounts import dns_account_create, dns_account_delete, dns_account_update
+from apps.certificates.acme.dns_accounts import dns_account_create, dns_account_delete, dns_account_update
 from apps.certificates.acme.providers import get_provider
 from apps.certificates.models import DnsAccount
 from certmate.actors import request_actor

@@ -9,17 +9,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.validators import validate_contact_email, validate_eab_hmac_key, validate_eab_kid
-from apps.certificates.acme.accounts import (
-    ca_account_create,
-    ca_account_resolve,
-    ca_account_update,
-    dns_account_create,
-    dns_account_resolve,
-    dns_account_update,
-)
+from apps.certificates.acme.accounts import ca_account_create, ca_account_update
+from apps.certificates.acme.dns_accounts import dns_account_create, dns_account_update
 from apps.certificates.acme.models import PropagationCheck
 from apps.certificates.acme.propagation import MAX_CHECK_NAMESERVERS
 from apps.certificates.acme.providers import MAX_PROPAGATION_SECONDS, PROVIDERS
+from apps.certificates.acme.resolve import ca_account_resolve, dns_account_resolve
 from apps.certificates.models import CA_PRESETS, CaAccount, DnsAccount, KeyType
 from apps.certificates.services.acme_options import MAX_FALLBACK_POSITION, MAX_FALLBACKS
 from certmate.actors import Actor, request_actor

@@ -11,8 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.models import Role
-from apps.certificates.acme.accounts import ca_account_delete, dns_account_delete
+from apps.certificates.acme.accounts import ca_account_delete
 from apps.certificates.acme.directory import ca_account_directory_read
+from apps.certificates.acme.dns_accounts import dns_account_delete
 from apps.certificates.acme.dns_test import dns_account_test
 from apps.certificates.acme.providers import PROVIDERS
 from apps.certificates.api.accounts import serializers as s

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from apps.certificates.acme.accounts import ca_account_resolve
+from apps.certificates.acme.resolve import ca_account_resolve
 from apps.certificates.acme.webroot import CHALLENGE_HELP, MAX_WEBROOT, WEBROOT_HELP
 from apps.certificates.api.serializers.certmate import CertMateKeyFields
 from apps.certificates.domains import MAX_NAMES, domain_clean

@@ -6,7 +6,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inl
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from apps.certificates.acme.accounts import ca_account_resolve, dns_account_resolve
+from apps.certificates.acme.resolve import ca_account_resolve, dns_account_resolve
 from apps.certificates.api.pagination import CertificatePagination
 from apps.certificates.api.pki.issuing import PrivateCertificateRequestSerializer, is_private_request, private_issue
 from apps.certificates.api.serializers import (

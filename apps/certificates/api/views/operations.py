@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from apps.certificates.acme.accounts import ca_account_resolve, dns_account_resolve
+from apps.certificates.acme.resolve import ca_account_resolve, dns_account_resolve
 from apps.certificates.api.serializers import JobAcceptedSerializer
 from apps.certificates.api.serializers.certmate import CertMateRenewSerializer, ReissueSerializer
 from apps.certificates.api.serializers.requests import clean_domain_field

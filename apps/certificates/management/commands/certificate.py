@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.management.commands._errors import command_error
 from apps.accounts.management.commands._tenant import in_tenant
-from apps.certificates.acme.accounts import ca_account_resolve, dns_account_resolve
+from apps.certificates.acme.resolve import ca_account_resolve, dns_account_resolve
 from apps.certificates.models import Certificate, Job, JobStatus, KeyType
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from apps.certificates.selectors import OPEN_JOB_STATUSES, job_wait
