@@ -1,6 +1,7 @@
 """`make run` on a machine with nothing configured: embedded PostgreSQL, filesystem broker, demo tenant,
 web + worker + beat, and Ctrl-C stops everything (the launcher itself, without the pip install)."""
 
+import contextlib
 import json
 import os
 import re
@@ -65,8 +66,9 @@ def start(tmp_path, port: int, argv: list[str], *, sigint: signal.Handlers) -> s
             except (urllib.error.URLError, ConnectionError):
                 pass
         if launcher.poll() is not None or time.monotonic() > deadline:
-            os.killpg(launcher.pid, signal.SIGKILL)
-            pytest.fail(f"make run did not come up:\n{output[-4000:]}")
+            with contextlib.suppress(ProcessLookupError):  # gone already: its log says why
+                os.killpg(launcher.pid, signal.SIGKILL)
+            pytest.fail(f"make run did not come up (exit status {launcher.poll()}):\n{output[-4000:]}")
         time.sleep(0.5)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_exists, tenant_context
+from psycopg.errors import DeadlockDetected
 
 from apps.accounts.models import Domain, Role, Tenant, User
 from apps.accounts.services.template import template_schema_ensure_current
@@ -60,6 +63,9 @@ def tenant_create(
     return tenant
 
 
+DROP_ATTEMPTS = 3
+
+
 def tenant_delete(*, slug: str) -> None:
     """Delete a tenant, its domains and its schema with everything in it."""
     if slug == get_public_schema_name():
@@ -68,8 +74,17 @@ def tenant_delete(*, slug: str) -> None:
     tenant = Tenant.objects.filter(schema_name=slug).first()
     if tenant is None:
         raise ValidationError(f"no tenant with slug {slug!r}", code="not_found")
-    with transaction.atomic():
-        tenant.delete(force_drop=True)
+    for attempt in range(1, DROP_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                tenant.delete(force_drop=True)
+            return
+        except OperationalError as exc:
+            # A worker still busy with the tenant (an event it delivers, a job it finishes) holds row locks
+            # DROP SCHEMA waits for while it waits for the schema's tables: PostgreSQL ends one of the two.
+            if not isinstance(exc.__cause__, DeadlockDetected) or attempt == DROP_ATTEMPTS:
+                raise
+            time.sleep(0.5 * attempt)
 
 
 def tenant_ensure_public(*, domains: list[str]) -> Tenant:
