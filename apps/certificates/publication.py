@@ -16,11 +16,13 @@ if TYPE_CHECKING:  # annotations only
 @dataclass(frozen=True)
 class Publication:
     """``published``: the version, or a later one of its certificate, is on the tenant's storage target
-    (since ``published_at``); otherwise ``waiting`` says what it waits for, in one line."""
+    (since ``published_at``); otherwise ``waiting`` says what it waits for, in one line, and ``stalled``
+    whether it waits for someone (publishing gave up: only a resync moves it) rather than for a retry."""
 
     published: bool
     published_at: datetime | None = None
     waiting: str = ""
+    stalled: bool = False
 
 
 _check: Callable[[CertificateVersion], Publication] | None = None

@@ -83,6 +83,6 @@ def version_live(version: CertificateVersion) -> Live:
     if own is None:
         return Live(published=False, waiting=f"waiting for storage to publish it to {where}")
     if own.state == PublicationState.FAILED:
-        return Live(published=False, waiting=f"publishing to {where} failed: {own.last_error}"[:500])
+        return Live(published=False, waiting=f"publishing to {where} failed: {own.last_error}"[:500], stalled=True)
     tried = f" (attempt {own.attempts} failed: {own.last_error})" if own.attempts and own.last_error else ""
     return Live(published=False, waiting=f"publishing to {where}{tried}"[:500])

@@ -96,6 +96,7 @@ def test_a_window_in_rfc3339_is_read():
         (json.dumps({"suggestedWindow": {"start": 1, "end": 2}}).encode(), "not an RFC 3339 time"),
         (window("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z" + " " * 40), "not an RFC 3339 time"),
         (window("2026-03-02T00:00:00Z", "2046-03-03T00:00:00Z"), "ten years"),
+        (b"[" * 16000, "not JSON"),  # within the size bound, deeper than the parser goes
     ],
 )
 def test_a_window_that_is_not_one_is_refused_with_the_reason(body, why):
@@ -145,7 +146,7 @@ def test_what_a_directory_says_is_bounded_and_checked():
     assert directory_parse(directory(meta={"profiles": ["classic"]})).profiles == {}
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", json.dumps({"newNonce": "x"}).encode()])
+@pytest.mark.parametrize("body", [b"not json", b"[]", json.dumps({"newNonce": "x"}).encode(), b'{"a":' * 12000])
 def test_a_body_that_is_no_directory_is_refused(body):
     with pytest.raises(DirectoryError) as refused:
         directory_parse(body)

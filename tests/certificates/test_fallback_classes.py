@@ -6,10 +6,11 @@ by policy falls back; a DNS, validation or configuration failure never does, wha
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
-from apps.certificates.acme.answers import last_answer
+from apps.certificates.acme.answers import MAX_LOG_BYTES, last_answer
 from apps.certificates.acme.failures import (
     POLICY,
     RATE_LIMITED,
@@ -218,3 +219,12 @@ def test_the_cas_last_answer_is_read_from_certbots_log_and_nothing_else(tmp_path
     os.symlink(secret, tmp_path / "letsencrypt.log")
     assert last_answer(tmp_path) == ""
     assert last_answer(tmp_path / "missing") == ""
+
+
+def test_a_log_crafted_to_be_slow_to_read_is_read_at_once(tmp_path):
+    # A CA's body repeating the log's own words, with no line of certbot's after them: a megabyte of them.
+    crafted = "Received response:\nHTTP 200\n" * (MAX_LOG_BYTES // 27)
+    (tmp_path / "letsencrypt.log").write_text(LOG + crafted)
+    start = time.monotonic()
+    assert last_answer(tmp_path) == ""
+    assert time.monotonic() - start < 1

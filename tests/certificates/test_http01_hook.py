@@ -18,7 +18,7 @@ import pytest
 from apps.accounts.models import HttpChallenge
 from apps.certificates.acme import http01_hook, launch
 from apps.certificates.acme.http01 import Http01Publisher, hook_args
-from tests.conftest import TENANT_A
+from tests.conftest import PUBLIC_HOST, TENANT_A
 from tests.tools import ON_CI
 
 NAME = "www.http01-unit.test"
@@ -121,6 +121,32 @@ def test_another_tenants_host_is_never_answered_for(tenant_b, run_folder):
         done = run_hook("auth", env, domain=TENANT_A["domain"], token_=value, validation=key_authorization(value))
     assert done.returncode == 1 and "another tenant's host" in done.stderr
     assert not rows(token=value).exists()
+
+
+@pytest.mark.parametrize(
+    ("tenant", "name"),
+    [("tenant_b", f"shop.{TENANT_A['domain']}"), ("tenant_a", f"newco.{PUBLIC_HOST}")],
+    ids=["under_another_tenants_host", "under_the_platforms_host"],
+)
+def test_a_name_under_another_tenants_or_the_platforms_host_is_never_answered_for(request, run_folder, tenant, name):
+    """A tenant's host still to come (newco.<the platform's host>) is the platform's: no tenant gets its
+    certificate through certmate's own answers first."""
+    publisher = Http01Publisher(tenant_id=request.getfixturevalue(tenant).pk, names=[name])
+    value = token()
+    with publisher.serving(run_folder / "http01") as (_, env):
+        done = run_hook("auth", env, domain=name, token_=value, validation=key_authorization(value))
+    assert done.returncode == 1 and "another tenant's host" in done.stderr, done.stderr
+    assert not rows(token=value).exists()
+
+
+def test_a_name_under_the_tenants_own_host_is_answered_for(tenant_a, run_folder):
+    name = f"www.{TENANT_A['domain']}"
+    publisher = Http01Publisher(tenant_id=tenant_a.pk, names=[name])
+    value = token()
+    with publisher.serving(run_folder / "http01") as (_, env):
+        done = run_hook("auth", env, domain=name, token_=value, validation=key_authorization(value))
+        assert done.returncode == 0, done.stderr
+        assert rows(token=value, domain=name, tenant=tenant_a).exists()
 
 
 def test_a_message_that_is_no_hooks_is_ignored_and_the_socket_keeps_answering(tenant_a, run_folder):

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 
+import dns.flags
+import dns.message
+import dns.name
+import dns.rdatatype
+import dns.rrset
 import pytest
 from django.test import override_settings
 
 from apps.certificates.acme.confine import DNS_CHECK_VARIABLE, PORTS_VARIABLE, with_dns_check
 from apps.certificates.acme.failures import failure_type, is_transient
 from apps.certificates.acme.models import DnsAccount
-from apps.certificates.acme.propagation import DISCOVERY_SECONDS, dns_check_plan
+from apps.certificates.acme.propagation import DISCOVERY_SECONDS, MAX_ZONE_NAMESERVERS, dns_check_plan
 from apps.certificates.engines.base import EngineError
 
 
@@ -71,6 +77,59 @@ def test_resolvers_that_do_not_answer_keep_the_fixed_wait_with_a_note_within_the
     assert took < DISCOVERY_SECONDS + 0.5
     assert plan == {
         "fixed": "the nameservers of _acme-challenge.example.com could not be found (LifetimeTimeout): "
+        "waiting the propagation time instead"
+    }
+
+
+@pytest.fixture
+def resolver_of_a_zone_with_many_nameserver_addresses():
+    """A resolver (on loopback) for a tenant's zone example.com whose one nameserver has 25 public
+    addresses: questions the plan would send, each round, to whatever hosts the tenant names."""
+    zone = dns.name.from_text("example.com")
+    ns = dns.name.from_text("ns.example.com")
+
+    def answer(query: dns.message.Message) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.AA
+        question = query.question[0]
+        if question.rdtype == dns.rdatatype.SOA and question.name == zone:
+            response.answer.append(
+                dns.rrset.from_text(zone, 60, "IN", "SOA", "ns.example.com. h.example.com. 1 2 3 4 5")
+            )
+        elif question.rdtype == dns.rdatatype.NS and question.name == zone:
+            response.answer.append(dns.rrset.from_text(zone, 60, "IN", "NS", "ns.example.com."))
+        elif question.rdtype == dns.rdatatype.A and question.name == ns:
+            response.answer.append(dns.rrset.from_text(ns, 60, "IN", "A", *(f"9.9.9.{n}" for n in range(1, 26))))
+        return response
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    over = threading.Event()
+
+    def serve():
+        while not over.is_set():
+            try:
+                data, client = server.recvfrom(4096)
+            except TimeoutError:
+                continue
+            server.sendto(answer(dns.message.from_wire(data)).to_wire(), client)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.getsockname()[1]}"
+    over.set()
+    thread.join()
+    server.close()
+
+
+def test_a_zone_naming_more_nameserver_addresses_than_the_bound_keeps_the_fixed_wait(
+    resolver_of_a_zone_with_many_nameserver_addresses,
+):
+    with override_settings(CERTMATE_DNS_RESOLVERS=[resolver_of_a_zone_with_many_nameserver_addresses]):
+        plan = json.loads(dns_check_plan(names=["example.com"], account=account(), plugin_waits=True))
+    assert plan == {
+        "fixed": f"the nameservers of example.com have more than {MAX_ZONE_NAMESERVERS} addresses: "
         "waiting the propagation time instead"
     }
 

@@ -24,7 +24,7 @@ from apps.certificates.models import (
 )
 from apps.certificates.reissue_selectors import item_error, item_progress
 from apps.certificates.services.reissue import bulk_reissue_create, bulk_reissue_preview
-from apps.certificates.services.reissue_advance import bulk_reissue_advance
+from apps.certificates.services.reissue_advance import IDLE_SECONDS, PASS_SECONDS, bulk_reissue_advance
 from apps.certificates.services.reissue_resume import LOST_AFTER, bulk_reissues_resume
 from apps.storage.models import Publication
 from certmate.audit.models import AuditEvent
@@ -191,6 +191,31 @@ def test_a_failed_publication_keeps_the_old_version_unrevoked_and_says_why(tenan
         item = item_of(made["mail"])
         assert item.status == S.PUBLISHING and "failed: Local filesystem: disk full" in item_progress(item)
         assert not Job.objects.filter(operation=JobOperation.REVOKE).exists()
+
+
+def test_a_publication_that_gave_up_is_looked_at_again_once_a_minute_not_every_pass(
+    tenant_a, storage_root, monkeypatch
+):
+    """Its storage target broken for good (the tenant's to fix), a bulk reissue must not come back every
+    few seconds, for ever, over each of its items."""
+    sent = []
+    monkeypatch.setattr(
+        "apps.certificates.services.reissue_advance.dispatch_on_commit",
+        lambda name, args, countdown=0: sent.append(countdown),
+    )
+    with tenant_context(tenant_a):
+        made = estate()
+        bulk = bulk_reissue_create(selector={"ids": [made["mail"].pk]}, revoke_old=True, actor=TEST_ACTOR)
+        bulk_reissue_advance(bulk_id=bulk.pk)
+        new = renewal_succeeds(item_of(made["mail"]))
+        target_id = published(made["shop"].current_version).target_id
+        pending = Publication.objects.create(version=new, target_id=target_id, state="pending")
+        bulk_reissue_advance(bulk_id=bulk.pk)
+        assert sent[-1] == PASS_SECONDS, "a publication under way is looked at again soon"
+        Publication.objects.filter(pk=pending.pk).update(state="failed", last_error="Local filesystem: disk full")
+        bulk_reissue_advance(bulk_id=bulk.pk)
+        assert item_of(made["mail"]).status == S.PUBLISHING
+        assert sent[-1] == IDLE_SECONDS
 
 
 def test_a_later_version_published_over_the_new_one_counts_as_live(tenant_a, storage_root):

@@ -78,7 +78,7 @@ def window_parse(body: bytes, *, now: datetime) -> tuple[datetime, datetime]:
     """suggestedWindow's start and end, checked; AriError naming what is wrong."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep for the parser: not a window either
         raise AriError("the CA's renewal information is not JSON") from None
     window = document.get("suggestedWindow") if isinstance(document, dict) else None
     if not isinstance(window, dict):

@@ -65,7 +65,7 @@ def directory_fetch(url: str, *, trust_bundle: str = "", untrusted_hint: str = U
 def directory_parse(body: bytes) -> Directory:
     try:
         directory = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep for the parser: no directory either
         raise DirectoryError("Endpoint is accessible but returned invalid JSON", code="ca_unreachable") from None
     if not isinstance(directory, dict) or not all(isinstance(directory.get(key), str) for key in DIRECTORY_KEYS):
         raise DirectoryError("Endpoint does not appear to be a valid ACME directory", code="ca_unreachable")

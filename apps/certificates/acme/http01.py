@@ -165,8 +165,10 @@ class Http01Publisher:
         return ""
 
     def _publish_row(self, domain: str, token: str, validation: str) -> None:
-        if Domain.objects.filter(domain=domain).exclude(tenant_id=self.tenant_id).exists():
-            # Another tenant's (or the platform's) own host: answering for it would hand its certificate over.
+        owner = host_owner(domain)
+        if owner is not None and owner != self.tenant_id:
+            # Another tenant's (or the platform's) host, or a name under it (a tenant's host still to come
+            # under the platform's): answering for it would hand a certificate for it over.
             raise _Refused(f"{domain} is another tenant's host on this platform: certmate answers no challenge there")
         expires = timezone.now() + timedelta(seconds=settings.CERTMATE_HTTP01_TTL_SECONDS)
         try:
@@ -192,6 +194,14 @@ class Http01Publisher:
         for token in list(self._published):
             with contextlib.suppress(DatabaseError):
                 self._withdraw(token)
+
+
+def host_owner(domain: str) -> int | None:
+    """The tenant whose host ``domain`` is, or lies under (the nearest such host decides), else None."""
+    labels = domain.split(".")
+    candidates = [".".join(labels[index:]) for index in range(len(labels))]
+    hosts = dict(Domain.objects.filter(domain__in=candidates).values_list("domain", "tenant_id"))
+    return next((hosts[name] for name in candidates if name in hosts), None)
 
 
 def http01_publisher(certificate: Certificate, *, webroot_root: str = "") -> Http01Publisher:

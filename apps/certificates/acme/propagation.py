@@ -27,6 +27,9 @@ from apps.certificates.engines.base import EngineError
 from certmate.egress import EgressRefused, check_address
 
 MAX_CHECK_NAMESERVERS = 10
+# A zone's NS records are the tenant's to write: past this many addresses the check would question
+# whatever hosts they name, each once a round for the whole propagation time; the fixed wait instead.
+MAX_ZONE_NAMESERVERS = 20
 DISCOVERY_SECONDS = 2.0  # the most finding the nameservers adds to an order (then: the fixed wait)
 QUERY_SECONDS = 0.7  # one question to a resolver
 CHALLENGE_LABEL = "_acme-challenge"
@@ -167,6 +170,9 @@ def _zone_nameservers(resolver: dns.resolver.Resolver, zone: dns.name.Name, acco
                 break
             addresses = sorted(rdata.address for rdata in answer.rrset or ())
             servers += [_server(name, address, account) for address in addresses]
+            if len(servers) > MAX_ZONE_NAMESERVERS:
+                where = zone.to_text(omit_final_dot=True)
+                raise _NotFound(f"the nameservers of {where} have more than {MAX_ZONE_NAMESERVERS} addresses")
             if addresses:
                 break
     if not servers:

@@ -150,11 +150,13 @@ def _renewing(item: ReissueItem, run: _Pass) -> None:
 def _publishing(item: ReissueItem, run: _Pass) -> None:
     """publishing: the new version (or a later one) is on the storage target; only then the old one is
     revoked, when asked for."""
-    run.moving = True
     live = version_publication(item.new_version)
     if not live.published:
+        # A publication that gave up waits for a resync, not for the next pass: no reason to come back soon.
+        run.moving = run.moving or not live.stalled
         _note(item, live.waiting)
         return
+    run.moving = True
     old = item.old_version
     if not run.bulk.revoke_old or old is None:
         _move(item, run, S.DONE)
@@ -257,10 +259,11 @@ def _finish(bulk: BulkReissue, total: int, counted: dict, now: datetime) -> None
 
 
 def _next_pass(run: _Pass) -> None:
-    """Sent again soon while anything moves; while every open item waits for an order window, when the
-    first window makes room (at most IDLE_SECONDS). The open items are marked as looked at."""
+    """Sent again soon while anything moves; while every open item waits for an order window (or for a
+    publication that gave up), when the first window makes room (at most IDLE_SECONDS). The open items
+    are marked as looked at."""
     countdown = PASS_SECONDS
-    if not run.moving and run.full:
+    if not run.moving:
         untils = [wait.until for wait in run.full.values() if wait.until is not None]
         earliest = (min(untils) - run.now).total_seconds() if untils else IDLE_SECONDS
         countdown = min(IDLE_SECONDS, max(PASS_SECONDS, earliest + 1))
