@@ -318,6 +318,12 @@ CERTMATE_DNS_QUERY_PORT = env_int("CERTMATE_DNS_QUERY_PORT", 53, minimum=1)
 # HTTP-01 webroot mode: the folders under which a tenant may name its webroot; "{tenant}" in one stands
 # for the tenant's slug ("/srv/acme/{tenant}"). Empty: webroot mode is off (certmate answers itself).
 CERTMATE_WEBROOT_ROOTS: list[str] = env_list("CERTMATE_WEBROOT_ROOTS")
+for _root in CERTMATE_WEBROOT_ROOTS:
+    if not _root.startswith("/") or "{tenant}" not in _root:
+        raise ImproperlyConfigured(
+            f"CERTMATE_WEBROOT_ROOTS entry {_root!r}: use absolute folders with {{tenant}} in them "
+            "(/srv/acme/{tenant}), so that no tenant can write into the folder serving another's names"
+        )
 # How long a published HTTP-01 challenge is answered at most (the order removes it when done).
 CERTMATE_HTTP01_TTL_SECONDS = env_int("CERTMATE_HTTP01_TTL_SECONDS", 3600, minimum=60)
 # ARI (RFC 9773): how often a certificate's suggested renewal window is asked for at most (a CA's

@@ -84,14 +84,15 @@ def test_a_webroot_is_refused_outside_the_platforms_roots_and_kept_inside(tenant
 
 
 def test_patch_changes_the_challenge_and_refuses_one_a_wildcard_cannot_have(tenant_a, operator, settings, tmp_path):
-    settings.CERTMATE_WEBROOT_ROOTS = [str(tmp_path)]
+    settings.CERTMATE_WEBROOT_ROOTS = [f"{tmp_path}/{{tenant}}"]
     with tenant_context(tenant_a):
         accounts()
         certificate_make("www.alpha.test")
         certificate_make("*.wild.alpha.test")
-    changed = operator.patch("/api/certificates/www.alpha.test", {"challenge": "http-01", "webroot": str(tmp_path)})
+    webroot = f"{tmp_path}/alpha"
+    changed = operator.patch("/api/certificates/www.alpha.test", {"challenge": "http-01", "webroot": webroot})
     assert changed.status_code == 200, changed.content
-    assert (changed.json()["challenge"], changed.json()["webroot"]) == ("http-01", str(tmp_path))
+    assert (changed.json()["challenge"], changed.json()["webroot"]) == ("http-01", webroot)
     back = operator.patch("/api/certificates/www.alpha.test", {"challenge": "dns-01"})
     assert (back.json()["challenge"], back.json()["webroot"]) == ("dns-01", ""), "leaving http-01 clears the webroot"
     refused = operator.patch("/api/certificates/*.wild.alpha.test", {"challenge": "http-01"})

@@ -26,13 +26,13 @@ def test_a_dns_account_is_needed_for_dns01_only(tenant_a):
 
 
 def test_a_webroot_the_platform_no_longer_allows_fails_the_order_at_once(tenant_a, settings, tmp_path):
-    settings.CERTMATE_WEBROOT_ROOTS = [str(tmp_path)]
+    settings.CERTMATE_WEBROOT_ROOTS = [f"{tmp_path}/{{tenant}}"]
     with tenant_context(tenant_a):
         ca, _ = accounts()
         certificate = Certificate.objects.create(
-            identifier="site.alpha.test", ca_account=ca, challenge="http-01", webroot=f"{tmp_path}/site"
+            identifier="site.alpha.test", ca_account=ca, challenge="http-01", webroot=f"{tmp_path}/alpha/site"
         )
-        settings.CERTMATE_WEBROOT_ROOTS = ["/srv/acme"]
-        with pytest.raises(EngineError, match=r"site.alpha.test: webroot .* is not under /srv/acme") as refused:
+        settings.CERTMATE_WEBROOT_ROOTS = ["/srv/acme/{tenant}"]
+        with pytest.raises(EngineError, match=r"site.alpha.test: webroot .* is not under /srv/acme/alpha") as refused:
             AcmeEngine().obtain(certificate, keep_alive=lambda: None)
     assert refused.value.code == "invalid_webroot" and not refused.value.transient

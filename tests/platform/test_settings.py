@@ -68,6 +68,8 @@ def test_production_refuses_to_start_without(missing, message):
         ("DATABASE_URL", "mysql://root@localhost/certmate", "DATABASE_URL must point at PostgreSQL"),
         ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean"),
         ("DATABASE_CONN_MAX_AGE", "-5", "DATABASE_CONN_MAX_AGE=-5 is below its minimum of 0"),
+        # A webroot root shared by every tenant: one could serve its tokens from another's folder.
+        ("CERTMATE_WEBROOT_ROOTS", "/srv/acme/{tenant},/srv/www", "entry '/srv/www': use absolute folders with"),
     ],
 )
 def test_bad_values_stop_start_up_naming_the_variable(variable, value, message):

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 MAX_WEBROOT = 500
+TENANT_PLACEHOLDER = "{tenant}"
 # What the faces (API, admin, portal) say of the two settings.
 CHALLENGE_HELP = (
     "dns-01: through the DNS account (wildcards need it). http-01: the CA fetches "
@@ -30,7 +31,11 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 
 
 def webroot_roots(tenant_slug: str) -> list[PurePosixPath]:
-    return [PurePosixPath(root.replace("{tenant}", tenant_slug)) for root in settings.CERTMATE_WEBROOT_ROOTS]
+    """The tenant's own folders under the platform's roots. A root without "{tenant}" would be every
+    tenant's at once (one could write tokens into the folder serving another's names): it counts for
+    none (the settings refuse it at start-up too)."""
+    roots = [root for root in settings.CERTMATE_WEBROOT_ROOTS if TENANT_PLACEHOLDER in root]
+    return [PurePosixPath(root.replace(TENANT_PLACEHOLDER, tenant_slug)) for root in roots]
 
 
 def webroot_clean(value: str, *, tenant_slug: str) -> str:
@@ -38,7 +43,7 @@ def webroot_clean(value: str, *, tenant_slug: str) -> str:
     roots = webroot_roots(tenant_slug)
     if not roots:
         raise ValidationError(
-            "webroot mode is off on this platform (CERTMATE_WEBROOT_ROOTS is empty): leave webroot empty and "
+            "webroot mode is off on this platform (CERTMATE_WEBROOT_ROOTS names no folder): leave webroot empty and "
             "point the names' port 80 at certmate, or use dns-01",
             code="invalid_webroot",
         )
