@@ -35,14 +35,14 @@ lint: $(DEV_STAMP)
 # Three pytest processes at once, each with its own embedded PostgreSQL, broker folder and published
 # material (CERTMATE_VAR_DIR): the end-to-end tests (real workers, Pebble, BIND9, secret stores; mostly
 # waiting on them) and the rest split in two halves by folder. All must pass; the logs of the two that
-# run in the background are printed after the one in the foreground.
+# run in the background are printed after the one in the foreground; each ends with its ten slowest tests.
 TEST_HALF := tests/api tests/certificates tests/backups tests/importing tests/metrics tests/audit
 test: lint
 	@mkdir -p var
-	@CERTMATE_VAR_DIR=$(CURDIR)/var/e2e CERTMATE_TEST_DATABASE_SUFFIX=_e2e $(VENV)/bin/pytest tests/e2e > var/e2e-tests.log 2>&1 & e2e=$$!; \
-	CERTMATE_VAR_DIR=$(CURDIR)/var/half CERTMATE_TEST_DATABASE_SUFFIX=_half $(VENV)/bin/pytest $(TEST_HALF) > var/half-tests.log 2>&1 & half=$$!; \
+	@CERTMATE_VAR_DIR=$(CURDIR)/var/e2e CERTMATE_TEST_DATABASE_SUFFIX=_e2e $(VENV)/bin/pytest --durations=10 tests/e2e > var/e2e-tests.log 2>&1 & e2e=$$!; \
+	CERTMATE_VAR_DIR=$(CURDIR)/var/half CERTMATE_TEST_DATABASE_SUFFIX=_half $(VENV)/bin/pytest --durations=10 $(TEST_HALF) > var/half-tests.log 2>&1 & half=$$!; \
 	trap 'kill $$e2e $$half 2>/dev/null' INT TERM; \
-	$(VENV)/bin/pytest --ignore=tests/e2e $(addprefix --ignore=,$(TEST_HALF)); rest=$$?; \
+	$(VENV)/bin/pytest --durations=10 --ignore=tests/e2e $(addprefix --ignore=,$(TEST_HALF)); rest=$$?; \
 	wait $$half; half_status=$$?; \
 	wait $$e2e; e2e_status=$$?; \
 	echo "== $(TEST_HALF), run beside the rest (var/half-tests.log):"; cat var/half-tests.log; \
