@@ -71,7 +71,9 @@ def certificate_update(
             _refuse_while_open(certificate, "change how it is ordered")
         if key_type is not UNCHANGED:
             key_type_check(key_type)
-        if not certificate.is_private:
+        if certificate.is_private:
+            _refuse_acme_options(certificate, asked, fallbacks)
+        else:
             _acme_options_check(certificate, asked)
         if auto_renew is not UNCHANGED:
             asked["auto_renew"] = auto_renew
@@ -92,6 +94,22 @@ def certificate_update(
             certificate_audit(actor=actor, action="certificate.updated", certificate=certificate, changes=changes)
     logger.info("certificate %s updated by %s: %s", certificate.identifier, actor.name, ", ".join(changed) or "-")
     return certificate_list().get(pk=certificate.pk)
+
+
+ACME_ONLY = ("ca_account", "dns_account", "challenge", "webroot", "acme_profile")
+
+
+def _refuse_acme_options(certificate: Certificate, asked: dict, fallbacks) -> None:
+    """A private CA's certificate has no ACME options: setting one is refused, not stored unused."""
+    given = [name for name in ACME_ONLY if asked.get(name) not in (None, "", getattr(certificate, name))]
+    if fallbacks:
+        given.append("fallback_ca_accounts")
+    if given:
+        raise CertificateRequestError(
+            f"{certificate.identifier} is issued by private CA {certificate.authority.name!r}: "
+            f"{', '.join(given)} apply to ACME certificates only",
+            code="acme_only",
+        )
 
 
 def _acme_options_check(certificate: Certificate, asked: dict) -> None:
