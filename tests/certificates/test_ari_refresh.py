@@ -177,3 +177,29 @@ def test_the_command_refreshes_the_tenants_named(tenant_a, stub):
     assert out.getvalue() == f"{tenant_a.schema_name}: 1 asked, 1 moved, 0 failed\n"
     with pytest.raises(CommandError, match="no active tenant with slug nosuch"):
         call_command("renewals", "ari-refresh", "--tenant", "nosuch")
+
+
+def test_one_certificates_surprise_never_costs_the_others_their_window(tenant_a, stub, monkeypatch, caplog):
+    from apps.certificates.acme import ari_refresh
+
+    with tenant_context(tenant_a):
+        broken, fine = stub_certificate(stub, "broken.alpha.test"), stub_certificate(stub, "fine.alpha.test")
+        now = timezone.now()
+        stub.windows[cert_id(fine.current_version.certificate_pem)] = (
+            now - timedelta(hours=1),
+            now + timedelta(hours=5),
+        )
+        asking = ari_refresh.renewal_window_get
+        broken_id = cert_id(broken.current_version.certificate_pem)
+
+        def window_get(*, certificate_id, **kwargs):
+            if certificate_id == broken_id:
+                raise RuntimeError("a bug nobody foresaw")
+            return asking(certificate_id=certificate_id, **kwargs)
+
+        monkeypatch.setattr(ari_refresh, "renewal_window_get", window_get)
+        summary = certificates_ari_refresh(now=now)
+        fine.refresh_from_db()
+    assert (summary.asked, summary.moved, summary.failed) == (2, 1, 1)
+    assert fine.renew_at == now, "the certificate after the broken one still got its window"
+    assert "broken.alpha.test" in caplog.text

@@ -77,6 +77,10 @@ def certificates_ari_refresh(*, now: datetime | None = None) -> AriRefresh:
                 certificate.identifier, certificate.ca_account.name, exc.message, now + interval,
             )  # fmt: skip
             continue
+        except Exception:  # one certificate's surprise never costs the others their turn (they are claimed)
+            summary.failed += 1
+            logger.exception("ARI: asking for %s's renewal window failed; the threshold rule stands", certificate)
+            continue
         summary.moved += certificate_ari_store(
             certificate_id=pk, version_id=certificate.current_version_id, window=window, now=now,
             threshold_days=threshold, actor=ARI,
