@@ -22,6 +22,7 @@ CA_ACCOUNT = 0x4341  # "CA": registering one CA account at its CA
 PUBLISH = 0x5043  # "PC": publishing one certificate to its storage target
 STORAGE_SLOT = 0x5354  # "ST": one of a tenant's storage slots (publishes from the queue)
 BACKUP = 0x424B  # "BK": making or restoring one of a tenant's kept backups
+REISSUE = 0x5249  # "RI": starting one of a tenant's bulk reissues
 
 
 def lock_key(name: str) -> str:

@@ -62,7 +62,10 @@ def test_selectors_match_by_account_issuer_key_type_names_and_ids(tenant_a):
 
         def matching(**selector) -> set[str]:
             bulk = bulk_reissue_create(selector=selector, actor=TEST_ACTOR)
-            return set(bulk.items.values_list("certificate__identifier", flat=True))
+            assert bulk.status == ReissueStatus.QUEUED
+            names = set(bulk.items.values_list("certificate__identifier", flat=True))
+            BulkReissue.objects.filter(pk=bulk.pk).update(status=ReissueStatus.SUCCEEDED)  # room for the next
+            return names
 
         assert matching(ca_account="le") == {"shop.alpha.test", "api.alpha.test"}
         assert matching(ca_account="otherle") == {"mail.alpha.test"}
@@ -73,7 +76,7 @@ def test_selectors_match_by_account_issuer_key_type_names_and_ids(tenant_a):
         assert matching(ids=[made["mail"].pk, made["api"].pk]) == {"mail.alpha.test", "api.alpha.test"}
         assert bulk_reissue_preview(selector={"names": "?ail.alpha.test"}) == 1
         bulk = BulkReissue.objects.order_by("pk").first()
-        assert (bulk.total, bulk.status, bulk.revoke_old, bulk.reason) == (2, ReissueStatus.QUEUED, False, "")
+        assert (bulk.total, bulk.revoke_old, bulk.reason) == (2, False, "")
         assert {item.old_version_id for item in bulk.items.all()} == {
             made["shop"].current_version_id,
             made["api"].current_version_id,
@@ -294,3 +297,18 @@ def test_a_certificate_deleted_meanwhile_leaves_the_rest_to_finish(tenant_a, sto
         published(renewal_succeeds(item_of(made["shop"])))
         done = bulk_reissue_advance(bulk_id=bulk.pk)
         assert (done.status, done.total, done.renewed) == (ReissueStatus.SUCCEEDED, 1, 1)
+
+
+def test_at_most_three_bulk_reissues_are_open_at_once(tenant_a, tenant_b):
+    with tenant_context(tenant_a):
+        estate()
+        started = [bulk_reissue_create(selector={"ca_account": "le"}, actor=TEST_ACTOR) for _ in range(3)]
+        with pytest.raises(ValidationError) as refused:
+            bulk_reissue_create(selector={"ca_account": "le"}, actor=TEST_ACTOR)
+        assert refused.value.code == "conflict"
+        assert f"({', '.join(str(bulk.pk) for bulk in started)})" in refused.value.message
+        BulkReissue.objects.filter(pk=started[0].pk).update(status=ReissueStatus.SUCCEEDED)
+        bulk_reissue_create(selector={"ca_account": "le"}, actor=TEST_ACTOR)  # one finished: room again
+    with tenant_context(tenant_b):  # another tenant's are its own
+        estate()
+        bulk_reissue_create(selector={"ca_account": "le"}, actor=TEST_ACTOR)

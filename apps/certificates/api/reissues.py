@@ -172,7 +172,8 @@ class BulkReissueListView(ReissueAPIView):
         "(paced by each CA account's order limit), and with revoke_old revokes each old version once its "
         "replacement is stored and published; a failed renewal revokes nothing. 202 with it: follow its "
         "status_url for the progress and a result per certificate. With preview: 200 with the count. A selector "
-        "that matches nothing, or an unknown key, is a 400 naming it.",
+        "that matches nothing, or an unknown key, is a 400 naming it; a fourth while three are still open is a 409 "
+        "naming them.",
     )
     def post(self, request):
         data = self.validated(BulkReissueRequestSerializer)

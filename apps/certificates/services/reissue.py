@@ -23,11 +23,13 @@ from apps.certificates.models import (
     CertificateKind,
     KeyType,
     ReissueItem,
+    ReissueStatus,
 )
 from apps.certificates.revocation_reasons import REVOCATION_REASONS
 from certmate.actors import Actor, Channel
 from certmate.audit.services import audit_record
 from certmate.dispatch import dispatch_on_commit
+from certmate.locks import REISSUE, xact_lock_try
 
 REISSUE_TASK = "apps.certificates.tasks.bulk_reissue_task"
 SELECTOR_KEYS = ("ca_account", "issuer", "key_type", "names", "ids")
@@ -35,6 +37,9 @@ SELECTOR_KEYS = ("ca_account", "issuer", "key_type", "names", "ids")
 # order at its CA, paced by the CA account's order limit).
 MAX_CERTIFICATES = 5000
 MAX_IDS = 1000
+# Bulk reissues open at once per tenant: each one's task passes every few seconds while it moves, so a
+# tenant cannot keep the shared workers busy with dozens; one selector can cover 5,000 certificates.
+MAX_OPEN = 3
 _GLOB = re.compile(r"[a-z0-9.*?_-]{1,253}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 AUDIT_TYPE = "bulk_reissue"
@@ -181,6 +186,7 @@ def bulk_reissue_create(
     cleaned = selector_clean(selector)
     reason = _reason_clean(bool(revoke_old), reason)
     with transaction.atomic():
+        _room_check()
         matched = list(reissue_matches(cleaned).values_list("pk", "current_version_id")[: MAX_CERTIFICATES + 1])
         if "ids" in cleaned:
             _ids_check(cleaned["ids"], {pk for pk, _ in matched})
@@ -208,6 +214,25 @@ def bulk_reissue_create(
         reissue_audit(bulk, actor, "bulk_reissue.requested", changes)
         dispatch_on_commit(REISSUE_TASK, (bulk.pk,))
     return bulk
+
+
+def _room_check() -> None:
+    """At most MAX_OPEN bulk reissues open (queued or running) in the tenant, counted one creation at a
+    time (a transaction lock; a creation meanwhile is told to ask again)."""
+    if not xact_lock_try(REISSUE, "create"):
+        raise ValidationError("another bulk reissue is being started right now: ask again", code="conflict")
+    open_ids = list(
+        BulkReissue.objects.filter(status__in=(ReissueStatus.QUEUED, ReissueStatus.RUNNING)).values_list(
+            "pk", flat=True
+        )
+    )
+    if len(open_ids) >= MAX_OPEN:
+        shown = ", ".join(str(pk) for pk in sorted(open_ids))
+        raise ValidationError(
+            f"{len(open_ids)} bulk reissues are still open ({shown}): at most {MAX_OPEN} run at once; wait for one "
+            "to finish (GET /api/reissues/{id}) or widen a selector",
+            code="conflict",
+        )
 
 
 def reissue_audit(bulk: BulkReissue, actor: Actor, action: str, changes: dict) -> None:
