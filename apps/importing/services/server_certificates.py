@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from apps.certificates.domains import domains_clean
-from apps.certificates.models import Certificate, CertificateKind
+from apps.certificates.models import Certificate, CertificateKind, Challenge
 from apps.certificates.services.imports import certificate_import
 from apps.importing.certmate_settings import DomainSpec, domain_specs
 from apps.importing.challenges import (
@@ -136,15 +136,13 @@ def _store(run: ImportRun, key: str, digest: str, lineage: Lineage, spec: Domain
     )
     run.remember(key, "certificate", digest, imported.certificate)
     _challenge_report(run, lineage, imported.certificate, challenge)
-    # An http-01 order needs no DNS account.
-    needed = (
-        (("CA", settings["ca_account"]),)
-        if challenge.http01
-        else (("DNS", settings["dns_account"]), ("CA", settings["ca_account"]))
-    )
-    missing = [what for what, account in needed if not account]
+    http01 = imported.certificate.challenge == Challenge.HTTP_01
+    accounts = {"DNS": settings["dns_account"], "CA": settings["ca_account"]}
+    if http01:
+        del accounts["DNS"]  # an http-01 order needs none
+    missing = [what for what, account in accounts.items() if not account]
     note = f" (no {' or '.join(missing)} account from CertMate: the tenant's default renews it)" if missing else ""
-    if challenge.http01:
+    if http01 and challenge.http01:
         note = f", ordered with http-01 as in CertMate{note}"
     if not imported.added:
         return Outcome.UNCHANGED, f"all {imported.known} versions were here already{note}"
@@ -161,8 +159,9 @@ def _challenge_report(run: ImportRun, lineage: Lineage, certificate: Certificate
         run.report.add(
             item,
             Outcome.ATTENTION,
-            f"CertMate orders it with {wanted.challenge} (from {wanted.source or 'its default'}); it orders with "
-            f"{certificate.challenge} here, as set before this import: change it in the admin if CertMate's is right",
+            f"CertMate orders it with {wanted.challenge} (from {wanted.source or 'its default'}); it orders "
+            f"with {certificate.challenge} here, as set before this import: change it in the admin if "
+            "CertMate's is right",
         )
 
 
