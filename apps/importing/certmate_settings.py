@@ -31,7 +31,6 @@ NOT_IMPORTED = {
     "certmate_version": "CertMate's own version stamp",
     "setup_completed": "CertMate's first-run state",
     "wizard_dismissed": "CertMate's first-run state",
-    "challenge_type": "certmate orders through DNS-01 with the certificate's DNS account",
     "default_key_size": "read with default_key_type",
     "default_elliptic_curve": "read with default_key_type",
     "pfx_password": "certmate builds PKCS#12 files on download, with a password given then",

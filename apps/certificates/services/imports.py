@@ -24,6 +24,7 @@ from apps.certificates.models import (
     TenantSettings,
 )
 from apps.certificates.parsing import CertificateFacts, certificate_facts
+from apps.certificates.services.acme_options import challenge_clean
 from apps.certificates.services.auditing import certificate_audit
 from apps.certificates.services.due import certificate_ari_clear, certificate_renew_at
 from certmate.actors import Actor
@@ -73,13 +74,16 @@ def certificate_import(
     """The certificate ``identifier`` with ``versions`` (oldest first) added after the ones it has; a
     version already stored (same fingerprint) is not added again, so importing twice adds nothing. The
     newest version becomes current. ``settings``: fields of a new certificate (accounts, authority,
-    auto_renew, renew_before_days, usage, notes, subject_fields, key_type); an existing one keeps its own.
+    auto_renew, renew_before_days, usage, notes, subject_fields, key_type, challenge: checked as a request's
+    is); an existing one keeps its own.
     ``renewal_threshold_days``: the tenant's, when the caller has it at hand (else it is read)."""
     kind = CertificateKind(kind)
     # Queries are counted here: an import brings thousands of certificates in one transaction.
     certificate = Certificate.objects.select_for_update().filter(kind=kind, identifier=identifier).first()
     created = certificate is None
     if created:
+        if "challenge" in (settings or {}):
+            challenge_clean(settings["challenge"], [identifier, *(san_domains or [])])
         certificate = Certificate.objects.create(
             kind=kind, identifier=identifier, san_domains=list(san_domains or []), **(settings or {})
         )

@@ -61,7 +61,7 @@ OTHER_FILES = {
     "data/.audit_signing_key": "CertMate's audit signing key: certmate's audit log is its own",
     "data/.certmate_persistent": "CertMate's marker of a persistent data volume",
     "data/scheduler_jobs.sqlite": "CertMate's scheduler state: certmate's beat schedules the renewals",
-    "data/acme-challenges/": "CertMate's HTTP-01 webroot (certmate validates through DNS-01)",
+    "data/acme-challenges/": "CertMate's HTTP-01 webroot: tokens of its own orders (certmate answers http-01 itself)",
     "data/inventory/": "CertMate's inventory of certificates discovered on hosts",
     "data/certs/crl/": "CertMate's CRLs: certmate signs its own for the imported CA",
     "data/.secret_key": "CertMate's secret key: kept only when API tokens hashed with it are imported",

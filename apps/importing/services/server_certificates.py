@@ -10,9 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from apps.certificates.domains import domains_clean
-from apps.certificates.models import Certificate, CertificateKind
+from apps.certificates.models import Certificate, CertificateKind, Challenge
 from apps.certificates.services.imports import certificate_import
 from apps.importing.certmate_settings import DomainSpec, domain_specs
+from apps.importing.challenges import (
+    CertificateChallenge,
+    challenge_digest_part,
+    challenge_resolve,
+    challenge_top_level_report,
+)
 from apps.importing.context import ImportRun, content_hash
 from apps.importing.lineage import Lineage, lineage_read
 from apps.importing.report import Outcome
@@ -36,6 +42,7 @@ def certificate_folders(run: ImportRun) -> dict[str, list[str]]:
 
 
 def server_certificates_import(run: ImportRun) -> None:
+    challenge_top_level_report(run)
     specs = {spec.domain: spec for spec in domain_specs(run.settings)}
     folders = certificate_folders(run)
     keys = [_key(domain) for domain in folders]
@@ -59,7 +66,7 @@ def _certificate(run: ImportRun, domain: str, paths: list[str], spec: DomainSpec
     folder = f"{run.layout.certificates}{domain}/"
     key = _key(domain)
     quick = lineage_read(run.source, folder, domain, paths, parse=False)
-    digest = content_hash([quick.content_hash, asdict(spec) if spec else None])
+    digest = content_hash([quick.content_hash, asdict(spec) if spec else None, *challenge_digest_part(run)])
     existing = run.target_of(key, Certificate)
     item = f"{folder} (certificate {domain[:253]})"
     if existing is not None and run.same_as_before(key, digest):
@@ -99,6 +106,12 @@ def _store(run: ImportRun, key: str, digest: str, lineage: Lineage, spec: Domain
     if not sans and isinstance(lineage.metadata.get("san_domains"), list):
         sans = [str(n).lower() for n in lineage.metadata["san_domains"] if n != identifier]
     names = domains_clean(identifier, sans)
+    challenge = challenge_resolve(
+        metadata=lineage.metadata,
+        entry_value=spec.extra.get("challenge_type") if spec else None,
+        top_level=run.settings.get("challenge_type"),
+        names=names,
+    )
     dns_key = (str(_setting(lineage, spec, "dns_provider", "dns_provider") or ""),
                str(_setting(lineage, spec, "dns_account_id", "account_id") or "default"))  # fmt: skip
     ca_key = (str(_setting(lineage, spec, "ca_provider", "ca_provider") or ""),
@@ -106,6 +119,7 @@ def _store(run: ImportRun, key: str, digest: str, lineage: Lineage, spec: Domain
     settings: dict[str, Any] = {
         "dns_account": run.dns_accounts.get(dns_key),
         "ca_account": run.ca_accounts.get(ca_key) or _only_account_of(run, ca_key[0]),
+        "challenge": challenge.challenge,
     }
     if spec is not None and spec.auto_renew is not None:
         settings["auto_renew"] = spec.auto_renew
@@ -121,13 +135,34 @@ def _store(run: ImportRun, key: str, digest: str, lineage: Lineage, spec: Domain
         actor=run.actor,
     )
     run.remember(key, "certificate", digest, imported.certificate)
-    missing = [
-        what for what, account in (("DNS", settings["dns_account"]), ("CA", settings["ca_account"])) if not account
-    ]
+    _challenge_report(run, lineage, imported.certificate, challenge)
+    http01 = imported.certificate.challenge == Challenge.HTTP_01
+    accounts = {"DNS": settings["dns_account"], "CA": settings["ca_account"]}
+    if http01:
+        del accounts["DNS"]  # an http-01 order needs none
+    missing = [what for what, account in accounts.items() if not account]
     note = f" (no {' or '.join(missing)} account from CertMate: the tenant's default renews it)" if missing else ""
+    if http01 and challenge.http01:
+        note = f", ordered with http-01 as in CertMate{note}"
     if not imported.added:
         return Outcome.UNCHANGED, f"all {imported.known} versions were here already{note}"
     return Outcome.IMPORTED, f"{len(imported.added)} version(s) added, {imported.known} already here{note}"
+
+
+def _challenge_report(run: ImportRun, lineage: Lineage, certificate: Certificate, wanted: CertificateChallenge) -> None:
+    """Say when CertMate's challenge could not be kept: a wildcard, an unknown value, or a certificate
+    imported before whose challenge (perhaps chosen here since) differs from CertMate's."""
+    item = f"{run.layout.certificates}{lineage.domain}/ (certificate {lineage.domain[:253]}): challenge"
+    if wanted.problem:
+        run.report.add(item, Outcome.ATTENTION, wanted.problem)
+    elif certificate.challenge != wanted.challenge:
+        run.report.add(
+            item,
+            Outcome.ATTENTION,
+            f"CertMate orders it with {wanted.challenge} (from {wanted.source or 'its default'}); it orders "
+            f"with {certificate.challenge} here, as set before this import: change it in the admin if "
+            "CertMate's is right",
+        )
 
 
 def _only_account_of(run: ImportRun, provider: str):
