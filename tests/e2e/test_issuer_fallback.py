@@ -5,11 +5,14 @@ BIND9. Jobs run in-process."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.certificates.acme.accounts import ca_account_create
-from apps.certificates.models import CaAccount, Certificate, CertificateEvent, EventKind, JobStatus
+from apps.certificates.acme.order_window import ca_account_order_wait
+from apps.certificates.models import CaAccount, Certificate, CertificateEvent, EventKind, FallbackOrder, JobStatus
 from apps.certificates.services import certificate_issue, certificate_request
 from apps.certificates.services.jobs import job_run
 from apps.certificates.services.revocation import certificate_revoke
@@ -95,6 +98,10 @@ def test_an_order_falls_back_to_the_next_ca_when_the_first_is_down(tenant_a, peb
         assert issued.changes == {"version": [None, 1], "ca_account": fallback.name}
         event = CertificateEvent.objects.get(certificate=certificate, kind=EventKind.ISSUED)
         assert event.detail["ca_account"] == fallback.name
+        # The order sent to the second CA counts against its account's order window, as its own would.
+        assert FallbackOrder.objects.filter(ca_account=fallback).count() == 1
+        with override_settings(CERTMATE_ORDERS_PER_ACCOUNT=1), transaction.atomic():
+            assert ca_account_order_wait(ca_account_id=fallback.pk, now=timezone.now()) is not None
         # Revoked where it was issued: at the second CA, with its account, though the certificate's is the first.
         revocation = certificate_revoke(certificate=certificate, reason="superseded", actor=TEST_ACTOR)
         assert job_run(job_id=revocation.pk).status == JobStatus.SUCCEEDED

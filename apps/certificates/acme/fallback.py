@@ -20,7 +20,7 @@ from apps.certificates.acme.failures import FALLBACK_LABELS, fallback_class
 from apps.certificates.acme.order_window import ca_account_order_wait
 from apps.certificates.engines.base import EngineError
 from apps.certificates.issued import Issued
-from apps.certificates.models import CaAccount, Certificate
+from apps.certificates.models import CaAccount, Certificate, FallbackOrder
 from apps.certificates.services.acme_options import issuer_chain
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def obtain_through_chain(certificate: Certificate, order_at: Callable[[CaAccount
     tried: list[Tried] = []
     for index, account in enumerate(chain):
         # The certificate's own account's window was checked when its job was claimed.
-        skipped = _window_full(account) if index else None
+        skipped = _window_claim(account) if index else None
         if skipped is not None:
             tried.append(skipped)
             continue
@@ -66,11 +66,15 @@ def obtain_through_chain(certificate: Certificate, order_at: Callable[[CaAccount
     raise _none_issued(certificate, tried, chain)
 
 
-def _window_full(account: CaAccount) -> Tried | None:
+def _window_claim(account: CaAccount) -> Tried | None:
+    """None, and the order counted in the account's window (under its row lock: concurrent orders count
+    one by one), when the window has room; the skip otherwise."""
+    now = timezone.now()
     with transaction.atomic():
-        wait = ca_account_order_wait(ca_account_id=account.pk, now=timezone.now())
-    if wait is None:
-        return None
+        wait = ca_account_order_wait(ca_account_id=account.pk, now=now)
+        if wait is None:
+            FallbackOrder.objects.create(ca_account=account, started_at=now)
+            return None
     refused = EngineError(f"{wait.progress} (again in {wait.seconds:.0f} s)", transient=True, retry_after=wait.seconds)
     return Tried(account, "skipped", refused)
 

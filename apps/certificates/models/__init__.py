@@ -9,7 +9,7 @@ from apps.certificates.models.certificates import (
     KeyType,
 )
 from apps.certificates.models.events import CertificateEvent, EventDelivery, EventKind
-from apps.certificates.models.jobs import Job, JobOperation, JobStatus, RenewalSweep
+from apps.certificates.models.jobs import FallbackOrder, Job, JobOperation, JobStatus, RenewalSweep
 from apps.certificates.models.reissue import BulkReissue, ReissueItem, ReissueItemStatus, ReissueStatus
 from apps.certificates.models.settings import TenantSettings
 from apps.certificates.pki.batches import BatchStatus, IssuanceBatch
@@ -51,6 +51,7 @@ __all__ = [
     "DnsAccount",
     "EventDelivery",
     "EventKind",
+    "FallbackOrder",
     "IssuanceBatch",
     "Job",
     "JobOperation",

@@ -90,3 +90,17 @@ class RenewalSweep(models.Model):
 
     def __str__(self) -> str:
         return f"sweep {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class FallbackOrder(models.Model):
+    """An order sent to a CA account other than its certificate's own (issuer fallback), issued or not:
+    it counts against that account's order window as the account's own jobs do."""
+
+    ca_account = models.ForeignKey("certificates.CaAccount", on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ca_account", "started_at"], name="fallback_order_window_idx")]
+
+    def __str__(self) -> str:
+        return f"fallback order at CA account {self.ca_account_id} ({self.started_at:%Y-%m-%d %H:%M:%S})"

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Min, Q
 
-from apps.certificates.models import CaAccount, Job, JobOperation, JobStatus
+from apps.certificates.models import CaAccount, FallbackOrder, Job, JobOperation, JobStatus
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ def order_room(ca_account_id: int, *, now: datetime) -> OrderWait | None:
         queued=Count("pk", filter=Q(status=JobStatus.QUEUED, started_at__isnull=True)),
         oldest=Min("started_at", filter=Q(started_at__gte=since)),
     )
+    # Orders other certificates' issuer fallback sent to this account count as well.
+    fallen_back = FallbackOrder.objects.filter(ca_account_id=ca_account_id, started_at__gte=since).aggregate(
+        n=Count("pk"), oldest=Min("started_at")
+    )
+    counted["started"] += fallen_back["n"]
+    counted["oldest"] = min(filter(None, (counted["oldest"], fallen_back["oldest"])), default=None)
     limit = settings.CERTMATE_ORDERS_PER_ACCOUNT
     if counted["started"] + counted["queued"] < limit:
         return None
