@@ -203,3 +203,22 @@ def test_one_certificates_surprise_never_costs_the_others_their_window(tenant_a,
     assert (summary.asked, summary.moved, summary.failed) == (2, 1, 1)
     assert fine.renew_at == now, "the certificate after the broken one still got its window"
     assert "broken.alpha.test" in caplog.text
+
+
+def test_a_version_a_fallback_ca_issued_is_asked_about_at_that_ca(tenant_a, stub):
+    from apps.certificates.models import CertificateVersion
+    from tests.factories import accounts
+
+    with tenant_context(tenant_a):
+        certificate = stub_certificate(stub, "fell.alpha.test")
+        fallback = certificate.ca_account
+        own, _ = accounts()  # the certificate's own CA account: no ARI
+        Certificate.objects.filter(pk=certificate.pk).update(ca_account=own)
+        CertificateVersion.objects.filter(pk=certificate.current_version_id).update(ca_account=fallback)
+        now = timezone.now()
+        certificate_id = cert_id(certificate.current_version.certificate_pem)
+        stub.windows[certificate_id] = (now - timedelta(hours=1), now + timedelta(hours=5))
+        summary = certificates_ari_refresh(now=now)
+        certificate.refresh_from_db()
+    assert (summary.asked, summary.moved) == (1, 1)
+    assert stub.asked == [certificate_id] and certificate.renew_at == now

@@ -40,15 +40,23 @@ class AriRefresh:
 
 def certificates_ari_due(*, now: datetime) -> QuerySet[Certificate]:
     """Auto-renewed ACME certificates with a current version not yet expired (RFC 9773: never asked after
-    expiry), whose CA account offers ARI, and whose next check is due."""
+    expiry), whose issuing CA account offers ARI (the account that issued the current version, a fallback
+    one included; the certificate's own for versions from before they recorded theirs), and whose next
+    check is due."""
+    issued_by_ari_ca = Q(current_version__ca_account__isnull=False) & ~Q(
+        current_version__ca_account__renewal_info_url=""
+    )
+    own_ari_ca = Q(current_version__ca_account__isnull=True, ca_account__isnull=False) & ~Q(
+        ca_account__renewal_info_url=""
+    )
     return Certificate.objects.filter(
         Q(ari_next_check__isnull=True) | Q(ari_next_check__lte=now),
+        issued_by_ari_ca | own_ari_ca,
         auto_renew=True,
         authority__isnull=True,
         current_version__isnull=False,
         current_version__not_after__gt=now,
-        ca_account__isnull=False,
-    ).exclude(ca_account__renewal_info_url="")
+    )
 
 
 def certificates_ari_refresh(*, now: datetime | None = None) -> AriRefresh:
@@ -64,7 +72,9 @@ def certificates_ari_refresh(*, now: datetime | None = None) -> AriRefresh:
     summary = AriRefresh()
     threshold = TenantSettings.load().renewal_threshold_days
     for pk in ids:
-        certificate = Certificate.objects.select_related("current_version", "ca_account").filter(pk=pk).first()
+        certificate = (
+            Certificate.objects.select_related("current_version__ca_account", "ca_account").filter(pk=pk).first()
+        )
         if certificate is None:
             continue
         summary.asked += 1
@@ -74,7 +84,7 @@ def certificates_ari_refresh(*, now: datetime | None = None) -> AriRefresh:
             summary.failed += 1
             logger.warning(
                 "ARI: no renewal window for %s (CA account %s): %s; the threshold rule stands, asked again after %s",
-                certificate.identifier, certificate.ca_account.name, exc.message, now + interval,
+                certificate.identifier, issuing_account(certificate).name, exc.message, now + interval,
             )  # fmt: skip
             continue
         except Exception:  # one certificate's surprise never costs the others their turn (they are claimed)
@@ -91,13 +101,20 @@ def certificates_ari_refresh(*, now: datetime | None = None) -> AriRefresh:
 def _directories_refresh(now: datetime) -> None:
     """The CA accounts of auto-renewed certificates whose directory was never read or a day ago: a CA may
     have added (or dropped) ARI since."""
+    in_use = Q(certificates__auto_renew=True, certificates__current_version__isnull=False) | Q(
+        issued_versions__certificate__auto_renew=True  # a fallback account that issued a version
+    )
     stale = CaAccount.objects.filter(
-        Q(directory_read_at__isnull=True) | Q(directory_read_at__lt=now - MAX_AGE),
-        certificates__auto_renew=True,
-        certificates__current_version__isnull=False,
+        Q(directory_read_at__isnull=True) | Q(directory_read_at__lt=now - MAX_AGE), in_use
     ).distinct()
     for account in stale:
         ca_account_directory_ensure(account=account, actor=ARI, max_age=MAX_AGE)
+
+
+def issuing_account(certificate: Certificate) -> CaAccount:
+    """The CA account to ask about the current version: the one that issued it (a fallback account too),
+    else (versions from before they recorded it) the certificate's own."""
+    return certificate.current_version.ca_account or certificate.ca_account
 
 
 def _window_of(certificate: Certificate, now: datetime) -> RenewalWindow:
@@ -105,7 +122,7 @@ def _window_of(certificate: Certificate, now: datetime) -> RenewalWindow:
         certificate_id = cert_id(certificate.current_version.certificate_pem)
     except ValueError as exc:
         raise AriError(str(exc)) from None
-    account = certificate.ca_account
+    account = issuing_account(certificate)
     return renewal_window_get(
         renewal_info_url=account.renewal_info_url,
         certificate_id=certificate_id,
