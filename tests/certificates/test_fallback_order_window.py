@@ -31,3 +31,15 @@ def test_orders_fallen_back_to_an_account_fill_its_window(tenant_a, settings):
         later = now + timezone.timedelta(seconds=settings.CERTMATE_ORDER_WINDOW_SECONDS + 1)
         with transaction.atomic():
             assert ca_account_order_wait(ca_account_id=ca.pk, now=later) is None
+
+
+def test_orders_out_of_the_window_are_dropped_when_the_next_is_counted(tenant_a, settings):
+    from apps.certificates.acme.fallback import _window_claim
+
+    with tenant_context(tenant_a):
+        ca, _ = accounts()
+        long_ago = timezone.now() - timezone.timedelta(seconds=settings.CERTMATE_ORDER_WINDOW_SECONDS + 60)
+        FallbackOrder.objects.create(ca_account=ca, started_at=long_ago)
+        assert _window_claim(ca) is None  # room: counted
+        assert list(FallbackOrder.objects.filter(ca_account=ca).values_list("started_at", flat=True)) != [long_ago]
+        assert FallbackOrder.objects.filter(ca_account=ca).count() == 1

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -74,6 +76,9 @@ def _window_claim(account: CaAccount) -> Tried | None:
         wait = ca_account_order_wait(ca_account_id=account.pk, now=now)
         if wait is None:
             FallbackOrder.objects.create(ca_account=account, started_at=now)
+            # Only the window is ever counted: what fell out of it goes (the account's row is locked).
+            window = timedelta(seconds=settings.CERTMATE_ORDER_WINDOW_SECONDS)
+            FallbackOrder.objects.filter(ca_account=account, started_at__lt=now - window).delete()
             return None
     refused = EngineError(f"{wait.progress} (again in {wait.seconds:.0f} s)", transient=True, retry_after=wait.seconds)
     return Tried(account, "skipped", refused)

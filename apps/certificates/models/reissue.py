@@ -28,10 +28,6 @@ class BulkReissue(BulkOperation):
     def __str__(self) -> str:
         return f"bulk reissue {self.pk}"
 
-    @property
-    def done(self) -> int:
-        return self.items.filter(status__in=ITEM_FINAL).count()
-
 
 class ReissueItemStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # not ordered yet (waiting for the CA account's order limit)

@@ -127,9 +127,11 @@ def fallback_names(certificate: Certificate) -> list[str]:
 
 def issuer_chain(certificate: Certificate) -> list[CaAccount]:
     """The CA accounts an order tries, in order: the certificate's own, then its fallback chain, or the
-    tenant's default chain (CA accounts with a fallback position) when it has none of its own."""
+    tenant's default chain (CA accounts with a fallback position, the first MAX_FALLBACKS of them) when
+    it has none of its own."""
     own = [row.ca_account for row in certificate.fallbacks.select_related("ca_account").order_by("position")]
-    rest = own or list(CaAccount.objects.filter(fallback_position__isnull=False).order_by("fallback_position", "pk"))
+    default = CaAccount.objects.filter(fallback_position__isnull=False).order_by("fallback_position", "pk")
+    rest = own or list(default[:MAX_FALLBACKS])
     chain = [certificate.ca_account] if certificate.ca_account_id else []
     for account in rest:
         if all(account.pk != kept.pk for kept in chain):

@@ -80,7 +80,7 @@ def certificate_update(
         if renew_before_days is not UNCHANGED:
             asked["renew_before_days"] = renew_before_days
         changed = [name for name, value in asked.items() if getattr(certificate, name) != value]
-        before = certificate_settings(certificate)
+        before = certificate_settings(certificate) if changed or fallbacks is not None else {}
         if fallbacks is not None and fallback_set(certificate, fallbacks):
             changed.append("fallback_ca_accounts")
         if changed:
