@@ -71,7 +71,14 @@ def bulk_reissue_advance(*, bulk_id: int) -> BulkReissue | None:
     now = timezone.now()
     _start(bulk, now)
     run = _Pass(bulk, now)
-    rows = bulk.items.filter(status__in=OPEN).order_by("pk").values_list("pk", "status", "certificate__ca_account_id")
+    open_items = bulk.items.filter(status__in=OPEN)
+    # Items whose job is still queued or running have nothing to do this pass: not locked, read or written.
+    busy = Q(status=S.RENEWING, renewal_job__status__in=OPEN_JOB_STATUSES) | Q(
+        status=S.REVOKING, revocation_job__status__in=OPEN_JOB_STATUSES
+    )
+    if open_items.filter(busy).exists():
+        run.moving = True
+    rows = open_items.exclude(busy).order_by("pk").values_list("pk", "status", "certificate__ca_account_id")
     waiting: dict[int, list[int]] = {}
     for item_id, status, account_id in list(rows):
         if status == S.PENDING and account_id in run.full:
